@@ -1,0 +1,127 @@
+//! Typed configuration: an optional TOML file, then `QIXIE_*` environment variables on top.
+//! Unknown keys are rejected; secrets never reach the log.
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    /// `sqlite:…` or `postgres://…`; empty means SQLite in the data directory.
+    pub database_url: String,
+    pub log: String,
+    pub log_format: String,
+    /// Upload limit for imports and media, in bytes.
+    pub max_upload_bytes: usize,
+    /// Session lifetime without activity, in hours.
+    pub session_idle_hours: i64,
+    /// Whether session cookies carry `Secure` (set when served over TLS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            listen: "127.0.0.1:8080".into(),
+            database_url: String::new(),
+            log: "info".into(),
+            log_format: "text".into(),
+            max_upload_bytes: 20 * 1024 * 1024,
+            session_idle_hours: 24 * 7,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("log", &self.log)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Config {
+    /// Reads `QIXIE_CONFIG` (or `<data dir>/qixie.toml` when present), then the environment.
+    pub fn load() -> anyhow::Result<Config> {
+        Self::from_sources(std::env::vars().collect())
+    }
+
+    pub fn from_sources(env: Vec<(String, String)>) -> anyhow::Result<Config> {
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let file = get("QIXIE_CONFIG").map(PathBuf::from).or_else(|| {
+            let p = PathBuf::from(get("QIXIE_DATA_DIR").unwrap_or_else(|| "./data".into())).join("qixie.toml");
+            p.exists().then_some(p)
+        });
+        let mut cfg = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid configuration {}: {e}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        for (k, v) in &env {
+            let Some(key) = k.strip_prefix("QIXIE_") else { continue };
+            match key {
+                "DATA_DIR" => cfg.data_dir = PathBuf::from(v),
+                "LISTEN" => cfg.listen = v.clone(),
+                "DATABASE_URL" => cfg.database_url = v.clone(),
+                "LOG" => cfg.log = v.clone(),
+                "LOG_FORMAT" => cfg.log_format = v.clone(),
+                "MAX_UPLOAD_BYTES" => cfg.max_upload_bytes = v.parse().map_err(|_| anyhow::anyhow!("QIXIE_MAX_UPLOAD_BYTES must be a number"))?,
+                "SESSION_IDLE_HOURS" => cfg.session_idle_hours = v.parse().map_err(|_| anyhow::anyhow!("QIXIE_SESSION_IDLE_HOURS must be a number"))?,
+                "SECURE_COOKIES" => cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes"),
+                // Read elsewhere or reserved for the scale-out path.
+                "CONFIG" | "NATS_URL" | "FAST_HASH" => {}
+                other => anyhow::bail!("unknown environment variable QIXIE_{other}"),
+            }
+        }
+        Ok(cfg)
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("qixie.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_and_unknown_keys_fail() {
+        let c = Config::from_sources(vec![("QIXIE_LISTEN".into(), "0.0.0.0:1".into())]).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:1");
+        assert!(Config::from_sources(vec![("QIXIE_LISTN".into(), "x".into())]).is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert!(!format!("{:?}", Config { database_url: "postgres://u:pw@h/d".into(), ..Config::default() }).contains("pw@"));
+    }
+}

@@ -1,0 +1,61 @@
+//! Turning `AppError` into responses. A handler's error becomes a response carrying the error in its
+//! extensions; the surface's middleware then writes the body in the caller's language (native API)
+//! or as WeCom's errcode/errmsg (adapter). The cause is logged here and never sent.
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::kernel::error::{AppError, ErrorKind, FieldError};
+use crate::kernel::i18n::Lang;
+
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    pub fields: Vec<FieldError>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self.cause {
+            Some(c) if self.kind == ErrorKind::Internal => tracing::error!(error = %format!("{c:#}"), "internal error"),
+            Some(c) => tracing::debug!(code = self.kind.code(), cause = %format!("{c:#}"), "request failed"),
+            None => {}
+        }
+        let mut r = self.kind.status().into_response();
+        r.extensions_mut().insert(ErrorInfo { kind: self.kind, fields: self.fields });
+        r
+    }
+}
+
+pub fn api_error_body(info: &ErrorInfo, lang: Lang) -> serde_json::Value {
+    let mut e = json!({
+        "code": info.kind.code(),
+        "message": info.kind.message(lang),
+        "key": format!("error.{}", info.kind.code()),
+    });
+    if !info.fields.is_empty() {
+        let fields: serde_json::Map<String, serde_json::Value> = info.fields.iter().map(|f| (f.field.clone(), json!(f.reason))).collect();
+        e["fields"] = serde_json::Value::Object(fields);
+    }
+    json!({ "error": e })
+}
+
+pub async fn render_api_errors(req: Request, next: Next) -> Response {
+    let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let mut res = next.run(req).await;
+    if let Some(info) = res.extensions_mut().remove::<ErrorInfo>() {
+        let status = res.status();
+        let body = api_error_body(&info, lang).to_string();
+        let mut out = Response::new(Body::from(body));
+        *out.status_mut() = status;
+        out.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json; charset=utf-8"));
+        if let Some(v) = res.headers().get(header::RETRY_AFTER) {
+            out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+        }
+        return out;
+    }
+    res
+}

@@ -1,0 +1,31 @@
+//! Where uploaded files live. Local files under the data directory by default.
+use std::path::PathBuf;
+
+#[derive(Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    pub fn local(root: PathBuf) -> BlobStore {
+        BlobStore { root }
+    }
+    fn path(&self, key: &str) -> anyhow::Result<PathBuf> {
+        anyhow::ensure!(!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '/'), "bad blob key");
+        anyhow::ensure!(!key.contains(".."), "bad blob key");
+        Ok(self.root.join(key))
+    }
+    pub async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let p = self.path(key)?;
+        if let Some(dir) = p.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let tmp = p.with_extension("part");
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &p).await?;
+        Ok(())
+    }
+    pub async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(tokio::fs::read(self.path(key)?).await?)
+    }
+}

@@ -1,0 +1,327 @@
+//! Storage: one query path for SQLite and PostgreSQL.
+//!
+//! Queries are written once in the SQL both engines accept (`$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`, `||`). Rows decode into structs deriving `sqlx::FromRow`, which is generic over the
+//! row type, so one struct serves both engines. The few places where the dialects must differ are
+//! the `Dialect` methods below, and nowhere else.
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, Postgres, Sqlite, Transaction};
+
+/// A value bound to a query parameter.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    I64(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+    F64(f64),
+}
+
+macro_rules! arg_from {
+    ($t:ty, $v:ident => $e:expr) => {
+        impl From<$t> for Arg {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        }
+    };
+}
+arg_from!(i64, v => Arg::I64(Some(v)));
+arg_from!(i32, v => Arg::I64(Some(v.into())));
+arg_from!(Option<i64>, v => Arg::I64(v));
+arg_from!(bool, v => Arg::Bool(v));
+arg_from!(f64, v => Arg::F64(v));
+arg_from!(String, v => Arg::Text(Some(v)));
+arg_from!(&String, v => Arg::Text(Some(v.clone())));
+arg_from!(&str, v => Arg::Text(Some(v.to_owned())));
+arg_from!(Option<String>, v => Arg::Text(v));
+arg_from!(Option<&str>, v => Arg::Text(v.map(str::to_owned)));
+arg_from!(&Option<String>, v => Arg::Text(v.clone()));
+
+/// A query with its arguments, run later on a pool or a transaction.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+pub fn sql(text: impl Into<String>) -> Sql {
+    Sql { text: text.into(), args: Vec::new() }
+}
+
+impl Sql {
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+    /// Appends text, binding `value` to the next `$n`; the text uses `{}` where the placeholder goes.
+    pub fn push_bind(mut self, text: &str, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        let placeholder = format!("${}", self.args.len());
+        self.text.push_str(&text.replace("{}", &placeholder));
+        self
+    }
+    pub fn push(mut self, text: &str) -> Self {
+        self.text.push_str(text);
+        self
+    }
+    /// The number the next bound argument will get.
+    pub fn next_index(&self) -> usize {
+        self.args.len() + 1
+    }
+}
+
+/// A row type that decodes from both engines.
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::F64(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Runs `$body` with `$conn` bound to the engine-specific executor, so each operation is written once.
+macro_rules! on_engine {
+    ($self:expr, |$q:ident, $sqlm:ident| $body:expr) => {
+        match $self {
+            Engine::Sqlite($q) => {
+                #[allow(unused_imports)]
+                use sqlx::Sqlite as $sqlm;
+                $body
+            }
+            Engine::Pg($q) => {
+                #[allow(unused_imports)]
+                use sqlx::Postgres as $sqlm;
+                $body
+            }
+        }
+    };
+}
+
+enum Engine<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Pg(&'a mut sqlx::PgConnection),
+}
+
+impl Engine<'_> {
+    async fn all<T: Record>(self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
+        on_engine!(self, |c, _D| bind_all!(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(c).await)
+    }
+    async fn opt<T: Record>(self, q: Sql) -> Result<Option<T>, sqlx::Error> {
+        on_engine!(self, |c, _D| bind_all!(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)), q.args).fetch_optional(c).await)
+    }
+    async fn exec(self, q: Sql) -> Result<u64, sqlx::Error> {
+        on_engine!(self, |c, _D| bind_all!(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))
+    }
+    async fn script(self, text: &str) -> Result<(), sqlx::Error> {
+        on_engine!(self, |c, _D| sqlx::raw_sql(sqlx::AssertSqlSafe(text.to_owned())).execute(c).await.map(|_| ()))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Claims the oldest due row of a work queue: PostgreSQL skips rows other nodes hold; SQLite has one
+    /// writer, so the plain sub-select is already exclusive.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Database {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Pg(PgPool),
+}
+
+pub struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite:…` or `postgres://…`).
+    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Database { inner: Inner::Pg(pool) });
+        }
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // An acknowledged write must survive a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000");
+        // One writer connection: writes queue in the pool instead of failing with "database is locked".
+        let write = SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(opts.clone()).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Database { inner: Inner::Sqlite { write, read } })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Sqlite { .. } => Dialect::Sqlite,
+            Inner::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so the write lock is taken up front).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match &self.inner {
+            Inner::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Inner::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    async fn with_read<R>(&self, f: impl AsyncFnOnce(Engine<'_>) -> Result<R, sqlx::Error>) -> Result<R, sqlx::Error> {
+        match &self.inner {
+            Inner::Sqlite { read, .. } => {
+                let mut c = read.acquire().await?;
+                f(Engine::Sqlite(&mut c)).await
+            }
+            Inner::Pg(p) => {
+                let mut c = p.acquire().await?;
+                f(Engine::Pg(&mut c)).await
+            }
+        }
+    }
+
+    pub async fn all<T: Record>(&self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
+        self.with_read(async |e| e.all(q).await).await
+    }
+    pub async fn opt<T: Record>(&self, q: Sql) -> Result<Option<T>, sqlx::Error> {
+        self.with_read(async |e| e.opt(q).await).await
+    }
+    pub async fn one<T: Record>(&self, q: Sql) -> Result<T, sqlx::Error> {
+        self.opt(q).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+    /// A single write outside an explicit transaction.
+    pub async fn exec(&self, q: Sql) -> Result<u64, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let n = tx.exec(q).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn close(&self) {
+        match &self.inner {
+            Inner::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Inner::Pg(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    fn engine(&mut self) -> Engine<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Engine::Sqlite(&mut *t),
+            TxInner::Pg(t) => Engine::Pg(&mut *t),
+        }
+    }
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            TxInner::Sqlite(_) => Dialect::Sqlite,
+            TxInner::Pg(_) => Dialect::Postgres,
+        }
+    }
+    pub async fn all<T: Record>(&mut self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
+        self.engine().all(q).await
+    }
+    pub async fn opt<T: Record>(&mut self, q: Sql) -> Result<Option<T>, sqlx::Error> {
+        self.engine().opt(q).await
+    }
+    pub async fn one<T: Record>(&mut self, q: Sql) -> Result<T, sqlx::Error> {
+        self.opt(q).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+    pub async fn exec(&mut self, q: Sql) -> Result<u64, sqlx::Error> {
+        self.engine().exec(q).await
+    }
+    pub async fn script(&mut self, text: &str) -> Result<(), sqlx::Error> {
+        self.engine().script(text).await
+    }
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Pg(t) => t.commit().await,
+        }
+    }
+}
+
+/// Whether `err` is a unique-constraint violation on `table.column`. Indexes are named
+/// `ux_<table>_<column>` so PostgreSQL reports the same pair SQLite prints.
+pub fn is_unique_violation(err: &sqlx::Error, table: &str, column: &str) -> bool {
+    let Some(db) = err.as_database_error() else { return false };
+    if !matches!(db.kind(), sqlx::error::ErrorKind::UniqueViolation) {
+        return false;
+    }
+    match db.constraint() {
+        Some(name) => name == format!("ux_{table}_{column}"),
+        None => db.message().contains(&format!("{table}.{column}")),
+    }
+}
+
+impl Sql {
+    /// Appends `(<$n>, <$n+1>, …)` for a list of values; an empty list becomes `(NULL)`, which matches nothing.
+    pub fn push_in<T: Into<Arg>>(mut self, values: impl IntoIterator<Item = T>) -> Self {
+        let mut first = true;
+        self.text.push('(');
+        for v in values {
+            self.args.push(v.into());
+            if !first {
+                self.text.push_str(", ");
+            }
+            first = false;
+            self.text.push_str(&format!("${}", self.args.len()));
+        }
+        if first {
+            self.text.push_str("NULL");
+        }
+        self.text.push(')');
+        self
+    }
+}

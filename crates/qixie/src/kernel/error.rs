@@ -1,0 +1,172 @@
+//! One error vocabulary: each kind has a stable code, an HTTP status, a WeCom errcode and a message
+//! in both languages, all in the one table below. Internal causes go to the log, never to a client.
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::i18n::Lang;
+
+macro_rules! error_kinds {
+    ($($variant:ident => ($code:literal, $status:literal, $wecom:literal, $zh:literal, $en:literal),)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorKind { $($variant,)* }
+
+        impl ErrorKind {
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant,)*];
+            pub fn code(self) -> &'static str { match self { $(ErrorKind::$variant => $code,)* } }
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorKind::$variant => StatusCode::from_u16($status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),)* }
+            }
+            pub fn wecom_errcode(self) -> i64 { match self { $(ErrorKind::$variant => $wecom,)* } }
+            pub fn message(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((ErrorKind::$variant, Lang::Zh) => $zh, (ErrorKind::$variant, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    Internal => ("internal", 500, -1, "系统繁忙，请稍后再试", "Something went wrong on our side; please try again"),
+    BadRequest => ("bad_request", 400, 40058, "请求格式不正确", "The request is malformed"),
+    Validation => ("validation_failed", 422, 40058, "填写的内容有误，请检查标出的字段", "Some fields are invalid; please check them"),
+    Unauthenticated => ("unauthenticated", 401, 60011, "请先登录", "Please sign in"),
+    Forbidden => ("forbidden", 403, 60011, "没有权限执行此操作", "You do not have permission to do this"),
+    OutOfScope => ("out_of_scope", 403, 60011, "该对象不在你的管理范围内", "This is outside the scope you manage"),
+    CsrfFailed => ("csrf_failed", 403, 60011, "页面已过期，请刷新后重试", "The page has expired; please reload and try again"),
+    NotFound => ("not_found", 404, 40058, "对象不存在", "Not found"),
+    SetupDone => ("setup_already_done", 409, 40058, "企业已创建，请直接登录", "The enterprise is already set up; please sign in"),
+    BadCredentials => ("bad_credentials", 401, 40001, "账号或密码错误", "Wrong account or password"),
+    Throttled => ("throttled", 429, 45009, "尝试过于频繁，请稍后再试", "Too many attempts; please wait and try again"),
+    AccountLocked => ("account_locked", 423, 60011, "登录失败次数过多，账号已临时锁定，请稍后再试或联系管理员解锁", "Too many failed sign-ins: the account is locked for now; try later or ask an administrator to unlock it"),
+    AccountFrozen => ("account_frozen", 403, 60011, "账号已被冻结，请联系管理员", "This account is frozen; please contact your administrator"),
+    PasswordChangeRequired => ("password_change_required", 403, 60011, "请先修改初始密码", "Please change your initial password first"),
+    WeakPassword => ("weak_password", 422, 40058, "密码不符合安全策略：至少 8 位，包含字母和数字，不能包含账号", "The password does not meet the policy: at least 8 characters, letters and digits, not containing the account"),
+    PasswordReused => ("password_reused", 422, 40058, "不能使用最近 5 次用过的密码", "You cannot reuse any of your last 5 passwords"),
+    WrongOldPassword => ("wrong_old_password", 422, 40058, "原密码不正确", "The current password is wrong"),
+    DepartmentNotFound => ("department_not_found", 404, 60003, "部门不存在", "Department not found"),
+    DepartmentNotEmpty => ("department_not_empty", 409, 60005, "部门下还有成员或子部门，不能删除", "The department still has members or sub-departments"),
+    DepartmentHasChildren => ("department_has_children", 409, 60006, "部门下还有子部门，不能删除", "The department still has sub-departments"),
+    DepartmentMoveCycle => ("department_move_cycle", 409, 60123, "不能把部门移动到它自己或它的下级部门中", "A department cannot be moved into itself or one of its sub-departments"),
+    DepartmentExists => ("department_exists", 409, 60008, "同一上级部门下已有同名部门", "A department with this name already exists under the same parent"),
+    RootDepartment => ("root_department", 409, 60123, "根部门不能删除或移动", "The root department cannot be deleted or moved"),
+    MemberNotFound => ("member_not_found", 404, 60111, "成员不存在", "Member not found"),
+    UseridExists => ("userid_exists", 409, 60102, "账号已存在", "This account (userid) is already taken"),
+    MobileExists => ("mobile_exists", 409, 60104, "手机号已被其他成员使用", "This mobile number is used by another member"),
+    EmailExists => ("email_exists", 409, 60106, "邮箱已被其他成员使用", "This email is used by another member"),
+    CannotDeleteCreator => ("cannot_delete_creator", 409, 301005, "不能删除企业创建者", "The enterprise creator cannot be deleted"),
+    LastSuperAdmin => ("last_super_admin", 409, 60011, "企业至少需要保留一名超级管理员", "The enterprise must keep at least one super administrator"),
+    SuccessorInvalid => ("successor_invalid", 422, 40003, "交接人必须是本企业的在职成员，且不能是离职者本人", "The successor must be an active member other than the departing one"),
+    TagNotFound => ("tag_not_found", 404, 40068, "标签不存在", "Tag not found"),
+    TagExists => ("tag_exists", 409, 40071, "标签名已存在", "A tag with this name already exists"),
+    AppNotFound => ("app_not_found", 404, 40056, "应用不存在", "App not found"),
+    ImportFileInvalid => ("import_file_invalid", 422, 40058, "无法读取导入文件，请使用 CSV（UTF-8 或 GBK）或 XLSX 模板", "The import file cannot be read; use the CSV (UTF-8 or GBK) or XLSX template"),
+    ImportRejected => ("import_rejected", 422, 40058, "导入文件中有错误行，按\"全部正确才导入\"未做任何修改", "The file has invalid rows; with \"all or nothing\" nothing was changed"),
+    PayloadTooLarge => ("payload_too_large", 413, 40058, "文件过大", "The file is too large"),
+    MediaNotFound => ("media_not_found", 404, 40007, "媒体文件不存在或已过期", "Media not found or expired"),
+    JobNotFound => ("job_not_found", 404, 40058, "任务不存在", "Job not found"),
+    InvalidCorp => ("invalid_corpid", 401, 40013, "企业ID不正确", "Invalid corp id"),
+    InvalidSecret => ("invalid_secret", 401, 40001, "secret 不正确", "Invalid secret"),
+    InvalidToken => ("invalid_access_token", 401, 40014, "access_token 无效", "Invalid access_token"),
+    TokenExpired => ("access_token_expired", 401, 42001, "access_token 已过期", "access_token expired"),
+    MissingToken => ("missing_access_token", 401, 41001, "缺少 access_token 参数", "access_token is missing"),
+    ApiForbidden => ("api_forbidden", 403, 48002, "应用没有调用此接口的权限", "The app is not allowed to call this API"),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+/// An error on its way to a client: a kind from the table, optional field errors and, for the log
+/// only, the cause.
+#[derive(Debug)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub fields: Vec<FieldError>,
+    pub cause: Option<anyhow::Error>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(kind: ErrorKind) -> AppError {
+        AppError { kind, fields: Vec::new(), cause: None }
+    }
+    pub fn field(field: &str, reason: &str) -> AppError {
+        AppError { kind: ErrorKind::Validation, fields: vec![FieldError { field: field.into(), reason: reason.into() }], cause: None }
+    }
+    pub fn fields(fields: Vec<FieldError>) -> AppError {
+        AppError { kind: ErrorKind::Validation, fields, cause: None }
+    }
+    pub fn internal(cause: impl Into<anyhow::Error>) -> AppError {
+        AppError { kind: ErrorKind::Internal, fields: Vec::new(), cause: Some(cause.into()) }
+    }
+}
+
+impl From<ErrorKind> for AppError {
+    fn from(kind: ErrorKind) -> Self {
+        AppError::new(kind)
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind.code())?;
+        if let Some(c) = &self.cause {
+            write!(f, ": {c:#}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects field errors while validating input, then fails once with all of them.
+#[derive(Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn check(&mut self, ok: bool, field: &str, reason: &str) -> &mut Self {
+        if !ok {
+            self.errors.push(FieldError { field: field.into(), reason: reason.into() });
+        }
+        self
+    }
+    pub fn push(&mut self, field: &str, reason: &str) {
+        self.errors.push(FieldError { field: field.into(), reason: reason.into() });
+    }
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+    pub fn finish(self) -> AppResult<()> {
+        if self.errors.is_empty() { Ok(()) } else { Err(AppError::fields(self.errors)) }
+    }
+}
+
+impl AppError {
+    /// Keeps the kind but names the field a validation error belongs to.
+    pub fn on_field(mut self, field: &str) -> AppError {
+        if self.fields.is_empty() {
+            self.fields.push(FieldError { field: field.into(), reason: self.kind.code().into() });
+        }
+        self
+    }
+    pub fn with_kind(mut self, kind: ErrorKind) -> AppError {
+        self.kind = kind;
+        self
+    }
+}

@@ -1,0 +1,14 @@
+//! What every module needs: storage, ids, time, errors, the authorization gate, events, jobs, audit.
+pub mod audit;
+pub mod authz;
+pub mod blob;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod i18n;
+pub mod ids;
+pub mod jobs;
+pub mod migrate;
+pub mod password;
+pub mod ser;

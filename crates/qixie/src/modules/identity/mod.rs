@@ -1,0 +1,44 @@
+//! Identity: passwords, sign-in with throttling, sessions, and who the caller is.
+pub mod credentials;
+pub mod http;
+pub mod login;
+pub mod policy;
+pub mod session;
+
+use std::sync::Arc;
+
+use crate::AppState;
+use crate::kernel::db::sql;
+use crate::kernel::jobs::{self, JobRegistry};
+
+const CLEANUP_JOB: &str = "identity.cleanup";
+
+pub fn register_jobs(r: &mut JobRegistry) {
+    r.register(
+        CLEANUP_JOB,
+        Arc::new(|app: AppState, _job| {
+            Box::pin(async move {
+                let now = app.now();
+                app.db.exec(sql("DELETE FROM sessions WHERE expires_at < $1").bind(now)).await?;
+                app.db.exec(sql("DELETE FROM access_tokens WHERE expires_at < $1").bind(now)).await?;
+                app.db.exec(sql("DELETE FROM login_throttle WHERE locked_until < $1 AND last_failure_at < $2").bind(now).bind(now - 24 * 3600 * 1000)).await?;
+                schedule_next(&app, now + 3600 * 1000).await?;
+                Ok(())
+            })
+        }),
+    );
+}
+
+async fn schedule_next(app: &AppState, at: i64) -> anyhow::Result<()> {
+    let mut tx = app.db.begin().await?;
+    // One cleanup per hour across all nodes: the hour is the dedup key.
+    let key = format!("{CLEANUP_JOB}:{}", at / (3600 * 1000));
+    jobs::enqueue(&mut tx, app.now(), None, CLEANUP_JOB, &serde_json::json!({}), at, Some(&key)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes sure the periodic cleanup is queued.
+pub async fn schedule_housekeeping(app: &AppState) -> anyhow::Result<()> {
+    schedule_next(app, app.now()).await
+}

@@ -1,0 +1,292 @@
+//! Bulk import of members from an HR export, and export back out.
+//!
+//! Everything happens in one transaction that commits only when the administrator's choice allows:
+//! "apply the valid rows", or "apply nothing unless all are valid". A dry run never commits. Checks
+//! that could fail inside the database (unique mobile, scope, leaders) are made before any write, so a
+//! bad row is reported instead of aborting the transaction.
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::department::{self, DeptRow};
+use super::member::bulk::{ImportRow, upsert};
+use super::sheet::{self, ImportRecord};
+use crate::AppState;
+use crate::kernel::audit::{self, Entry};
+use crate::kernel::authz::{Actor, Grant, Perm, perm};
+use crate::kernel::db::{Tx, sql};
+use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::ids::CorpId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    #[default]
+    ValidRows,
+    AllOrNothing,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RowProblem {
+    pub row: usize,
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub total: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub applied: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub departments_created: usize,
+    pub errors: Vec<RowProblem>,
+}
+
+struct Existing {
+    id: i64,
+}
+
+/// Parses, validates and (unless told otherwise) applies an import file.
+pub async fn run(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsImport>, filename: &str, bytes: &[u8], mode: ImportMode, dry_run: bool) -> AppResult<ImportReport> {
+    let rows = sheet::parse_import(filename, bytes).map_err(|e| {
+        tracing::info!(error = ?e, "import file rejected");
+        AppError::new(ErrorKind::ImportFileInvalid)
+    })?;
+    let total = rows.len();
+    let (records, row_errors) = sheet::validate_rows(rows);
+    let mut errors: Vec<RowProblem> = row_errors.into_iter().map(|e| RowProblem { row: e.row, field: e.field, reason: e.reason }).collect();
+    let corp = grant.corp();
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let outcome = apply(&mut tx, grant, corp, &records, &mut errors, now).await?;
+    errors.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
+    let invalid_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
+    let mut report = ImportReport {
+        total,
+        invalid: invalid_rows.len(),
+        valid: total - invalid_rows.len(),
+        created: outcome.created,
+        updated: outcome.updated,
+        departments_created: outcome.departments_created,
+        errors,
+        applied: false,
+    };
+    let commit = !dry_run && (mode == ImportMode::ValidRows || report.invalid == 0) && report.created + report.updated > 0;
+    if commit {
+        audit::record(&mut tx, actor, now, Entry {
+            kind: "member.import",
+            target: format!("import:{filename}"),
+            before: None,
+            after: Some(json!({"created": report.created, "updated": report.updated, "departments_created": report.departments_created,
+                               "invalid_rows": report.invalid, "userids": outcome.userids.iter().take(1000).collect::<Vec<_>>()})),
+        })
+        .await?;
+        tx.commit().await?;
+        report.applied = true;
+    } else if !dry_run && mode == ImportMode::AllOrNothing && report.invalid > 0 {
+        // Dropping the transaction rolls back; the report still says what would have happened.
+        report.applied = false;
+    }
+    Ok(report)
+}
+
+#[derive(Default)]
+struct Outcome {
+    created: usize,
+    updated: usize,
+    departments_created: usize,
+    userids: Vec<String>,
+}
+
+async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[ImportRecord], errors: &mut Vec<RowProblem>, now: i64) -> AppResult<Outcome> {
+    let mut out = Outcome::default();
+    let depts: Vec<DeptRow> = tx.all(sql("SELECT id, parent_id, name, name_en, ord, path FROM departments WHERE corp_id = $1").bind(corp)).await?;
+    let root = depts.iter().find(|d| d.id == department::ROOT).cloned().ok_or(ErrorKind::DepartmentNotFound)?;
+    let mut by_parent_name: HashMap<(i64, String), DeptRow> = depts.into_iter().filter_map(|d| d.parent_id.map(|p| ((p, d.name.clone()), d))).collect();
+    let members: Vec<(i64, String, Option<String>, Option<String>)> = tx.all(sql("SELECT id, userid, mobile, email FROM members WHERE corp_id = $1").bind(corp)).await?;
+    let mut by_userid: HashMap<String, Existing> = HashMap::new();
+    let mut mobile_owner: HashMap<String, String> = HashMap::new();
+    let mut email_owner: HashMap<String, String> = HashMap::new();
+    for (id, userid, mobile, email) in members {
+        if let Some(m) = mobile {
+            mobile_owner.insert(m, userid.clone());
+        }
+        if let Some(e) = email {
+            email_owner.insert(e, userid.clone());
+        }
+        by_userid.insert(userid, Existing { id });
+    }
+    let mut existing_paths: HashMap<i64, Vec<String>> = HashMap::new();
+    for (mid, path) in tx
+        .all::<(i64, String)>(sql("SELECT md.member_id, d.path FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id WHERE md.corp_id = $1").bind(corp))
+        .await?
+    {
+        existing_paths.entry(mid).or_default().push(path);
+    }
+    let tags: Vec<(i64, String)> = tx.all(sql("SELECT id, name FROM tags WHERE corp_id = $1").bind(corp)).await?;
+    let mut tag_ids: HashMap<String, i64> = tags.into_iter().map(|(i, n)| (n, i)).collect();
+    let file_userids: HashSet<&str> = records.iter().map(|r| r.userid.as_str()).collect();
+
+    let mut leaders: Vec<(String, String)> = Vec::new();
+    for rec in records {
+        let mut problems: Vec<(&str, &str)> = Vec::new();
+        // Conflicts with other members' mobile or email.
+        if let Some(m) = &rec.mobile {
+            if mobile_owner.get(m).is_some_and(|u| u != &rec.userid) {
+                problems.push(("mobile", "exists"));
+            }
+        }
+        if let Some(e) = &rec.email {
+            if email_owner.get(e).is_some_and(|u| u != &rec.userid) {
+                problems.push(("email", "exists"));
+            }
+        }
+        if let Some(l) = &rec.leader {
+            if l == &rec.userid {
+                problems.push(("leader", "self"));
+            } else if !by_userid.contains_key(l) && !file_userids.contains(l.as_str()) {
+                problems.push(("leader", "not_found"));
+            }
+        }
+        let existing = by_userid.get(&rec.userid).map(|e| e.id);
+        if let Some(id) = existing {
+            if !grant_covers(grant, existing_paths.get(&id).map(Vec::as_slice).unwrap_or(&[])) {
+                problems.push(("userid", "out_of_scope"));
+            }
+        }
+        // Resolve department paths, creating missing departments only under parents in scope.
+        let mut dept_ids = Vec::new();
+        for path in &rec.department_paths {
+            let mut comps: &[String] = path;
+            if comps.first().is_some_and(|c| c == &root.name) {
+                comps = &comps[1..];
+            }
+            let mut cur = root.clone();
+            let mut ok = true;
+            for name in comps {
+                let key = (cur.id, name.clone());
+                cur = match by_parent_name.get(&key) {
+                    Some(d) => d.clone(),
+                    None => {
+                        if grant.check_path(&cur.path).is_err() {
+                            ok = false;
+                            break;
+                        }
+                        let d = department::insert(tx, corp, &cur, name, "", None, None, now).await?;
+                        out.departments_created += 1;
+                        by_parent_name.insert(key, d.clone());
+                        d
+                    }
+                };
+            }
+            if !ok || grant.check_path(&cur.path).is_err() {
+                problems.push(("departments", "out_of_scope"));
+                break;
+            }
+            if !dept_ids.contains(&cur.id) {
+                dept_ids.push(cur.id);
+            }
+        }
+        if !problems.is_empty() {
+            errors.extend(problems.into_iter().map(|(f, r)| RowProblem { row: rec.row, field: f.into(), reason: r.into() }));
+            continue;
+        }
+        let mut ids_of_tags = Vec::new();
+        for t in &rec.tags {
+            let id = match tag_ids.get(t) {
+                Some(i) => *i,
+                None => {
+                    let (i,): (i64,) = tx.one(sql("SELECT COALESCE(MAX(id), 0) + 1 FROM tags WHERE corp_id = $1").bind(corp)).await?;
+                    tx.exec(sql("INSERT INTO tags (corp_id, id, name, created_at) VALUES ($1, $2, $3, $4)").bind(corp).bind(i).bind(t).bind(now)).await?;
+                    tag_ids.insert(t.clone(), i);
+                    i
+                }
+            };
+            ids_of_tags.push(id);
+        }
+        let row = ImportRow {
+            userid: rec.userid.clone(),
+            name: rec.name.clone(),
+            alias: rec.alias.clone(),
+            employee_no: rec.employee_no.clone(),
+            mobile: rec.mobile.clone(),
+            email: rec.email.clone(),
+            position: rec.position.clone(),
+            gender: rec.gender.clone(),
+            telephone: rec.telephone.clone(),
+            department_ids: dept_ids,
+            // Leaders are linked in a second pass: the leader may be a later row.
+            leader_userid: None,
+            tag_ids: ids_of_tags,
+        };
+        let id = upsert(tx, grant, &row, existing, now).await?;
+        if existing.is_some() { out.updated += 1 } else { out.created += 1 }
+        if let Some(m) = &rec.mobile {
+            mobile_owner.insert(m.clone(), rec.userid.clone());
+        }
+        if let Some(e) = &rec.email {
+            email_owner.insert(e.clone(), rec.userid.clone());
+        }
+        by_userid.insert(rec.userid.clone(), Existing { id });
+        out.userids.push(rec.userid.clone());
+        if let Some(l) = &rec.leader {
+            leaders.push((rec.userid.clone(), l.clone()));
+        }
+    }
+    for (userid, leader) in leaders {
+        if let (Some(m), Some(l)) = (by_userid.get(&userid), by_userid.get(&leader)) {
+            tx.exec(sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND id = $3").bind(l.id).bind(corp).bind(m.id)).await?;
+        }
+    }
+    Ok(out)
+}
+
+fn grant_covers<P: Perm>(grant: &Grant<P>, paths: &[String]) -> bool {
+    grant.check_member_paths(paths).is_ok()
+}
+
+/// All members in the grant's scope as export rows.
+pub async fn export_rows<P: Perm>(app: &AppState, grant: &Grant<P>) -> AppResult<Vec<sheet::ExportRow>> {
+    let corp = grant.corp();
+    let depts: HashMap<i64, DeptRow> = department::all_rows(&app.db, corp).await?.into_iter().map(|d| (d.id, d)).collect();
+    let filter = super::member::ListFilter { limit: Some(10_000), ..Default::default() };
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let f = super::member::ListFilter { offset: Some(offset), ..filter_clone(&filter) };
+        let (page, total) = super::member::list(&app.db, corp, &f, Some(grant.scope())).await?;
+        let n = page.len() as i64;
+        for m in page {
+            out.push(sheet::ExportRow {
+                departments: m.departments.iter().map(|d| department::display_path(&depts, d.id)).collect::<Vec<_>>().join(";"),
+                gender: match m.gender.as_str() {
+                    "1" => "男".into(),
+                    "2" => "女".into(),
+                    _ => String::new(),
+                },
+                tags: m.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>().join(";"),
+                status: m.status.as_str().into(),
+                name: m.name,
+                userid: m.userid,
+                employee_no: m.employee_no,
+                mobile: m.mobile,
+                email: m.email,
+                position: m.position,
+                leader: m.leader_userid,
+            });
+        }
+        offset += n;
+        if n == 0 || offset >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn filter_clone(f: &super::member::ListFilter) -> super::member::ListFilter {
+    super::member::ListFilter { limit: f.limit, ..Default::default() }
+}

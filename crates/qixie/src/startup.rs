@@ -1,0 +1,113 @@
+//! Building the application: storage, migrations, state, router, background work. Tests start it on
+//! port 0.
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::kernel::blob::BlobStore;
+use crate::kernel::clock::{SharedClock, SystemClock};
+use crate::kernel::db::Database;
+use crate::kernel::events::EventBus;
+use crate::kernel::jobs::{self, JobRegistry, JobSignal};
+use crate::kernel::password::Hasher;
+use crate::modules::org::offboarding::OffboardingRegistry;
+
+/// Everything a request handler or job may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub clock: SharedClock,
+    pub events: EventBus,
+    pub hasher: Hasher,
+    pub blobs: BlobStore,
+    pub jobs: JobSignal,
+    pub node_id: Arc<str>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<crate::http::metrics::Metrics>,
+    pub offboarding: Arc<OffboardingRegistry>,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+pub struct Options {
+    pub clock: SharedClock,
+    pub hasher: Hasher,
+    pub run_jobs: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let fast = std::env::var("QIXIE_FAST_HASH").is_ok_and(|v| v == "1");
+        Options {
+            clock: Arc::new(SystemClock),
+            hasher: if fast { Hasher::fast_for_tests() } else { Hasher::new(1) },
+            run_jobs: true,
+        }
+    }
+}
+
+/// Opens storage and runs migrations: shared by the server and the command line.
+pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = Database::connect(&config.database_url()).await?;
+    crate::kernel::migrate::run(&db).await?;
+    let mut offboarding = OffboardingRegistry::default();
+    crate::modules::org::register_handovers(&mut offboarding);
+    Ok(AppState {
+        db,
+        clock: options.clock.clone(),
+        events: EventBus::default(),
+        hasher: options.hasher.clone(),
+        blobs: BlobStore::local(config.data_dir.join("blobs")),
+        jobs: JobSignal::default(),
+        node_id: crate::kernel::ids::random_token(6).into(),
+        config: Arc::new(config),
+        metrics: Arc::default(),
+        offboarding: Arc::new(offboarding),
+    })
+}
+
+pub fn job_registry() -> JobRegistry {
+    let mut r = JobRegistry::default();
+    crate::wecom::batch::register_jobs(&mut r);
+    crate::modules::identity::register_jobs(&mut r);
+    r
+}
+
+pub struct Application {
+    listener: TcpListener,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config, options: Options) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let state = open_state(config, &options).await?;
+        if options.run_jobs {
+            tokio::spawn(jobs::run_scheduler(state.clone(), Arc::new(job_registry()), state.jobs.clone()));
+            crate::modules::identity::schedule_housekeeping(&state).await?;
+        }
+        Ok(Application { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let router = crate::http::router(self.state.clone());
+        tracing::info!(addr = %self.listener.local_addr()?, "qixie is listening");
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
