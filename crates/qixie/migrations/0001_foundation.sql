@@ -235,3 +235,12 @@ CREATE TABLE jobs (
 );
 CREATE INDEX ix_jobs_due ON jobs (status, run_at);
 CREATE UNIQUE INDEX ux_jobs_dedup_key ON jobs (dedup_key);
+
+-- Per-enterprise counters for the small integer ids WeCom uses (departments, tags, agentids). The
+-- upsert takes a row lock, so concurrent creators on PostgreSQL get distinct values.
+CREATE TABLE sequences (
+    corp_id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    value BIGINT NOT NULL,
+    PRIMARY KEY (corp_id, name)
+);

@@ -32,7 +32,7 @@ pub fn router(state: AppState) -> Router {
     let api_router = api
         .into_router()
         .route("/openapi.json", get(move || async move { axum::Json((*spec).clone()) }))
-        .fallback(|| async { AppError::new(ErrorKind::NotFound) })
+        .fallback(|| async { AppError::new(ErrorKind::NoSuchRoute) })
         .layer(axum::middleware::from_fn(error::render_api_errors));
     let limit = state.config.max_upload_bytes + 64 * 1024;
     Router::new()
@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn readyz(State(app): State<AppState>) -> Response {
-    match app.db.one::<(i64,)>(sql("SELECT 1")).await {
+    match app.db.one::<(i64,)>(sql("SELECT CAST(1 AS BIGINT)")).await {
         Ok(_) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -52,9 +52,9 @@ pub struct AuditRow {
     pub ip: String,
     pub kind: String,
     pub target: String,
-    #[serde(serialize_with = "crate::kernel::ser::json_text")]
+    #[serde(rename = "before", serialize_with = "crate::kernel::ser::json_text")]
     pub before_json: Option<String>,
-    #[serde(serialize_with = "crate::kernel::ser::json_text")]
+    #[serde(rename = "after", serialize_with = "crate::kernel::ser::json_text")]
     pub after_json: Option<String>,
 }
 

@@ -245,6 +245,16 @@ impl Database {
         Ok(n)
     }
 
+    /// Runs a statement outside any transaction, on the writer: for the few statements PostgreSQL
+    /// refuses inside one (CREATE DATABASE, DROP DATABASE).
+    pub async fn exec_unmanaged(&self, text: &str) -> Result<(), sqlx::Error> {
+        let q = sqlx::raw_sql(sqlx::AssertSqlSafe(text.to_owned()));
+        match &self.inner {
+            Inner::Sqlite { write, .. } => q.execute(write).await.map(|_| ()),
+            Inner::Pg(p) => q.execute(p).await.map(|_| ()),
+        }
+    }
+
     pub async fn close(&self) {
         match &self.inner {
             Inner::Sqlite { write, read } => {
@@ -284,6 +294,20 @@ impl Tx {
     pub async fn script(&mut self, text: &str) -> Result<(), sqlx::Error> {
         self.engine().script(text).await
     }
+    /// The next value of a per-enterprise counter; the first is `start`.
+    pub async fn next_value(&mut self, corp: i64, name: &str, start: i64) -> Result<i64, sqlx::Error> {
+        let (v,): (i64,) = self
+            .one(
+                sql("INSERT INTO sequences (corp_id, name, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (corp_id, name) DO UPDATE SET value = sequences.value + 1 RETURNING value")
+                .bind(corp)
+                .bind(name)
+                .bind(start),
+            )
+            .await?;
+        Ok(v)
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await,

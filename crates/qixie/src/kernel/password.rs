@@ -67,8 +67,19 @@ impl Hasher {
     }
 }
 
-/// A generated initial password: readable, with letters and digits, shown once.
-pub fn generate_initial() -> String {
+/// A generated initial password that passes the policy for `account`: readable, letters and
+/// digits, shown once.
+pub fn generate_for(account: &str) -> String {
+    let acct = account.to_lowercase();
+    loop {
+        let p = generate_initial();
+        if acct.is_empty() || !p.to_lowercase().contains(&acct) {
+            return p;
+        }
+    }
+}
+
+fn generate_initial() -> String {
     use rand::Rng;
     const LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     const DIGITS: &[u8] = b"23456789";

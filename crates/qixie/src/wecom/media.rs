@@ -1,8 +1,170 @@
-//! Placeholder module body replaced below.
+//! Temporary media (临时素材): `media/upload` keeps a file for three days under a media_id that
+//! messages and batch jobs refer to; `media/get` hands it back. Media belong to the enterprise of the
+//! app that uploaded them; any app of that enterprise with a valid token may use them, as in WeCom,
+//! so no contacts permission is asked for.
 use axum::Router;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
 
+use super::contacts::Params;
+use super::{AppCaller, ok};
 use crate::AppState;
+use crate::kernel::db::sql;
+use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::ids::{CorpId, random_token};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/media/upload", post(upload)).route("/media/get", get(download))
+}
+
+const KINDS: &[&str] = &["image", "voice", "video", "file"];
+const TTL_MS: i64 = 3 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MediaRow {
+    pub media_id: String,
+    pub corp_id: i64,
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+const COLS: &str = "media_id, corp_id, kind, filename, content_type, size, storage_key, created_at, expires_at";
+
+/// Stores an uploaded file and its row; the bytes go first, so a row never points at nothing.
+pub async fn store(app: &AppState, corp: CorpId, kind: &str, filename: &str, content_type: &str, bytes: &[u8]) -> AppResult<MediaRow> {
+    let now = app.now();
+    let media_id = random_token(24);
+    let row = MediaRow {
+        storage_key: format!("media/{corp}/{media_id}"),
+        media_id,
+        corp_id: corp.0,
+        kind: kind.to_owned(),
+        filename: filename.to_owned(),
+        content_type: content_type.to_owned(),
+        size: bytes.len() as i64,
+        created_at: now,
+        expires_at: now + TTL_MS,
+    };
+    app.blobs.put(&row.storage_key, bytes).await?;
+    app.db
+        .exec(
+            sql(format!("INSERT INTO media ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                .bind(&row.media_id)
+                .bind(row.corp_id)
+                .bind(&row.kind)
+                .bind(&row.filename)
+                .bind(&row.content_type)
+                .bind(row.size)
+                .bind(&row.storage_key)
+                .bind(row.created_at)
+                .bind(row.expires_at),
+        )
+        .await?;
+    Ok(row)
+}
+
+/// A live media row of `corp`; unknown, expired and other enterprises' media are all 40007.
+pub async fn find(app: &AppState, corp: CorpId, media_id: &str) -> AppResult<MediaRow> {
+    let row: MediaRow = app
+        .db
+        .opt(sql(format!("SELECT {COLS} FROM media WHERE media_id = $1 AND corp_id = $2")).bind(media_id).bind(corp))
+        .await?
+        .ok_or(ErrorKind::MediaNotFound)?;
+    if row.expires_at <= app.now() {
+        return Err(ErrorKind::MediaNotFound.into());
+    }
+    Ok(row)
+}
+
+/// A live media row of `corp` with its bytes.
+pub async fn load(app: &AppState, corp: CorpId, media_id: &str) -> AppResult<(MediaRow, Vec<u8>)> {
+    let row = find(app, corp, media_id).await?;
+    match app.blobs.get(&row.storage_key).await {
+        Ok(bytes) => Ok((row, bytes)),
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => Err(ErrorKind::MediaNotFound.into()),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+async fn upload(State(app): State<AppState>, caller: AppCaller, p: Params, req: Request) -> AppResult<Response> {
+    let kind = p.require_text("type")?.to_owned();
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(AppError::field("type", "invalid"));
+    }
+    let mut form = Multipart::from_request(req, &app).await.map_err(|_| AppError::field("media", "required"))?;
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    while let Some(field) = form.next_field().await.map_err(|_| AppError::new(ErrorKind::BadRequest))? {
+        if field.name() != Some("media") {
+            continue;
+        }
+        let filename = field.file_name().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("media").to_owned();
+        let content_type = field
+            .content_type()
+            .map(str::to_owned)
+            .filter(|c| c != "application/octet-stream")
+            .unwrap_or_else(|| mime_guess::from_path(&filename).first_or_octet_stream().essence_str().to_owned());
+        let bytes = field.bytes().await.map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
+        file = Some((filename, content_type, bytes.to_vec()));
+        break;
+    }
+    let (filename, content_type, bytes) = file.ok_or_else(|| AppError::field("media", "required"))?;
+    if bytes.is_empty() {
+        return Err(AppError::field("media", "empty"));
+    }
+    if bytes.len() > app.config.max_upload_bytes {
+        return Err(ErrorKind::PayloadTooLarge.into());
+    }
+    let row = store(&app, caller.actor.corp, &kind, &filename, &content_type, &bytes).await?;
+    // WeCom sends created_at as a string of Unix seconds.
+    Ok(ok(json!({ "type": row.kind, "media_id": row.media_id, "created_at": (row.created_at / 1000).to_string() })))
+}
+
+async fn download(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+    let media_id = p.text("media_id").ok_or(ErrorKind::MediaNotFound)?;
+    let (row, bytes) = load(&app, caller.actor.corp, media_id).await?;
+    let headers = [(header::CONTENT_TYPE, row.content_type.clone()), (header::CONTENT_DISPOSITION, content_disposition(&row.filename))];
+    Ok((headers, bytes).into_response())
+}
+
+/// `attachment` with an ASCII `filename` for old clients and, when the name is not plain ASCII,
+/// the exact name as RFC 5987 `filename*`.
+fn content_disposition(name: &str) -> String {
+    let fallback: String = name.chars().map(|c| if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' { c } else { '_' }).collect();
+    if fallback == name {
+        return format!("attachment; filename=\"{name}\"");
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{}", rfc5987(name))
+}
+
+/// Percent-encodes everything but RFC 5987's attr-char.
+fn rfc5987(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_keeps_ascii_and_encodes_the_rest() {
+        assert_eq!(content_disposition("report 1.pdf"), "attachment; filename=\"report 1.pdf\"");
+        assert_eq!(content_disposition("通讯录.csv"), "attachment; filename=\"___.csv\"; filename*=UTF-8''%E9%80%9A%E8%AE%AF%E5%BD%95.csv");
+        assert_eq!(content_disposition("a\"b.txt"), "attachment; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt");
+    }
 }

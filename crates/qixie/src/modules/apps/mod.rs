@@ -111,7 +111,7 @@ pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManag
     let now = app.now();
     let secret = random_token(32);
     let mut tx = app.db.begin().await?;
-    let (agentid,): (i64,) = tx.one(sql("SELECT COALESCE(MAX(agentid), $2 - 1) + 1 FROM apps WHERE corp_id = $1 AND kind = 'custom'").bind(corp).bind(FIRST_AGENTID)).await?;
+    let agentid = tx.next_value(corp.0, "agentid", FIRST_AGENTID).await?;
     tx.exec(
         sql(format!("INSERT INTO apps ({COLS}, secret_hash) VALUES ($1, $2, $3, 'custom', $4, $5, $6, $7, $8, $9, $10, $10, $11)"))
             .bind(new_id(now))
@@ -241,7 +241,15 @@ pub async fn actor_for_token(app: &AppState, token: &str) -> AppResult<(Actor, A
     if expires_at <= app.now() {
         return Err(ErrorKind::TokenExpired.into());
     }
-    let row: AppRow = app.db.opt(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(app_id)).await?.ok_or(ErrorKind::InvalidToken)?;
+    actor_for_app(app, app_id).await?.ok_or_else(|| ErrorKind::InvalidToken.into())
+}
+
+/// An app as an actor with its current rights, or None when it is gone. Also used by work an app
+/// queued (WeCom batch jobs), so the job acts with the rights the app has when it runs.
+pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Actor, AppRow)>> {
+    let Some(row) = app.db.opt::<AppRow>(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(app_id)).await? else {
+        return Ok(None);
+    };
     let corp = CorpId(row.corp_id);
     let scopes = split_list(&row.scopes);
     let mut perms = Vec::new();
@@ -256,6 +264,6 @@ pub async fn actor_for_token(app: &AppState, token: &str) -> AppResult<(Actor, A
         Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect())
     };
     let read = scopes.iter().any(|s| s == "contacts.read" || s == "contacts.write");
-    Ok((Actor::app(corp, AppId(row.id), row.agentid, row.name.clone(), perms, scope, read), row))
+    Ok(Some((Actor::app(corp, AppId(row.id), row.agentid, row.name.clone(), perms, scope, read), row)))
 }
 

@@ -211,7 +211,7 @@ pub async fn reset_password(app: &AppState, actor: &Actor, grant: &Grant<perm::C
     let (pw, generated) = match password.filter(|p| !p.is_empty()) {
         Some(p) => (p, None),
         None => {
-            let g = crate::kernel::password::generate_initial();
+            let g = crate::kernel::password::generate_for(&m.userid);
             (g.clone(), Some(g))
         }
     };

@@ -171,7 +171,13 @@ pub async fn insert(tx: &mut Tx, corp: CorpId, parent: &DeptRow, name: &str, nam
             }
             id
         }
-        None => tx.one::<(i64,)>(sql("SELECT COALESCE(MAX(id), 0) + 1 FROM departments WHERE corp_id = $1").bind(corp)).await?.0,
+        None => loop {
+            // Skip ids a caller chose explicitly (WeCom lets them).
+            let id = tx.next_value(corp.0, "department", ROOT + 1).await?;
+            if tx.opt::<(i64,)>(sql("SELECT id FROM departments WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?.is_none() {
+                break id;
+            }
+        },
     };
     let order = match order {
         Some(o) => o,
@@ -243,7 +249,7 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
         let new_path = format!("{}{}/", parent.path, before.id);
         // Rewrites the path of the department and its whole subtree in one statement.
         tx.exec(
-            sql("UPDATE departments SET path = $1 || substr(path, $2) WHERE corp_id = $3 AND path LIKE $4")
+            sql("UPDATE departments SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE corp_id = $3 AND path LIKE $4")
                 .bind(&new_path)
                 .bind(before.path.len() as i64 + 1)
                 .bind(corp)

@@ -56,6 +56,12 @@ pub async fn run(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsImpo
         tracing::info!(error = ?e, "import file rejected");
         AppError::new(ErrorKind::ImportFileInvalid)
     })?;
+    run_rows(app, actor, grant, filename, rows, mode, dry_run).await
+}
+
+/// Validates and applies rows already read from a file (the WeCom batch jobs rewrite department ids
+/// into paths first).
+pub async fn run_rows(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsImport>, filename: &str, rows: Vec<sheet::SheetRow>, mode: ImportMode, dry_run: bool) -> AppResult<ImportReport> {
     let total = rows.len();
     let (records, row_errors) = sheet::validate_rows(rows);
     let mut errors: Vec<RowProblem> = row_errors.into_iter().map(|e| RowProblem { row: e.row, field: e.field, reason: e.reason }).collect();
@@ -200,7 +206,7 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
             let id = match tag_ids.get(t) {
                 Some(i) => *i,
                 None => {
-                    let (i,): (i64,) = tx.one(sql("SELECT COALESCE(MAX(id), 0) + 1 FROM tags WHERE corp_id = $1").bind(corp)).await?;
+                    let i = super::tag::next_tag_id(tx, corp).await?;
                     tx.exec(sql("INSERT INTO tags (corp_id, id, name, created_at) VALUES ($1, $2, $3, $4)").bind(corp).bind(i).bind(t).bind(now)).await?;
                     tag_ids.insert(t.clone(), i);
                     i

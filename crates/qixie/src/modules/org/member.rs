@@ -572,10 +572,16 @@ pub fn snapshot(m: &Member) -> serde_json::Value {
 pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, input: MemberInput, with_password: bool) -> AppResult<(Member, Option<String>)> {
     let r = apply_input(None, &input)?;
     let corp = grant.corp();
+    // Scope first: someone outside their scope learns nothing else about the input.
+    for d in &r.department_ids {
+        if let Ok(row) = department::find(&app.db, corp, *d).await {
+            grant.check_path(&row.path)?;
+        }
+    }
     let (password, generated) = match input.initial_password.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => (Some(p.to_owned()), None),
         None if with_password => {
-            let g = crate::kernel::password::generate_initial();
+            let g = crate::kernel::password::generate_for(&r.userid);
             (Some(g.clone()), Some(g))
         }
         None => (None, None),

@@ -142,17 +142,26 @@ impl SheetRow {
 
 /// Reads an import file: XLSX when it looks like one (zip magic or `.xlsx` name), CSV otherwise.
 pub fn parse_import(filename: &str, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
-    let raw = if bytes.starts_with(ZIP_MAGIC) || filename.to_lowercase().ends_with(".xlsx") {
-        read_xlsx(bytes)?
+    build_rows(read_raw(filename, bytes)?)
+}
+
+/// The non-empty rows of a file as (row number, cleaned cells), for tables that are not member
+/// sheets (WeCom's department file).
+pub fn read_table(filename: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
+    Ok(read_raw(filename, bytes)?.into_iter().map(|r| (r.row, r.cells)).collect())
+}
+
+fn read_raw(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
+    if bytes.starts_with(ZIP_MAGIC) || filename.to_lowercase().ends_with(".xlsx") {
+        read_xlsx(bytes)
     } else if bytes.starts_with(OLE_MAGIC) {
         // Parsing this as CSV would only yield garbage; say what to do instead.
-        return Err(SheetError::Unreadable(
+        Err(SheetError::Unreadable(
             "legacy .xls and password-protected workbooks are not supported; save as .xlsx or CSV".into(),
-        ));
+        ))
     } else {
-        read_csv(bytes)?
-    };
-    build_rows(raw)
+        read_csv(bytes)
+    }
 }
 
 /// A non-empty row before header mapping: its row number and its cleaned cells by column.

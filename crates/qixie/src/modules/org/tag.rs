@@ -50,7 +50,7 @@ pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
             }
             i
         }
-        None => tx.one::<(i64,)>(sql("SELECT COALESCE(MAX(id), 0) + 1 FROM tags WHERE corp_id = $1").bind(corp)).await?.0,
+        None => next_tag_id(&mut tx, corp).await?,
     };
     tx.exec(sql("INSERT INTO tags (corp_id, id, name, created_at) VALUES ($1, $2, $3, $4)").bind(corp).bind(id).bind(&name).bind(now)).await.map_err(map_unique)?;
     audit::record(&mut tx, actor, now, Entry { kind: "tag.create", target: format!("tag:{id}"), before: None, after: Some(json!({"name": name})) }).await?;
@@ -81,6 +81,16 @@ pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     audit::record(&mut tx, actor, now, Entry { kind: "tag.delete", target: format!("tag:{id}"), before: Some(json!({"name": before.name})), after: None }).await?;
     tx.commit().await
         .map_err(AppError::from)
+}
+
+/// The next free tag id (callers may also choose ids through the WeCom API).
+pub async fn next_tag_id(tx: &mut crate::kernel::db::Tx, corp: CorpId) -> AppResult<i64> {
+    loop {
+        let id = tx.next_value(corp.0, "tag", 1).await?;
+        if tx.opt::<(i64,)>(sql("SELECT id FROM tags WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?.is_none() {
+            return Ok(id);
+        }
+    }
 }
 
 pub async fn members(db: &Database, corp: CorpId, id: i64) -> AppResult<(Vec<Member>, Vec<i64>)> {

@@ -1,0 +1,10 @@
+//! Integration tests: a real server per test, every storage-touching test on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod admin;
+mod authz;
+mod identity;
+mod org;
+mod platform;
