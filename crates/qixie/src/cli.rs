@@ -10,7 +10,11 @@ use crate::kernel::authz::{Actor, perm};
 use crate::startup::{Application, Options, open_state};
 
 #[derive(Parser)]
-#[command(name = "qixie", version, about = "Qixie (企协): self-hosted enterprise office and collaboration platform")]
+#[command(
+    name = "qixie",
+    version,
+    about = "Qixie (企协): self-hosted enterprise office and collaboration platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,7 +69,10 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&config, matches!(cli.command, Command::Serve));
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("qixie: cannot start the runtime: {e}");
@@ -82,8 +89,12 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(config: &Config, serving: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(if serving { config.log.as_str() } else { "warn" }).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(if serving { config.log.as_str() } else { "warn" })
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -98,10 +109,32 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = Application::build(config, Options::default()).await?;
             app.run_until_stopped().await
         }
-        Command::Init { corp_name, admin_account, admin_password, admin_name, demo } => {
-            let state = open_state(config, &Options { run_jobs: false, ..Options::default() }).await?;
-            let input = crate::modules::admin::corp::NewEnterprise { corp_name, industry: String::new(), size: String::new(), admin_name, admin_account, admin_password };
-            let corp = crate::modules::admin::corp::create_enterprise(&state, input).await.map_err(describe)?;
+        Command::Init {
+            corp_name,
+            admin_account,
+            admin_password,
+            admin_name,
+            demo,
+        } => {
+            let state = open_state(
+                config,
+                &Options {
+                    run_jobs: false,
+                    ..Options::default()
+                },
+            )
+            .await?;
+            let input = crate::modules::admin::corp::NewEnterprise {
+                corp_name,
+                industry: String::new(),
+                size: String::new(),
+                admin_name,
+                admin_account,
+                admin_password,
+            };
+            let corp = crate::modules::admin::corp::create_enterprise(&state, input)
+                .await
+                .map_err(describe)?;
             let mut out = json!({ "corp_id": corp.corpid, "name": corp.name });
             if demo {
                 let n = crate::demo::load(&state, corp.id).await.map_err(describe)?;
@@ -111,15 +144,46 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             state.db.close().await;
             Ok(())
         }
-        Command::App { command: AppCommand::Create { corp_id, name, scope } } => {
-            let state = open_state(config, &Options { run_jobs: false, ..Options::default() }).await?;
-            let corp = crate::modules::admin::corp::find_by_corpid(&state.db, &corp_id).await.map_err(describe)?.ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
+        Command::App {
+            command:
+                AppCommand::Create {
+                    corp_id,
+                    name,
+                    scope,
+                },
+        } => {
+            let state = open_state(
+                config,
+                &Options {
+                    run_jobs: false,
+                    ..Options::default()
+                },
+            )
+            .await?;
+            let corp = crate::modules::admin::corp::find_by_corpid(&state.db, &corp_id)
+                .await
+                .map_err(describe)?
+                .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
             let actor = Actor::system(corp.id);
             let grant = actor.require::<perm::AppsManage>().map_err(describe)?;
-            let scopes: Vec<String> = scope.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-            let input = crate::modules::apps::AppInput { name: Some(name), scopes: Some(scopes), ..Default::default() };
-            let (row, secret) = crate::modules::apps::create(&state, &actor, &grant, input).await.map_err(describe)?;
-            println!("{}", json!({ "agentid": row.agentid, "secret": secret, "corp_id": corp.corpid, "name": row.name }));
+            let scopes: Vec<String> = scope
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let input = crate::modules::apps::AppInput {
+                name: Some(name),
+                scopes: Some(scopes),
+                ..Default::default()
+            };
+            let (row, secret) = crate::modules::apps::create(&state, &actor, &grant, input)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}",
+                json!({ "agentid": row.agentid, "secret": secret, "corp_id": corp.corpid, "name": row.name })
+            );
             state.db.close().await;
             Ok(())
         }

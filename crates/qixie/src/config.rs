@@ -70,26 +70,39 @@ impl Config {
     pub fn from_sources(env: Vec<(String, String)>) -> anyhow::Result<Config> {
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let file = get("QIXIE_CONFIG").map(PathBuf::from).or_else(|| {
-            let p = PathBuf::from(get("QIXIE_DATA_DIR").unwrap_or_else(|| "./data".into())).join("qixie.toml");
+            let p = PathBuf::from(get("QIXIE_DATA_DIR").unwrap_or_else(|| "./data".into()))
+                .join("qixie.toml");
             p.exists().then_some(p)
         });
         let mut cfg = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-                toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid configuration {}: {e}", p.display()))?
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("invalid configuration {}: {e}", p.display()))?
             }
             None => Config::default(),
         };
         for (k, v) in &env {
-            let Some(key) = k.strip_prefix("QIXIE_") else { continue };
+            let Some(key) = k.strip_prefix("QIXIE_") else {
+                continue;
+            };
             match key {
                 "DATA_DIR" => cfg.data_dir = PathBuf::from(v),
                 "LISTEN" => cfg.listen = v.clone(),
                 "DATABASE_URL" => cfg.database_url = v.clone(),
                 "LOG" => cfg.log = v.clone(),
                 "LOG_FORMAT" => cfg.log_format = v.clone(),
-                "MAX_UPLOAD_BYTES" => cfg.max_upload_bytes = v.parse().map_err(|_| anyhow::anyhow!("QIXIE_MAX_UPLOAD_BYTES must be a number"))?,
-                "SESSION_IDLE_HOURS" => cfg.session_idle_hours = v.parse().map_err(|_| anyhow::anyhow!("QIXIE_SESSION_IDLE_HOURS must be a number"))?,
+                "MAX_UPLOAD_BYTES" => {
+                    cfg.max_upload_bytes = v
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("QIXIE_MAX_UPLOAD_BYTES must be a number"))?
+                }
+                "SESSION_IDLE_HOURS" => {
+                    cfg.session_idle_hours = v
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("QIXIE_SESSION_IDLE_HOURS must be a number"))?
+                }
                 "SECURE_COOKIES" => cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes"),
                 // Read elsewhere or reserved for the scale-out path.
                 "CONFIG" | "NATS_URL" | "FAST_HASH" => {}
@@ -121,7 +134,19 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert!(!format!("{:?}", Config { database_url: "postgres://u:pw@h/d".into(), ..Config::default() }).contains("pw@"));
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert!(
+            !format!(
+                "{:?}",
+                Config {
+                    database_url: "postgres://u:pw@h/d".into(),
+                    ..Config::default()
+                }
+            )
+            .contains("pw@")
+        );
     }
 }

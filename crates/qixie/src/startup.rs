@@ -45,7 +45,11 @@ impl Default for Options {
         let fast = std::env::var("QIXIE_FAST_HASH").is_ok_and(|v| v == "1");
         Options {
             clock: Arc::new(SystemClock),
-            hasher: if fast { Hasher::fast_for_tests() } else { Hasher::new(1) },
+            hasher: if fast {
+                Hasher::fast_for_tests()
+            } else {
+                Hasher::new(1)
+            },
             run_jobs: true,
         }
     }
@@ -86,10 +90,16 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let state = open_state(config, &options).await?;
         if options.run_jobs {
-            tokio::spawn(jobs::run_scheduler(state.clone(), Arc::new(job_registry()), state.jobs.clone()));
+            tokio::spawn(jobs::run_scheduler(
+                state.clone(),
+                Arc::new(job_registry()),
+                state.jobs.clone(),
+            ));
             crate::modules::identity::schedule_housekeeping(&state).await?;
         }
         Ok(Application { listener, state })
@@ -102,11 +112,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         tracing::info!(addr = %self.listener.local_addr()?, "qixie is listening");
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         self.state.db.close().await;
         Ok(())
     }

@@ -20,12 +20,19 @@ pub struct ErrorInfo {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self.cause {
-            Some(c) if self.kind == ErrorKind::Internal => tracing::error!(error = %format!("{c:#}"), "internal error"),
-            Some(c) => tracing::debug!(code = self.kind.code(), cause = %format!("{c:#}"), "request failed"),
+            Some(c) if self.kind == ErrorKind::Internal => {
+                tracing::error!(error = %format!("{c:#}"), "internal error")
+            }
+            Some(c) => {
+                tracing::debug!(code = self.kind.code(), cause = %format!("{c:#}"), "request failed")
+            }
             None => {}
         }
         let mut r = self.kind.status().into_response();
-        r.extensions_mut().insert(ErrorInfo { kind: self.kind, fields: self.fields });
+        r.extensions_mut().insert(ErrorInfo {
+            kind: self.kind,
+            fields: self.fields,
+        });
         r
     }
 }
@@ -37,21 +44,32 @@ pub fn api_error_body(info: &ErrorInfo, lang: Lang) -> serde_json::Value {
         "key": format!("error.{}", info.kind.code()),
     });
     if !info.fields.is_empty() {
-        let fields: serde_json::Map<String, serde_json::Value> = info.fields.iter().map(|f| (f.field.clone(), json!(f.reason))).collect();
+        let fields: serde_json::Map<String, serde_json::Value> = info
+            .fields
+            .iter()
+            .map(|f| (f.field.clone(), json!(f.reason)))
+            .collect();
         e["fields"] = serde_json::Value::Object(fields);
     }
     json!({ "error": e })
 }
 
 pub async fn render_api_errors(req: Request, next: Next) -> Response {
-    let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let mut res = next.run(req).await;
     if let Some(info) = res.extensions_mut().remove::<ErrorInfo>() {
         let status = res.status();
         let body = api_error_body(&info, lang).to_string();
         let mut out = Response::new(Body::from(body));
         *out.status_mut() = status;
-        out.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json; charset=utf-8"));
+        out.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         if let Some(v) = res.headers().get(header::RETRY_AFTER) {
             out.headers_mut().insert(header::RETRY_AFTER, v.clone());
         }

@@ -39,7 +39,11 @@ pub async fn render(State(app): State<AppState>) -> String {
     let m = &app.metrics;
     let mut out = String::from("# TYPE qixie_http_requests_total counter\n");
     for (i, c) in m.by_class.iter().enumerate() {
-        out.push_str(&format!("qixie_http_requests_total{{class=\"{}xx\"}} {}\n", i + 1, c.load(Ordering::Relaxed)));
+        out.push_str(&format!(
+            "qixie_http_requests_total{{class=\"{}xx\"}} {}\n",
+            i + 1,
+            c.load(Ordering::Relaxed)
+        ));
     }
     out.push_str("# TYPE qixie_http_request_duration_seconds histogram\n");
     for (i, b) in BUCKETS_MS.iter().enumerate() {
@@ -50,8 +54,15 @@ pub async fn render(State(app): State<AppState>) -> String {
         ));
     }
     let count = m.count.load(Ordering::Relaxed);
-    out.push_str(&format!("qixie_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n"));
-    out.push_str(&format!("qixie_http_request_duration_seconds_sum {}\n", m.sum_us.load(Ordering::Relaxed) as f64 / 1e6));
-    out.push_str(&format!("qixie_http_request_duration_seconds_count {count}\n"));
+    out.push_str(&format!(
+        "qixie_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n"
+    ));
+    out.push_str(&format!(
+        "qixie_http_request_duration_seconds_sum {}\n",
+        m.sum_us.load(Ordering::Relaxed) as f64 / 1e6
+    ));
+    out.push_str(&format!(
+        "qixie_http_request_duration_seconds_count {count}\n"
+    ));
     out
 }

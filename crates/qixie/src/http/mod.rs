@@ -31,7 +31,10 @@ pub fn router(state: AppState) -> Router {
     let spec = std::sync::Arc::new(api.openapi());
     let api_router = api
         .into_router()
-        .route("/openapi.json", get(move || async move { axum::Json((*spec).clone()) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json((*spec).clone()) }),
+        )
         .fallback(|| async { AppError::new(ErrorKind::NoSuchRoute) })
         .layer(axum::middleware::from_fn(error::render_api_errors));
     let limit = state.config.max_upload_bytes + 64 * 1024;
@@ -43,7 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .fallback(web::serve)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 

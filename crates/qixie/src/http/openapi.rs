@@ -22,9 +22,21 @@ pub struct ApiRoutes {
 
 impl ApiRoutes {
     /// Adds `handler` for `method path`, documented by `summary` under `tag`.
-    pub fn route(mut self, method: &'static str, path: &'static str, tag: &'static str, summary: &'static str, handler: MethodRouter<AppState>) -> Self {
+    pub fn route(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
         self.router = self.router.route(path, handler);
-        self.docs.push(RouteDoc { method, path, summary, tag });
+        self.docs.push(RouteDoc {
+            method,
+            path,
+            summary,
+            tag,
+        });
         self
     }
     pub fn merge(mut self, other: ApiRoutes) -> Self {
@@ -39,7 +51,9 @@ impl ApiRoutes {
     pub fn openapi(&self) -> Value {
         let mut paths = Map::new();
         for d in &self.docs {
-            let entry = paths.entry(format!("/api/v1{}", d.path)).or_insert_with(|| json!({}));
+            let entry = paths
+                .entry(format!("/api/v1{}", d.path))
+                .or_insert_with(|| json!({}));
             let params: Vec<Value> = d
                 .path
                 .split('/')

@@ -21,7 +21,14 @@ pub async fn record(tx: &mut Tx, actor: &Actor, now_ms: i64, e: Entry<'_>) -> Ap
 }
 
 /// For entries without an authenticated actor (a failed sign-in).
-pub async fn record_raw(tx: &mut Tx, corp: CorpId, now_ms: i64, actor: (&str, &str, &str), ip: &str, e: Entry<'_>) -> AppResult<()> {
+pub async fn record_raw(
+    tx: &mut Tx,
+    corp: CorpId,
+    now_ms: i64,
+    actor: (&str, &str, &str),
+    ip: &str,
+    e: Entry<'_>,
+) -> AppResult<()> {
     tx.exec(
         sql("INSERT INTO audit_log (id, corp_id, at, actor_kind, actor_id, actor_name, ip, kind, target, before_json, after_json) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
@@ -72,7 +79,9 @@ pub struct AuditQuery {
 fn filtered(base: &str, corp: CorpId, f: &AuditQuery) -> Sql {
     let mut q = sql(base).bind(corp);
     if let Some(a) = f.actor.as_deref().filter(|s| !s.is_empty()) {
-        q = q.push_bind(" AND (actor_id = {} OR actor_name = ", a).push_bind("{})", a);
+        q = q
+            .push_bind(" AND (actor_id = {} OR actor_name = ", a)
+            .push_bind("{})", a);
     }
     if let Some(t) = f.target.as_deref().filter(|s| !s.is_empty()) {
         q = q.push_bind(" AND target LIKE {}", format!("%{t}%"));
@@ -89,10 +98,20 @@ fn filtered(base: &str, corp: CorpId, f: &AuditQuery) -> Sql {
     q
 }
 
-pub async fn search(db: &Database, corp: CorpId, f: &AuditQuery) -> AppResult<(Vec<AuditRow>, i64)> {
+pub async fn search(
+    db: &Database,
+    corp: CorpId,
+    f: &AuditQuery,
+) -> AppResult<(Vec<AuditRow>, i64)> {
     let limit = f.limit.unwrap_or(50).clamp(1, 10_000);
     let offset = f.offset.unwrap_or(0).max(0);
-    let (total,): (i64,) = db.one(filtered("SELECT COUNT(*) FROM audit_log WHERE corp_id = $1", corp, f)).await?;
+    let (total,): (i64,) = db
+        .one(filtered(
+            "SELECT COUNT(*) FROM audit_log WHERE corp_id = $1",
+            corp,
+            f,
+        ))
+        .await?;
     let rows = db
         .all(
             filtered(

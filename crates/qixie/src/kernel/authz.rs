@@ -65,7 +65,9 @@ impl Scope {
     }
     /// Adds "member `alias` is in scope" to a query's WHERE clause.
     pub fn filter_members(&self, mut q: Sql, member_alias: &str) -> Sql {
-        let Scope::Subtrees(roots) = self else { return q };
+        let Scope::Subtrees(roots) = self else {
+            return q;
+        };
         if roots.is_empty() {
             return q.push(" AND 1 = 0");
         }
@@ -81,14 +83,19 @@ impl Scope {
     }
     /// Adds "department `alias` is in scope" to a query's WHERE clause.
     pub fn filter_departments(&self, mut q: Sql, dept_alias: &str) -> Sql {
-        let Scope::Subtrees(roots) = self else { return q };
+        let Scope::Subtrees(roots) = self else {
+            return q;
+        };
         if roots.is_empty() {
             return q.push(" AND 1 = 0");
         }
         q = q.push(" AND (");
         for (i, r) in roots.iter().enumerate() {
             let sep = if i == 0 { "" } else { " OR " };
-            q = q.push_bind(&format!("{sep}{dept_alias}.path LIKE {{}}"), format!("{r}%"));
+            q = q.push_bind(
+                &format!("{sep}{dept_alias}.path LIKE {{}}"),
+                format!("{r}%"),
+            );
         }
         q.push(")")
     }
@@ -96,8 +103,16 @@ impl Scope {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorKind {
-    Member { id: MemberId, userid: String, name: String },
-    App { id: AppId, agentid: i64, name: String },
+    Member {
+        id: MemberId,
+        userid: String,
+        name: String,
+    },
+    App {
+        id: AppId,
+        agentid: i64,
+        name: String,
+    },
     /// The command line and scheduled jobs acting for the enterprise.
     System,
 }
@@ -144,10 +159,18 @@ impl<P: Perm> Grant<P> {
         &self.scope
     }
     pub fn check_path(&self, path: &str) -> AppResult<()> {
-        if self.scope.covers_path(path) { Ok(()) } else { Err(ErrorKind::OutOfScope.into()) }
+        if self.scope.covers_path(path) {
+            Ok(())
+        } else {
+            Err(ErrorKind::OutOfScope.into())
+        }
     }
     pub fn check_member_paths(&self, paths: &[String]) -> AppResult<()> {
-        if self.scope.covers_any(paths) { Ok(()) } else { Err(ErrorKind::OutOfScope.into()) }
+        if self.scope.covers_any(paths) {
+            Ok(())
+        } else {
+            Err(ErrorKind::OutOfScope.into())
+        }
     }
     pub fn is_whole_enterprise(&self) -> bool {
         self.scope == Scope::All
@@ -155,7 +178,15 @@ impl<P: Perm> Grant<P> {
 }
 
 impl Actor {
-    pub fn member(corp: CorpId, id: MemberId, userid: String, name: String, is_super: bool, permissions: Vec<Permission>, scope: Scope) -> Actor {
+    pub fn member(
+        corp: CorpId,
+        id: MemberId,
+        userid: String,
+        name: String,
+        is_super: bool,
+        permissions: Vec<Permission>,
+        scope: Scope,
+    ) -> Actor {
         Actor {
             corp,
             kind: ActorKind::Member { id, userid, name },
@@ -167,12 +198,38 @@ impl Actor {
             can_read_directory: true,
         }
     }
-    pub fn app(corp: CorpId, id: AppId, agentid: i64, name: String, permissions: Vec<Permission>, scope: Scope, can_read_directory: bool) -> Actor {
-        Actor { corp, kind: ActorKind::App { id, agentid, name }, ip: String::new(), lang: Lang::Zh, is_super: false, permissions, scope, can_read_directory }
+    pub fn app(
+        corp: CorpId,
+        id: AppId,
+        agentid: i64,
+        name: String,
+        permissions: Vec<Permission>,
+        scope: Scope,
+        can_read_directory: bool,
+    ) -> Actor {
+        Actor {
+            corp,
+            kind: ActorKind::App { id, agentid, name },
+            ip: String::new(),
+            lang: Lang::Zh,
+            is_super: false,
+            permissions,
+            scope,
+            can_read_directory,
+        }
     }
     /// The enterprise itself: the command line and jobs, which act with every permission.
     pub fn system(corp: CorpId) -> Actor {
-        Actor { corp, kind: ActorKind::System, ip: String::new(), lang: Lang::Zh, is_super: true, permissions: Permission::ALL.to_vec(), scope: Scope::All, can_read_directory: true }
+        Actor {
+            corp,
+            kind: ActorKind::System,
+            ip: String::new(),
+            lang: Lang::Zh,
+            is_super: true,
+            permissions: Permission::ALL.to_vec(),
+            scope: Scope::All,
+            can_read_directory: true,
+        }
     }
     pub fn with_request(mut self, ip: String, lang: Lang) -> Actor {
         self.ip = ip;
@@ -184,7 +241,11 @@ impl Actor {
         self.is_super || self.permissions.contains(&p)
     }
     pub fn permissions(&self) -> Vec<Permission> {
-        if self.is_super { Permission::ALL.to_vec() } else { self.permissions.clone() }
+        if self.is_super {
+            Permission::ALL.to_vec()
+        } else {
+            self.permissions.clone()
+        }
     }
     pub fn scope(&self) -> &Scope {
         &self.scope
@@ -193,7 +254,11 @@ impl Actor {
     /// The gate: a grant for `P`, or 403 (48002 through the WeCom adapter for apps).
     pub fn require<P: Perm>(&self) -> AppResult<Grant<P>> {
         if self.has(P::PERMISSION) {
-            Ok(Grant { corp: self.corp, scope: self.scope.clone(), _p: PhantomData })
+            Ok(Grant {
+                corp: self.corp,
+                scope: self.scope.clone(),
+                _p: PhantomData,
+            })
         } else if matches!(self.kind, ActorKind::App { .. }) {
             Err(AppError::new(ErrorKind::ApiForbidden))
         } else {
@@ -201,7 +266,11 @@ impl Actor {
         }
     }
     pub fn directory(&self) -> AppResult<DirectoryGrant> {
-        if self.can_read_directory { Ok(DirectoryGrant { corp: self.corp }) } else { Err(ErrorKind::ApiForbidden.into()) }
+        if self.can_read_directory {
+            Ok(DirectoryGrant { corp: self.corp })
+        } else {
+            Err(ErrorKind::ApiForbidden.into())
+        }
     }
     pub fn member_id(&self) -> Option<MemberId> {
         match &self.kind {
@@ -235,10 +304,36 @@ mod tests {
 
     #[test]
     fn grant_requires_permission_and_apps_get_wecom_forbidden() {
-        let a = Actor::member(CorpId(1), MemberId(1), "u".into(), "U".into(), false, vec![Permission::AuditRead], Scope::All);
+        let a = Actor::member(
+            CorpId(1),
+            MemberId(1),
+            "u".into(),
+            "U".into(),
+            false,
+            vec![Permission::AuditRead],
+            Scope::All,
+        );
         assert!(a.require::<perm::AuditRead>().is_ok());
-        assert_eq!(a.require::<perm::AppsManage>().map(|_| ()).map_err(|e| e.kind), Err(ErrorKind::Forbidden));
-        let app = Actor::app(CorpId(1), AppId(1), 1000002, "a".into(), vec![], Scope::All, true);
-        assert_eq!(app.require::<perm::ContactsManage>().map(|_| ()).map_err(|e| e.kind), Err(ErrorKind::ApiForbidden));
+        assert_eq!(
+            a.require::<perm::AppsManage>()
+                .map(|_| ())
+                .map_err(|e| e.kind),
+            Err(ErrorKind::Forbidden)
+        );
+        let app = Actor::app(
+            CorpId(1),
+            AppId(1),
+            1000002,
+            "a".into(),
+            vec![],
+            Scope::All,
+            true,
+        );
+        assert_eq!(
+            app.require::<perm::ContactsManage>()
+                .map(|_| ())
+                .map_err(|e| e.kind),
+            Err(ErrorKind::ApiForbidden)
+        );
     }
 }

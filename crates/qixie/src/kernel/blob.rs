@@ -11,7 +11,13 @@ impl BlobStore {
         BlobStore { root }
     }
     fn path(&self, key: &str) -> anyhow::Result<PathBuf> {
-        anyhow::ensure!(!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '/'), "bad blob key");
+        anyhow::ensure!(
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '/'),
+            "bad blob key"
+        );
         anyhow::ensure!(!key.contains(".."), "bad blob key");
         Ok(self.root.join(key))
     }

@@ -8,7 +8,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 
 /// A value bound to a query parameter.
@@ -49,7 +52,10 @@ pub struct Sql {
 }
 
 pub fn sql(text: impl Into<String>) -> Sql {
-    Sql { text: text.into(), args: Vec::new() }
+    Sql {
+        text: text.into(),
+        args: Vec::new(),
+    }
 }
 
 impl Sql {
@@ -75,8 +81,14 @@ impl Sql {
 }
 
 /// A row type that decodes from both engines.
-pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
-impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
 
 macro_rules! bind_all {
     ($q:expr, $args:expr) => {{
@@ -118,19 +130,37 @@ enum Engine<'a> {
 
 impl Engine<'_> {
     async fn all<T: Record>(self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
-        on_engine!(self, |c, _D| bind_all!(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(c).await)
+        on_engine!(self, |c, _D| bind_all!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)),
+            q.args
+        )
+        .fetch_all(c)
+        .await)
     }
     async fn opt<T: Record>(self, q: Sql) -> Result<Option<T>, sqlx::Error> {
-        on_engine!(self, |c, _D| bind_all!(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)), q.args).fetch_optional(c).await)
+        on_engine!(self, |c, _D| bind_all!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)),
+            q.args
+        )
+        .fetch_optional(c)
+        .await)
     }
     async fn exec(self, q: Sql) -> Result<u64, sqlx::Error> {
-        on_engine!(self, |c, _D| bind_all!(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))
+        on_engine!(self, |c, _D| bind_all!(
+            sqlx::query(sqlx::AssertSqlSafe(q.text)),
+            q.args
+        )
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
     }
     async fn script(self, text: &str) -> Result<(), sqlx::Error> {
-        on_engine!(self, |c, _D| sqlx::raw_sql(sqlx::AssertSqlSafe(text.to_owned())).execute(c).await.map(|_| ()))
+        on_engine!(self, |c, _D| sqlx::raw_sql(sqlx::AssertSqlSafe(
+            text.to_owned()
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
     }
 }
 
@@ -180,7 +210,9 @@ impl Database {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            return Ok(Database { inner: Inner::Pg(pool) });
+            return Ok(Database {
+                inner: Inner::Pg(pool),
+            });
         }
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -191,12 +223,18 @@ impl Database {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-32000");
         // One writer connection: writes queue in the pool instead of failing with "database is locked".
-        let write = SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(opts.clone()).await?;
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(opts.clone())
+            .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(Database { inner: Inner::Sqlite { write, read } })
+        Ok(Database {
+            inner: Inner::Sqlite { write, read },
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -209,13 +247,18 @@ impl Database {
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so the write lock is taken up front).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let inner = match &self.inner {
-            Inner::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Inner::Sqlite { write, .. } => {
+                TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Inner::Pg(p) => TxInner::Pg(p.begin().await?),
         };
         Ok(Tx { inner })
     }
 
-    async fn with_read<R>(&self, f: impl AsyncFnOnce(Engine<'_>) -> Result<R, sqlx::Error>) -> Result<R, sqlx::Error> {
+    async fn with_read<R>(
+        &self,
+        f: impl AsyncFnOnce(Engine<'_>) -> Result<R, sqlx::Error>,
+    ) -> Result<R, sqlx::Error> {
         match &self.inner {
             Inner::Sqlite { read, .. } => {
                 let mut c = read.acquire().await?;
@@ -295,7 +338,12 @@ impl Tx {
         self.engine().script(text).await
     }
     /// The next value of a per-enterprise counter; the first is `start`.
-    pub async fn next_value(&mut self, corp: i64, name: &str, start: i64) -> Result<i64, sqlx::Error> {
+    pub async fn next_value(
+        &mut self,
+        corp: i64,
+        name: &str,
+        start: i64,
+    ) -> Result<i64, sqlx::Error> {
         let (v,): (i64,) = self
             .one(
                 sql("INSERT INTO sequences (corp_id, name, value) VALUES ($1, $2, $3) \
@@ -319,7 +367,9 @@ impl Tx {
 /// Whether `err` is a unique-constraint violation on `table.column`. Indexes are named
 /// `ux_<table>_<column>` so PostgreSQL reports the same pair SQLite prints.
 pub fn is_unique_violation(err: &sqlx::Error, table: &str, column: &str) -> bool {
-    let Some(db) = err.as_database_error() else { return false };
+    let Some(db) = err.as_database_error() else {
+        return false;
+    };
     if !matches!(db.kind(), sqlx::error::ErrorKind::UniqueViolation) {
         return false;
     }

@@ -94,16 +94,35 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(kind: ErrorKind) -> AppError {
-        AppError { kind, fields: Vec::new(), cause: None }
+        AppError {
+            kind,
+            fields: Vec::new(),
+            cause: None,
+        }
     }
     pub fn field(field: &str, reason: &str) -> AppError {
-        AppError { kind: ErrorKind::Validation, fields: vec![FieldError { field: field.into(), reason: reason.into() }], cause: None }
+        AppError {
+            kind: ErrorKind::Validation,
+            fields: vec![FieldError {
+                field: field.into(),
+                reason: reason.into(),
+            }],
+            cause: None,
+        }
     }
     pub fn fields(fields: Vec<FieldError>) -> AppError {
-        AppError { kind: ErrorKind::Validation, fields, cause: None }
+        AppError {
+            kind: ErrorKind::Validation,
+            fields,
+            cause: None,
+        }
     }
     pub fn internal(cause: impl Into<anyhow::Error>) -> AppError {
-        AppError { kind: ErrorKind::Internal, fields: Vec::new(), cause: Some(cause.into()) }
+        AppError {
+            kind: ErrorKind::Internal,
+            fields: Vec::new(),
+            cause: Some(cause.into()),
+        }
     }
 }
 
@@ -144,18 +163,28 @@ pub struct Validator {
 impl Validator {
     pub fn check(&mut self, ok: bool, field: &str, reason: &str) -> &mut Self {
         if !ok {
-            self.errors.push(FieldError { field: field.into(), reason: reason.into() });
+            self.errors.push(FieldError {
+                field: field.into(),
+                reason: reason.into(),
+            });
         }
         self
     }
     pub fn push(&mut self, field: &str, reason: &str) {
-        self.errors.push(FieldError { field: field.into(), reason: reason.into() });
+        self.errors.push(FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        });
     }
     pub fn errors(&self) -> &[FieldError] {
         &self.errors
     }
     pub fn finish(self) -> AppResult<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(AppError::fields(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::fields(self.errors))
+        }
     }
 }
 
@@ -163,7 +192,10 @@ impl AppError {
     /// Keeps the kind but names the field a validation error belongs to.
     pub fn on_field(mut self, field: &str) -> AppError {
         if self.fields.is_empty() {
-            self.fields.push(FieldError { field: field.into(), reason: self.kind.code().into() });
+            self.fields.push(FieldError {
+                field: field.into(),
+                reason: self.kind.code().into(),
+            });
         }
         self
     }

@@ -8,12 +8,33 @@ use super::ids::{CorpId, MemberId};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
-    MemberCreated { corp: CorpId, member: MemberId, userid: String },
-    MemberUpdated { corp: CorpId, member: MemberId, userid: String },
-    MemberDeleted { corp: CorpId, userid: String },
-    MemberDeparted { corp: CorpId, member: MemberId, successor: MemberId },
-    DepartmentChanged { corp: CorpId, department: i64 },
-    SessionsRevoked { corp: CorpId, member: MemberId },
+    MemberCreated {
+        corp: CorpId,
+        member: MemberId,
+        userid: String,
+    },
+    MemberUpdated {
+        corp: CorpId,
+        member: MemberId,
+        userid: String,
+    },
+    MemberDeleted {
+        corp: CorpId,
+        userid: String,
+    },
+    MemberDeparted {
+        corp: CorpId,
+        member: MemberId,
+        successor: MemberId,
+    },
+    DepartmentChanged {
+        corp: CorpId,
+        department: i64,
+    },
+    SessionsRevoked {
+        corp: CorpId,
+        member: MemberId,
+    },
 }
 
 #[derive(Clone)]
@@ -23,7 +44,9 @@ pub struct EventBus {
 
 impl Default for EventBus {
     fn default() -> Self {
-        EventBus { tx: broadcast::channel(4096).0 }
+        EventBus {
+            tx: broadcast::channel(4096).0,
+        }
     }
 }
 

@@ -41,7 +41,15 @@ impl JobRegistry {
 
 /// Queues a job inside the caller's transaction, so it exists exactly when the change that wants it
 /// commits. A `dedup_key` makes the call idempotent.
-pub async fn enqueue(tx: &mut Tx, now_ms: i64, corp: Option<CorpId>, kind: &str, payload: &serde_json::Value, run_at: i64, dedup_key: Option<&str>) -> AppResult<i64> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    now_ms: i64,
+    corp: Option<CorpId>,
+    kind: &str,
+    payload: &serde_json::Value,
+    run_at: i64,
+    dedup_key: Option<&str>,
+) -> AppResult<i64> {
     let id = new_id(now_ms);
     tx.exec(
         sql("INSERT INTO jobs (id, corp_id, kind, payload, run_at, status, dedup_key, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) \
@@ -78,7 +86,13 @@ pub async fn claim(db: &Database, node: &str, now_ms: i64) -> AppResult<Option<J
     Ok(job)
 }
 
-pub async fn finish(db: &Database, job: &Job, node: &str, result: &anyhow::Result<()>, now_ms: i64) -> AppResult<()> {
+pub async fn finish(
+    db: &Database,
+    job: &Job,
+    node: &str,
+    result: &anyhow::Result<()>,
+    now_ms: i64,
+) -> AppResult<()> {
     let q = match result {
         Ok(()) => sql("UPDATE jobs SET status = 'done', locked_until = 0, last_error = NULL WHERE id = $1 AND locked_by = $2").bind(job.id).bind(node),
         Err(e) => {

@@ -1,13 +1,18 @@
 //! Schema migrations, run at start. The same files serve both engines (see migrations/).
 use super::db::{Database, Dialect, sql};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/0001_foundation.sql"),
+)];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     if db.dialect() == Dialect::Postgres {
         // Several nodes may start at once; one migrates, the others wait here.
-        tx.exec(sql("SELECT pg_advisory_xact_lock(72317001)")).await?;
+        tx.exec(sql("SELECT pg_advisory_xact_lock(72317001)"))
+            .await?;
     }
     tx.script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
         .await?;
@@ -18,8 +23,13 @@ pub async fn run(db: &Database) -> anyhow::Result<()> {
         }
         tracing::info!(version, name, "applying migration");
         tx.script(text).await?;
-        tx.exec(sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)").bind(*version).bind(*name).bind(0i64))
-            .await?;
+        tx.exec(
+            sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(*version)
+                .bind(*name)
+                .bind(0i64),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -32,11 +42,9 @@ pub async fn describe(db: &Database) -> anyhow::Result<Vec<(String, String, Stri
             "SELECT m.name AS t, p.name AS c, lower(p.type) AS ty FROM sqlite_master m, pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
         ),
-        Dialect::Postgres => sql(
-            "SELECT table_name::text AS t, column_name::text AS c, \
+        Dialect::Postgres => sql("SELECT table_name::text AS t, column_name::text AS c, \
              (CASE data_type WHEN 'bigint' THEN 'bigint' WHEN 'text' THEN 'text' WHEN 'boolean' THEN 'boolean' ELSE data_type END)::text AS ty \
-             FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2",
-        ),
+             FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2"),
     };
     Ok(db.all::<(String, String, String)>(q).await?)
 }

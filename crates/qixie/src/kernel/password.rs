@@ -18,13 +18,19 @@ impl Hasher {
     pub fn new(parallel: usize) -> Hasher {
         // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
         let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-        Hasher { permits: Arc::new(Semaphore::new(parallel.max(1))), params }
+        Hasher {
+            permits: Arc::new(Semaphore::new(parallel.max(1))),
+            params,
+        }
     }
 
     /// Cheap parameters for tests and bulk demo data, where strength does not matter.
     pub fn fast_for_tests() -> Hasher {
         let params = Params::new(256, 1, 1, None).unwrap_or_default();
-        Hasher { permits: Arc::new(Semaphore::new(2)), params }
+        Hasher {
+            permits: Arc::new(Semaphore::new(2)),
+            params,
+        }
     }
 
     fn argon(&self) -> Argon2<'static> {
@@ -37,7 +43,10 @@ impl Hasher {
         let pw = password.to_owned();
         tokio::task::spawn_blocking(move || {
             let salt = new_salt();
-            argon.hash_password(pw.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("hash: {e}"))
+            argon
+                .hash_password(pw.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("hash: {e}"))
         })
         .await
         .map_err(AppError::internal)?
@@ -84,7 +93,9 @@ fn generate_initial() -> String {
     const LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     const DIGITS: &[u8] = b"23456789";
     let mut rng = rand::rng();
-    let mut s: String = (0..8).map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char).collect();
+    let mut s: String = (0..8)
+        .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
+        .collect();
     s.extend((0..4).map(|_| DIGITS[rng.random_range(0..DIGITS.len())] as char));
     s
 }
@@ -94,5 +105,7 @@ fn new_salt() -> SaltString {
     let mut bytes = [0u8; 16];
     rand::rng().fill(&mut bytes);
     // 16 random bytes always encode; the fallback only satisfies the type.
-    SaltString::encode_b64(&bytes).unwrap_or_else(|_| SaltString::from_b64("c2FsdHNhbHRzYWx0").unwrap_or_else(|_| unreachable!()))
+    SaltString::encode_b64(&bytes).unwrap_or_else(|_| {
+        SaltString::from_b64("c2FsdHNhbHRzYWx0").unwrap_or_else(|_| unreachable!())
+    })
 }

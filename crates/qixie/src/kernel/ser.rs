@@ -17,7 +17,11 @@ pub fn json_text<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Er
 
 /// Comma-separated text to a list.
 pub fn split_list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 pub fn split_ids(s: &str) -> Vec<i64> {

@@ -49,10 +49,17 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
     use Need::*;
     match (method, path) {
         ("GET", "/setup/status") | ("POST", "/setup") | ("POST", "/auth/login") => (Public, Plain),
-        ("POST", "/auth/logout") | ("GET", "/me") | ("POST", "/me/password") | ("PATCH", "/me/profile") | ("GET", "/me/sessions") | ("DELETE", "/me/sessions/{id}") => (Session, Plain),
+        ("POST", "/auth/logout")
+        | ("GET", "/me")
+        | ("POST", "/me/password")
+        | ("PATCH", "/me/profile")
+        | ("GET", "/me/sessions")
+        | ("DELETE", "/me/sessions/{id}") => (Session, Plain),
         ("GET", "/directory/departments") | ("GET", "/directory/members") => (Session, Plain),
         ("GET", "/directory/members/{userid}") => (Session, Member),
-        ("GET", "/admin/members/{userid}") | ("PATCH", "/admin/members/{userid}") | ("POST", "/admin/members/{userid}/unlock") => (Permission, Member),
+        ("GET", "/admin/members/{userid}")
+        | ("PATCH", "/admin/members/{userid}")
+        | ("POST", "/admin/members/{userid}/unlock") => (Permission, Member),
         ("DELETE", "/admin/members/{userid}")
         | ("POST", "/admin/members/{userid}/freeze")
         | ("POST", "/admin/members/{userid}/unfreeze")
@@ -61,12 +68,18 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         | ("POST", "/admin/members/{userid}/signout-all")
         | ("PUT", "/admin/admins/{userid}")
         | ("DELETE", "/admin/admins/{userid}") => (Permission, MemberNotOwn),
-        ("POST", "/admin/departments") | ("PATCH", "/admin/departments/{id}") | ("DELETE", "/admin/departments/{id}") => (Permission, Department),
+        ("POST", "/admin/departments")
+        | ("PATCH", "/admin/departments/{id}")
+        | ("DELETE", "/admin/departments/{id}") => (Permission, Department),
         ("POST", "/admin/members") => (Permission, Department),
-        ("PATCH", "/admin/tags/{id}") | ("DELETE", "/admin/tags/{id}") | ("GET", "/admin/tags/{id}/members") | ("POST", "/admin/tags/{id}/members") | ("DELETE", "/admin/tags/{id}/members") => {
-            (Permission, CorpObject)
-        }
-        ("PATCH", "/admin/apps/{agentid}") | ("DELETE", "/admin/apps/{agentid}") | ("POST", "/admin/apps/{agentid}/rotate-secret") => (Permission, CorpObject),
+        ("PATCH", "/admin/tags/{id}")
+        | ("DELETE", "/admin/tags/{id}")
+        | ("GET", "/admin/tags/{id}/members")
+        | ("POST", "/admin/tags/{id}/members")
+        | ("DELETE", "/admin/tags/{id}/members") => (Permission, CorpObject),
+        ("PATCH", "/admin/apps/{agentid}")
+        | ("DELETE", "/admin/apps/{agentid}")
+        | ("POST", "/admin/apps/{agentid}/rotate-secret") => (Permission, CorpObject),
         (_, p) if p.starts_with("/admin/") && !p.contains('{') => (Permission, Plain),
         _ => panic!("route {method} {path} has no entry in the authorization matrix"),
     }
@@ -107,7 +120,10 @@ struct Fixture {
 
 impl Fixture {
     fn next(&self, prefix: &str) -> String {
-        format!("{prefix}{}", self.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+        format!(
+            "{prefix}{}",
+            self.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        )
     }
 }
 
@@ -121,7 +137,14 @@ fn own_userid(role: Role) -> &'static str {
 }
 
 /// A fresh member of enterprise A for the object class (created by A's super administrator).
-async fn member_obj(boss: &Client, fboss: &Client, f: &Fixture, role: Role, obj: Obj, admin_too: bool) -> Option<String> {
+async fn member_obj(
+    boss: &Client,
+    fboss: &Client,
+    f: &Fixture,
+    role: Role,
+    obj: Obj,
+    admin_too: bool,
+) -> Option<String> {
     let (creator, dept) = match obj {
         Obj::Own => return Some(own_userid(role).into()),
         Obj::InScope => (boss, f.east),
@@ -144,23 +167,39 @@ async fn member_obj(boss: &Client, fboss: &Client, f: &Fixture, role: Role, obj:
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn request_for(app: &TestApp, boss: &Client, fboss: &Client, f: &Fixture, role: Role, method: &str, path: &str, kind: Kind, obj: Obj) -> Option<(Method, String, Option<Value>)> {
+async fn request_for(
+    app: &TestApp,
+    boss: &Client,
+    fboss: &Client,
+    f: &Fixture,
+    role: Role,
+    method: &str,
+    path: &str,
+    kind: Kind,
+    obj: Obj,
+) -> Option<(Method, String, Option<Value>)> {
     let m = Method::from_bytes(method.as_bytes()).unwrap();
     let body = |v: Value| Some(v);
     let p = path.to_owned();
     Some(match kind {
         Kind::Plain => {
             let b = match (method, path) {
-                ("POST", "/setup") => body(json!({"corp_name": "x", "admin_account": "y", "admin_password": "Abcdefg123"})),
+                ("POST", "/setup") => body(
+                    json!({"corp_name": "x", "admin_account": "y", "admin_password": "Abcdefg123"}),
+                ),
                 ("POST", "/auth/login") => {
                     let (account, password, corp_id) = credentials(role, f);
                     body(json!({"corp_id": corp_id, "account": account, "password": password}))
                 }
-                ("POST", "/me/password") => body(json!({"old_password": "not-it", "new_password": "Whatever2026"})),
+                ("POST", "/me/password") => {
+                    body(json!({"old_password": "not-it", "new_password": "Whatever2026"}))
+                }
                 ("PATCH", "/me/profile") => body(json!({"alias": "a"})),
                 ("POST", "/admin/tags") => body(json!({"name": f.next("tag")})),
                 ("POST", "/admin/apps") => body(json!({"name": f.next("app"), "scopes": []})),
-                ("PUT", "/admin/settings/security") => body(json!({"password_min_length": 8, "password_rotation_days": 0, "login_max_failures": 100, "login_lock_minutes": 30})),
+                ("PUT", "/admin/settings/security") => body(
+                    json!({"password_min_length": 8, "password_rotation_days": 0, "login_max_failures": 100, "login_lock_minutes": 30}),
+                ),
                 ("PATCH", "/admin/corp") => body(json!({"industry": "it"})),
                 ("POST", "/admin/members/import") => return Some((m, "IMPORT".into(), None)),
                 ("POST", "/auth/logout") => return Some((m, "LOGOUT".into(), None)),
@@ -178,8 +217,12 @@ async fn request_for(app: &TestApp, boss: &Client, fboss: &Client, f: &Fixture, 
             let u = member_obj(boss, fboss, f, role, obj, is_admin_delete).await?;
             let b = match (method, path) {
                 ("PATCH", _) => body(json!({"position": "matrix"})),
-                ("POST", "/admin/members/{userid}/offboard") => body(json!({"successor_userid": own_userid(role)})),
-                ("PUT", _) => body(json!({"permissions": ["contacts.manage"], "scope": {"all": false, "department_ids": [if role == Role::Foreign { 1 } else { f.east }]}})),
+                ("POST", "/admin/members/{userid}/offboard") => {
+                    body(json!({"successor_userid": own_userid(role)}))
+                }
+                ("PUT", _) => body(
+                    json!({"permissions": ["contacts.manage"], "scope": {"all": false, "department_ids": [if role == Role::Foreign { 1 } else { f.east }]}}),
+                ),
                 ("POST", _) => body(json!({})),
                 _ => None,
             };
@@ -196,15 +239,29 @@ async fn request_for(app: &TestApp, boss: &Client, fboss: &Client, f: &Fixture, 
                 return None;
             }
             match (method, path) {
-                ("POST", "/admin/departments") => (m, p, body(json!({"name": f.next("d"), "parent_id": parent}))),
-                ("POST", "/admin/members") => (m, p, body(json!({"userid": f.next("n"), "name": "n", "department_ids": [parent]}))),
+                ("POST", "/admin/departments") => (
+                    m,
+                    p,
+                    body(json!({"name": f.next("d"), "parent_id": parent})),
+                ),
+                ("POST", "/admin/members") => (
+                    m,
+                    p,
+                    body(json!({"userid": f.next("n"), "name": "n", "department_ids": [parent]})),
+                ),
                 _ => {
                     let id = match obj {
-                        Obj::OtherCorp if role == Role::Foreign => dept(fboss, &f.next("d"), 1).await,
+                        Obj::OtherCorp if role == Role::Foreign => {
+                            dept(fboss, &f.next("d"), 1).await
+                        }
                         Obj::OtherCorp => f.foreign_dept,
                         _ => dept(boss, &f.next("d"), parent).await,
                     };
-                    let b = if method == "PATCH" { body(json!({"name": f.next("r")})) } else { None };
+                    let b = if method == "PATCH" {
+                        body(json!({"name": f.next("r")}))
+                    } else {
+                        None
+                    };
                     (m, p.replace("{id}", &id.to_string()), b)
                 }
             }
@@ -219,17 +276,32 @@ async fn request_for(app: &TestApp, boss: &Client, fboss: &Client, f: &Fixture, 
                     f.foreign_agentid
                 } else {
                     let owner = if obj == Obj::OtherCorp { fboss } else { boss };
-                    let (_, b) = owner.post("/api/v1/admin/apps", json!({"name": f.next("a"), "scopes": []})).await;
+                    let (_, b) = owner
+                        .post(
+                            "/api/v1/admin/apps",
+                            json!({"name": f.next("a"), "scopes": []}),
+                        )
+                        .await;
                     b["app"]["agentid"].as_i64().unwrap()
                 };
-                let b = if method == "PATCH" { body(json!({"description": "d"})) } else { None };
-                (m, p.replace("{agentid}", &id.to_string()), b.or(Some(json!({}))))
+                let b = if method == "PATCH" {
+                    body(json!({"description": "d"}))
+                } else {
+                    None
+                };
+                (
+                    m,
+                    p.replace("{agentid}", &id.to_string()),
+                    b.or(Some(json!({}))),
+                )
             } else {
                 let id = if obj == Obj::OtherCorp && role != Role::Foreign {
                     f.foreign_tag
                 } else {
                     let owner = if obj == Obj::OtherCorp { fboss } else { boss };
-                    let (_, b) = owner.post("/api/v1/admin/tags", json!({"name": f.next("t")})).await;
+                    let (_, b) = owner
+                        .post("/api/v1/admin/tags", json!({"name": f.next("t")}))
+                        .await;
                     b["tag"]["id"].as_i64().unwrap()
                 };
                 let b = match method {
@@ -246,81 +318,175 @@ async fn request_for(app: &TestApp, boss: &Client, fboss: &Client, f: &Fixture, 
 /// Denied: not signed in, forbidden, or the object is invisible (not found, also as a field that
 /// names an object, such as a parent department of another enterprise).
 fn allowed(status: StatusCode, body: &Value) -> bool {
-    let invisible_field = body["error"]["fields"].as_object().is_some_and(|f| f.values().any(|v| v == "not_found"));
-    !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) && !invisible_field
+    let invisible_field = body["error"]["fields"]
+        .as_object()
+        .is_some_and(|f| f.values().any(|v| v == "not_found"));
+    !matches!(
+        status,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ) && !invisible_field
 }
 
 both!(authorization_matrix, async |app: &TestApp| {
-        let boss = app.admin().await;
-        let east = dept(&boss, "华东", 1).await;
-        let south = dept(&boss, "华南", 1).await;
-        let hr = app.member_with_password(&boss, "hr", &[east], "Matrix2026h").await;
-        let all: Vec<&str> = ["contacts.manage", "contacts.import", "roles.manage", "apps.manage", "audit.read", "security.manage"].to_vec();
-        let (s, b) = boss.call(Method::PUT, "/api/v1/admin/admins/hr", Some(json!({"permissions": all, "scope": {"all": false, "department_ids": [east]}}))).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        let emp = app.member_with_password(&boss, "emp", &[east], "Matrix2026e").await;
-        // The other enterprise: more departments and tags than A, and an app, so its ids do not exist in A.
-        let other_corp = app.second_corp("fboss").await;
-        let fboss = app.login_to(&other_corp, "fboss", ADMIN_PW).await;
-        let mut foreign_dept = 0;
-        for i in 0..30 {
-            foreign_dept = dept(&fboss, &format!("外{i}"), 1).await;
-        }
-        let mut foreign_tag = 0;
-        for i in 0..30 {
-            foreign_tag = fboss.post("/api/v1/admin/tags", json!({"name": format!("外{i}")})).await.1["tag"]["id"].as_i64().unwrap();
-        }
-        let foreign_agentid = 1_000_002 + 40;
-        for i in 0..=40 {
-            fboss.post("/api/v1/admin/apps", json!({"name": format!("外{i}"), "scopes": []})).await;
-        }
-        fboss.post("/api/v1/admin/members", json!({"userid": "foreign_member", "name": "外人", "department_ids": [1]})).await;
-        let f = Fixture { east, south, foreign_dept, foreign_tag, foreign_agentid, other_corp: other_corp.clone(), home_corp: app.corp_id.clone(), seq: Default::default() };
-        let roles = [(Role::Super, &boss), (Role::Scoped, &hr), (Role::Employee, &emp), (Role::Foreign, &fboss)];
-        let routes = qixie::http::api_routes().docs;
-        let mut failures = Vec::new();
-        let mut checked = 0;
-        for r in &routes {
-            let (need, kind) = classify(r.method, r.path);
-            let objs: &[Obj] = match kind {
-                Kind::Plain => &[Obj::None],
-                _ => &[Obj::Own, Obj::InScope, Obj::OutOfScope, Obj::OtherCorp],
-            };
-            for (role, client) in roles {
-                for &obj in objs {
-                    // Department, tag and app ids are per enterprise, so A's ids would name the foreign actor's
-                    // own objects: the cross-enterprise case for those is A's actors on ids only B has.
-                    if role == Role::Foreign && matches!(kind, Kind::Department | Kind::CorpObject) && matches!(obj, Obj::InScope | Obj::OutOfScope) {
-                        continue;
+    let boss = app.admin().await;
+    let east = dept(&boss, "华东", 1).await;
+    let south = dept(&boss, "华南", 1).await;
+    let hr = app
+        .member_with_password(&boss, "hr", &[east], "Matrix2026h")
+        .await;
+    let all: Vec<&str> = [
+        "contacts.manage",
+        "contacts.import",
+        "roles.manage",
+        "apps.manage",
+        "audit.read",
+        "security.manage",
+    ]
+    .to_vec();
+    let (s, b) = boss
+        .call(
+            Method::PUT,
+            "/api/v1/admin/admins/hr",
+            Some(json!({"permissions": all, "scope": {"all": false, "department_ids": [east]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let emp = app
+        .member_with_password(&boss, "emp", &[east], "Matrix2026e")
+        .await;
+    // The other enterprise: more departments and tags than A, and an app, so its ids do not exist in A.
+    let other_corp = app.second_corp("fboss").await;
+    let fboss = app.login_to(&other_corp, "fboss", ADMIN_PW).await;
+    let mut foreign_dept = 0;
+    for i in 0..30 {
+        foreign_dept = dept(&fboss, &format!("外{i}"), 1).await;
+    }
+    let mut foreign_tag = 0;
+    for i in 0..30 {
+        foreign_tag = fboss
+            .post("/api/v1/admin/tags", json!({"name": format!("外{i}")}))
+            .await
+            .1["tag"]["id"]
+            .as_i64()
+            .unwrap();
+    }
+    let foreign_agentid = 1_000_002 + 40;
+    for i in 0..=40 {
+        fboss
+            .post(
+                "/api/v1/admin/apps",
+                json!({"name": format!("外{i}"), "scopes": []}),
+            )
+            .await;
+    }
+    fboss
+        .post(
+            "/api/v1/admin/members",
+            json!({"userid": "foreign_member", "name": "外人", "department_ids": [1]}),
+        )
+        .await;
+    let f = Fixture {
+        east,
+        south,
+        foreign_dept,
+        foreign_tag,
+        foreign_agentid,
+        other_corp: other_corp.clone(),
+        home_corp: app.corp_id.clone(),
+        seq: Default::default(),
+    };
+    let roles = [
+        (Role::Super, &boss),
+        (Role::Scoped, &hr),
+        (Role::Employee, &emp),
+        (Role::Foreign, &fboss),
+    ];
+    let routes = qixie::http::api_routes().docs;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for r in &routes {
+        let (need, kind) = classify(r.method, r.path);
+        let objs: &[Obj] = match kind {
+            Kind::Plain => &[Obj::None],
+            _ => &[Obj::Own, Obj::InScope, Obj::OutOfScope, Obj::OtherCorp],
+        };
+        for (role, client) in roles {
+            for &obj in objs {
+                // Department, tag and app ids are per enterprise, so A's ids would name the foreign actor's
+                // own objects: the cross-enterprise case for those is A's actors on ids only B has.
+                if role == Role::Foreign
+                    && matches!(kind, Kind::Department | Kind::CorpObject)
+                    && matches!(obj, Obj::InScope | Obj::OutOfScope)
+                {
+                    continue;
+                }
+                let Some((m, path, body)) =
+                    request_for(app, &boss, &fboss, &f, role, r.method, r.path, kind, obj).await
+                else {
+                    continue;
+                };
+                let (status, answer) = match path.as_str() {
+                    "IMPORT" => {
+                        client
+                            .upload(
+                                "/api/v1/admin/members/import",
+                                "m.csv",
+                                "姓名,帐号,部门\n甲,jia1,华东\n".as_bytes().to_vec(),
+                                &[("dry_run", "true")],
+                            )
+                            .await
                     }
-                    let Some((m, path, body)) = request_for(app, &boss, &fboss, &f, role, r.method, r.path, kind, obj).await else { continue };
-                    let (status, answer) = match path.as_str() {
-                        "IMPORT" => client.upload("/api/v1/admin/members/import", "m.csv", "姓名,帐号,部门\n甲,jia1,华东\n".as_bytes().to_vec(), &[("dry_run", "true")]).await,
-                        // Signing in from the role's own client would replace its session cookie.
-                        _ if r.path == "/auth/login" => app.anon().call(m.clone(), "/api/v1/auth/login", body).await,
-                        "LOGOUT" => {
-                            let (acct, pw, corp) = credentials(role, &f);
-                            app.login_to(&corp, acct, pw).await.post("/api/v1/auth/logout", json!({})).await
-                        }
-                        "OWN_SESSION" => {
-                            let (acct, pw, corp) = credentials(role, &f);
-                            let _second = app.login_to(&corp, acct, pw).await;
-                            let (_, list) = client.get("/api/v1/me/sessions").await;
-                            let id = list["items"].as_array().unwrap().iter().find(|s| s["current"] == json!(false)).unwrap()["id"].as_str().unwrap().to_owned();
-                            client.delete(&format!("/api/v1/me/sessions/{id}")).await
-                        }
-                        _ => client.call(m.clone(), &format!("/api/v1{path}"), body).await,
-                    };
-                    let want = expected(need, kind, role, obj);
-                    checked += 1;
-                    if allowed(status, &answer) != want {
-                        failures.push(format!("{role:?} {} {} on {obj:?}: got {status}, expected {}", r.method, r.path, if want { "allow" } else { "deny" }));
+                    // Signing in from the role's own client would replace its session cookie.
+                    _ if r.path == "/auth/login" => {
+                        app.anon().call(m.clone(), "/api/v1/auth/login", body).await
                     }
+                    "LOGOUT" => {
+                        let (acct, pw, corp) = credentials(role, &f);
+                        app.login_to(&corp, acct, pw)
+                            .await
+                            .post("/api/v1/auth/logout", json!({}))
+                            .await
+                    }
+                    "OWN_SESSION" => {
+                        let (acct, pw, corp) = credentials(role, &f);
+                        let _second = app.login_to(&corp, acct, pw).await;
+                        let (_, list) = client.get("/api/v1/me/sessions").await;
+                        let id = list["items"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|s| s["current"] == json!(false))
+                            .unwrap()["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned();
+                        client.delete(&format!("/api/v1/me/sessions/{id}")).await
+                    }
+                    _ => {
+                        client
+                            .call(m.clone(), &format!("/api/v1{path}"), body)
+                            .await
+                    }
+                };
+                let want = expected(need, kind, role, obj);
+                checked += 1;
+                if allowed(status, &answer) != want {
+                    failures.push(format!(
+                        "{role:?} {} {} on {obj:?}: got {status}, expected {}",
+                        r.method,
+                        r.path,
+                        if want { "allow" } else { "deny" }
+                    ));
                 }
             }
         }
-        assert!(checked > 150, "the matrix ran {checked} checks");
-        assert!(failures.is_empty(), "authorization matrix mismatches:\n{}", failures.join("\n"));
+    }
+    assert!(checked > 150, "the matrix ran {checked} checks");
+    assert!(
+        failures.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        failures.join("\n")
+    );
 });
 
 fn credentials(role: Role, f: &Fixture) -> (&'static str, &'static str, String) {

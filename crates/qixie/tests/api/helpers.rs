@@ -1,11 +1,11 @@
 //! A real server on port 0 with a fresh database per test, on SQLite or PostgreSQL.
 use std::sync::Arc;
 
+use qixie::AppState;
 use qixie::config::Config;
 use qixie::kernel::clock::ManualClock;
 use qixie::kernel::password::Hasher;
 use qixie::startup::{Application, Options};
-use qixie::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -16,7 +16,8 @@ pub enum Engine {
 }
 
 pub fn pg_base() -> String {
-    std::env::var("QIXIE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("QIXIE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub struct TestApp {
@@ -57,23 +58,55 @@ impl TestApp {
     pub async fn spawn(engine: Engine) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_db) = match engine {
-            Engine::Sqlite => (format!("sqlite://{}", dir.path().join("t.db").display()), None),
+            Engine::Sqlite => (
+                format!("sqlite://{}", dir.path().join("t.db").display()),
+                None,
+            ),
             Engine::Postgres => {
-                let name = format!("qixie_t_{}", qixie::kernel::ids::random_token(6).to_lowercase().replace(['-', '_'], "x"));
-                let admin = qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await.expect("postgres reachable");
-                admin.exec_unmanaged(&format!("CREATE DATABASE {name}")).await.expect("create database");
+                let name = format!(
+                    "qixie_t_{}",
+                    qixie::kernel::ids::random_token(6)
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let admin =
+                    qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
+                        .await
+                        .expect("postgres reachable");
+                admin
+                    .exec_unmanaged(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
                 admin.close().await;
                 (format!("{}/{name}", pg_base()), Some(name))
             }
         };
-        let config = Config { data_dir: dir.path().to_path_buf(), listen: "127.0.0.1:0".into(), database_url: url, ..Config::default() };
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            listen: "127.0.0.1:0".into(),
+            database_url: url,
+            ..Config::default()
+        };
         let clock = ManualClock::new(1_790_000_000_000);
-        let options = Options { clock: clock.clone(), hasher: Hasher::fast_for_tests(), run_jobs: true };
-        let app = Application::build(config, options).await.expect("application builds");
+        let options = Options {
+            clock: clock.clone(),
+            hasher: Hasher::fast_for_tests(),
+            run_jobs: true,
+        };
+        let app = Application::build(config, options)
+            .await
+            .expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state.clone();
         tokio::spawn(app.run_until_stopped());
-        let mut t = TestApp { base, state, clock, corp_id: String::new(), pg_db, _dir: dir };
+        let mut t = TestApp {
+            base,
+            state,
+            clock,
+            corp_id: String::new(),
+            pg_db,
+            _dir: dir,
+        };
         let c = t.anon();
         let (s, body) = c.call(Method::POST, "/api/v1/setup", Some(json!({
             "corp_name": "测试集团", "industry": "it", "size": "100-499", "admin_name": "老板", "admin_account": ADMIN, "admin_password": ADMIN_PW
@@ -85,11 +118,14 @@ impl TestApp {
 
     pub async fn finish(self) {
         self.state.db.close().await;
-        if let Some(name) = self.pg_db {
-            if let Ok(admin) = qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await {
-                let _ = admin.exec_unmanaged(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-                admin.close().await;
-            }
+        if let Some(name) = self.pg_db
+            && let Ok(admin) =
+                qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await
+        {
+            let _ = admin
+                .exec_unmanaged(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            admin.close().await;
         }
     }
 
@@ -113,10 +149,17 @@ impl TestApp {
     /// A second enterprise in the same installation, with its own super administrator.
     pub async fn second_corp(&self, admin_account: &str) -> String {
         let input = qixie::modules::admin::corp::NewEnterprise {
-            corp_name: "别家公司".into(), industry: String::new(), size: String::new(), admin_name: String::new(),
-            admin_account: admin_account.into(), admin_password: ADMIN_PW.into(),
+            corp_name: "别家公司".into(),
+            industry: String::new(),
+            size: String::new(),
+            admin_name: String::new(),
+            admin_account: admin_account.into(),
+            admin_password: ADMIN_PW.into(),
         };
-        qixie::modules::admin::corp::create_enterprise(&self.state, input).await.expect("second enterprise").corpid
+        qixie::modules::admin::corp::create_enterprise(&self.state, input)
+            .await
+            .expect("second enterprise")
+            .corpid
     }
 
     pub async fn admin(&self) -> Client {
@@ -125,11 +168,23 @@ impl TestApp {
 
     /// Creates a member through the API with a known initial password, then signs them in and
     /// completes the forced change to `password`.
-    pub async fn member_with_password(&self, admin: &Client, userid: &str, departments: &[i64], password: &str) -> Client {
+    pub async fn member_with_password(
+        &self,
+        admin: &Client,
+        userid: &str,
+        departments: &[i64],
+        password: &str,
+    ) -> Client {
         let (s, b) = admin.call(Method::POST, "/api/v1/admin/members", Some(json!({"userid": userid, "name": userid, "department_ids": departments, "initial_password": "Initial123"}))).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let c = self.login(userid, "Initial123").await;
-        let (s, b) = c.call(Method::POST, "/api/v1/me/password", Some(json!({"old_password": "Initial123", "new_password": password}))).await;
+        let (s, b) = c
+            .call(
+                Method::POST,
+                "/api/v1/me/password",
+                Some(json!({"old_password": "Initial123", "new_password": password})),
+            )
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
         c
     }
@@ -145,16 +200,27 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Client {
-        let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
-        Client { http, base: base.to_owned(), csrf: None, bearer: None, lang: None }
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        Client {
+            http,
+            base: base.to_owned(),
+            csrf: None,
+            bearer: None,
+            lang: None,
+        }
     }
 
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut r = self.http.request(method.clone(), format!("{}{path}", self.base));
-        if method != Method::GET {
-            if let Some(t) = &self.csrf {
-                r = r.header("x-csrf-token", t);
-            }
+        let mut r = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if method != Method::GET
+            && let Some(t) = &self.csrf
+        {
+            r = r.header("x-csrf-token", t);
         }
         if let Some(b) = &self.bearer {
             r = r.bearer_auth(b);
@@ -165,7 +231,12 @@ impl Client {
         r
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut r = self.request(method, path);
         if let Some(b) = body {
             r = r.json(&b);
@@ -173,7 +244,10 @@ impl Client {
         let res = r.send().await.expect("request sent");
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -189,15 +263,32 @@ impl Client {
         self.call(Method::DELETE, path, None).await
     }
 
-    pub async fn upload(&self, path: &str, filename: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-        let mut form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()));
+    pub async fn upload(
+        &self,
+        path: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+        );
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
-        let res = self.request(Method::POST, path).multipart(form).send().await.expect("upload sent");
+        let res = self
+            .request(Method::POST, path)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload sent");
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 }
 
@@ -208,7 +299,12 @@ pub fn code(v: &Value) -> &str {
 
 /// Creates a department and returns its id.
 pub async fn dept(c: &Client, name: &str, parent: i64) -> i64 {
-    let (s, b) = c.post("/api/v1/admin/departments", json!({"name": name, "parent_id": parent})).await;
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/departments",
+            json!({"name": name, "parent_id": parent}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     b["department"]["id"].as_i64().expect("id")
 }

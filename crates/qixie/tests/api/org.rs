@@ -5,97 +5,205 @@ use crate::both;
 use crate::helpers::*;
 
 both!(department_tree, async |app: &TestApp| {
-        let c = app.admin().await;
-        let east = dept(&c, "华东子公司", 1).await;
-        let rd = dept(&c, "研发部", east).await;
-        let team = dept(&c, "后端组", rd).await;
-        let south = dept(&c, "华南子公司", 1).await;
-        // Same name under the same parent is refused.
-        let (s, b) = c.post("/api/v1/admin/departments", json!({"name": "研发部", "parent_id": east})).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "department_exists"));
-        // Moving a department into its own subtree is refused with a clear message.
-        let (s, b) = c.patch(&format!("/api/v1/admin/departments/{rd}"), json!({"parent_id": team})).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "department_move_cycle"));
-        assert!(b["error"]["message"].as_str().unwrap().contains("下级部门"));
-        // Move the R&D subtree to the south subsidiary: its child moves along.
-        let (s, b) = c.patch(&format!("/api/v1/admin/departments/{rd}"), json!({"parent_id": south, "name": "研发中心", "order": 5})).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        assert_eq!(b["department"]["parent_id"], json!(south));
-        let member = c.post("/api/v1/admin/members", json!({"userid": "zhangsan", "name": "张三", "department_ids": [team]})).await;
-        assert_eq!(member.0, StatusCode::CREATED, "{}", member.1);
-        let (_, list) = c.get(&format!("/api/v1/admin/members?department_id={south}&recursive=true")).await;
-        assert_eq!(list["total"], json!(1), "the moved subtree's member is under the new parent: {list}");
-        let (_, list) = c.get(&format!("/api/v1/admin/members?department_id={east}&recursive=true")).await;
-        assert_eq!(list["total"], json!(0));
-        // Tree order: parent before children.
-        let (_, tree) = c.get("/api/v1/directory/departments").await;
-        let ids: Vec<i64> = tree["items"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
-        let pos = |id| ids.iter().position(|x| *x == id).unwrap();
-        assert!(pos(south) < pos(rd) && pos(rd) < pos(team), "{ids:?}");
-        // Delete: refused while not empty, root never.
-        let (s, b) = c.delete(&format!("/api/v1/admin/departments/{rd}")).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "department_has_children"));
-        let (s, b) = c.delete(&format!("/api/v1/admin/departments/{team}")).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "department_not_empty"));
-        let (s, b) = c.delete("/api/v1/admin/departments/1").await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "root_department"));
-        let (s, _) = c.delete(&format!("/api/v1/admin/departments/{east}")).await;
-        assert_eq!(s, StatusCode::NO_CONTENT);
-        // Leaders.
-        let (s, b) = c.patch(&format!("/api/v1/admin/departments/{team}"), json!({"leader_userids": ["zhangsan"]})).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        assert_eq!(b["department"]["leader_userids"], json!(["zhangsan"]));
-        let (_, m) = c.get("/api/v1/directory/members/zhangsan").await;
-        assert_eq!(m["member"]["is_leader_in"], json!([team]));
+    let c = app.admin().await;
+    let east = dept(&c, "华东子公司", 1).await;
+    let rd = dept(&c, "研发部", east).await;
+    let team = dept(&c, "后端组", rd).await;
+    let south = dept(&c, "华南子公司", 1).await;
+    // Same name under the same parent is refused.
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/departments",
+            json!({"name": "研发部", "parent_id": east}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "department_exists"));
+    // Moving a department into its own subtree is refused with a clear message.
+    let (s, b) = c
+        .patch(
+            &format!("/api/v1/admin/departments/{rd}"),
+            json!({"parent_id": team}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "department_move_cycle")
+    );
+    assert!(b["error"]["message"].as_str().unwrap().contains("下级部门"));
+    // Move the R&D subtree to the south subsidiary: its child moves along.
+    let (s, b) = c
+        .patch(
+            &format!("/api/v1/admin/departments/{rd}"),
+            json!({"parent_id": south, "name": "研发中心", "order": 5}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["department"]["parent_id"], json!(south));
+    let member = c
+        .post(
+            "/api/v1/admin/members",
+            json!({"userid": "zhangsan", "name": "张三", "department_ids": [team]}),
+        )
+        .await;
+    assert_eq!(member.0, StatusCode::CREATED, "{}", member.1);
+    let (_, list) = c
+        .get(&format!(
+            "/api/v1/admin/members?department_id={south}&recursive=true"
+        ))
+        .await;
+    assert_eq!(
+        list["total"],
+        json!(1),
+        "the moved subtree's member is under the new parent: {list}"
+    );
+    let (_, list) = c
+        .get(&format!(
+            "/api/v1/admin/members?department_id={east}&recursive=true"
+        ))
+        .await;
+    assert_eq!(list["total"], json!(0));
+    // Tree order: parent before children.
+    let (_, tree) = c.get("/api/v1/directory/departments").await;
+    let ids: Vec<i64> = tree["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    let pos = |id| ids.iter().position(|x| *x == id).unwrap();
+    assert!(pos(south) < pos(rd) && pos(rd) < pos(team), "{ids:?}");
+    // Delete: refused while not empty, root never.
+    let (s, b) = c.delete(&format!("/api/v1/admin/departments/{rd}")).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "department_has_children")
+    );
+    let (s, b) = c.delete(&format!("/api/v1/admin/departments/{team}")).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "department_not_empty")
+    );
+    let (s, b) = c.delete("/api/v1/admin/departments/1").await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "root_department"));
+    let (s, _) = c.delete(&format!("/api/v1/admin/departments/{east}")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // Leaders.
+    let (s, b) = c
+        .patch(
+            &format!("/api/v1/admin/departments/{team}"),
+            json!({"leader_userids": ["zhangsan"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["department"]["leader_userids"], json!(["zhangsan"]));
+    let (_, m) = c.get("/api/v1/directory/members/zhangsan").await;
+    assert_eq!(m["member"]["is_leader_in"], json!([team]));
 });
 
 both!(members_validate_and_search, async |app: &TestApp| {
-        let c = app.admin().await;
-        let d = dept(&c, "销售部", 1).await;
-        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "zhangsan", "name": "张三", "department_ids": [d], "mobile": "+86 138-0013-8000", "email": "ZS@Example.com", "gender": "男"})).await;
-        assert_eq!(s, StatusCode::CREATED, "{b}");
-        let generated = b["initial_password"].as_str().unwrap();
-        assert!(generated.len() >= 8, "a generated initial password is shown once");
-        assert_eq!(b["member"]["mobile"], json!("13800138000"));
-        assert_eq!(b["member"]["email"], json!("zs@example.com"));
-        assert_eq!(b["member"]["status"], json!("not_activated"));
-        // Bad input: clear field errors and nothing written.
-        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "-bad", "name": "", "department_ids": [d], "mobile": "123"})).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(b["error"]["fields"], json!({"userid": "format", "name": "required", "mobile": "format"}));
-        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "zhangsan", "name": "张三二", "department_ids": [d]})).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "userid_exists"));
-        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "lisi", "name": "李四", "department_ids": [d], "mobile": "13800138000"})).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "mobile_exists"));
-        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "lisi", "name": "李四", "department_ids": [999]})).await;
-        assert_eq!((s, b["error"]["fields"]["department_ids"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_found")));
-        let (_, all) = c.get("/api/v1/directory/members").await;
-        assert_eq!(all["total"], json!(2), "only the admin and zhangsan exist: {all}");
-        let (s, _) = c.post("/api/v1/admin/members", json!({"userid": "lisi", "name": "李四", "department_ids": [d], "leader_userid": "zhangsan"})).await;
-        assert_eq!(s, StatusCode::CREATED);
-        // Search by pinyin initials, full pinyin, account and mobile.
-        for (q, who) in [("zs", "zhangsan"), ("zhangsan", "zhangsan"), ("ls", "lisi"), ("138001", "zhangsan"), ("李", "lisi")] {
-            let (_, r) = c.get(&format!("/api/v1/directory/members?q={}", urlencode(q))).await;
-            let ids: Vec<&str> = r["items"].as_array().unwrap().iter().map(|m| m["userid"].as_str().unwrap()).collect();
-            assert_eq!(ids, vec![who], "search {q}");
-        }
-        let (_, m) = c.get("/api/v1/directory/members/lisi").await;
-        assert_eq!(m["member"]["leader_userid"], json!("zhangsan"));
-        assert_eq!(m["member"]["leader_name"], json!("张三"));
-        // Update and delete.
-        let (s, b) = c.patch("/api/v1/admin/members/lisi", json!({"position": "销售经理", "mobile": ""})).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        assert_eq!(b["member"]["position"], json!("销售经理"));
-        let (s, _) = c.delete("/api/v1/admin/members/lisi").await;
-        assert_eq!(s, StatusCode::NO_CONTENT);
-        let (s, b) = c.get("/api/v1/directory/members/lisi").await;
-        assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "member_not_found"));
-        let (s, b) = c.delete(&format!("/api/v1/admin/members/{ADMIN}")).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "cannot_delete_creator"));
+    let c = app.admin().await;
+    let d = dept(&c, "销售部", 1).await;
+    let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "zhangsan", "name": "张三", "department_ids": [d], "mobile": "+86 138-0013-8000", "email": "ZS@Example.com", "gender": "男"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let generated = b["initial_password"].as_str().unwrap();
+    assert!(
+        generated.len() >= 8,
+        "a generated initial password is shown once"
+    );
+    assert_eq!(b["member"]["mobile"], json!("13800138000"));
+    assert_eq!(b["member"]["email"], json!("zs@example.com"));
+    assert_eq!(b["member"]["status"], json!("not_activated"));
+    // Bad input: clear field errors and nothing written.
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/members",
+            json!({"userid": "-bad", "name": "", "department_ids": [d], "mobile": "123"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        b["error"]["fields"],
+        json!({"userid": "format", "name": "required", "mobile": "format"})
+    );
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/members",
+            json!({"userid": "zhangsan", "name": "张三二", "department_ids": [d]}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "userid_exists"));
+    let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "lisi", "name": "李四", "department_ids": [d], "mobile": "13800138000"})).await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "mobile_exists"));
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/members",
+            json!({"userid": "lisi", "name": "李四", "department_ids": [999]}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["fields"]["department_ids"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_found"))
+    );
+    let (_, all) = c.get("/api/v1/directory/members").await;
+    assert_eq!(
+        all["total"],
+        json!(2),
+        "only the admin and zhangsan exist: {all}"
+    );
+    let (s, _) = c.post("/api/v1/admin/members", json!({"userid": "lisi", "name": "李四", "department_ids": [d], "leader_userid": "zhangsan"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Search by pinyin initials, full pinyin, account and mobile.
+    for (q, who) in [
+        ("zs", "zhangsan"),
+        ("zhangsan", "zhangsan"),
+        ("ls", "lisi"),
+        ("138001", "zhangsan"),
+        ("李", "lisi"),
+    ] {
+        let (_, r) = c
+            .get(&format!("/api/v1/directory/members?q={}", urlencode(q)))
+            .await;
+        let ids: Vec<&str> = r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["userid"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![who], "search {q}");
+    }
+    let (_, m) = c.get("/api/v1/directory/members/lisi").await;
+    assert_eq!(m["member"]["leader_userid"], json!("zhangsan"));
+    assert_eq!(m["member"]["leader_name"], json!("张三"));
+    // Update and delete.
+    let (s, b) = c
+        .patch(
+            "/api/v1/admin/members/lisi",
+            json!({"position": "销售经理", "mobile": ""}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["member"]["position"], json!("销售经理"));
+    let (s, _) = c.delete("/api/v1/admin/members/lisi").await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b) = c.get("/api/v1/directory/members/lisi").await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "member_not_found"));
+    let (s, b) = c.delete(&format!("/api/v1/admin/members/{ADMIN}")).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "cannot_delete_creator")
+    );
 });
 
 pub fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 const CSV: &str = "姓名,帐号,手机,邮箱,部门,职务,性别,直属上级,标签\n\
@@ -105,96 +213,243 @@ const CSV: &str = "姓名,帐号,手机,邮箱,部门,职务,性别,直属上级
 赵六,zhaoliu,13900000004,,华东;华南,专员,,,骨干;新员工\n";
 
 both!(import_with_report_and_export, async |app: &TestApp| {
-        let c = app.admin().await;
-        // Dry run: the per-row report and nothing written.
-        let (s, r) = c.upload("/api/v1/admin/members/import", "members.csv", CSV.as_bytes().to_vec(), &[("mode", "valid_rows"), ("dry_run", "true")]).await;
-        assert_eq!(s, StatusCode::OK, "{r}");
-        assert_eq!((r["total"].as_i64(), r["valid"].as_i64(), r["invalid"].as_i64(), r["applied"].as_bool()), (Some(4), Some(3), Some(1), Some(false)));
-        let errors: Vec<(i64, &str, &str)> = r["errors"].as_array().unwrap().iter().map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap(), e["reason"].as_str().unwrap())).collect();
-        assert!(errors.contains(&(4, "userid", "required")), "{errors:?}");
-        assert!(errors.contains(&(4, "mobile", "format")), "{errors:?}");
-        assert!(errors.iter().all(|e| e.0 == 4));
-        let (_, all) = c.get("/api/v1/directory/members").await;
-        assert_eq!(all["total"], json!(1));
-        let (_, depts) = c.get("/api/v1/directory/departments").await;
-        assert_eq!(depts["items"].as_array().unwrap().len(), 1, "a dry run creates no departments");
-        // All or nothing: one bad row, nothing applied.
-        let (s, r) = c.upload("/api/v1/admin/members/import", "members.csv", CSV.as_bytes().to_vec(), &[("mode", "all_or_nothing")]).await;
-        assert_eq!(s, StatusCode::OK);
-        assert_eq!(r["applied"], json!(false));
-        let (_, all) = c.get("/api/v1/directory/members").await;
-        assert_eq!(all["total"], json!(1));
-        // Apply the valid rows, from GBK bytes.
-        let (gbk, _, _) = encoding_rs::GBK.encode(CSV);
-        let (s, r) = c.upload("/api/v1/admin/members/import", "members.csv", gbk.to_vec(), &[("mode", "valid_rows")]).await;
-        assert_eq!(s, StatusCode::OK, "{r}");
-        assert_eq!((r["applied"].as_bool(), r["created"].as_i64()), (Some(true), Some(3)));
-        let (_, m) = c.get("/api/v1/directory/members/wangxm").await;
-        assert_eq!(m["member"]["leader_userid"], json!("lihua"), "a leader later in the file is linked");
-        assert_eq!(m["member"]["departments"][0]["name"], json!("研发部"));
-        let (_, z) = c.get("/api/v1/directory/members/zhaoliu").await;
-        assert_eq!(z["member"]["departments"].as_array().unwrap().len(), 2);
-        assert_eq!(z["member"]["tags"].as_array().unwrap().len(), 2);
-        // Importing again updates instead of duplicating.
-        let (_, r) = c.upload("/api/v1/admin/members/import", "members.csv", CSV.as_bytes().to_vec(), &[]).await;
-        assert_eq!((r["created"].as_i64(), r["updated"].as_i64()), (Some(0), Some(3)));
-        // Export: CSV with dangerous cells neutralised, and XLSX.
-        c.patch("/api/v1/admin/members/lihua", json!({"position": "=HYPERLINK(\"x\")"})).await;
-        let res = c.request(reqwest::Method::GET, "/api/v1/admin/members/export?format=csv").send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        let text = res.text().await.unwrap();
-        assert!(text.contains("'=HYPERLINK"), "{text}");
-        assert!(text.contains("王小明") && text.contains("测试集团/华东/研发部"));
-        let res = c.request(reqwest::Method::GET, "/api/v1/admin/members/export?format=xlsx").send().await.unwrap();
-        let bytes = res.bytes().await.unwrap();
-        assert!(bytes.starts_with(b"PK"));
-        let rows = qixie::modules::org::sheet::parse_import("x.xlsx", &bytes).unwrap();
-        assert_eq!(rows.len(), 4);
-        // A file that is not a spreadsheet.
-        let (s, b) = c.upload("/api/v1/admin/members/import", "x.csv", b"\x00\x01garbage".to_vec(), &[]).await;
-        assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "import_file_invalid"));
+    let c = app.admin().await;
+    // Dry run: the per-row report and nothing written.
+    let (s, r) = c
+        .upload(
+            "/api/v1/admin/members/import",
+            "members.csv",
+            CSV.as_bytes().to_vec(),
+            &[("mode", "valid_rows"), ("dry_run", "true")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (
+            r["total"].as_i64(),
+            r["valid"].as_i64(),
+            r["invalid"].as_i64(),
+            r["applied"].as_bool()
+        ),
+        (Some(4), Some(3), Some(1), Some(false))
+    );
+    let errors: Vec<(i64, &str, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["field"].as_str().unwrap(),
+                e["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(errors.contains(&(4, "userid", "required")), "{errors:?}");
+    assert!(errors.contains(&(4, "mobile", "format")), "{errors:?}");
+    assert!(errors.iter().all(|e| e.0 == 4));
+    let (_, all) = c.get("/api/v1/directory/members").await;
+    assert_eq!(all["total"], json!(1));
+    let (_, depts) = c.get("/api/v1/directory/departments").await;
+    assert_eq!(
+        depts["items"].as_array().unwrap().len(),
+        1,
+        "a dry run creates no departments"
+    );
+    // All or nothing: one bad row, nothing applied.
+    let (s, r) = c
+        .upload(
+            "/api/v1/admin/members/import",
+            "members.csv",
+            CSV.as_bytes().to_vec(),
+            &[("mode", "all_or_nothing")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r["applied"], json!(false));
+    let (_, all) = c.get("/api/v1/directory/members").await;
+    assert_eq!(all["total"], json!(1));
+    // Apply the valid rows, from GBK bytes.
+    let (gbk, _, _) = encoding_rs::GBK.encode(CSV);
+    let (s, r) = c
+        .upload(
+            "/api/v1/admin/members/import",
+            "members.csv",
+            gbk.to_vec(),
+            &[("mode", "valid_rows")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["applied"].as_bool(), r["created"].as_i64()),
+        (Some(true), Some(3))
+    );
+    let (_, m) = c.get("/api/v1/directory/members/wangxm").await;
+    assert_eq!(
+        m["member"]["leader_userid"],
+        json!("lihua"),
+        "a leader later in the file is linked"
+    );
+    assert_eq!(m["member"]["departments"][0]["name"], json!("研发部"));
+    let (_, z) = c.get("/api/v1/directory/members/zhaoliu").await;
+    assert_eq!(z["member"]["departments"].as_array().unwrap().len(), 2);
+    assert_eq!(z["member"]["tags"].as_array().unwrap().len(), 2);
+    // Importing again updates instead of duplicating.
+    let (_, r) = c
+        .upload(
+            "/api/v1/admin/members/import",
+            "members.csv",
+            CSV.as_bytes().to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (r["created"].as_i64(), r["updated"].as_i64()),
+        (Some(0), Some(3))
+    );
+    // Export: CSV with dangerous cells neutralised, and XLSX.
+    c.patch(
+        "/api/v1/admin/members/lihua",
+        json!({"position": "=HYPERLINK(\"x\")"}),
+    )
+    .await;
+    let res = c
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/admin/members/export?format=csv",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(text.contains("王小明") && text.contains("测试集团/华东/研发部"));
+    let res = c
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/admin/members/export?format=xlsx",
+        )
+        .send()
+        .await
+        .unwrap();
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let rows = qixie::modules::org::sheet::parse_import("x.xlsx", &bytes).unwrap();
+    assert_eq!(rows.len(), 4);
+    // A file that is not a spreadsheet.
+    let (s, b) = c
+        .upload(
+            "/api/v1/admin/members/import",
+            "x.csv",
+            b"\x00\x01garbage".to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "import_file_invalid")
+    );
 });
 
 both!(tags_and_offboarding, async |app: &TestApp| {
-        let c = app.admin().await;
-        let d = dept(&c, "客服部", 1).await;
-        for (u, leader) in [("lead", None), ("r1", Some("lead")), ("r2", Some("lead")), ("succ", None)] {
-            let (s, b) = c.post("/api/v1/admin/members", json!({"userid": u, "name": u, "department_ids": [d], "leader_userid": leader, "initial_password": "Start1234"})).await;
-            assert_eq!(s, StatusCode::CREATED, "{b}");
-        }
-        c.patch(&format!("/api/v1/admin/departments/{d}"), json!({"leader_userids": ["lead"]})).await;
-        let (s, t) = c.post("/api/v1/admin/tags", json!({"name": "骨干"})).await;
-        assert_eq!(s, StatusCode::CREATED);
-        let tid = t["tag"]["id"].as_i64().unwrap();
-        let (s, b) = c.post("/api/v1/admin/tags", json!({"name": "骨干"})).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "tag_exists"));
-        let (_, b) = c.post(&format!("/api/v1/admin/tags/{tid}/members"), json!({"userids": ["lead", "nobody"]})).await;
-        assert_eq!(b["invalid_userids"], json!(["nobody"]));
-        assert_eq!(b["tag"]["member_count"], json!(1));
-        let (_, tm) = c.get(&format!("/api/v1/admin/tags/{tid}/members")).await;
-        assert_eq!(tm["items"][0]["userid"], json!("lead"));
-        // The leader signs in, then departs: sessions end, reports and leadership move to the successor.
-        let lead = app.login("lead", "Start1234").await;
-        let (s, b) = c.post("/api/v1/admin/members/lead/offboard", json!({"successor_userid": "lead"})).await;
-        assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "successor_invalid"));
-        let (s, b) = c.post("/api/v1/admin/members/lead/offboard", json!({"successor_userid": "succ"})).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        assert_eq!(b["member"]["status"], json!("departed"));
-        let handed: Value = b["handovers"].clone();
-        assert!(handed.as_array().unwrap().contains(&json!({"module": "direct_reports", "count": 2})), "{handed}");
-        assert!(handed.as_array().unwrap().contains(&json!({"module": "department_leaders", "count": 1})), "{handed}");
-        let (s, _) = lead.get("/api/v1/me").await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED, "the departed member's session has ended");
-        let (s, b) = app.anon().post("/api/v1/auth/login", json!({"account": "lead", "password": "Start1234"})).await;
-        assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "bad_credentials"));
-        let (_, r1) = c.get("/api/v1/directory/members/r1").await;
-        assert_eq!(r1["member"]["leader_userid"], json!("succ"));
-        let (_, dd) = c.get("/api/v1/directory/departments").await;
-        let cs = dd["items"].as_array().unwrap().iter().find(|x| x["id"] == json!(d)).unwrap().clone();
-        assert_eq!(cs["leader_userids"], json!(["succ"]));
-        // The record stays.
-        let (s, m) = c.get("/api/v1/admin/members/lead").await;
-        assert_eq!((s, m["member"]["status"].as_str()), (StatusCode::OK, Some("departed")));
-        let (_, audit) = c.get("/api/v1/admin/audit?kind=member.offboard").await;
-        assert_eq!(audit["total"], json!(1));
+    let c = app.admin().await;
+    let d = dept(&c, "客服部", 1).await;
+    for (u, leader) in [
+        ("lead", None),
+        ("r1", Some("lead")),
+        ("r2", Some("lead")),
+        ("succ", None),
+    ] {
+        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": u, "name": u, "department_ids": [d], "leader_userid": leader, "initial_password": "Start1234"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    c.patch(
+        &format!("/api/v1/admin/departments/{d}"),
+        json!({"leader_userids": ["lead"]}),
+    )
+    .await;
+    let (s, t) = c.post("/api/v1/admin/tags", json!({"name": "骨干"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let tid = t["tag"]["id"].as_i64().unwrap();
+    let (s, b) = c.post("/api/v1/admin/tags", json!({"name": "骨干"})).await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "tag_exists"));
+    let (_, b) = c
+        .post(
+            &format!("/api/v1/admin/tags/{tid}/members"),
+            json!({"userids": ["lead", "nobody"]}),
+        )
+        .await;
+    assert_eq!(b["invalid_userids"], json!(["nobody"]));
+    assert_eq!(b["tag"]["member_count"], json!(1));
+    let (_, tm) = c.get(&format!("/api/v1/admin/tags/{tid}/members")).await;
+    assert_eq!(tm["items"][0]["userid"], json!("lead"));
+    // The leader signs in, then departs: sessions end, reports and leadership move to the successor.
+    let lead = app.login("lead", "Start1234").await;
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/members/lead/offboard",
+            json!({"successor_userid": "lead"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "successor_invalid")
+    );
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/members/lead/offboard",
+            json!({"successor_userid": "succ"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["member"]["status"], json!("departed"));
+    let handed: Value = b["handovers"].clone();
+    assert!(
+        handed
+            .as_array()
+            .unwrap()
+            .contains(&json!({"module": "direct_reports", "count": 2})),
+        "{handed}"
+    );
+    assert!(
+        handed
+            .as_array()
+            .unwrap()
+            .contains(&json!({"module": "department_leaders", "count": 1})),
+        "{handed}"
+    );
+    let (s, _) = lead.get("/api/v1/me").await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the departed member's session has ended"
+    );
+    let (s, b) = app
+        .anon()
+        .post(
+            "/api/v1/auth/login",
+            json!({"account": "lead", "password": "Start1234"}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "bad_credentials"));
+    let (_, r1) = c.get("/api/v1/directory/members/r1").await;
+    assert_eq!(r1["member"]["leader_userid"], json!("succ"));
+    let (_, dd) = c.get("/api/v1/directory/departments").await;
+    let cs = dd["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == json!(d))
+        .unwrap()
+        .clone();
+    assert_eq!(cs["leader_userids"], json!(["succ"]));
+    // The record stays.
+    let (s, m) = c.get("/api/v1/admin/members/lead").await;
+    assert_eq!(
+        (s, m["member"]["status"].as_str()),
+        (StatusCode::OK, Some("departed"))
+    );
+    let (_, audit) = c.get("/api/v1/admin/audit?kind=member.offboard").await;
+    assert_eq!(audit["total"], json!(1));
 });

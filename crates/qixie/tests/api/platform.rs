@@ -18,10 +18,17 @@ async fn openapi_documents_every_route() {
     for (path, ops) in paths {
         for (method, _) in ops.as_object().unwrap() {
             seen.insert((method.to_uppercase(), path.clone()));
-            let concrete = path.replace("{userid}", "nobody").replace("{id}", "987654").replace("{agentid}", "987654");
+            let concrete = path
+                .replace("{userid}", "nobody")
+                .replace("{id}", "987654")
+                .replace("{agentid}", "987654");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, body) = c.call(m, &concrete, Some(json!({}))).await;
-            assert_ne!(code(&body), "no_such_route", "{method} {path} is documented but not routed");
+            assert_ne!(
+                code(&body),
+                "no_such_route",
+                "{method} {path} is documented but not routed"
+            );
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         }
     }
@@ -40,70 +47,127 @@ async fn schema_parity_between_engines() {
     let sa = qixie::kernel::migrate::describe(&a.state.db).await.unwrap();
     let sb = qixie::kernel::migrate::describe(&b.state.db).await.unwrap();
     assert!(sa.len() > 100, "{} columns", sa.len());
-    let norm = |v: Vec<(String, String, String)>| v.into_iter().map(|(t, c, ty)| (t, c, ty.replace("integer", "bigint"))).collect::<Vec<_>>();
+    let norm = |v: Vec<(String, String, String)>| {
+        v.into_iter()
+            .map(|(t, c, ty)| (t, c, ty.replace("integer", "bigint")))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(norm(sa), norm(sb));
     a.finish().await;
     b.finish().await;
 }
 
 both!(probes_metrics_and_bad_bodies, async |app: &TestApp| {
-        let c = app.admin().await;
-        assert_eq!(c.get("/healthz").await.0, StatusCode::OK);
-        assert_eq!(c.get("/readyz").await.0, StatusCode::OK);
-        let metrics = c.request(reqwest::Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
-        assert!(metrics.contains("qixie_http_requests_total{class=\"2xx\"}"));
-        let res = c.request(reqwest::Method::POST, "/api/v1/admin/tags").header("content-type", "application/json").body("{not json").send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        let (s, b) = c.post("/api/v1/admin/departments", json!({"name": "x", "parent_id": "abc"})).await;
-        assert_eq!((s, b["error"]["fields"]["parent_id"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")));
-        assert!(!b.to_string().contains("invalid type"), "no internal parser text: {b}");
+    let c = app.admin().await;
+    assert_eq!(c.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(c.get("/readyz").await.0, StatusCode::OK);
+    let metrics = c
+        .request(reqwest::Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("qixie_http_requests_total{class=\"2xx\"}"));
+    let res = c
+        .request(reqwest::Method::POST, "/api/v1/admin/tags")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let (s, b) = c
+        .post(
+            "/api/v1/admin/departments",
+            json!({"name": "x", "parent_id": "abc"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["fields"]["parent_id"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
+    );
+    assert!(
+        !b.to_string().contains("invalid type"),
+        "no internal parser text: {b}"
+    );
 });
 
 both!(jobs_run_once_across_claimers, async |app: &TestApp| {
-        use qixie::kernel::jobs;
-        let db = &app.state.db;
-        // Due in the future of the app's (stopped) clock, so only the claimers below see them.
-        let now = app.state.now() + 500_000;
-        let mut tx = db.begin().await.unwrap();
-        for i in 0..20 {
-            jobs::enqueue(&mut tx, now, None, "test.noop", &json!({"i": i}), now - 1, Some(&format!("k{i}"))).await.unwrap();
-        }
-        // The same key twice queues once.
-        jobs::enqueue(&mut tx, now, None, "test.noop", &json!({}), now - 1, Some("k0")).await.unwrap();
-        tx.commit().await.unwrap();
-        // Four claimers race: every job is claimed exactly once.
-        let mut handles = Vec::new();
-        for n in 0..4 {
-            let db = db.clone();
-            handles.push(tokio::spawn(async move {
-                let mut got = Vec::new();
-                while let Some(j) = jobs::claim(&db, &format!("node{n}"), now + 1).await.unwrap() {
-                    if j.kind == "test.noop" {
-                        got.push(j.id);
-                    }
-                    jobs::finish(&db, &j, &format!("node{n}"), &Ok(()), now + 1).await.unwrap();
+    use qixie::kernel::jobs;
+    let db = &app.state.db;
+    // Due in the future of the app's (stopped) clock, so only the claimers below see them.
+    let now = app.state.now() + 500_000;
+    let mut tx = db.begin().await.unwrap();
+    for i in 0..20 {
+        jobs::enqueue(
+            &mut tx,
+            now,
+            None,
+            "test.noop",
+            &json!({"i": i}),
+            now - 1,
+            Some(&format!("k{i}")),
+        )
+        .await
+        .unwrap();
+    }
+    // The same key twice queues once.
+    jobs::enqueue(
+        &mut tx,
+        now,
+        None,
+        "test.noop",
+        &json!({}),
+        now - 1,
+        Some("k0"),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // Four claimers race: every job is claimed exactly once.
+    let mut handles = Vec::new();
+    for n in 0..4 {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(j) = jobs::claim(&db, &format!("node{n}"), now + 1)
+                .await
+                .unwrap()
+            {
+                if j.kind == "test.noop" {
+                    got.push(j.id);
                 }
-                got
-            }));
-        }
-        let mut all = Vec::new();
-        for h in handles {
-            all.extend(h.await.unwrap());
-        }
-        let unique: HashSet<i64> = all.iter().copied().collect();
-        assert_eq!((all.len(), unique.len()), (20, 20));
+                jobs::finish(&db, &j, &format!("node{n}"), &Ok(()), now + 1)
+                    .await
+                    .unwrap();
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    let unique: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!((all.len(), unique.len()), (20, 20));
 });
 
 both!(concurrent_writes_do_not_fail, async |app: &TestApp| {
-        let c = std::sync::Arc::new(app.admin().await);
-        let mut handles = Vec::new();
-        for i in 0..40 {
-            let c = c.clone();
-            handles.push(tokio::spawn(async move { c.post("/api/v1/admin/tags", json!({"name": format!("并发{i}")})).await.0 }));
-        }
-        for h in handles {
-            assert_eq!(h.await.unwrap(), StatusCode::CREATED);
-        }
-        let (_, tags) = c.get("/api/v1/admin/tags").await;
-        assert_eq!(tags["items"].as_array().unwrap().len(), 40);
+    let c = std::sync::Arc::new(app.admin().await);
+    let mut handles = Vec::new();
+    for i in 0..40 {
+        let c = c.clone();
+        handles.push(tokio::spawn(async move {
+            c.post("/api/v1/admin/tags", json!({"name": format!("并发{i}")}))
+                .await
+                .0
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), StatusCode::CREATED);
+    }
+    let (_, tags) = c.get("/api/v1/admin/tags").await;
+    assert_eq!(tags["items"].as_array().unwrap().len(), 40);
 });

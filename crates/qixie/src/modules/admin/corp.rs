@@ -20,7 +20,12 @@ pub struct SecurityPolicy {
 
 impl Default for SecurityPolicy {
     fn default() -> Self {
-        SecurityPolicy { password_min_length: 8, password_rotation_days: 0, login_max_failures: 10, login_lock_minutes: 30 }
+        SecurityPolicy {
+            password_min_length: 8,
+            password_rotation_days: 0,
+            login_max_failures: 10,
+            login_lock_minutes: 30,
+        }
     }
 }
 
@@ -37,17 +42,27 @@ pub struct CorpRow {
 const COLS: &str = "id, corpid, name, industry, size, creator_member_id";
 
 pub async fn find_by_corpid(db: &Database, corpid: &str) -> AppResult<Option<CorpRow>> {
-    Ok(db.opt(sql(format!("SELECT {COLS} FROM corps WHERE corpid = $1")).bind(corpid)).await?)
+    Ok(db
+        .opt(sql(format!("SELECT {COLS} FROM corps WHERE corpid = $1")).bind(corpid))
+        .await?)
 }
 
 pub async fn get(db: &Database, corp: CorpId) -> AppResult<CorpRow> {
-    db.opt(sql(format!("SELECT {COLS} FROM corps WHERE id = $1")).bind(corp)).await?.ok_or_else(|| ErrorKind::NotFound.into())
+    db.opt(sql(format!("SELECT {COLS} FROM corps WHERE id = $1")).bind(corp))
+        .await?
+        .ok_or_else(|| ErrorKind::NotFound.into())
 }
 
 /// The enterprise to sign in to when the installation hosts exactly one.
 pub async fn default_corp(db: &Database) -> AppResult<Option<CorpRow>> {
-    let rows: Vec<CorpRow> = db.all(sql(format!("SELECT {COLS} FROM corps ORDER BY id LIMIT 2"))).await?;
-    Ok(if rows.len() == 1 { rows.into_iter().next() } else { None })
+    let rows: Vec<CorpRow> = db
+        .all(sql(format!("SELECT {COLS} FROM corps ORDER BY id LIMIT 2")))
+        .await?;
+    Ok(if rows.len() == 1 {
+        rows.into_iter().next()
+    } else {
+        None
+    })
 }
 
 pub async fn count(db: &Database) -> AppResult<i64> {
@@ -75,7 +90,12 @@ pub struct Profile {
 
 pub async fn profile(db: &Database, corp: CorpId) -> AppResult<Profile> {
     let c = get(db, corp).await?;
-    Ok(Profile { corp_id: c.corpid, name: c.name, industry: c.industry, size: c.size })
+    Ok(Profile {
+        corp_id: c.corpid,
+        name: c.name,
+        industry: c.industry,
+        size: c.size,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,21 +118,35 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
     if let Err(r) = crate::modules::org::valid_name(&input.corp_name, 64) {
         v.push("corp_name", r);
     }
-    let admin_name = if input.admin_name.trim().is_empty() { input.admin_account.trim().to_owned() } else { input.admin_name.trim().to_owned() };
+    let admin_name = if input.admin_name.trim().is_empty() {
+        input.admin_account.trim().to_owned()
+    } else {
+        input.admin_name.trim().to_owned()
+    };
     if let Err(r) = crate::modules::org::valid_name(&admin_name, 64) {
         v.push("admin_name", r);
     }
     if let Err(r) = crate::modules::org::fields::userid(&input.admin_account) {
         v.push("admin_account", r);
     }
-    if v.errors().is_empty() && crate::modules::identity::policy::check(&SecurityPolicy::default(), &input.admin_account, &input.admin_password).is_err() {
+    if v.errors().is_empty()
+        && crate::modules::identity::policy::check(
+            &SecurityPolicy::default(),
+            &input.admin_account,
+            &input.admin_password,
+        )
+        .is_err()
+    {
         v.push("admin_password", "weak_password");
     }
     v.finish()?;
     let hash = app.hasher.hash(&input.admin_password).await?;
     let now = app.now();
     let corp = CorpId(new_id(now));
-    let corpid = format!("ww{}", &crate::kernel::ids::sha256_hex(&crate::kernel::ids::random_token(16))[..16]);
+    let corpid = format!(
+        "ww{}",
+        &crate::kernel::ids::sha256_hex(&crate::kernel::ids::random_token(16))[..16]
+    );
     let mut tx = app.db.begin().await?;
     tx.exec(
         sql("INSERT INTO corps (id, corpid, name, industry, size, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -127,22 +161,64 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
     department::create_root(&mut tx, corp, input.corp_name.trim(), now).await?;
     let system = Actor::system(corp);
     let grant = system.require::<perm::ContactsManage>()?;
-    let minput = member::MemberInput { userid: Some(input.admin_account.clone()), name: Some(admin_name), ..Default::default() };
-    let mid = member::insert_new(&mut tx, &grant, &minput, member::MemberStatus::Active, now).await?;
+    let minput = member::MemberInput {
+        userid: Some(input.admin_account.clone()),
+        name: Some(admin_name),
+        ..Default::default()
+    };
+    let mid =
+        member::insert_new(&mut tx, &grant, &minput, member::MemberStatus::Active, now).await?;
     crate::modules::identity::credentials::set(&mut tx, corp, mid, &hash, false, now).await?;
-    tx.exec(sql("UPDATE corps SET creator_member_id = $1 WHERE id = $2").bind(mid).bind(corp)).await?;
+    tx.exec(
+        sql("UPDATE corps SET creator_member_id = $1 WHERE id = $2")
+            .bind(mid)
+            .bind(corp),
+    )
+    .await?;
     super::roles::set_super(&mut tx, corp, mid, now).await?;
-    audit::record(&mut tx, &system, now, Entry { kind: "corp.create", target: format!("corp:{corpid}"), before: None, after: Some(json!({"name": input.corp_name, "creator": input.admin_account})) }).await?;
+    audit::record(
+        &mut tx,
+        &system,
+        now,
+        Entry {
+            kind: "corp.create",
+            target: format!("corp:{corpid}"),
+            before: None,
+            after: Some(json!({"name": input.corp_name, "creator": input.admin_account})),
+        },
+    )
+    .await?;
     tx.commit().await?;
     get(&app.db, corp).await
 }
 
-pub async fn update_security(app: &AppState, actor: &Actor, grant: &Grant<perm::SecurityManage>, p: SecurityPolicy) -> AppResult<SecurityPolicy> {
+pub async fn update_security(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::SecurityManage>,
+    p: SecurityPolicy,
+) -> AppResult<SecurityPolicy> {
     let mut v = Validator::default();
-    v.check((8..=64).contains(&p.password_min_length), "password_min_length", "range")
-        .check((0..=3650).contains(&p.password_rotation_days), "password_rotation_days", "range")
-        .check((3..=100).contains(&p.login_max_failures), "login_max_failures", "range")
-        .check((1..=10_080).contains(&p.login_lock_minutes), "login_lock_minutes", "range");
+    v.check(
+        (8..=64).contains(&p.password_min_length),
+        "password_min_length",
+        "range",
+    )
+    .check(
+        (0..=3650).contains(&p.password_rotation_days),
+        "password_rotation_days",
+        "range",
+    )
+    .check(
+        (3..=100).contains(&p.login_max_failures),
+        "login_max_failures",
+        "range",
+    )
+    .check(
+        (1..=10_080).contains(&p.login_lock_minutes),
+        "login_lock_minutes",
+        "range",
+    );
     v.finish()?;
     let corp = grant.corp();
     let before = security(&app.db, corp).await?;
@@ -157,7 +233,18 @@ pub async fn update_security(app: &AppState, actor: &Actor, grant: &Grant<perm::
             .bind(corp),
     )
     .await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "security.update", target: "security".into(), before: serde_json::to_value(before).ok(), after: serde_json::to_value(&p).ok() }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "security.update",
+            target: "security".into(),
+            before: serde_json::to_value(before).ok(),
+            after: serde_json::to_value(&p).ok(),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(p)
 }
@@ -169,7 +256,12 @@ pub struct ProfilePatch {
     pub size: Option<String>,
 }
 
-pub async fn update_profile(app: &AppState, actor: &Actor, grant: &Grant<perm::SecurityManage>, p: ProfilePatch) -> AppResult<Profile> {
+pub async fn update_profile(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::SecurityManage>,
+    p: ProfilePatch,
+) -> AppResult<Profile> {
     let corp = grant.corp();
     let before = get(&app.db, corp).await?;
     let name = p.name.unwrap_or(before.name.clone());
@@ -178,13 +270,27 @@ pub async fn update_profile(app: &AppState, actor: &Actor, grant: &Grant<perm::S
     let size = p.size.unwrap_or(before.size.clone());
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("UPDATE corps SET name = $1, industry = $2, size = $3 WHERE id = $4").bind(name.trim()).bind(&industry).bind(&size).bind(corp)).await?;
-    audit::record(&mut tx, actor, now, Entry {
-        kind: "corp.update",
-        target: format!("corp:{}", before.corpid),
-        before: Some(json!({"name": before.name, "industry": before.industry, "size": before.size})),
-        after: Some(json!({"name": name, "industry": industry, "size": size})),
-    })
+    tx.exec(
+        sql("UPDATE corps SET name = $1, industry = $2, size = $3 WHERE id = $4")
+            .bind(name.trim())
+            .bind(&industry)
+            .bind(&size)
+            .bind(corp),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "corp.update",
+            target: format!("corp:{}", before.corpid),
+            before: Some(
+                json!({"name": before.name, "industry": before.industry, "size": before.size}),
+            ),
+            after: Some(json!({"name": name, "industry": industry, "size": size})),
+        },
+    )
     .await?;
     tx.commit().await?;
     profile(&app.db, corp).await
@@ -192,5 +298,8 @@ pub async fn update_profile(app: &AppState, actor: &Actor, grant: &Grant<perm::S
 
 /// Labels of every permission, for the role editor.
 pub fn permission_catalogue(lang: crate::kernel::i18n::Lang) -> Vec<serde_json::Value> {
-    Permission::ALL.iter().map(|p| json!({"code": p.code(), "label": p.label(lang)})).collect()
+    Permission::ALL
+        .iter()
+        .map(|p| json!({"code": p.code(), "label": p.label(lang)}))
+        .collect()
 }

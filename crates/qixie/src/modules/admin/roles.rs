@@ -25,17 +25,32 @@ async fn scope_of(db: &Database, corp: CorpId, r: &RoleRow) -> AppResult<Scope> 
         return Ok(Scope::All);
     }
     let ids = split_ids(&r.scope_departments);
-    let paths: Vec<(String,)> = db.all(sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ").bind(corp).push_in(ids)).await?;
+    let paths: Vec<(String,)> = db
+        .all(
+            sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
+                .bind(corp)
+                .push_in(ids),
+        )
+        .await?;
     Ok(Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect()))
 }
 
 /// (is super administrator, permissions, scope) of a member; employees get nothing.
-pub async fn load_grants(db: &Database, corp: CorpId, member: MemberId) -> AppResult<(bool, Vec<Permission>, Scope)> {
+pub async fn load_grants(
+    db: &Database,
+    corp: CorpId,
+    member: MemberId,
+) -> AppResult<(bool, Vec<Permission>, Scope)> {
     let row: Option<RoleRow> = db
         .opt(sql("SELECT is_super, permissions, scope_all, scope_departments FROM admin_roles WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(member))
         .await?;
-    let Some(r) = row else { return Ok((false, Vec::new(), Scope::Subtrees(Vec::new()))) };
-    let perms = split_list(&r.permissions).iter().filter_map(|p| Permission::from_code(p)).collect();
+    let Some(r) = row else {
+        return Ok((false, Vec::new(), Scope::Subtrees(Vec::new())));
+    };
+    let perms = split_list(&r.permissions)
+        .iter()
+        .filter_map(|p| Permission::from_code(p))
+        .collect();
     let scope = scope_of(db, corp, &r).await?;
     Ok((r.is_super, perms, scope))
 }
@@ -54,7 +69,13 @@ pub async fn set_super(tx: &mut Tx, corp: CorpId, member: MemberId, now: i64) ->
 
 /// Refuses a change that would leave the enterprise without an active super administrator.
 pub async fn ensure_not_last_super(tx: &mut Tx, corp: CorpId, member: MemberId) -> AppResult<()> {
-    let is_super: Option<(bool,)> = tx.opt(sql("SELECT is_super FROM admin_roles WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(member)).await?;
+    let is_super: Option<(bool,)> = tx
+        .opt(
+            sql("SELECT is_super FROM admin_roles WHERE corp_id = $1 AND member_id = $2")
+                .bind(corp)
+                .bind(member),
+        )
+        .await?;
     if !is_super.is_some_and(|(s,)| s) {
         return Ok(());
     }
@@ -65,7 +86,11 @@ pub async fn ensure_not_last_super(tx: &mut Tx, corp: CorpId, member: MemberId) 
                 .bind(member),
         )
         .await?;
-    if others == 0 { Err(ErrorKind::LastSuperAdmin.into()) } else { Ok(()) }
+    if others == 0 {
+        Err(ErrorKind::LastSuperAdmin.into())
+    } else {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, Clone, Default)]
@@ -98,8 +123,18 @@ pub async fn list(db: &Database, corp: CorpId) -> AppResult<Vec<AdminView>> {
             userid,
             name,
             is_super,
-            permissions: if is_super { Permission::ALL.iter().map(|p| p.code().to_owned()).collect() } else { split_list(&perms) },
-            scope: ScopeView { all: is_super || all, department_ids: split_ids(&depts) },
+            permissions: if is_super {
+                Permission::ALL
+                    .iter()
+                    .map(|p| p.code().to_owned())
+                    .collect()
+            } else {
+                split_list(&perms)
+            },
+            scope: ScopeView {
+                all: is_super || all,
+                department_ids: split_ids(&depts),
+            },
         })
         .collect())
 }
@@ -117,12 +152,19 @@ pub struct AdminInput {
 /// Makes a member an administrator or changes their rights. Nobody hands out more than they hold:
 /// only a super administrator names super administrators, and a scoped administrator can grant only
 /// their own permissions within their own scope.
-pub async fn put(app: &AppState, actor: &Actor, grant: &Grant<perm::RolesManage>, userid: &str, input: AdminInput) -> AppResult<AdminView> {
+pub async fn put(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::RolesManage>,
+    userid: &str,
+    input: AdminInput,
+) -> AppResult<AdminView> {
     let corp = grant.corp();
     let target = member::get_managed(&app.db, grant, userid).await?;
     let mut perms = Vec::new();
     for code in &input.permissions {
-        let p = Permission::from_code(code).ok_or_else(|| AppError::field("permissions", "unknown"))?;
+        let p =
+            Permission::from_code(code).ok_or_else(|| AppError::field("permissions", "unknown"))?;
         if !actor.has(p) {
             return Err(ErrorKind::Forbidden.into());
         }
@@ -140,11 +182,16 @@ pub async fn put(app: &AppState, actor: &Actor, grant: &Grant<perm::RolesManage>
         return Err(ErrorKind::OutOfScope.into());
     }
     for d in &input.scope.department_ids {
-        let row = crate::modules::org::department::find(&app.db, corp, *d).await.map_err(|_| AppError::field("scope", "not_found"))?;
+        let row = crate::modules::org::department::find(&app.db, corp, *d)
+            .await
+            .map_err(|_| AppError::field("scope", "not_found"))?;
         grant.check_path(&row.path)?;
     }
     let now = app.now();
-    let before = list(&app.db, corp).await?.into_iter().find(|a| a.userid == userid);
+    let before = list(&app.db, corp)
+        .await?
+        .into_iter()
+        .find(|a| a.userid == userid);
     let mut tx = app.db.begin().await?;
     if !input.is_super {
         ensure_not_last_super(&mut tx, corp, target.id).await?;
@@ -162,29 +209,67 @@ pub async fn put(app: &AppState, actor: &Actor, grant: &Grant<perm::RolesManage>
         .bind(now),
     )
     .await?;
-    audit::record(&mut tx, actor, now, Entry {
-        kind: "role.assign",
-        target: format!("member:{userid}"),
-        before: before.map(|b| json!({"is_super": b.is_super, "permissions": b.permissions, "scope": b.scope})),
-        after: Some(json!({"is_super": input.is_super, "permissions": codes, "scope": input.scope})),
-    })
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "role.assign",
+            target: format!("member:{userid}"),
+            before: before.map(
+                |b| json!({"is_super": b.is_super, "permissions": b.permissions, "scope": b.scope}),
+            ),
+            after: Some(
+                json!({"is_super": input.is_super, "permissions": codes, "scope": input.scope}),
+            ),
+        },
+    )
     .await?;
     tx.commit().await?;
-    list(&app.db, corp).await?.into_iter().find(|a| a.userid == userid).ok_or_else(|| AppError::new(ErrorKind::NotFound))
+    list(&app.db, corp)
+        .await?
+        .into_iter()
+        .find(|a| a.userid == userid)
+        .ok_or_else(|| AppError::new(ErrorKind::NotFound))
 }
 
-pub async fn remove(app: &AppState, actor: &Actor, grant: &Grant<perm::RolesManage>, userid: &str) -> AppResult<()> {
+pub async fn remove(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::RolesManage>,
+    userid: &str,
+) -> AppResult<()> {
     let corp = grant.corp();
     let target = member::get_managed(&app.db, grant, userid).await?;
-    let before = list(&app.db, corp).await?.into_iter().find(|a| a.userid == userid).ok_or(ErrorKind::NotFound)?;
+    let before = list(&app.db, corp)
+        .await?
+        .into_iter()
+        .find(|a| a.userid == userid)
+        .ok_or(ErrorKind::NotFound)?;
     if before.is_super && !actor.is_super {
         return Err(ErrorKind::Forbidden.into());
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
     ensure_not_last_super(&mut tx, corp, target.id).await?;
-    tx.exec(sql("DELETE FROM admin_roles WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(target.id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "role.revoke", target: format!("member:{userid}"), before: Some(json!({"is_super": before.is_super, "permissions": before.permissions})), after: None }).await?;
+    tx.exec(
+        sql("DELETE FROM admin_roles WHERE corp_id = $1 AND member_id = $2")
+            .bind(corp)
+            .bind(target.id),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "role.revoke",
+            target: format!("member:{userid}"),
+            before: Some(json!({"is_super": before.is_super, "permissions": before.permissions})),
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -65,13 +65,26 @@ impl From<AppRow> for AppView {
 }
 
 pub async fn list(db: &Database, corp: CorpId) -> AppResult<Vec<AppRow>> {
-    Ok(db.all(sql(format!("SELECT {COLS} FROM apps WHERE corp_id = $1 ORDER BY agentid")).bind(corp)).await?)
+    Ok(db
+        .all(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 ORDER BY agentid"
+            ))
+            .bind(corp),
+        )
+        .await?)
 }
 
 pub async fn get(db: &Database, corp: CorpId, agentid: i64) -> AppResult<AppRow> {
-    db.opt(sql(format!("SELECT {COLS} FROM apps WHERE corp_id = $1 AND agentid = $2 AND kind = 'custom'")).bind(corp).bind(agentid))
-        .await?
-        .ok_or_else(|| ErrorKind::AppNotFound.into())
+    db.opt(
+        sql(format!(
+            "SELECT {COLS} FROM apps WHERE corp_id = $1 AND agentid = $2 AND kind = 'custom'"
+        ))
+        .bind(corp)
+        .bind(agentid),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::AppNotFound.into())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,16 +99,24 @@ pub struct AppInput {
 
 fn validate(input: &AppInput, creating: bool) -> AppResult<()> {
     let mut v = Validator::default();
-    if creating || input.name.is_some() {
-        if let Err(r) = crate::modules::org::valid_name(input.name.as_deref().unwrap_or(""), 32) {
-            v.push("name", r);
-        }
+    if (creating || input.name.is_some())
+        && let Err(r) = crate::modules::org::valid_name(input.name.as_deref().unwrap_or(""), 32)
+    {
+        v.push("name", r);
     }
-    if input.description.as_ref().is_some_and(|d| d.chars().count() > 512) {
+    if input
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 512)
+    {
         v.push("description", "too_long");
     }
     if let Some(s) = &input.scopes {
-        v.check(s.iter().all(|x| SCOPES.contains(&x.as_str())), "scopes", "unknown");
+        v.check(
+            s.iter().all(|x| SCOPES.contains(&x.as_str())),
+            "scopes",
+            "unknown",
+        );
     }
     v.finish()
 }
@@ -105,7 +126,12 @@ fn snapshot(r: &AppRow) -> serde_json::Value {
 }
 
 /// Creates a custom app; returns it with its secret, which is never shown again.
-pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManage>, input: AppInput) -> AppResult<(AppRow, String)> {
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    input: AppInput,
+) -> AppResult<(AppRow, String)> {
     validate(&input, true)?;
     let corp = grant.corp();
     let now = app.now();
@@ -127,13 +153,38 @@ pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManag
             .bind(sha256_hex(&secret)),
     )
     .await?;
-    let row: AppRow = tx.one(sql(format!("SELECT {COLS} FROM apps WHERE corp_id = $1 AND agentid = $2 AND kind = 'custom'")).bind(corp).bind(agentid)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "app.create", target: format!("app:{agentid}"), before: None, after: Some(snapshot(&row)) }).await?;
+    let row: AppRow = tx
+        .one(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND agentid = $2 AND kind = 'custom'"
+            ))
+            .bind(corp)
+            .bind(agentid),
+        )
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.create",
+            target: format!("app:{agentid}"),
+            before: None,
+            after: Some(snapshot(&row)),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok((row, secret))
 }
 
-pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManage>, agentid: i64, input: AppInput) -> AppResult<AppRow> {
+pub async fn update(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    agentid: i64,
+    input: AppInput,
+) -> AppResult<AppRow> {
     validate(&input, false)?;
     let corp = grant.corp();
     let before = get(&app.db, corp, agentid).await?;
@@ -150,44 +201,108 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManag
             .bind(before.id),
     )
     .await?;
-    let after: AppRow = tx.one(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(before.id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "app.update", target: format!("app:{agentid}"), before: Some(snapshot(&before)), after: Some(snapshot(&after)) }).await?;
+    let after: AppRow = tx
+        .one(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(before.id))
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.update",
+            target: format!("app:{agentid}"),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
-pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManage>, agentid: i64) -> AppResult<()> {
+pub async fn delete(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    agentid: i64,
+) -> AppResult<()> {
     let corp = grant.corp();
     let before = get(&app.db, corp, agentid).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("DELETE FROM apps WHERE id = $1").bind(before.id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "app.delete", target: format!("app:{agentid}"), before: Some(snapshot(&before)), after: None }).await?;
+    tx.exec(sql("DELETE FROM apps WHERE id = $1").bind(before.id))
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.delete",
+            target: format!("app:{agentid}"),
+            before: Some(snapshot(&before)),
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// A new secret for a custom app; the old one and its tokens stop working at once.
-pub async fn rotate_secret(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManage>, agentid: i64) -> AppResult<String> {
+pub async fn rotate_secret(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    agentid: i64,
+) -> AppResult<String> {
     let corp = grant.corp();
     let row = get(&app.db, corp, agentid).await?;
     let secret = random_token(32);
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3").bind(sha256_hex(&secret)).bind(now).bind(row.id)).await?;
-    tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(row.id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "app.secret_rotated", target: format!("app:{agentid}"), before: None, after: None }).await?;
+    tx.exec(
+        sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
+            .bind(sha256_hex(&secret))
+            .bind(now)
+            .bind(row.id),
+    )
+    .await?;
+    tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(row.id))
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.secret_rotated",
+            target: format!("app:{agentid}"),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
 pub async fn contacts_sync(db: &Database, corp: CorpId) -> AppResult<Option<AppRow>> {
-    Ok(db.opt(sql(format!("SELECT {COLS} FROM apps WHERE corp_id = $1 AND kind = 'contacts_sync'")).bind(corp)).await?)
+    Ok(db
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND kind = 'contacts_sync'"
+            ))
+            .bind(corp),
+        )
+        .await?)
 }
 
 /// Creates or rotates the address-book sync secret (通讯录同步 secret), which acts on the whole
 /// address book.
-pub async fn rotate_contacts_sync(app: &AppState, actor: &Actor, grant: &Grant<perm::AppsManage>) -> AppResult<String> {
+pub async fn rotate_contacts_sync(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+) -> AppResult<String> {
     let corp = grant.corp();
     let secret = random_token(32);
     let now = app.now();
@@ -195,8 +310,15 @@ pub async fn rotate_contacts_sync(app: &AppState, actor: &Actor, grant: &Grant<p
     let mut tx = app.db.begin().await?;
     match existing {
         Some(row) => {
-            tx.exec(sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3").bind(sha256_hex(&secret)).bind(now).bind(row.id)).await?;
-            tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(row.id)).await?;
+            tx.exec(
+                sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
+                    .bind(sha256_hex(&secret))
+                    .bind(now)
+                    .bind(row.id),
+            )
+            .await?;
+            tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(row.id))
+                .await?;
         }
         None => {
             tx.exec(
@@ -209,17 +331,36 @@ pub async fn rotate_contacts_sync(app: &AppState, actor: &Actor, grant: &Grant<p
             .await?;
         }
     }
-    audit::record(&mut tx, actor, now, Entry { kind: "app.contacts_sync_secret_rotated", target: "app:contacts_sync".into(), before: None, after: None }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.contacts_sync_secret_rotated",
+            target: "app:contacts_sync".into(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
 /// `gettoken`: exchanges (corpid, secret) for an access token valid two hours.
 pub async fn issue_token(app: &AppState, corpid: &str, secret: &str) -> AppResult<(String, i64)> {
-    let corp = crate::modules::admin::corp::find_by_corpid(&app.db, corpid).await?.ok_or(ErrorKind::InvalidCorp)?;
+    let corp = crate::modules::admin::corp::find_by_corpid(&app.db, corpid)
+        .await?
+        .ok_or(ErrorKind::InvalidCorp)?;
     let row: AppRow = app
         .db
-        .opt(sql(format!("SELECT {COLS} FROM apps WHERE corp_id = $1 AND secret_hash = $2")).bind(corp.id).bind(sha256_hex(secret.trim())))
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND secret_hash = $2"
+            ))
+            .bind(corp.id)
+            .bind(sha256_hex(secret.trim())),
+        )
         .await?
         .ok_or(ErrorKind::InvalidSecret)?;
     let token = random_token(48);
@@ -236,18 +377,30 @@ pub async fn actor_for_token(app: &AppState, token: &str) -> AppResult<(Actor, A
     if token.is_empty() {
         return Err(ErrorKind::MissingToken.into());
     }
-    let found: Option<(i64, i64)> = app.db.opt(sql("SELECT app_id, expires_at FROM access_tokens WHERE token_hash = $1").bind(sha256_hex(token))).await?;
+    let found: Option<(i64, i64)> = app
+        .db
+        .opt(
+            sql("SELECT app_id, expires_at FROM access_tokens WHERE token_hash = $1")
+                .bind(sha256_hex(token)),
+        )
+        .await?;
     let (app_id, expires_at) = found.ok_or(ErrorKind::InvalidToken)?;
     if expires_at <= app.now() {
         return Err(ErrorKind::TokenExpired.into());
     }
-    actor_for_app(app, app_id).await?.ok_or_else(|| ErrorKind::InvalidToken.into())
+    actor_for_app(app, app_id)
+        .await?
+        .ok_or_else(|| ErrorKind::InvalidToken.into())
 }
 
 /// An app as an actor with its current rights, or None when it is gone. Also used by work an app
 /// queued (WeCom batch jobs), so the job acts with the rights the app has when it runs.
 pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Actor, AppRow)>> {
-    let Some(row) = app.db.opt::<AppRow>(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(app_id)).await? else {
+    let Some(row) = app
+        .db
+        .opt::<AppRow>(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(app_id))
+        .await?
+    else {
         return Ok(None);
     };
     let corp = CorpId(row.corp_id);
@@ -260,10 +413,29 @@ pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Act
     let scope = if row.kind == "contacts_sync" || depts.is_empty() {
         Scope::All
     } else {
-        let paths: Vec<(String,)> = app.db.all(sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ").bind(corp).push_in(depts)).await?;
+        let paths: Vec<(String,)> = app
+            .db
+            .all(
+                sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
+                    .bind(corp)
+                    .push_in(depts),
+            )
+            .await?;
         Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect())
     };
-    let read = scopes.iter().any(|s| s == "contacts.read" || s == "contacts.write");
-    Ok(Some((Actor::app(corp, AppId(row.id), row.agentid, row.name.clone(), perms, scope, read), row)))
+    let read = scopes
+        .iter()
+        .any(|s| s == "contacts.read" || s == "contacts.write");
+    Ok(Some((
+        Actor::app(
+            corp,
+            AppId(row.id),
+            row.agentid,
+            row.name.clone(),
+            perms,
+            scope,
+            read,
+        ),
+        row,
+    )))
 }
-

@@ -19,7 +19,14 @@ pub async fn must_change(db: &Database, member: MemberId) -> AppResult<Option<bo
 }
 
 /// Sets a password and keeps the last five for the reuse check.
-pub async fn set(tx: &mut Tx, corp: CorpId, member: MemberId, hash: &str, must_change: bool, now: i64) -> AppResult<()> {
+pub async fn set(
+    tx: &mut Tx,
+    corp: CorpId,
+    member: MemberId,
+    hash: &str,
+    must_change: bool,
+    now: i64,
+) -> AppResult<()> {
     tx.exec(
         sql("INSERT INTO credentials (member_id, corp_id, password_hash, must_change_password, password_changed_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (member_id) DO UPDATE SET password_hash = $3, must_change_password = $4, password_changed_at = $5")
@@ -30,7 +37,13 @@ pub async fn set(tx: &mut Tx, corp: CorpId, member: MemberId, hash: &str, must_c
         .bind(now),
     )
     .await?;
-    tx.exec(sql("INSERT INTO password_history (member_id, hash, created_at) VALUES ($1, $2, $3)").bind(member).bind(hash).bind(now)).await?;
+    tx.exec(
+        sql("INSERT INTO password_history (member_id, hash, created_at) VALUES ($1, $2, $3)")
+            .bind(member)
+            .bind(hash)
+            .bind(now),
+    )
+    .await?;
     tx.exec(
         sql("DELETE FROM password_history WHERE member_id = $1 AND created_at NOT IN (SELECT created_at FROM password_history WHERE member_id = $1 ORDER BY created_at DESC LIMIT 5)")
             .bind(member),
@@ -44,7 +57,12 @@ pub async fn history(db: &Database, member: MemberId) -> AppResult<Vec<String>> 
 }
 
 /// Gives a member an initial password they must change (demo data).
-pub async fn set_with_db(app: &crate::AppState, corp: CorpId, member: MemberId, hash: &str) -> AppResult<()> {
+pub async fn set_with_db(
+    app: &crate::AppState,
+    corp: CorpId,
+    member: MemberId,
+    hash: &str,
+) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     set(&mut tx, corp, member, hash, true, app.now()).await?;
     tx.commit().await?;

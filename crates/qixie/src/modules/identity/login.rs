@@ -49,11 +49,24 @@ struct Throttle {
 
 /// How long one must wait after `failures` failures before trying again.
 pub fn backoff_ms(failures: i64, free: i64) -> i64 {
-    if failures < free { 0 } else { 1000 * (1i64 << (failures - free).min(6)) }
+    if failures < free {
+        0
+    } else {
+        1000 * (1i64 << (failures - free).min(6))
+    }
 }
 
 async fn throttle(app: &AppState, key: &str) -> AppResult<Throttle> {
-    Ok(app.db.opt(sql("SELECT failures, last_failure_at, locked_until FROM login_throttle WHERE key = $1").bind(key)).await?.unwrap_or_default())
+    Ok(app
+        .db
+        .opt(
+            sql(
+                "SELECT failures, last_failure_at, locked_until FROM login_throttle WHERE key = $1",
+            )
+            .bind(key),
+        )
+        .await?
+        .unwrap_or_default())
 }
 
 /// A throttle error with the seconds to wait, for the Retry-After header.
@@ -64,13 +77,19 @@ pub struct Refused {
 
 impl From<sqlx::Error> for Refused {
     fn from(e: sqlx::Error) -> Self {
-        Refused { error: AppError::internal(e), retry_after_s: None }
+        Refused {
+            error: AppError::internal(e),
+            retry_after_s: None,
+        }
     }
 }
 
 impl From<AppError> for Refused {
     fn from(error: AppError) -> Self {
-        Refused { error, retry_after_s: None }
+        Refused {
+            error,
+            retry_after_s: None,
+        }
     }
 }
 
@@ -91,17 +110,30 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
     let policy = corp::security(&app.db, corp.id).await?;
     let a = throttle(app, &acct_key).await?;
     if a.locked_until > now {
-        return Err(Refused { error: ErrorKind::AccountLocked.into(), retry_after_s: Some((a.locked_until - now) / 1000 + 1) });
+        return Err(Refused {
+            error: ErrorKind::AccountLocked.into(),
+            retry_after_s: Some((a.locked_until - now) / 1000 + 1),
+        });
     }
     let wait = a.last_failure_at + backoff_ms(a.failures, FREE_FAILURES) - now;
     if wait > 0 {
-        return Err(Refused { error: ErrorKind::Throttled.into(), retry_after_s: Some(wait / 1000 + 1) });
+        return Err(Refused {
+            error: ErrorKind::Throttled.into(),
+            retry_after_s: Some(wait / 1000 + 1),
+        });
     }
     let i = throttle(app, &ip_key).await?;
-    let ip_failures = if now - i.last_failure_at > IP_WINDOW_MS { 0 } else { i.failures };
+    let ip_failures = if now - i.last_failure_at > IP_WINDOW_MS {
+        0
+    } else {
+        i.failures
+    };
     let ip_wait = i.last_failure_at + backoff_ms(ip_failures, IP_FREE_FAILURES) - now;
     if ip_wait > 0 {
-        return Err(Refused { error: ErrorKind::Throttled.into(), retry_after_s: Some(ip_wait / 1000 + 1) });
+        return Err(Refused {
+            error: ErrorKind::Throttled.into(),
+            retry_after_s: Some(ip_wait / 1000 + 1),
+        });
     }
 
     let found = member::find_row(&app.db, corp.id, &account).await.ok();
@@ -109,15 +141,28 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
         Some(m) => credentials::get(&app.db, MemberId(m.id)).await?,
         None => None,
     };
-    let ok = app.hasher.verify(&req.password, cred.as_ref().map(|c| c.password_hash.as_str())).await?;
+    let ok = app
+        .hasher
+        .verify(
+            &req.password,
+            cred.as_ref().map(|c| c.password_hash.as_str()),
+        )
+        .await?;
     let status = found.as_ref().and_then(|m| MemberStatus::parse(&m.status));
-    let usable = matches!(status, Some(MemberStatus::Active | MemberStatus::NotActivated | MemberStatus::Frozen));
+    let usable = matches!(
+        status,
+        Some(MemberStatus::Active | MemberStatus::NotActivated | MemberStatus::Frozen)
+    );
     let now = app.now();
     if !ok || !usable {
         let mut tx = app.db.begin().await?;
         let failures = a.failures + 1;
         let lock = failures >= policy.login_max_failures.max(1);
-        let locked_until = if lock { now + policy.login_lock_minutes.max(1) * 60_000 } else { 0 };
+        let locked_until = if lock {
+            now + policy.login_lock_minutes.max(1) * 60_000
+        } else {
+            0
+        };
         tx.exec(
             sql("INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure_at = $3, locked_until = $4")
@@ -136,35 +181,93 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
         )
         .await?;
         let actor = ("anonymous", account.as_str(), account.as_str());
-        audit::record_raw(&mut tx, corp.id, now, actor, ip, Entry { kind: "auth.login_failed", target: format!("member:{account}"), before: None, after: Some(json!({"failures": failures})) }).await?;
+        audit::record_raw(
+            &mut tx,
+            corp.id,
+            now,
+            actor,
+            ip,
+            Entry {
+                kind: "auth.login_failed",
+                target: format!("member:{account}"),
+                before: None,
+                after: Some(json!({"failures": failures})),
+            },
+        )
+        .await?;
         if lock {
-            audit::record_raw(&mut tx, corp.id, now, actor, ip, Entry { kind: "auth.locked", target: format!("member:{account}"), before: None, after: Some(json!({"locked_until": locked_until})) }).await?;
+            audit::record_raw(
+                &mut tx,
+                corp.id,
+                now,
+                actor,
+                ip,
+                Entry {
+                    kind: "auth.locked",
+                    target: format!("member:{account}"),
+                    before: None,
+                    after: Some(json!({"locked_until": locked_until})),
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
-        return Err(if lock { AppError::new(ErrorKind::AccountLocked) } else { AppError::new(ErrorKind::BadCredentials) }.into());
+        return Err(if lock {
+            AppError::new(ErrorKind::AccountLocked)
+        } else {
+            AppError::new(ErrorKind::BadCredentials)
+        }
+        .into());
     }
-    let (Some(m), Some(cred)) = (found, cred) else { return Err(AppError::new(ErrorKind::BadCredentials).into()) };
+    let (Some(m), Some(cred)) = (found, cred) else {
+        return Err(AppError::new(ErrorKind::BadCredentials).into());
+    };
     let mid = MemberId(m.id);
     if status == Some(MemberStatus::Frozen) {
         return Err(AppError::new(ErrorKind::AccountFrozen).into());
     }
     let must_change = cred.must_change_password || expired(&policy, cred.password_changed_at, now);
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("DELETE FROM login_throttle WHERE key = $1").bind(&acct_key)).await?;
-    let kind = if req.client == "api" { "api" } else { "browser" };
+    tx.exec(sql("DELETE FROM login_throttle WHERE key = $1").bind(&acct_key))
+        .await?;
+    let kind = if req.client == "api" {
+        "api"
+    } else {
+        "browser"
+    };
     let new = session::create(&mut tx, app, corp.id, mid, &req.device, ip, kind).await?;
-    audit::record_raw(&mut tx, corp.id, now, ("member", &m.userid, &m.name), ip, Entry { kind: "auth.login", target: format!("member:{}", m.userid), before: None, after: Some(json!({"client": kind})) }).await?;
+    audit::record_raw(
+        &mut tx,
+        corp.id,
+        now,
+        ("member", &m.userid, &m.name),
+        ip,
+        Entry {
+            kind: "auth.login",
+            target: format!("member:{}", m.userid),
+            before: None,
+            after: Some(json!({"client": kind})),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    Ok(LoginOk { member: member::get_by_id(&app.db, corp.id, mid).await?, session: new, must_change_password: must_change })
+    Ok(LoginOk {
+        member: member::get_by_id(&app.db, corp.id, mid).await?,
+        session: new,
+        must_change_password: must_change,
+    })
 }
 
 fn expired(policy: &corp::SecurityPolicy, changed_at: i64, now: i64) -> bool {
-    policy.password_rotation_days > 0 && now - changed_at > policy.password_rotation_days * 24 * 3600 * 1000
+    policy.password_rotation_days > 0
+        && now - changed_at > policy.password_rotation_days * 24 * 3600 * 1000
 }
 
 /// Whether the member must change the password before doing anything else.
 pub async fn must_change_now(app: &AppState, corp_id: CorpId, member: MemberId) -> AppResult<bool> {
-    let Some(c) = credentials::get(&app.db, member).await? else { return Ok(true) };
+    let Some(c) = credentials::get(&app.db, member).await? else {
+        return Ok(true);
+    };
     if c.must_change_password {
         return Ok(true);
     }
@@ -173,7 +276,13 @@ pub async fn must_change_now(app: &AppState, corp_id: CorpId, member: MemberId) 
 }
 
 /// Checks a new password against the policy and the last five.
-async fn acceptable(app: &AppState, corp_id: CorpId, member: MemberId, account: &str, new_password: &str) -> AppResult<()> {
+async fn acceptable(
+    app: &AppState,
+    corp_id: CorpId,
+    member: MemberId,
+    account: &str,
+    new_password: &str,
+) -> AppResult<()> {
     let policy = corp::security(&app.db, corp_id).await?;
     policy::check(&policy, account, new_password)?;
     for old in credentials::history(&app.db, member).await? {
@@ -185,28 +294,60 @@ async fn acceptable(app: &AppState, corp_id: CorpId, member: MemberId, account: 
 }
 
 /// The member changes their own password; the first change activates the account. Other sessions end.
-pub async fn change_password(app: &AppState, actor: &Actor, current_session: i64, old: &str, new: &str) -> AppResult<()> {
+pub async fn change_password(
+    app: &AppState,
+    actor: &Actor,
+    current_session: i64,
+    old: &str,
+    new: &str,
+) -> AppResult<()> {
     let mid = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let m = member::get_by_id(&app.db, actor.corp, mid).await?;
-    let cred = credentials::get(&app.db, mid).await?.ok_or(ErrorKind::WrongOldPassword)?;
+    let cred = credentials::get(&app.db, mid)
+        .await?
+        .ok_or(ErrorKind::WrongOldPassword)?;
     if !app.hasher.verify(old, Some(&cred.password_hash)).await? {
         return Err(AppError::field("old_password", "wrong").with_kind(ErrorKind::WrongOldPassword));
     }
-    acceptable(app, actor.corp, mid, &m.userid, new).await.map_err(|e| e.on_field("new_password"))?;
+    acceptable(app, actor.corp, mid, &m.userid, new)
+        .await
+        .map_err(|e| e.on_field("new_password"))?;
     let hash = app.hasher.hash(new).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     credentials::set(&mut tx, actor.corp, mid, &hash, false, now).await?;
     member::activate(&mut tx, actor.corp, mid, now).await?;
-    tx.exec(sql("DELETE FROM sessions WHERE member_id = $1 AND id <> $2").bind(mid).bind(current_session)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "auth.password_changed", target: format!("member:{}", m.userid), before: None, after: None }).await?;
+    tx.exec(
+        sql("DELETE FROM sessions WHERE member_id = $1 AND id <> $2")
+            .bind(mid)
+            .bind(current_session),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "auth.password_changed",
+            target: format!("member:{}", m.userid),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// An administrator sets a new initial password (given or generated); the member must change it at
 /// next sign-in, and all their sessions end.
-pub async fn reset_password(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str, password: Option<String>) -> AppResult<Option<String>> {
+pub async fn reset_password(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+    password: Option<String>,
+) -> AppResult<Option<String>> {
     let m = member::get_managed(&app.db, grant, userid).await?;
     let (pw, generated) = match password.filter(|p| !p.is_empty()) {
         Some(p) => (p, None),
@@ -222,29 +363,86 @@ pub async fn reset_password(app: &AppState, actor: &Actor, grant: &Grant<perm::C
     let mut tx = app.db.begin().await?;
     credentials::set(&mut tx, grant.corp(), m.id, &hash, true, now).await?;
     session::revoke_all(&mut tx, m.id).await?;
-    tx.exec(sql("DELETE FROM login_throttle WHERE key = $1").bind(format!("acct:{}:{}", grant.corp(), m.userid.to_lowercase()))).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "auth.password_reset", target: format!("member:{userid}"), before: None, after: Some(json!({"generated": generated.is_some()})) }).await?;
+    tx.exec(
+        sql("DELETE FROM login_throttle WHERE key = $1").bind(format!(
+            "acct:{}:{}",
+            grant.corp(),
+            m.userid.to_lowercase()
+        )),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "auth.password_reset",
+            target: format!("member:{userid}"),
+            before: None,
+            after: Some(json!({"generated": generated.is_some()})),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(generated)
 }
 
-pub async fn unlock(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str) -> AppResult<()> {
+pub async fn unlock(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+) -> AppResult<()> {
     let m = member::get_managed(&app.db, grant, userid).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("DELETE FROM login_throttle WHERE key = $1").bind(format!("acct:{}:{}", grant.corp(), m.userid.to_lowercase()))).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "auth.unlocked", target: format!("member:{userid}"), before: None, after: None }).await?;
+    tx.exec(
+        sql("DELETE FROM login_throttle WHERE key = $1").bind(format!(
+            "acct:{}:{}",
+            grant.corp(),
+            m.userid.to_lowercase()
+        )),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "auth.unlocked",
+            target: format!("member:{userid}"),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Ends every session of a member (a lost phone).
-pub async fn sign_out_all(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str) -> AppResult<u64> {
+pub async fn sign_out_all(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+) -> AppResult<u64> {
     let m = member::get_managed(&app.db, grant, userid).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let n = session::revoke_all(&mut tx, m.id).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "auth.signed_out_all", target: format!("member:{userid}"), before: None, after: Some(json!({"sessions": n})) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "auth.signed_out_all",
+            target: format!("member:{userid}"),
+            before: None,
+            after: Some(json!({"sessions": n})),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(n)
 }

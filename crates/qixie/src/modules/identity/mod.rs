@@ -33,7 +33,17 @@ async fn schedule_next(app: &AppState, at: i64) -> anyhow::Result<()> {
     let mut tx = app.db.begin().await?;
     // One cleanup per hour across all nodes: the hour is the dedup key.
     let key = format!("{CLEANUP_JOB}:{}", at / (3600 * 1000));
-    jobs::enqueue(&mut tx, app.now(), None, CLEANUP_JOB, &serde_json::json!({}), at, Some(&key)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    jobs::enqueue(
+        &mut tx,
+        app.now(),
+        None,
+        CLEANUP_JOB,
+        &serde_json::json!({}),
+        at,
+        Some(&key),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     Ok(())
 }

@@ -31,7 +31,15 @@ pub struct NewSession {
     pub csrf_token: String,
 }
 
-pub async fn create(tx: &mut Tx, app: &AppState, corp: CorpId, member: MemberId, device: &str, ip: &str, kind: &str) -> AppResult<NewSession> {
+pub async fn create(
+    tx: &mut Tx,
+    app: &AppState,
+    corp: CorpId,
+    member: MemberId,
+    device: &str,
+    ip: &str,
+    kind: &str,
+) -> AppResult<NewSession> {
     let now = app.now();
     let token = random_token(32);
     let csrf = random_token(16);
@@ -51,7 +59,10 @@ pub async fn create(tx: &mut Tx, app: &AppState, corp: CorpId, member: MemberId,
         .bind(now + idle_ms(app)),
     )
     .await?;
-    Ok(NewSession { token, csrf_token: csrf })
+    Ok(NewSession {
+        token,
+        csrf_token: csrf,
+    })
 }
 
 fn idle_ms(app: &AppState) -> i64 {
@@ -59,11 +70,14 @@ fn idle_ms(app: &AppState) -> i64 {
 }
 
 pub async fn revoke_all(tx: &mut Tx, member: MemberId) -> AppResult<u64> {
-    Ok(tx.exec(sql("DELETE FROM sessions WHERE member_id = $1").bind(member)).await?)
+    Ok(tx
+        .exec(sql("DELETE FROM sessions WHERE member_id = $1").bind(member))
+        .await?)
 }
 
 pub async fn revoke_token(db: &Database, token: &str) -> AppResult<()> {
-    db.exec(sql("DELETE FROM sessions WHERE token_hash = $1").bind(sha256_hex(token))).await?;
+    db.exec(sql("DELETE FROM sessions WHERE token_hash = $1").bind(sha256_hex(token)))
+        .await?;
     Ok(())
 }
 
@@ -91,15 +105,28 @@ pub async fn list(db: &Database, member: MemberId, current: i64) -> AppResult<Ve
 }
 
 pub async fn revoke_one(db: &Database, member: MemberId, id: i64) -> AppResult<()> {
-    let n = db.exec(sql("DELETE FROM sessions WHERE member_id = $1 AND id = $2").bind(member).bind(id)).await?;
-    if n == 0 { Err(ErrorKind::NotFound.into()) } else { Ok(()) }
+    let n = db
+        .exec(
+            sql("DELETE FROM sessions WHERE member_id = $1 AND id = $2")
+                .bind(member)
+                .bind(id),
+        )
+        .await?;
+    if n == 0 {
+        Err(ErrorKind::NotFound.into())
+    } else {
+        Ok(())
+    }
 }
 
 fn token_from(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = auth.strip_prefix("Bearer ") {
-            return Some((t.trim().to_owned(), false));
-        }
+    if let Some(auth) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(t) = auth.strip_prefix("Bearer ")
+    {
+        return Some((t.trim().to_owned(), false));
     }
     let cookies = parts.headers.get_all(header::COOKIE);
     for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
@@ -131,25 +158,63 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
         .ok_or(ErrorKind::Unauthenticated)?;
     // Browsers send cookies on their own; a state-changing request must prove it came from our page.
     if from_cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if sent != row.csrf_token {
             return Err(ErrorKind::CsrfFailed.into());
         }
     }
     let corp = CorpId(row.corp_id);
-    let m = member::find_row_by_id(&app.db, corp, MemberId(row.member_id)).await.map_err(|_| AppError::new(ErrorKind::Unauthenticated))?;
-    if !matches!(MemberStatus::parse(&m.status), Some(MemberStatus::Active | MemberStatus::NotActivated)) {
+    let m = member::find_row_by_id(&app.db, corp, MemberId(row.member_id))
+        .await
+        .map_err(|_| AppError::new(ErrorKind::Unauthenticated))?;
+    if !matches!(
+        MemberStatus::parse(&m.status),
+        Some(MemberStatus::Active | MemberStatus::NotActivated)
+    ) {
         return Err(ErrorKind::Unauthenticated.into());
     }
     if now - row.last_seen_at > 60_000 {
-        app.db.exec(sql("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3").bind(now).bind(now + idle_ms(app)).bind(row.id)).await?;
+        app.db
+            .exec(
+                sql("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+                    .bind(now)
+                    .bind(now + idle_ms(app))
+                    .bind(row.id),
+            )
+            .await?;
     }
     let must_change = super::login::must_change_now(app, corp, MemberId(m.id)).await?;
-    let (is_super, perms, scope) = crate::modules::admin::roles::load_grants(&app.db, corp, MemberId(m.id)).await?;
-    let ClientIp(ip) = ClientIp::from_request_parts(parts, app).await.unwrap_or(ClientIp(String::new()));
-    let lang = Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let actor = Actor::member(corp, MemberId(m.id), m.userid, m.name, is_super, perms, scope).with_request(ip, lang);
-    Ok(Session { actor, row, must_change_password: must_change, token })
+    let (is_super, perms, scope) =
+        crate::modules::admin::roles::load_grants(&app.db, corp, MemberId(m.id)).await?;
+    let ClientIp(ip) = ClientIp::from_request_parts(parts, app)
+        .await
+        .unwrap_or(ClientIp(String::new()));
+    let lang = Lang::from_accept_language(
+        parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let actor = Actor::member(
+        corp,
+        MemberId(m.id),
+        m.userid,
+        m.name,
+        is_super,
+        perms,
+        scope,
+    )
+    .with_request(ip, lang);
+    Ok(Session {
+        actor,
+        row,
+        must_change_password: must_change,
+        token,
+    })
 }
 
 /// A signed-in member who has no pending forced password change.
@@ -178,7 +243,11 @@ impl FromRequestParts<AppState> for AnySession {
 }
 
 pub fn cookie_header(app: &AppState, token: &str, max_age_s: i64) -> String {
-    let secure = if app.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if app.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
 }
 

@@ -39,25 +39,52 @@ pub struct Department {
 const COLS: &str = "id, parent_id, name, name_en, ord, path";
 
 pub async fn find(db: &Database, corp: CorpId, id: i64) -> AppResult<DeptRow> {
-    db.opt(sql(format!("SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2")).bind(corp).bind(id))
-        .await?
-        .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
+    db.opt(
+        sql(format!(
+            "SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2"
+        ))
+        .bind(corp)
+        .bind(id),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
 }
 
 pub async fn find_in(tx: &mut Tx, corp: CorpId, id: i64) -> AppResult<DeptRow> {
-    tx.opt(sql(format!("SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2")).bind(corp).bind(id))
-        .await?
-        .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
+    tx.opt(
+        sql(format!(
+            "SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2"
+        ))
+        .bind(corp)
+        .bind(id),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
 }
 
 pub async fn all_rows(db: &Database, corp: CorpId) -> AppResult<Vec<DeptRow>> {
-    Ok(db.all(sql(format!("SELECT {COLS} FROM departments WHERE corp_id = $1 ORDER BY path")).bind(corp)).await?)
+    Ok(db
+        .all(
+            sql(format!(
+                "SELECT {COLS} FROM departments WHERE corp_id = $1 ORDER BY path"
+            ))
+            .bind(corp),
+        )
+        .await?)
 }
 
 /// Departments visible under `scope` (all when None), with leaders and direct member counts, in tree
 /// order (parent before child, siblings by order).
-pub async fn list(db: &Database, corp: CorpId, scope: Option<&Scope>, root: Option<i64>) -> AppResult<Vec<Department>> {
-    let mut q = sql(format!("SELECT {COLS} FROM departments d WHERE corp_id = $1")).bind(corp);
+pub async fn list(
+    db: &Database,
+    corp: CorpId,
+    scope: Option<&Scope>,
+    root: Option<i64>,
+) -> AppResult<Vec<Department>> {
+    let mut q = sql(format!(
+        "SELECT {COLS} FROM departments d WHERE corp_id = $1"
+    ))
+    .bind(corp);
     if let Some(s) = scope {
         q = s.filter_departments(q, "d");
     }
@@ -78,7 +105,11 @@ pub async fn list(db: &Database, corp: CorpId, scope: Option<&Scope>, root: Opti
             id: r.id,
             parent_id: r.parent_id.unwrap_or(0),
             member_count: counts.get(&r.id).copied().unwrap_or(0),
-            leader_userids: leaders.iter().filter(|(d, _)| *d == r.id).map(|(_, u)| u.clone()).collect(),
+            leader_userids: leaders
+                .iter()
+                .filter(|(d, _)| *d == r.id)
+                .map(|(_, u)| u.clone())
+                .collect(),
             name: r.name,
             name_en: r.name_en,
             order: r.ord,
@@ -101,12 +132,20 @@ fn sort_tree(items: &mut Vec<Department>) {
     }
     // Tops are departments whose parent is not in the visible set (the root, or scope roots).
     let mut tops: Vec<Department> = Vec::new();
-    let parents: Vec<i64> = by_parent.keys().copied().filter(|p| !ids.contains(p)).collect();
+    let parents: Vec<i64> = by_parent
+        .keys()
+        .copied()
+        .filter(|p| !ids.contains(p))
+        .collect();
     for p in parents {
         tops.extend(by_parent.remove(&p).unwrap_or_default());
     }
     tops.sort_by_key(|d| (d.path.len(), d.order, d.id));
-    fn walk(d: Department, by_parent: &mut std::collections::BTreeMap<i64, Vec<Department>>, out: &mut Vec<Department>) {
+    fn walk(
+        d: Department,
+        by_parent: &mut std::collections::BTreeMap<i64, Vec<Department>>,
+        out: &mut Vec<Department>,
+    ) {
         let id = d.id;
         out.push(d);
         for c in by_parent.remove(&id).unwrap_or_default() {
@@ -144,11 +183,21 @@ fn validate_name(v: &mut Validator, field: &str, name: &str) {
     }
 }
 
-async fn ensure_unique_name(tx: &mut Tx, corp: CorpId, parent: i64, name: &str, except: Option<i64>) -> AppResult<()> {
+async fn ensure_unique_name(
+    tx: &mut Tx,
+    corp: CorpId,
+    parent: i64,
+    name: &str,
+    except: Option<i64>,
+) -> AppResult<()> {
     let clash: Option<(i64,)> = tx
         .opt(sql("SELECT id FROM departments WHERE corp_id = $1 AND parent_id = $2 AND name = $3 AND id <> $4").bind(corp).bind(parent).bind(name).bind(except.unwrap_or(-1)))
         .await?;
-    if clash.is_some() { Err(ErrorKind::DepartmentExists.into()) } else { Ok(()) }
+    if clash.is_some() {
+        Err(ErrorKind::DepartmentExists.into())
+    } else {
+        Ok(())
+    }
 }
 
 /// Creates the root department of a new enterprise.
@@ -159,13 +208,28 @@ pub async fn create_root(tx: &mut Tx, corp: CorpId, name: &str, now: i64) -> App
 }
 
 /// Inserts a department under `parent` inside the caller's transaction (also used by import).
-pub async fn insert(tx: &mut Tx, corp: CorpId, parent: &DeptRow, name: &str, name_en: &str, order: Option<i64>, id: Option<i64>, now: i64) -> AppResult<DeptRow> {
+pub async fn insert(
+    tx: &mut Tx,
+    corp: CorpId,
+    parent: &DeptRow,
+    name: &str,
+    name_en: &str,
+    order: Option<i64>,
+    id: Option<i64>,
+    now: i64,
+) -> AppResult<DeptRow> {
     let id = match id {
         Some(id) => {
             if id <= 0 {
                 return Err(AppError::field("id", "format"));
             }
-            let taken: Option<(i64,)> = tx.opt(sql("SELECT id FROM departments WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?;
+            let taken: Option<(i64,)> = tx
+                .opt(
+                    sql("SELECT id FROM departments WHERE corp_id = $1 AND id = $2")
+                        .bind(corp)
+                        .bind(id),
+                )
+                .await?;
             if taken.is_some() {
                 return Err(ErrorKind::DepartmentExists.into());
             }
@@ -174,7 +238,15 @@ pub async fn insert(tx: &mut Tx, corp: CorpId, parent: &DeptRow, name: &str, nam
         None => loop {
             // Skip ids a caller chose explicitly (WeCom lets them).
             let id = tx.next_value(corp.0, "department", ROOT + 1).await?;
-            if tx.opt::<(i64,)>(sql("SELECT id FROM departments WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?.is_none() {
+            if tx
+                .opt::<(i64,)>(
+                    sql("SELECT id FROM departments WHERE corp_id = $1 AND id = $2")
+                        .bind(corp)
+                        .bind(id),
+                )
+                .await?
+                .is_none()
+            {
                 break id;
             }
         },
@@ -183,7 +255,14 @@ pub async fn insert(tx: &mut Tx, corp: CorpId, parent: &DeptRow, name: &str, nam
         Some(o) => o,
         None => tx.one::<(i64,)>(sql("SELECT COALESCE(MAX(ord), 0) + 1 FROM departments WHERE corp_id = $1 AND parent_id = $2").bind(corp).bind(parent.id)).await?.0,
     };
-    let row = DeptRow { id, parent_id: Some(parent.id), name: name.trim().to_owned(), name_en: name_en.trim().to_owned(), ord: order, path: format!("{}{id}/", parent.path) };
+    let row = DeptRow {
+        id,
+        parent_id: Some(parent.id),
+        name: name.trim().to_owned(),
+        name_en: name_en.trim().to_owned(),
+        ord: order,
+        path: format!("{}{id}/", parent.path),
+    };
     tx.exec(
         sql("INSERT INTO departments (corp_id, id, parent_id, name, name_en, ord, path, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(corp)
@@ -203,29 +282,70 @@ fn snapshot(d: &DeptRow) -> serde_json::Value {
     json!({"id": d.id, "parent_id": d.parent_id, "name": d.name, "name_en": d.name_en, "order": d.ord})
 }
 
-pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, input: NewDepartment) -> AppResult<Department> {
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    input: NewDepartment,
+) -> AppResult<Department> {
     let mut v = Validator::default();
     validate_name(&mut v, "name", &input.name);
     v.finish()?;
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let parent = find_in(&mut tx, corp, input.parent_id).await.map_err(|_| AppError::field("parent_id", "not_found"))?;
+    let parent = find_in(&mut tx, corp, input.parent_id)
+        .await
+        .map_err(|_| AppError::field("parent_id", "not_found"))?;
     grant.check_path(&parent.path)?;
     ensure_unique_name(&mut tx, corp, parent.id, input.name.trim(), None).await?;
-    let row = insert(&mut tx, corp, &parent, &input.name, &input.name_en, input.order, input.id, now).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "department.create", target: format!("department:{}", row.id), before: None, after: Some(snapshot(&row)) }).await?;
+    let row = insert(
+        &mut tx,
+        corp,
+        &parent,
+        &input.name,
+        &input.name_en,
+        input.order,
+        input.id,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "department.create",
+            target: format!("department:{}", row.id),
+            before: None,
+            after: Some(snapshot(&row)),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::DepartmentChanged { corp, department: row.id });
+    app.events.publish(DomainEvent::DepartmentChanged {
+        corp,
+        department: row.id,
+    });
     get(&app.db, corp, row.id).await
 }
 
 pub async fn get(db: &Database, corp: CorpId, id: i64) -> AppResult<Department> {
     let row = find(db, corp, id).await?;
-    list(db, corp, None, Some(row.id)).await?.into_iter().find(|d| d.id == id).ok_or_else(|| ErrorKind::DepartmentNotFound.into())
+    list(db, corp, None, Some(row.id))
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
 }
 
-pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, id: i64, patch: DepartmentPatch) -> AppResult<Department> {
+pub async fn update(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+    patch: DepartmentPatch,
+) -> AppResult<Department> {
     let mut v = Validator::default();
     if let Some(n) = &patch.name {
         validate_name(&mut v, "name", n);
@@ -241,7 +361,9 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
         if before.id == ROOT {
             return Err(ErrorKind::RootDepartment.into());
         }
-        let parent = find_in(&mut tx, corp, parent_id).await.map_err(|_| AppError::field("parent_id", "not_found"))?;
+        let parent = find_in(&mut tx, corp, parent_id)
+            .await
+            .map_err(|_| AppError::field("parent_id", "not_found"))?;
         if parent.path.starts_with(&before.path) {
             return Err(ErrorKind::DepartmentMoveCycle.into());
         }
@@ -256,7 +378,13 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
                 .bind(format!("{}%", before.path)),
         )
         .await?;
-        tx.exec(sql("UPDATE departments SET parent_id = $1 WHERE corp_id = $2 AND id = $3").bind(parent.id).bind(corp).bind(id)).await?;
+        tx.exec(
+            sql("UPDATE departments SET parent_id = $1 WHERE corp_id = $2 AND id = $3")
+                .bind(parent.id)
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
         after.parent_id = Some(parent.id);
         after.path = new_path;
     }
@@ -269,10 +397,10 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     if let Some(o) = patch.order {
         after.ord = o;
     }
-    if after.name != before.name || after.parent_id != before.parent_id {
-        if let Some(p) = after.parent_id {
-            ensure_unique_name(&mut tx, corp, p, &after.name, Some(id)).await?;
-        }
+    if (after.name != before.name || after.parent_id != before.parent_id)
+        && let Some(p) = after.parent_id
+    {
+        ensure_unique_name(&mut tx, corp, p, &after.name, Some(id)).await?;
     }
     tx.exec(sql("UPDATE departments SET name = $1, name_en = $2, ord = $3 WHERE corp_id = $4 AND id = $5").bind(&after.name).bind(&after.name_en).bind(after.ord).bind(corp).bind(id))
         .await?;
@@ -286,20 +414,44 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
         let old: Vec<(String,)> = tx
             .all(sql("SELECT m.userid FROM department_leaders dl JOIN members m ON m.id = dl.member_id WHERE dl.corp_id = $1 AND dl.department_id = $2 ORDER BY m.userid").bind(corp).bind(id))
             .await?;
-        tx.exec(sql("DELETE FROM department_leaders WHERE corp_id = $1 AND department_id = $2").bind(corp).bind(id)).await?;
+        tx.exec(
+            sql("DELETE FROM department_leaders WHERE corp_id = $1 AND department_id = $2")
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
         for (mid, _) in &ids {
             tx.exec(sql("INSERT INTO department_leaders (corp_id, department_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING").bind(corp).bind(id).bind(*mid)).await?;
         }
         before_json["leader_userids"] = json!(old.into_iter().map(|(u,)| u).collect::<Vec<_>>());
         after_json["leader_userids"] = json!(leaders);
     }
-    audit::record(&mut tx, actor, now, Entry { kind: "department.update", target: format!("department:{id}"), before: Some(before_json), after: Some(after_json) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "department.update",
+            target: format!("department:{id}"),
+            before: Some(before_json),
+            after: Some(after_json),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::DepartmentChanged { corp, department: id });
+    app.events.publish(DomainEvent::DepartmentChanged {
+        corp,
+        department: id,
+    });
     get(&app.db, corp, id).await
 }
 
-pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, id: i64) -> AppResult<()> {
+pub async fn delete(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+) -> AppResult<()> {
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -308,26 +460,71 @@ pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     if row.id == ROOT {
         return Err(ErrorKind::RootDepartment.into());
     }
-    let (children,): (i64,) = tx.one(sql("SELECT COUNT(*) FROM departments WHERE corp_id = $1 AND parent_id = $2").bind(corp).bind(id)).await?;
+    let (children,): (i64,) = tx
+        .one(
+            sql("SELECT COUNT(*) FROM departments WHERE corp_id = $1 AND parent_id = $2")
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
     if children > 0 {
         return Err(ErrorKind::DepartmentHasChildren.into());
     }
-    let (members,): (i64,) = tx.one(sql("SELECT COUNT(*) FROM member_departments WHERE corp_id = $1 AND department_id = $2").bind(corp).bind(id)).await?;
+    let (members,): (i64,) = tx
+        .one(
+            sql(
+                "SELECT COUNT(*) FROM member_departments WHERE corp_id = $1 AND department_id = $2",
+            )
+            .bind(corp)
+            .bind(id),
+        )
+        .await?;
     if members > 0 {
         return Err(ErrorKind::DepartmentNotEmpty.into());
     }
-    tx.exec(sql("DELETE FROM department_leaders WHERE corp_id = $1 AND department_id = $2").bind(corp).bind(id)).await?;
-    tx.exec(sql("DELETE FROM tag_departments WHERE corp_id = $1 AND department_id = $2").bind(corp).bind(id)).await?;
-    tx.exec(sql("DELETE FROM departments WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "department.delete", target: format!("department:{id}"), before: Some(snapshot(&row)), after: None }).await?;
+    tx.exec(
+        sql("DELETE FROM department_leaders WHERE corp_id = $1 AND department_id = $2")
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
+    tx.exec(
+        sql("DELETE FROM tag_departments WHERE corp_id = $1 AND department_id = $2")
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
+    tx.exec(
+        sql("DELETE FROM departments WHERE corp_id = $1 AND id = $2")
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "department.delete",
+            target: format!("department:{id}"),
+            before: Some(snapshot(&row)),
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::DepartmentChanged { corp, department: id });
+    app.events.publish(DomainEvent::DepartmentChanged {
+        corp,
+        department: id,
+    });
     Ok(())
 }
 
 /// "总公司/研发部/后端组" for a department, from a list of all rows.
 pub fn display_path(rows: &std::collections::HashMap<i64, DeptRow>, id: i64) -> String {
-    let Some(d) = rows.get(&id) else { return String::new() };
+    let Some(d) = rows.get(&id) else {
+        return String::new();
+    };
     d.path
         .split('/')
         .filter_map(|s| s.parse::<i64>().ok())

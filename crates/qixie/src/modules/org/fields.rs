@@ -10,14 +10,23 @@ pub fn userid(s: &str) -> Result<String, &'static str> {
     if s.chars().count() > 64 {
         return Err("too_long");
     }
-    let ok_chars = s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'));
+    let ok_chars = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'));
     let ok_start = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok_chars && ok_start { Ok(s.to_owned()) } else { Err("format") }
+    if ok_chars && ok_start {
+        Ok(s.to_owned())
+    } else {
+        Err("format")
+    }
 }
 
 /// Mobile numbers: mainland numbers become 11 digits; others keep `+` and 6–15 digits.
 pub fn mobile(s: &str) -> Result<Option<String>, &'static str> {
-    let compact: String = s.chars().filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')').collect();
+    let compact: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')')
+        .collect();
     if compact.is_empty() {
         return Ok(None);
     }
@@ -28,13 +37,18 @@ pub fn mobile(s: &str) -> Result<Option<String>, &'static str> {
     if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err("format");
     }
-    let mainland = |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
+    let mainland =
+        |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
     if !plus && mainland(&digits) {
         return Ok(Some(digits));
     }
     if plus {
         if let Some(rest) = digits.strip_prefix("86") {
-            return if mainland(rest) { Ok(Some(rest.to_owned())) } else { Err("format") };
+            return if mainland(rest) {
+                Ok(Some(rest.to_owned()))
+            } else {
+                Err("format")
+            };
         }
         if (6..=15).contains(&digits.len()) {
             return Ok(Some(format!("+{digits}")));
@@ -53,7 +67,12 @@ pub fn email(s: &str) -> Result<Option<String>, &'static str> {
     }
     let mut parts = s.split('@');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') => {
+        (Some(local), Some(domain), None)
+            if !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') =>
+        {
             Ok(Some(s.to_lowercase()))
         }
         _ => Err("format"),

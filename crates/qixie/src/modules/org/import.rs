@@ -51,7 +51,15 @@ struct Existing {
 }
 
 /// Parses, validates and (unless told otherwise) applies an import file.
-pub async fn run(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsImport>, filename: &str, bytes: &[u8], mode: ImportMode, dry_run: bool) -> AppResult<ImportReport> {
+pub async fn run(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsImport>,
+    filename: &str,
+    bytes: &[u8],
+    mode: ImportMode,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
     let rows = sheet::parse_import(filename, bytes).map_err(|e| {
         tracing::info!(error = ?e, "import file rejected");
         AppError::new(ErrorKind::ImportFileInvalid)
@@ -61,10 +69,25 @@ pub async fn run(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsImpo
 
 /// Validates and applies rows already read from a file (the WeCom batch jobs rewrite department ids
 /// into paths first).
-pub async fn run_rows(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsImport>, filename: &str, rows: Vec<sheet::SheetRow>, mode: ImportMode, dry_run: bool) -> AppResult<ImportReport> {
+pub async fn run_rows(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsImport>,
+    filename: &str,
+    rows: Vec<sheet::SheetRow>,
+    mode: ImportMode,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
     let total = rows.len();
     let (records, row_errors) = sheet::validate_rows(rows);
-    let mut errors: Vec<RowProblem> = row_errors.into_iter().map(|e| RowProblem { row: e.row, field: e.field, reason: e.reason }).collect();
+    let mut errors: Vec<RowProblem> = row_errors
+        .into_iter()
+        .map(|e| RowProblem {
+            row: e.row,
+            field: e.field,
+            reason: e.reason,
+        })
+        .collect();
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -81,7 +104,9 @@ pub async fn run_rows(app: &AppState, actor: &Actor, grant: &Grant<perm::Contact
         errors,
         applied: false,
     };
-    let commit = !dry_run && (mode == ImportMode::ValidRows || report.invalid == 0) && report.created + report.updated > 0;
+    let commit = !dry_run
+        && (mode == ImportMode::ValidRows || report.invalid == 0)
+        && report.created + report.updated > 0;
     if commit {
         audit::record(&mut tx, actor, now, Entry {
             kind: "member.import",
@@ -108,12 +133,28 @@ struct Outcome {
     userids: Vec<String>,
 }
 
-async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[ImportRecord], errors: &mut Vec<RowProblem>, now: i64) -> AppResult<Outcome> {
+async fn apply<P: Perm>(
+    tx: &mut Tx,
+    grant: &Grant<P>,
+    corp: CorpId,
+    records: &[ImportRecord],
+    errors: &mut Vec<RowProblem>,
+    now: i64,
+) -> AppResult<Outcome> {
     let mut out = Outcome::default();
     let depts: Vec<DeptRow> = tx.all(sql("SELECT id, parent_id, name, name_en, ord, path FROM departments WHERE corp_id = $1").bind(corp)).await?;
-    let root = depts.iter().find(|d| d.id == department::ROOT).cloned().ok_or(ErrorKind::DepartmentNotFound)?;
-    let mut by_parent_name: HashMap<(i64, String), DeptRow> = depts.into_iter().filter_map(|d| d.parent_id.map(|p| ((p, d.name.clone()), d))).collect();
-    let members: Vec<(i64, String, Option<String>, Option<String>)> = tx.all(sql("SELECT id, userid, mobile, email FROM members WHERE corp_id = $1").bind(corp)).await?;
+    let root = depts
+        .iter()
+        .find(|d| d.id == department::ROOT)
+        .cloned()
+        .ok_or(ErrorKind::DepartmentNotFound)?;
+    let mut by_parent_name: HashMap<(i64, String), DeptRow> = depts
+        .into_iter()
+        .filter_map(|d| d.parent_id.map(|p| ((p, d.name.clone()), d)))
+        .collect();
+    let members: Vec<(i64, String, Option<String>, Option<String>)> = tx
+        .all(sql("SELECT id, userid, mobile, email FROM members WHERE corp_id = $1").bind(corp))
+        .await?;
     let mut by_userid: HashMap<String, Existing> = HashMap::new();
     let mut mobile_owner: HashMap<String, String> = HashMap::new();
     let mut email_owner: HashMap<String, String> = HashMap::new();
@@ -133,7 +174,9 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
     {
         existing_paths.entry(mid).or_default().push(path);
     }
-    let tags: Vec<(i64, String)> = tx.all(sql("SELECT id, name FROM tags WHERE corp_id = $1").bind(corp)).await?;
+    let tags: Vec<(i64, String)> = tx
+        .all(sql("SELECT id, name FROM tags WHERE corp_id = $1").bind(corp))
+        .await?;
     let mut tag_ids: HashMap<String, i64> = tags.into_iter().map(|(i, n)| (n, i)).collect();
     let file_userids: HashSet<&str> = records.iter().map(|r| r.userid.as_str()).collect();
 
@@ -141,15 +184,15 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
     for rec in records {
         let mut problems: Vec<(&str, &str)> = Vec::new();
         // Conflicts with other members' mobile or email.
-        if let Some(m) = &rec.mobile {
-            if mobile_owner.get(m).is_some_and(|u| u != &rec.userid) {
-                problems.push(("mobile", "exists"));
-            }
+        if let Some(m) = &rec.mobile
+            && mobile_owner.get(m).is_some_and(|u| u != &rec.userid)
+        {
+            problems.push(("mobile", "exists"));
         }
-        if let Some(e) = &rec.email {
-            if email_owner.get(e).is_some_and(|u| u != &rec.userid) {
-                problems.push(("email", "exists"));
-            }
+        if let Some(e) = &rec.email
+            && email_owner.get(e).is_some_and(|u| u != &rec.userid)
+        {
+            problems.push(("email", "exists"));
         }
         if let Some(l) = &rec.leader {
             if l == &rec.userid {
@@ -159,10 +202,13 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
             }
         }
         let existing = by_userid.get(&rec.userid).map(|e| e.id);
-        if let Some(id) = existing {
-            if !grant_covers(grant, existing_paths.get(&id).map(Vec::as_slice).unwrap_or(&[])) {
-                problems.push(("userid", "out_of_scope"));
-            }
+        if let Some(id) = existing
+            && !grant_covers(
+                grant,
+                existing_paths.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+            )
+        {
+            problems.push(("userid", "out_of_scope"));
         }
         // Resolve department paths, creating missing departments only under parents in scope.
         let mut dept_ids = Vec::new();
@@ -182,7 +228,8 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
                             ok = false;
                             break;
                         }
-                        let d = department::insert(tx, corp, &cur, name, "", None, None, now).await?;
+                        let d =
+                            department::insert(tx, corp, &cur, name, "", None, None, now).await?;
                         out.departments_created += 1;
                         by_parent_name.insert(key, d.clone());
                         d
@@ -198,7 +245,11 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
             }
         }
         if !problems.is_empty() {
-            errors.extend(problems.into_iter().map(|(f, r)| RowProblem { row: rec.row, field: f.into(), reason: r.into() }));
+            errors.extend(problems.into_iter().map(|(f, r)| RowProblem {
+                row: rec.row,
+                field: f.into(),
+                reason: r.into(),
+            }));
             continue;
         }
         let mut ids_of_tags = Vec::new();
@@ -230,7 +281,11 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
             tag_ids: ids_of_tags,
         };
         let id = upsert(tx, grant, &row, existing, now).await?;
-        if existing.is_some() { out.updated += 1 } else { out.created += 1 }
+        if existing.is_some() {
+            out.updated += 1
+        } else {
+            out.created += 1
+        }
         if let Some(m) = &rec.mobile {
             mobile_owner.insert(m.clone(), rec.userid.clone());
         }
@@ -245,7 +300,13 @@ async fn apply<P: Perm>(tx: &mut Tx, grant: &Grant<P>, corp: CorpId, records: &[
     }
     for (userid, leader) in leaders {
         if let (Some(m), Some(l)) = (by_userid.get(&userid), by_userid.get(&leader)) {
-            tx.exec(sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND id = $3").bind(l.id).bind(corp).bind(m.id)).await?;
+            tx.exec(
+                sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND id = $3")
+                    .bind(l.id)
+                    .bind(corp)
+                    .bind(m.id),
+            )
+            .await?;
         }
     }
     Ok(out)
@@ -256,25 +317,48 @@ fn grant_covers<P: Perm>(grant: &Grant<P>, paths: &[String]) -> bool {
 }
 
 /// All members in the grant's scope as export rows.
-pub async fn export_rows<P: Perm>(app: &AppState, grant: &Grant<P>) -> AppResult<Vec<sheet::ExportRow>> {
+pub async fn export_rows<P: Perm>(
+    app: &AppState,
+    grant: &Grant<P>,
+) -> AppResult<Vec<sheet::ExportRow>> {
     let corp = grant.corp();
-    let depts: HashMap<i64, DeptRow> = department::all_rows(&app.db, corp).await?.into_iter().map(|d| (d.id, d)).collect();
-    let filter = super::member::ListFilter { limit: Some(10_000), ..Default::default() };
+    let depts: HashMap<i64, DeptRow> = department::all_rows(&app.db, corp)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let filter = super::member::ListFilter {
+        limit: Some(10_000),
+        ..Default::default()
+    };
     let mut out = Vec::new();
     let mut offset = 0;
     loop {
-        let f = super::member::ListFilter { offset: Some(offset), ..filter_clone(&filter) };
+        let f = super::member::ListFilter {
+            offset: Some(offset),
+            ..filter_clone(&filter)
+        };
         let (page, total) = super::member::list(&app.db, corp, &f, Some(grant.scope())).await?;
         let n = page.len() as i64;
         for m in page {
             out.push(sheet::ExportRow {
-                departments: m.departments.iter().map(|d| department::display_path(&depts, d.id)).collect::<Vec<_>>().join(";"),
+                departments: m
+                    .departments
+                    .iter()
+                    .map(|d| department::display_path(&depts, d.id))
+                    .collect::<Vec<_>>()
+                    .join(";"),
                 gender: match m.gender.as_str() {
                     "1" => "男".into(),
                     "2" => "女".into(),
                     _ => String::new(),
                 },
-                tags: m.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>().join(";"),
+                tags: m
+                    .tags
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(";"),
                 status: m.status.as_str().into(),
                 name: m.name,
                 userid: m.userid,
@@ -294,5 +378,8 @@ pub async fn export_rows<P: Perm>(app: &AppState, grant: &Grant<P>) -> AppResult
 }
 
 fn filter_clone(f: &super::member::ListFilter) -> super::member::ListFilter {
-    super::member::ListFilter { limit: f.limit, ..Default::default() }
+    super::member::ListFilter {
+        limit: f.limit,
+        ..Default::default()
+    }
 }

@@ -138,7 +138,11 @@ pub async fn hydrate(db: &Database, corp: CorpId, rows: Vec<MemberRow>) -> AppRe
     let leads: Vec<(i64, i64)> = db.all(sql("SELECT member_id, department_id FROM department_leaders WHERE corp_id = $1 AND member_id IN ").bind(corp).push_in(ids.iter().copied())).await?;
     let leader_ids: Vec<i64> = rows.iter().filter_map(|r| r.leader_id).collect();
     let leaders: HashMap<i64, (String, String)> = db
-        .all::<(i64, String, String)>(sql("SELECT id, userid, name FROM members WHERE corp_id = $1 AND id IN ").bind(corp).push_in(leader_ids))
+        .all::<(i64, String, String)>(
+            sql("SELECT id, userid, name FROM members WHERE corp_id = $1 AND id IN ")
+                .bind(corp)
+                .push_in(leader_ids),
+        )
         .await?
         .into_iter()
         .map(|(id, u, n)| (id, (u, n)))
@@ -146,13 +150,32 @@ pub async fn hydrate(db: &Database, corp: CorpId, rows: Vec<MemberRow>) -> AppRe
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mine: Vec<&(i64, i64, String, bool, i64, String)> = depts.iter().filter(|d| d.0 == r.id).collect();
-            let (leader_userid, leader_name) = r.leader_id.and_then(|l| leaders.get(&l).cloned()).unwrap_or_default();
+            let mine: Vec<&(i64, i64, String, bool, i64, String)> =
+                depts.iter().filter(|d| d.0 == r.id).collect();
+            let (leader_userid, leader_name) = r
+                .leader_id
+                .and_then(|l| leaders.get(&l).cloned())
+                .unwrap_or_default();
             Member {
                 id: MemberId(r.id),
-                departments: mine.iter().map(|d| MemberDept { id: d.1, name: d.2.clone(), is_main: d.3, order: d.4 }).collect(),
+                departments: mine
+                    .iter()
+                    .map(|d| MemberDept {
+                        id: d.1,
+                        name: d.2.clone(),
+                        is_main: d.3,
+                        order: d.4,
+                    })
+                    .collect(),
                 paths: mine.iter().map(|d| d.5.clone()).collect(),
-                tags: tags.iter().filter(|t| t.0 == r.id).map(|t| TagRef { id: t.1, name: t.2.clone() }).collect(),
+                tags: tags
+                    .iter()
+                    .filter(|t| t.0 == r.id)
+                    .map(|t| TagRef {
+                        id: t.1,
+                        name: t.2.clone(),
+                    })
+                    .collect(),
                 is_leader_in: leads.iter().filter(|l| l.0 == r.id).map(|l| l.1).collect(),
                 status: MemberStatus::parse(&r.status).unwrap_or(MemberStatus::Active),
                 userid: r.userid,
@@ -176,38 +199,75 @@ pub async fn hydrate(db: &Database, corp: CorpId, rows: Vec<MemberRow>) -> AppRe
 }
 
 pub async fn find_row(db: &Database, corp: CorpId, userid: &str) -> AppResult<MemberRow> {
-    db.opt(sql(format!("SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.userid = $2")).bind(corp).bind(userid))
-        .await?
-        .ok_or_else(|| ErrorKind::MemberNotFound.into())
+    db.opt(
+        sql(format!(
+            "SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.userid = $2"
+        ))
+        .bind(corp)
+        .bind(userid),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::MemberNotFound.into())
 }
 
 pub async fn find_row_by_id(db: &Database, corp: CorpId, id: MemberId) -> AppResult<MemberRow> {
-    db.opt(sql(format!("SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.id = $2")).bind(corp).bind(id))
-        .await?
-        .ok_or_else(|| ErrorKind::MemberNotFound.into())
+    db.opt(
+        sql(format!(
+            "SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.id = $2"
+        ))
+        .bind(corp)
+        .bind(id),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::MemberNotFound.into())
 }
 
 pub async fn get(db: &Database, corp: CorpId, userid: &str) -> AppResult<Member> {
     let row = find_row(db, corp, userid).await?;
-    hydrate(db, corp, vec![row]).await?.pop().ok_or_else(|| ErrorKind::MemberNotFound.into())
+    hydrate(db, corp, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ErrorKind::MemberNotFound.into())
 }
 
 pub async fn get_by_id(db: &Database, corp: CorpId, id: MemberId) -> AppResult<Member> {
     let row = find_row_by_id(db, corp, id).await?;
-    hydrate(db, corp, vec![row]).await?.pop().ok_or_else(|| ErrorKind::MemberNotFound.into())
+    hydrate(db, corp, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ErrorKind::MemberNotFound.into())
 }
 
 /// Members by mobile (WeCom `user/getuserid`).
 pub async fn find_by_mobile(db: &Database, corp: CorpId, mobile: &str) -> AppResult<MemberRow> {
-    let m = fields::mobile(mobile).ok().flatten().ok_or(ErrorKind::MemberNotFound)?;
-    db.opt(sql(format!("SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.mobile = $2")).bind(corp).bind(m))
-        .await?
-        .ok_or_else(|| ErrorKind::MemberNotFound.into())
+    let m = fields::mobile(mobile)
+        .ok()
+        .flatten()
+        .ok_or(ErrorKind::MemberNotFound)?;
+    db.opt(
+        sql(format!(
+            "SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.mobile = $2"
+        ))
+        .bind(corp)
+        .bind(m),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::MemberNotFound.into())
 }
 
 /// (id, userid) for the given userids that exist.
-pub async fn resolve_userids(tx: &mut Tx, corp: CorpId, userids: &[String]) -> AppResult<Vec<(i64, String)>> {
-    Ok(tx.all(sql("SELECT id, userid FROM members WHERE corp_id = $1 AND userid IN ").bind(corp).push_in(userids.iter().cloned())).await?)
+pub async fn resolve_userids(
+    tx: &mut Tx,
+    corp: CorpId,
+    userids: &[String],
+) -> AppResult<Vec<(i64, String)>> {
+    Ok(tx
+        .all(
+            sql("SELECT id, userid FROM members WHERE corp_id = $1 AND userid IN ")
+                .bind(corp)
+                .push_in(userids.iter().cloned()),
+        )
+        .await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -221,7 +281,13 @@ pub struct ListFilter {
     pub limit: Option<i64>,
 }
 
-fn filtered(mut q: Sql, corp: CorpId, f: &ListFilter, dept_path: Option<&str>, scope: Option<&Scope>) -> Sql {
+fn filtered(
+    mut q: Sql,
+    corp: CorpId,
+    f: &ListFilter,
+    dept_path: Option<&str>,
+    scope: Option<&Scope>,
+) -> Sql {
     q = q.bind(corp);
     if let Some(d) = f.department_id {
         if f.recursive.unwrap_or(false) {
@@ -234,7 +300,10 @@ fn filtered(mut q: Sql, corp: CorpId, f: &ListFilter, dept_path: Option<&str>, s
         }
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q = q.push_bind(" AND m.search_key LIKE {}", format!("%{}%", text.to_lowercase().replace(['%', '_'], "")));
+        q = q.push_bind(
+            " AND m.search_key LIKE {}",
+            format!("%{}%", text.to_lowercase().replace(['%', '_'], "")),
+        );
     }
     if let Some(s) = f.status.as_deref().and_then(MemberStatus::parse) {
         q = q.push_bind(" AND m.status = {}", s.as_str());
@@ -249,20 +318,41 @@ fn filtered(mut q: Sql, corp: CorpId, f: &ListFilter, dept_path: Option<&str>, s
 }
 
 /// A page of members matching `f`, limited to `scope` when given (administrators), and the total.
-pub async fn list(db: &Database, corp: CorpId, f: &ListFilter, scope: Option<&Scope>) -> AppResult<(Vec<Member>, i64)> {
+pub async fn list(
+    db: &Database,
+    corp: CorpId,
+    f: &ListFilter,
+    scope: Option<&Scope>,
+) -> AppResult<(Vec<Member>, i64)> {
     let dept_path = match f.department_id {
         Some(d) => Some(department::find(db, corp, d).await?.path),
         None => None,
     };
     let limit = f.limit.unwrap_or(50).clamp(1, 10_000);
     let offset = f.offset.unwrap_or(0).max(0);
-    let (total,): (i64,) = db.one(filtered(sql("SELECT COUNT(*) FROM members m WHERE m.corp_id = $1"), corp, f, dept_path.as_deref(), scope)).await?;
+    let (total,): (i64,) = db
+        .one(filtered(
+            sql("SELECT COUNT(*) FROM members m WHERE m.corp_id = $1"),
+            corp,
+            f,
+            dept_path.as_deref(),
+            scope,
+        ))
+        .await?;
     let rows: Vec<MemberRow> = db
         .all(
-            filtered(sql(format!("SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1")), corp, f, dept_path.as_deref(), scope)
-                .push(" ORDER BY m.sort_key, m.id")
-                .push_bind(" LIMIT {}", limit)
-                .push_bind(" OFFSET {}", offset),
+            filtered(
+                sql(format!(
+                    "SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1"
+                )),
+                corp,
+                f,
+                dept_path.as_deref(),
+                scope,
+            )
+            .push(" ORDER BY m.sort_key, m.id")
+            .push_bind(" LIMIT {}", limit)
+            .push_bind(" OFFSET {}", offset),
         )
         .await?;
     Ok((hydrate(db, corp, rows).await?, total))
@@ -392,7 +482,11 @@ fn apply_input(base: Option<Record>, input: &MemberInput) -> AppResult<Record> {
         r.department_ids = ids;
         r.department_orders = input.department_orders.clone().unwrap_or_default();
         if !r.department_ids.contains(&r.main_department) {
-            r.main_department = r.department_ids.first().copied().unwrap_or(department::ROOT);
+            r.main_department = r
+                .department_ids
+                .first()
+                .copied()
+                .unwrap_or(department::ROOT);
         }
     }
     if let Some(m) = input.main_department {
@@ -440,7 +534,8 @@ async fn write_links<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record
     for d in &rows {
         grant.check_path(&d.path)?;
     }
-    tx.exec(sql("DELETE FROM member_departments WHERE member_id = $1").bind(id)).await?;
+    tx.exec(sql("DELETE FROM member_departments WHERE member_id = $1").bind(id))
+        .await?;
     for (i, d) in r.department_ids.iter().enumerate() {
         tx.exec(
             sql("INSERT INTO member_departments (corp_id, member_id, department_id, is_main, ord) VALUES ($1, $2, $3, $4, $5)")
@@ -452,11 +547,18 @@ async fn write_links<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record
         )
         .await?;
     }
-    let tag_count: (i64,) = tx.one(sql("SELECT COUNT(*) FROM tags WHERE corp_id = $1 AND id IN ").bind(corp).push_in(r.tag_ids.iter().copied())).await?;
+    let tag_count: (i64,) = tx
+        .one(
+            sql("SELECT COUNT(*) FROM tags WHERE corp_id = $1 AND id IN ")
+                .bind(corp)
+                .push_in(r.tag_ids.iter().copied()),
+        )
+        .await?;
     if tag_count.0 as usize != r.tag_ids.len() {
         return Err(AppError::field("tag_ids", "not_found"));
     }
-    tx.exec(sql("DELETE FROM member_tags WHERE member_id = $1").bind(id)).await?;
+    tx.exec(sql("DELETE FROM member_tags WHERE member_id = $1").bind(id))
+        .await?;
     for t in &r.tag_ids {
         tx.exec(sql("INSERT INTO member_tags (corp_id, tag_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING").bind(corp).bind(*t).bind(id)).await?;
     }
@@ -468,13 +570,22 @@ async fn leader_id(tx: &mut Tx, corp: CorpId, r: &Record) -> AppResult<Option<i6
         None => Ok(None),
         Some(u) => {
             let found = resolve_userids(tx, corp, std::slice::from_ref(u)).await?;
-            found.first().map(|(id, _)| Some(*id)).ok_or_else(|| AppError::field("leader_userid", "not_found"))
+            found
+                .first()
+                .map(|(id, _)| Some(*id))
+                .ok_or_else(|| AppError::field("leader_userid", "not_found"))
         }
     }
 }
 
 /// Inserts a member row (and links) inside the caller's transaction; returns the new id.
-async fn insert_row<P: Perm>(tx: &mut Tx, grant: &Grant<P>, r: &Record, status: MemberStatus, now: i64) -> AppResult<i64> {
+async fn insert_row<P: Perm>(
+    tx: &mut Tx,
+    grant: &Grant<P>,
+    r: &Record,
+    status: MemberStatus,
+    now: i64,
+) -> AppResult<i64> {
     let corp = grant.corp();
     let id = new_id(now);
     let leader = leader_id(tx, corp, r).await?;
@@ -508,7 +619,13 @@ async fn insert_row<P: Perm>(tx: &mut Tx, grant: &Grant<P>, r: &Record, status: 
     Ok(id)
 }
 
-async fn update_row<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record, now: i64) -> AppResult<()> {
+async fn update_row<P: Perm>(
+    tx: &mut Tx,
+    grant: &Grant<P>,
+    id: i64,
+    r: &Record,
+    now: i64,
+) -> AppResult<()> {
     let corp = grant.corp();
     let leader = leader_id(tx, corp, r).await?;
     if leader == Some(id) {
@@ -569,7 +686,13 @@ pub fn snapshot(m: &Member) -> serde_json::Value {
 
 /// Creates a member. With a password (given or generated) the member can sign in at once and must
 /// change it; the generated one is returned to show once.
-pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, input: MemberInput, with_password: bool) -> AppResult<(Member, Option<String>)> {
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    input: MemberInput,
+    with_password: bool,
+) -> AppResult<(Member, Option<String>)> {
     let r = apply_input(None, &input)?;
     let corp = grant.corp();
     // Scope first: someone outside their scope learns nothing else about the input.
@@ -589,7 +712,8 @@ pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     let hash = match &password {
         Some(p) => {
             let policy = crate::modules::admin::corp::security(&app.db, corp).await?;
-            crate::modules::identity::policy::check(&policy, &r.userid, p).map_err(|e| AppError::field("initial_password", e.kind.code()))?;
+            crate::modules::identity::policy::check(&policy, &r.userid, p)
+                .map_err(|e| AppError::field("initial_password", e.kind.code()))?;
             Some(app.hasher.hash(p).await?)
         }
         None => None,
@@ -598,30 +722,62 @@ pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     let mut tx = app.db.begin().await?;
     let id = insert_row(&mut tx, grant, &r, MemberStatus::NotActivated, now).await?;
     if let Some(h) = &hash {
-        crate::modules::identity::credentials::set(&mut tx, corp, MemberId(id), h, true, now).await?;
+        crate::modules::identity::credentials::set(&mut tx, corp, MemberId(id), h, true, now)
+            .await?;
     }
     let mut after = serde_json::to_value(&r).unwrap_or_default();
     after["status"] = json!("not_activated");
-    audit::record(&mut tx, actor, now, Entry { kind: "member.create", target: format!("member:{}", r.userid), before: None, after: Some(after) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "member.create",
+            target: format!("member:{}", r.userid),
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberCreated { corp, member: MemberId(id), userid: r.userid.clone() });
+    app.events.publish(DomainEvent::MemberCreated {
+        corp,
+        member: MemberId(id),
+        userid: r.userid.clone(),
+    });
     Ok((get_by_id(&app.db, corp, MemberId(id)).await?, generated))
 }
 
 /// Validates `input` and inserts a member inside the caller's transaction.
-pub async fn insert_new<P: Perm>(tx: &mut Tx, grant: &Grant<P>, input: &MemberInput, status: MemberStatus, now: i64) -> AppResult<MemberId> {
+pub async fn insert_new<P: Perm>(
+    tx: &mut Tx,
+    grant: &Grant<P>,
+    input: &MemberInput,
+    status: MemberStatus,
+    now: i64,
+) -> AppResult<MemberId> {
     let r = apply_input(None, input)?;
     Ok(MemberId(insert_row(tx, grant, &r, status, now).await?))
 }
 
 /// Loads a member for a change, checking the grant covers it.
-pub async fn get_managed<P: Perm>(db: &Database, grant: &Grant<P>, userid: &str) -> AppResult<Member> {
+pub async fn get_managed<P: Perm>(
+    db: &Database,
+    grant: &Grant<P>,
+    userid: &str,
+) -> AppResult<Member> {
     let m = get(db, grant.corp(), userid).await?;
     grant.check_member_paths(&m.paths)?;
     Ok(m)
 }
 
-pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str, input: MemberInput) -> AppResult<Member> {
+pub async fn update(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+    input: MemberInput,
+) -> AppResult<Member> {
     let before = get_managed(&app.db, grant, userid).await?;
     let r = apply_input(Some(record_of(&before)), &input)?;
     let corp = grant.corp();
@@ -630,7 +786,9 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     update_row(&mut tx, grant, before.id.0, &r, now).await?;
     if let Some(enable) = input.enable {
         let status = match (enable, before.status) {
-            (false, MemberStatus::Active | MemberStatus::NotActivated) => Some(MemberStatus::Frozen),
+            (false, MemberStatus::Active | MemberStatus::NotActivated) => {
+                Some(MemberStatus::Frozen)
+            }
             (true, MemberStatus::Frozen) => Some(MemberStatus::Active),
             _ => None,
         };
@@ -638,13 +796,33 @@ pub async fn update(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
             set_status_in(&mut tx, corp, before.id, s, now).await?;
         }
     }
-    audit::record(&mut tx, actor, now, Entry { kind: "member.update", target: format!("member:{userid}"), before: Some(snapshot(&before)), after: Some(serde_json::to_value(&r).unwrap_or_default()) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "member.update",
+            target: format!("member:{userid}"),
+            before: Some(snapshot(&before)),
+            after: Some(serde_json::to_value(&r).unwrap_or_default()),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberUpdated { corp, member: before.id, userid: userid.to_owned() });
+    app.events.publish(DomainEvent::MemberUpdated {
+        corp,
+        member: before.id,
+        userid: userid.to_owned(),
+    });
     get_by_id(&app.db, corp, before.id).await
 }
 
-pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str) -> AppResult<()> {
+pub async fn delete(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+) -> AppResult<()> {
     let m = get_managed(&app.db, grant, userid).await?;
     let corp = grant.corp();
     if crate::modules::admin::corp::creator(&app.db, corp).await? == Some(m.id) {
@@ -653,16 +831,53 @@ pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsM
     let now = app.now();
     let mut tx = app.db.begin().await?;
     crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
-    tx.exec(sql("UPDATE members SET leader_id = NULL WHERE corp_id = $1 AND leader_id = $2").bind(corp).bind(m.id)).await?;
-    tx.exec(sql("DELETE FROM members WHERE corp_id = $1 AND id = $2").bind(corp).bind(m.id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "member.delete", target: format!("member:{userid}"), before: Some(snapshot(&m)), after: None }).await?;
+    tx.exec(
+        sql("UPDATE members SET leader_id = NULL WHERE corp_id = $1 AND leader_id = $2")
+            .bind(corp)
+            .bind(m.id),
+    )
+    .await?;
+    tx.exec(
+        sql("DELETE FROM members WHERE corp_id = $1 AND id = $2")
+            .bind(corp)
+            .bind(m.id),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "member.delete",
+            target: format!("member:{userid}"),
+            before: Some(snapshot(&m)),
+            after: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberDeleted { corp, userid: userid.to_owned() });
+    app.events.publish(DomainEvent::MemberDeleted {
+        corp,
+        userid: userid.to_owned(),
+    });
     Ok(())
 }
 
-pub async fn set_status_in(tx: &mut Tx, corp: CorpId, id: MemberId, status: MemberStatus, now: i64) -> AppResult<()> {
-    tx.exec(sql("UPDATE members SET status = $1, updated_at = $2 WHERE corp_id = $3 AND id = $4").bind(status.as_str()).bind(now).bind(corp).bind(id)).await?;
+pub async fn set_status_in(
+    tx: &mut Tx,
+    corp: CorpId,
+    id: MemberId,
+    status: MemberStatus,
+    now: i64,
+) -> AppResult<()> {
+    tx.exec(
+        sql("UPDATE members SET status = $1, updated_at = $2 WHERE corp_id = $3 AND id = $4")
+            .bind(status.as_str())
+            .bind(now)
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
     if matches!(status, MemberStatus::Frozen | MemberStatus::Departed) {
         crate::modules::identity::session::revoke_all(tx, id).await?;
     }
@@ -670,13 +885,26 @@ pub async fn set_status_in(tx: &mut Tx, corp: CorpId, id: MemberId, status: Memb
 }
 
 /// Freezes or unfreezes; freezing ends the member's sessions.
-pub async fn set_frozen(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str, frozen: bool) -> AppResult<Member> {
+pub async fn set_frozen(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+    frozen: bool,
+) -> AppResult<Member> {
     let m = get_managed(&app.db, grant, userid).await?;
     let corp = grant.corp();
     let target = match (frozen, m.status) {
         (true, MemberStatus::Active | MemberStatus::NotActivated) => MemberStatus::Frozen,
         (false, MemberStatus::Frozen) => {
-            if crate::modules::identity::credentials::must_change(&app.db, m.id).await?.unwrap_or(true) { MemberStatus::NotActivated } else { MemberStatus::Active }
+            if crate::modules::identity::credentials::must_change(&app.db, m.id)
+                .await?
+                .unwrap_or(true)
+            {
+                MemberStatus::NotActivated
+            } else {
+                MemberStatus::Active
+            }
         }
         _ => return Ok(m),
     };
@@ -686,16 +914,26 @@ pub async fn set_frozen(app: &AppState, actor: &Actor, grant: &Grant<perm::Conta
         crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     }
     set_status_in(&mut tx, corp, m.id, target, now).await?;
-    audit::record(&mut tx, actor, now, Entry {
-        kind: if frozen { "member.freeze" } else { "member.unfreeze" },
-        target: format!("member:{userid}"),
-        before: Some(json!({"status": m.status.as_str()})),
-        after: Some(json!({"status": target.as_str()})),
-    })
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: if frozen {
+                "member.freeze"
+            } else {
+                "member.unfreeze"
+            },
+            target: format!("member:{userid}"),
+            before: Some(json!({"status": m.status.as_str()})),
+            after: Some(json!({"status": target.as_str()})),
+        },
+    )
     .await?;
     tx.commit().await?;
     if frozen {
-        app.events.publish(DomainEvent::SessionsRevoked { corp, member: m.id });
+        app.events
+            .publish(DomainEvent::SessionsRevoked { corp, member: m.id });
     }
     get_by_id(&app.db, corp, m.id).await
 }
@@ -717,11 +955,23 @@ pub struct ProfilePatch {
     pub alias: Option<String>,
 }
 
-pub async fn update_profile(app: &AppState, actor: &Actor, patch: ProfilePatch) -> AppResult<Member> {
+pub async fn update_profile(
+    app: &AppState,
+    actor: &Actor,
+    patch: ProfilePatch,
+) -> AppResult<Member> {
     let id = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let corp = actor.corp;
     let before = get_by_id(&app.db, corp, id).await?;
-    let input = MemberInput { name: patch.name, email: patch.email, mobile: patch.mobile, gender: patch.gender, avatar: patch.avatar, alias: patch.alias, ..Default::default() };
+    let input = MemberInput {
+        name: patch.name,
+        email: patch.email,
+        mobile: patch.mobile,
+        gender: patch.gender,
+        avatar: patch.avatar,
+        alias: patch.alias,
+        ..Default::default()
+    };
     let r = apply_input(Some(record_of(&before)), &input)?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -745,17 +995,36 @@ pub async fn update_profile(app: &AppState, actor: &Actor, patch: ProfilePatch) 
     )
     .await
     .map_err(map_unique)?;
-    audit::record(&mut tx, actor, now, Entry { kind: "member.profile", target: format!("member:{}", before.userid), before: Some(snapshot(&before)), after: Some(serde_json::to_value(&r).unwrap_or_default()) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "member.profile",
+            target: format!("member:{}", before.userid),
+            before: Some(snapshot(&before)),
+            after: Some(serde_json::to_value(&r).unwrap_or_default()),
+        },
+    )
+    .await?;
     tx.commit().await?;
     get_by_id(&app.db, corp, id).await
 }
 
 /// Offboarding (离职): the member departs, their sessions end, and each registered hand-over passes
 /// what they own to the successor, all in one transaction.
-pub async fn offboard(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, userid: &str, successor: &str) -> AppResult<(Member, Vec<(String, u64)>)> {
+pub async fn offboard(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    userid: &str,
+    successor: &str,
+) -> AppResult<(Member, Vec<(String, u64)>)> {
     let m = get_managed(&app.db, grant, userid).await?;
     let corp = grant.corp();
-    let s = get(&app.db, corp, successor).await.map_err(|_| AppError::new(ErrorKind::SuccessorInvalid))?;
+    let s = get(&app.db, corp, successor)
+        .await
+        .map_err(|_| AppError::new(ErrorKind::SuccessorInvalid))?;
     if s.id == m.id || !matches!(s.status, MemberStatus::Active | MemberStatus::NotActivated) {
         return Err(ErrorKind::SuccessorInvalid.into());
     }
@@ -779,7 +1048,11 @@ pub async fn offboard(app: &AppState, actor: &Actor, grant: &Grant<perm::Contact
     })
     .await?;
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberDeparted { corp, member: m.id, successor: s.id });
+    app.events.publish(DomainEvent::MemberDeparted {
+        corp,
+        member: m.id,
+        successor: s.id,
+    });
     Ok((get_by_id(&app.db, corp, m.id).await?, handed))
 }
 
@@ -815,7 +1088,11 @@ pub mod bulk {
             avatar: existing.map(|m| m.avatar.clone()).unwrap_or_default(),
             telephone: r.telephone.clone(),
             department_ids: r.department_ids.clone(),
-            main_department: r.department_ids.first().copied().unwrap_or(department::ROOT),
+            main_department: r
+                .department_ids
+                .first()
+                .copied()
+                .unwrap_or(department::ROOT),
             department_orders: vec![],
             leader_userid: r.leader_userid.clone(),
             tag_ids: r.tag_ids.clone(),
@@ -823,7 +1100,13 @@ pub mod bulk {
     }
 
     /// Inserts (existing = None) or updates a member from an import row; returns the member id.
-    pub async fn upsert<P: Perm>(tx: &mut Tx, grant: &Grant<P>, r: &ImportRow, existing: Option<i64>, now: i64) -> AppResult<i64> {
+    pub async fn upsert<P: Perm>(
+        tx: &mut Tx,
+        grant: &Grant<P>,
+        r: &ImportRow,
+        existing: Option<i64>,
+        now: i64,
+    ) -> AppResult<i64> {
         let rec = to_record(r, None);
         match existing {
             Some(id) => {

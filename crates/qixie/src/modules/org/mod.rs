@@ -27,7 +27,9 @@ pub fn valid_name(name: &str, max: usize) -> Result<(), &'static str> {
     if n.chars().count() > max {
         return Err("too_long");
     }
-    if n.chars().any(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control()) {
+    if n.chars()
+        .any(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control())
+    {
         return Err("format");
     }
     Ok(())

@@ -14,7 +14,13 @@ pub trait Handover: Send + Sync {
     /// The name shown in the hand-over report.
     fn module(&self) -> &'static str;
     /// Passes what `from` owns to `to`; returns how many things moved.
-    fn hand_over<'a>(&'a self, tx: &'a mut Tx, corp: CorpId, from: MemberId, to: MemberId) -> HandoverFuture<'a>;
+    fn hand_over<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        corp: CorpId,
+        from: MemberId,
+        to: MemberId,
+    ) -> HandoverFuture<'a>;
 }
 
 #[derive(Default)]
@@ -38,8 +44,16 @@ impl Handover for DirectReports {
     fn module(&self) -> &'static str {
         "direct_reports"
     }
-    fn hand_over<'a>(&'a self, tx: &'a mut Tx, corp: CorpId, from: MemberId, to: MemberId) -> HandoverFuture<'a> {
-        Box::pin(async move { Ok(tx.exec(sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND leader_id = $3 AND id <> $1").bind(to).bind(corp).bind(from)).await?) })
+    fn hand_over<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        corp: CorpId,
+        from: MemberId,
+        to: MemberId,
+    ) -> HandoverFuture<'a> {
+        Box::pin(async move {
+            Ok(tx.exec(sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND leader_id = $3 AND id <> $1").bind(to).bind(corp).bind(from)).await?)
+        })
     }
 }
 
@@ -50,13 +64,24 @@ impl Handover for DepartmentLeadership {
     fn module(&self) -> &'static str {
         "department_leaders"
     }
-    fn hand_over<'a>(&'a self, tx: &'a mut Tx, corp: CorpId, from: MemberId, to: MemberId) -> HandoverFuture<'a> {
+    fn hand_over<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        corp: CorpId,
+        from: MemberId,
+        to: MemberId,
+    ) -> HandoverFuture<'a> {
         Box::pin(async move {
             let depts: Vec<(i64,)> = tx.all(sql("SELECT department_id FROM department_leaders WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(from)).await?;
             for (d,) in &depts {
                 tx.exec(sql("INSERT INTO department_leaders (corp_id, department_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING").bind(corp).bind(*d).bind(to)).await?;
             }
-            tx.exec(sql("DELETE FROM department_leaders WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(from)).await?;
+            tx.exec(
+                sql("DELETE FROM department_leaders WHERE corp_id = $1 AND member_id = $2")
+                    .bind(corp)
+                    .bind(from),
+            )
+            .await?;
             Ok(depts.len() as u64)
         })
     }

@@ -23,9 +23,24 @@ pub fn pinyin_of(name: &str) -> (String, String) {
 }
 
 /// The text a search matches: name, initials, full pinyin, account, mobile, email, employee number.
-pub fn search_key(name: &str, userid: &str, mobile: Option<&str>, email: Option<&str>, employee_no: Option<&str>) -> String {
+pub fn search_key(
+    name: &str,
+    userid: &str,
+    mobile: Option<&str>,
+    email: Option<&str>,
+    employee_no: Option<&str>,
+) -> String {
     let (ini, full) = pinyin_of(name);
-    [name.to_lowercase(), ini, full, userid.to_lowercase(), mobile.unwrap_or("").into(), email.unwrap_or("").into(), employee_no.unwrap_or("").to_lowercase()].join("|")
+    [
+        name.to_lowercase(),
+        ini,
+        full,
+        userid.to_lowercase(),
+        mobile.unwrap_or("").into(),
+        email.unwrap_or("").into(),
+        employee_no.unwrap_or("").to_lowercase(),
+    ]
+    .join("|")
 }
 
 #[cfg(test)]

@@ -148,7 +148,10 @@ pub fn parse_import(filename: &str, bytes: &[u8]) -> Result<Vec<SheetRow>, Sheet
 /// The non-empty rows of a file as (row number, cleaned cells), for tables that are not member
 /// sheets (WeCom's department file).
 pub fn read_table(filename: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
-    Ok(read_raw(filename, bytes)?.into_iter().map(|r| (r.row, r.cells)).collect())
+    Ok(read_raw(filename, bytes)?
+        .into_iter()
+        .map(|r| (r.row, r.cells))
+        .collect())
 }
 
 fn read_raw(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
@@ -157,7 +160,8 @@ fn read_raw(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
     } else if bytes.starts_with(OLE_MAGIC) {
         // Parsing this as CSV would only yield garbage; say what to do instead.
         Err(SheetError::Unreadable(
-            "legacy .xls and password-protected workbooks are not supported; save as .xlsx or CSV".into(),
+            "legacy .xls and password-protected workbooks are not supported; save as .xlsx or CSV"
+                .into(),
         ))
     } else {
         read_csv(bytes)
@@ -201,8 +205,13 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
             Err(e) => return Err(SheetError::Unreadable(e.to_string())),
         }
         // The reported offset may point at the blank lines before the record: skip them.
-        let mut start = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-        while text_bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        let mut start = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        while text_bytes
+            .get(start)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n'))
+        {
             start += 1;
         }
         if let Some(skipped) = text_bytes.get(scanned..start) {
@@ -211,9 +220,16 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
         }
         let row = (breaks_before.saturating_sub(embedded_breaks) + 1).max(last_row + 1);
         last_row = row;
-        embedded_breaks += record.iter().map(|f| line_breaks(f.as_bytes())).sum::<usize>();
+        embedded_breaks += record
+            .iter()
+            .map(|f| line_breaks(f.as_bytes()))
+            .sum::<usize>();
 
-        let cells: Vec<String> = record.iter().take(MAX_COLUMNS as usize).map(clean_cell).collect();
+        let cells: Vec<String> = record
+            .iter()
+            .take(MAX_COLUMNS as usize)
+            .map(clean_cell)
+            .collect();
         if cells.iter().all(String::is_empty) {
             continue;
         }
@@ -237,9 +253,13 @@ fn line_breaks(s: &[u8]) -> usize {
 /// Windows saves). A UTF-16 BOM is honoured too.
 fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
     let text = if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, had_errors) = encoding.decode_without_bom_handling(bytes.get(bom_len..).unwrap_or_default());
+        let (text, had_errors) =
+            encoding.decode_without_bom_handling(bytes.get(bom_len..).unwrap_or_default());
         if had_errors {
-            return Err(SheetError::Unreadable(format!("invalid {} text", encoding.name())));
+            return Err(SheetError::Unreadable(format!(
+                "invalid {} text",
+                encoding.name()
+            )));
         }
         text.into_owned()
     } else if let Ok(text) = std::str::from_utf8(bytes) {
@@ -247,7 +267,9 @@ fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
     } else {
         let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
         if had_errors {
-            return Err(SheetError::Unreadable("the text is neither UTF-8 nor GBK".into()));
+            return Err(SheetError::Unreadable(
+                "the text is neither UTF-8 nor GBK".into(),
+            ));
         }
         text.into_owned()
     };
@@ -270,7 +292,9 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
 
     // Cells are streamed rather than loaded as a range: a range spans from the first to the
     // last used cell, so two far-apart cells would make it allocate the whole grid.
-    let mut cells_reader = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
+    let mut cells_reader = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(unreadable)?;
     let mut by_row: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
     while let Some(cell) = cells_reader.next_cell().map_err(unreadable)? {
         let (row, col) = cell.get_position();
@@ -290,14 +314,21 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, SheetError> {
     Ok(by_row
         .into_iter()
         .map(|(row, cells)| {
-            let width = cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+            let width = cells
+                .iter()
+                .map(|(c, _)| *c as usize + 1)
+                .max()
+                .unwrap_or(0);
             let mut line = vec![String::new(); width];
             for (col, text) in cells {
                 if let Some(slot) = line.get_mut(col as usize) {
                     *slot = text;
                 }
             }
-            RawRow { row: row as usize + 1, cells: line }
+            RawRow {
+                row: row as usize + 1,
+                cells: line,
+            }
         })
         .collect())
 }
@@ -334,10 +365,16 @@ fn build_rows(raw: Vec<RawRow>) -> Result<Vec<SheetRow>, SheetError> {
     // The header is the first non-empty row, unless a title or instructions row sits above it:
     // then the first row naming a name or userid column within the first few rows.
     let header_at = raw.iter().take(HEADER_SEARCH_ROWS).position(|r| {
-        r.cells.iter().filter_map(|h| Field::from_header(h)).any(|f| f == Field::Name || f == Field::Userid)
+        r.cells
+            .iter()
+            .filter_map(|h| Field::from_header(h))
+            .any(|f| f == Field::Name || f == Field::Userid)
     });
     let Some(header_at) = header_at else {
-        return Err(SheetError::MissingColumns(vec!["name".into(), "userid".into()]));
+        return Err(SheetError::MissingColumns(vec![
+            "name".into(),
+            "userid".into(),
+        ]));
     };
 
     let mut columns: Vec<(usize, Field)> = Vec::new();
@@ -345,7 +382,8 @@ fn build_rows(raw: Vec<RawRow>) -> Result<Vec<SheetRow>, SheetError> {
     if let Some(header) = raw.next() {
         for (i, h) in header.cells.iter().enumerate() {
             // The first column for a field wins; a repeated header is ignored.
-            if let Some(f) = Field::from_header(h).filter(|f| !columns.iter().any(|(_, g)| g == f)) {
+            if let Some(f) = Field::from_header(h).filter(|f| !columns.iter().any(|(_, g)| g == f))
+            {
                 columns.push((i, f));
             }
         }
@@ -429,7 +467,11 @@ pub fn validate_rows(rows: Vec<SheetRow>) -> (Vec<ImportRecord>, Vec<RowError>) 
     for r in rows {
         let mut row_errors = Vec::new();
         let mut fail = |field: Field, reason: &str| {
-            row_errors.push(RowError { row: r.row, field: field.key().to_string(), reason: reason.to_string() });
+            row_errors.push(RowError {
+                row: r.row,
+                field: field.key().to_string(),
+                reason: reason.to_string(),
+            });
         };
 
         let name = r.get(Field::Name);
@@ -554,7 +596,8 @@ fn optional(cell: &str) -> Option<&str> {
 fn is_userid(s: &str) -> bool {
     s.len() <= USERID_MAX
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'))
 }
 
 /// `+86 138-0013-8000`, `008613800138000` and `13800138000` all become `13800138000`; other
@@ -569,7 +612,10 @@ fn normalise_mobile(raw: &str) -> Option<String> {
             c => c,
         })
         .collect();
-    let (international, digits) = match compact.strip_prefix('+').or_else(|| compact.strip_prefix("00")) {
+    let (international, digits) = match compact
+        .strip_prefix('+')
+        .or_else(|| compact.strip_prefix("00"))
+    {
         Some(rest) => (true, rest),
         None => (false, compact.as_str()),
     };
@@ -610,8 +656,15 @@ fn normalise_email(raw: &str) -> Option<String> {
 fn parse_departments(raw: &str) -> Result<Vec<Vec<String>>, &'static str> {
     let mut paths: Vec<Vec<String>> = Vec::new();
     let mut too_long = false;
-    for entry in raw.split([';', '；', ',', '，']).map(str::trim).filter(|e| !e.is_empty()) {
-        let path: Vec<String> = entry.split(['/', '／']).map(|c| c.trim().to_string()).collect();
+    for entry in raw
+        .split([';', '；', ',', '，'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let path: Vec<String> = entry
+            .split(['/', '／'])
+            .map(|c| c.trim().to_string())
+            .collect();
         if path.iter().any(String::is_empty) {
             return Err(FORMAT);
         }
@@ -641,7 +694,11 @@ fn parse_gender(raw: &str) -> Option<&'static str> {
 /// Tags: `;`, `；`, `,` or `，` separated, trimmed, empty ones and repeats dropped.
 fn split_list(raw: &str) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
-    for item in raw.split([';', '；', ',', '，']).map(str::trim).filter(|t| !t.is_empty()) {
+    for item in raw
+        .split([';', '；', ',', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         if !items.iter().any(|t| t == item) {
             items.push(item.to_string());
         }
@@ -686,7 +743,19 @@ impl ExportRow {
 }
 
 /// The export header; every name but 状态 is also an import header, so exports re-import.
-pub const EXPORT_HEADER: [&str; 11] = ["姓名", "帐号", "工号", "手机", "邮箱", "部门", "职务", "性别", "直属上级", "标签", "状态"];
+pub const EXPORT_HEADER: [&str; 11] = [
+    "姓名",
+    "帐号",
+    "工号",
+    "手机",
+    "邮箱",
+    "部门",
+    "职务",
+    "性别",
+    "直属上级",
+    "标签",
+    "状态",
+];
 
 /// UTF-8 with a BOM, which is what makes Excel open it as UTF-8 rather than the ANSI code page.
 pub fn export_csv(rows: &[ExportRow]) -> Vec<u8> {
@@ -774,12 +843,22 @@ mod tests {
     use super::*;
 
     fn row(r: usize, cells: &[(Field, &str)]) -> SheetRow {
-        SheetRow { row: r, cells: cells.iter().map(|(f, v)| (*f, (*v).to_string())).collect() }
+        SheetRow {
+            row: r,
+            cells: cells.iter().map(|(f, v)| (*f, (*v).to_string())).collect(),
+        }
     }
 
     /// A row that passes every check, with `overrides` applied.
     fn valid(r: usize, userid: &str, overrides: &[(Field, &str)]) -> SheetRow {
-        let mut s = row(r, &[(Field::Name, "张三"), (Field::Userid, userid), (Field::Departments, "总公司")]);
+        let mut s = row(
+            r,
+            &[
+                (Field::Name, "张三"),
+                (Field::Userid, userid),
+                (Field::Departments, "总公司"),
+            ],
+        );
         for (f, v) in overrides {
             s.cells.insert(*f, (*v).to_string());
         }
@@ -787,11 +866,18 @@ mod tests {
     }
 
     fn errors_of(rows: Vec<SheetRow>) -> Vec<(usize, String, String)> {
-        validate_rows(rows).1.into_iter().map(|e| (e.row, e.field, e.reason)).collect()
+        validate_rows(rows)
+            .1
+            .into_iter()
+            .map(|e| (e.row, e.field, e.reason))
+            .collect()
     }
 
     fn one_error(overrides: &[(Field, &str)]) -> Vec<(String, String)> {
-        errors_of(vec![valid(2, "zhangsan", overrides)]).into_iter().map(|(_, f, r)| (f, r)).collect()
+        errors_of(vec![valid(2, "zhangsan", overrides)])
+            .into_iter()
+            .map(|(_, f, r)| (f, r))
+            .collect()
     }
 
     fn err(field: &str, reason: &str) -> Vec<(String, String)> {
@@ -816,7 +902,10 @@ mod tests {
         assert_eq!(rows[0].get(Field::Mobile), "13800138000");
         assert_eq!(rows[0].get(Field::Gender), "男");
         assert_eq!(rows[1].row, 3);
-        assert_eq!(rows[1].get(Field::Departments), "总公司/产品部;总公司/研发部");
+        assert_eq!(
+            rows[1].get(Field::Departments),
+            "总公司/产品部;总公司/研发部"
+        );
         assert_eq!(rows[1].get(Field::Mobile), "");
         // No such column in the file.
         assert!(!rows[0].cells.contains_key(&Field::Tags));
@@ -836,7 +925,10 @@ mod tests {
     fn gbk_csv() {
         let (bytes, _, had_errors) = encoding_rs::GBK.encode(CHINESE_CSV);
         assert!(!had_errors);
-        assert!(std::str::from_utf8(&bytes).is_err(), "the test file must really be GBK");
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "the test file must really be GBK"
+        );
         let rows = parse_import("导出.csv", &bytes).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].get(Field::Name), "张三");
@@ -848,17 +940,24 @@ mod tests {
     fn csv_lf_quotes_blank_lines_and_row_numbers() {
         let text = "\n姓名,帐号,部门,职务\n\n  王五 , wangwu ,总公司,\"经理, 华东\"\n,,,\n赵六,zhaoliu,总公司,\"两行\n职务\"\n钱七,qianqi,总公司,x\n";
         let rows = parse_import("m.csv", text.as_bytes()).unwrap();
-        let summary: Vec<(usize, &str, &str)> =
-            rows.iter().map(|r| (r.row, r.get(Field::Name), r.get(Field::Position))).collect();
+        let summary: Vec<(usize, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.row, r.get(Field::Name), r.get(Field::Position)))
+            .collect();
         assert_eq!(
             summary,
-            vec![(4, "王五", "经理, 华东"), (6, "赵六", "两行\n职务"), (7, "钱七", "x")],
+            vec![
+                (4, "王五", "经理, 华东"),
+                (6, "赵六", "两行\n职务"),
+                (7, "钱七", "x")
+            ],
         );
         assert_eq!(rows[0].get(Field::Userid), "wangwu");
 
         let crlf = "姓名,帐号\r\n\r\n甲,a\r\n\"多\r\n行\",b\r\n\r\n乙,c";
         let rows = parse_import("m.csv", crlf.as_bytes()).unwrap();
-        let summary: Vec<(usize, &str)> = rows.iter().map(|r| (r.row, r.get(Field::Userid))).collect();
+        let summary: Vec<(usize, &str)> =
+            rows.iter().map(|r| (r.row, r.get(Field::Userid))).collect();
         assert_eq!(summary, vec![(3, "a"), (4, "b"), (6, "c")]);
         assert_eq!(rows[1].get(Field::Name), "多\r\n行");
     }
@@ -896,7 +995,14 @@ mod tests {
         assert_eq!(rows[1].get(Field::Mobile), "");
         let (records, errors) = validate_rows(rows);
         assert_eq!(records[0].mobile.as_deref(), Some("13800138000"));
-        assert_eq!(errors, vec![RowError { row: 6, field: "departments".into(), reason: "required".into() }]);
+        assert_eq!(
+            errors,
+            vec![RowError {
+                row: 6,
+                field: "departments".into(),
+                reason: "required".into()
+            }]
+        );
     }
 
     #[test]
@@ -972,13 +1078,22 @@ mod tests {
 
     #[test]
     fn missing_columns() {
-        let missing = Err(SheetError::MissingColumns(vec!["name".into(), "userid".into()]));
-        assert_eq!(parse_import("m.csv", "手机,部门\n13800138000,总公司\n".as_bytes()), missing);
+        let missing = Err(SheetError::MissingColumns(vec![
+            "name".into(),
+            "userid".into(),
+        ]));
+        assert_eq!(
+            parse_import("m.csv", "手机,部门\n13800138000,总公司\n".as_bytes()),
+            missing
+        );
         assert_eq!(parse_import("m.csv", b""), missing);
         assert_eq!(parse_import("m.csv", b"\r\n,,\r\n"), missing);
         // Either one is enough to read the file; validation then reports the other per row.
         let rows = parse_import("m.csv", "姓名,部门\n张三,总公司\n".as_bytes()).unwrap();
-        assert_eq!(errors_of(rows), vec![(2, "userid".into(), "required".into())]);
+        assert_eq!(
+            errors_of(rows),
+            vec![(2, "userid".into(), "required".into())]
+        );
         // A header-only file is fine and empty.
         assert_eq!(parse_import("m.csv", "帐号\n".as_bytes()), Ok(vec![]));
     }
@@ -986,12 +1101,24 @@ mod tests {
     #[test]
     fn unreadable_files() {
         let broken_zip = b"PK\x03\x04this is not really a workbook";
-        assert!(matches!(parse_import("m.csv", broken_zip), Err(SheetError::Unreadable(_))));
-        assert!(matches!(parse_import("m.xlsx", "姓名\n张三\n".as_bytes()), Err(SheetError::Unreadable(_))));
+        assert!(matches!(
+            parse_import("m.csv", broken_zip),
+            Err(SheetError::Unreadable(_))
+        ));
+        assert!(matches!(
+            parse_import("m.xlsx", "姓名\n张三\n".as_bytes()),
+            Err(SheetError::Unreadable(_))
+        ));
         let mut ole = OLE_MAGIC.to_vec();
         ole.extend_from_slice(&[0; 64]);
-        assert!(matches!(parse_import("m.xls", &ole), Err(SheetError::Unreadable(_))));
-        assert!(matches!(parse_import("m.csv", b"name\x00\x01\x02"), Err(SheetError::Unreadable(_))));
+        assert!(matches!(
+            parse_import("m.xls", &ole),
+            Err(SheetError::Unreadable(_))
+        ));
+        assert!(matches!(
+            parse_import("m.csv", b"name\x00\x01\x02"),
+            Err(SheetError::Unreadable(_))
+        ));
     }
 
     #[test]
@@ -1000,56 +1127,138 @@ mod tests {
         for i in 0..MAX_DATA_ROWS {
             text.push_str(&format!("n,u{i}\n"));
         }
-        assert_eq!(parse_import("m.csv", text.as_bytes()).map(|r| r.len()), Ok(MAX_DATA_ROWS));
+        assert_eq!(
+            parse_import("m.csv", text.as_bytes()).map(|r| r.len()),
+            Ok(MAX_DATA_ROWS)
+        );
         text.push_str("n,last\n");
-        assert_eq!(parse_import("m.csv", text.as_bytes()), Err(SheetError::TooManyRows));
+        assert_eq!(
+            parse_import("m.csv", text.as_bytes()),
+            Err(SheetError::TooManyRows)
+        );
     }
 
     #[test]
     fn name_rules() {
         assert_eq!(one_error(&[(Field::Name, "")]), err("name", "required"));
-        assert_eq!(one_error(&[(Field::Name, &"名".repeat(65))]), err("name", "too_long"));
-        assert_eq!(record(&[(Field::Name, &"名".repeat(64))]).name.chars().count(), 64);
+        assert_eq!(
+            one_error(&[(Field::Name, &"名".repeat(65))]),
+            err("name", "too_long")
+        );
+        assert_eq!(
+            record(&[(Field::Name, &"名".repeat(64))])
+                .name
+                .chars()
+                .count(),
+            64
+        );
     }
 
     #[test]
     fn userid_rules() {
         assert_eq!(one_error(&[(Field::Userid, "")]), err("userid", "required"));
-        for bad in ["_abc", ".abc", "-abc", "@abc", "ab c", "张三", "a#b", &"a".repeat(65)] {
-            assert_eq!(one_error(&[(Field::Userid, bad)]), err("userid", "format"), "{bad}");
+        for bad in [
+            "_abc",
+            ".abc",
+            "-abc",
+            "@abc",
+            "ab c",
+            "张三",
+            "a#b",
+            &"a".repeat(65),
+        ] {
+            assert_eq!(
+                one_error(&[(Field::Userid, bad)]),
+                err("userid", "format"),
+                "{bad}"
+            );
         }
         for good in ["a", "Zhang.San_01-x@corp", "9lives", &"a".repeat(64)] {
             assert_eq!(record(&[(Field::Userid, good)]).userid, good);
         }
         // No userid column at all.
         let no_column = row(2, &[(Field::Name, "张三"), (Field::Departments, "总公司")]);
-        assert_eq!(errors_of(vec![no_column]), vec![(2, "userid".into(), "required".into())]);
+        assert_eq!(
+            errors_of(vec![no_column]),
+            vec![(2, "userid".into(), "required".into())]
+        );
     }
 
     #[test]
     fn mobile_rules() {
         let normalised = |m: &str| record(&[(Field::Mobile, m)]).mobile;
         assert_eq!(normalised("13800138000").as_deref(), Some("13800138000"));
-        assert_eq!(normalised("+86 138-0013-8000").as_deref(), Some("13800138000"));
+        assert_eq!(
+            normalised("+86 138-0013-8000").as_deref(),
+            Some("13800138000")
+        );
         assert_eq!(normalised("+8613800138000").as_deref(), Some("13800138000"));
-        assert_eq!(normalised("0086 13800138000").as_deref(), Some("13800138000"));
-        assert_eq!(normalised("１３８００１３８０００").as_deref(), Some("13800138000"));
-        assert_eq!(normalised("+1 415-555-0100").as_deref(), Some("+14155550100"));
-        assert_eq!(normalised("+852 9123 4567").as_deref(), Some("+85291234567"));
+        assert_eq!(
+            normalised("0086 13800138000").as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(
+            normalised("１３８００１３８０００").as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(
+            normalised("+1 415-555-0100").as_deref(),
+            Some("+14155550100")
+        );
+        assert_eq!(
+            normalised("+852 9123 4567").as_deref(),
+            Some("+85291234567")
+        );
         assert_eq!(normalised("").as_deref(), None);
-        for bad in ["12800138000", "1380013800", "138001380001", "+86 12345678", "+12345", "+1234567890123456", "+0123456789", "138-0013-800a", "+", "tel:13800138000"] {
-            assert_eq!(one_error(&[(Field::Mobile, bad)]), err("mobile", "format"), "{bad}");
+        for bad in [
+            "12800138000",
+            "1380013800",
+            "138001380001",
+            "+86 12345678",
+            "+12345",
+            "+1234567890123456",
+            "+0123456789",
+            "138-0013-800a",
+            "+",
+            "tel:13800138000",
+        ] {
+            assert_eq!(
+                one_error(&[(Field::Mobile, bad)]),
+                err("mobile", "format"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn email_rules() {
-        assert_eq!(record(&[(Field::Email, "Zhang.San@Example.COM")]).email.as_deref(), Some("zhang.san@example.com"));
+        assert_eq!(
+            record(&[(Field::Email, "Zhang.San@Example.COM")])
+                .email
+                .as_deref(),
+            Some("zhang.san@example.com")
+        );
         assert_eq!(record(&[(Field::Email, "")]).email, None);
         let long = format!("{}@example.com", "a".repeat(117));
         assert_eq!(long.len(), 129);
-        for bad in ["plain", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com", "a b@c.com", "a@.com", "a@b.", "a@b..com", &long] {
-            assert_eq!(one_error(&[(Field::Email, bad)]), err("email", "format"), "{bad}");
+        for bad in [
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a@b@c.com",
+            "a b@c.com",
+            "a@.com",
+            "a@b.",
+            "a@b..com",
+            &long,
+        ] {
+            assert_eq!(
+                one_error(&[(Field::Email, bad)]),
+                err("email", "format"),
+                "{bad}"
+            );
         }
     }
 
@@ -1060,57 +1269,133 @@ mod tests {
         assert_eq!(paths("总公司 / 研发部"), vec![p(&["总公司", "研发部"])]);
         assert_eq!(
             paths("总公司/研发部;总公司／产品部；分公司,总公司/研发部,"),
-            vec![p(&["总公司", "研发部"]), p(&["总公司", "产品部"]), p(&["分公司"])],
+            vec![
+                p(&["总公司", "研发部"]),
+                p(&["总公司", "产品部"]),
+                p(&["分公司"])
+            ],
         );
-        assert_eq!(one_error(&[(Field::Departments, "")]), err("departments", "required"));
-        assert_eq!(one_error(&[(Field::Departments, ";")]), err("departments", "required"));
+        assert_eq!(
+            one_error(&[(Field::Departments, "")]),
+            err("departments", "required")
+        );
+        assert_eq!(
+            one_error(&[(Field::Departments, ";")]),
+            err("departments", "required")
+        );
         for bad in ["总公司//研发部", "/总公司", "总公司/", "总公司/ /研发部"] {
-            assert_eq!(one_error(&[(Field::Departments, bad)]), err("departments", "format"), "{bad}");
+            assert_eq!(
+                one_error(&[(Field::Departments, bad)]),
+                err("departments", "format"),
+                "{bad}"
+            );
         }
         let long = format!("总公司/{}", "部".repeat(65));
-        assert_eq!(one_error(&[(Field::Departments, &long)]), err("departments", "too_long"));
-        assert_eq!(paths(&format!("总公司/{}", "部".repeat(64)))[0][1].chars().count(), 64);
+        assert_eq!(
+            one_error(&[(Field::Departments, &long)]),
+            err("departments", "too_long")
+        );
+        assert_eq!(
+            paths(&format!("总公司/{}", "部".repeat(64)))[0][1]
+                .chars()
+                .count(),
+            64
+        );
     }
 
     #[test]
     fn gender_rules() {
         for (input, expected) in [
-            ("男", "1"), ("male", "1"), ("Male", "1"), ("M", "1"), ("m", "1"), ("1", "1"),
-            ("女", "2"), ("female", "2"), ("F", "2"), ("2", "2"),
-            ("", "0"), ("未知", "0"), ("0", "0"),
+            ("男", "1"),
+            ("male", "1"),
+            ("Male", "1"),
+            ("M", "1"),
+            ("m", "1"),
+            ("1", "1"),
+            ("女", "2"),
+            ("female", "2"),
+            ("F", "2"),
+            ("2", "2"),
+            ("", "0"),
+            ("未知", "0"),
+            ("0", "0"),
         ] {
-            assert_eq!(record(&[(Field::Gender, input)]).gender, expected, "{input}");
+            assert_eq!(
+                record(&[(Field::Gender, input)]).gender,
+                expected,
+                "{input}"
+            );
         }
         for bad in ["3", "man", "男性", "x"] {
-            assert_eq!(one_error(&[(Field::Gender, bad)]), err("gender", "format"), "{bad}");
+            assert_eq!(
+                one_error(&[(Field::Gender, bad)]),
+                err("gender", "format"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn tag_leader_and_other_rules() {
-        assert_eq!(record(&[(Field::Tags, " 骨干 ;新人；骨干, ,核心")]).tags, vec!["骨干", "新人", "核心"]);
+        assert_eq!(
+            record(&[(Field::Tags, " 骨干 ;新人；骨干, ,核心")]).tags,
+            vec!["骨干", "新人", "核心"]
+        );
         assert_eq!(record(&[(Field::Tags, "")]).tags, Vec::<String>::new());
         assert_eq!(record(&[(Field::Tags, &"标".repeat(32))]).tags.len(), 1);
-        assert_eq!(one_error(&[(Field::Tags, &format!("ok;{}", "标".repeat(33)))]), err("tags", "too_long"));
+        assert_eq!(
+            one_error(&[(Field::Tags, &format!("ok;{}", "标".repeat(33)))]),
+            err("tags", "too_long")
+        );
 
-        assert_eq!(record(&[(Field::EmployeeNo, "E001")]).employee_no.as_deref(), Some("E001"));
+        assert_eq!(
+            record(&[(Field::EmployeeNo, "E001")])
+                .employee_no
+                .as_deref(),
+            Some("E001")
+        );
         assert_eq!(record(&[(Field::EmployeeNo, "")]).employee_no, None);
-        assert_eq!(one_error(&[(Field::EmployeeNo, &"1".repeat(65))]), err("employee_no", "too_long"));
+        assert_eq!(
+            one_error(&[(Field::EmployeeNo, &"1".repeat(65))]),
+            err("employee_no", "too_long")
+        );
 
-        assert_eq!(record(&[(Field::Leader, "boss")]).leader.as_deref(), Some("boss"));
+        assert_eq!(
+            record(&[(Field::Leader, "boss")]).leader.as_deref(),
+            Some("boss")
+        );
         assert_eq!(record(&[(Field::Leader, "")]).leader, None);
-        assert_eq!(one_error(&[(Field::Leader, "老板")]), err("leader", "format"));
+        assert_eq!(
+            one_error(&[(Field::Leader, "老板")]),
+            err("leader", "format")
+        );
 
-        assert_eq!(one_error(&[(Field::Position, &"职".repeat(129))]), err("position", "too_long"));
-        assert_eq!(one_error(&[(Field::Alias, &"别".repeat(65))]), err("alias", "too_long"));
-        assert_eq!(one_error(&[(Field::Telephone, &"1".repeat(33))]), err("telephone", "too_long"));
+        assert_eq!(
+            one_error(&[(Field::Position, &"职".repeat(129))]),
+            err("position", "too_long")
+        );
+        assert_eq!(
+            one_error(&[(Field::Alias, &"别".repeat(65))]),
+            err("alias", "too_long")
+        );
+        assert_eq!(
+            one_error(&[(Field::Telephone, &"1".repeat(33))]),
+            err("telephone", "too_long")
+        );
 
         let full = record(&[
             (Field::Position, "工程师"),
             (Field::Alias, "小张"),
             (Field::Telephone, "010-12345678"),
         ]);
-        assert_eq!((full.position.as_str(), full.alias.as_str(), full.telephone.as_str()), ("工程师", "小张", "010-12345678"));
+        assert_eq!(
+            (
+                full.position.as_str(),
+                full.alias.as_str(),
+                full.telephone.as_str()
+            ),
+            ("工程师", "小张", "010-12345678")
+        );
         assert_eq!(full.row, 2);
     }
 
@@ -1118,12 +1403,21 @@ mod tests {
     fn several_errors_in_one_row_are_all_reported() {
         let bad = row(
             7,
-            &[(Field::Name, ""), (Field::Userid, "-x"), (Field::Mobile, "123"), (Field::Email, "nope"), (Field::Gender, "?")],
+            &[
+                (Field::Name, ""),
+                (Field::Userid, "-x"),
+                (Field::Mobile, "123"),
+                (Field::Email, "nope"),
+                (Field::Gender, "?"),
+            ],
         );
         let (records, errors) = validate_rows(vec![bad, valid(8, "ok", &[])]);
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].row, 8);
-        let got: Vec<(usize, &str, &str)> = errors.iter().map(|e| (e.row, e.field.as_str(), e.reason.as_str())).collect();
+        let got: Vec<(usize, &str, &str)> = errors
+            .iter()
+            .map(|e| (e.row, e.field.as_str(), e.reason.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -1140,24 +1434,41 @@ mod tests {
     #[test]
     fn duplicates_in_file() {
         let rows = vec![
-            valid(2, "zhangsan", &[(Field::Mobile, "13800138000"), (Field::Email, "a@x.com")]),
+            valid(
+                2,
+                "zhangsan",
+                &[(Field::Mobile, "13800138000"), (Field::Email, "a@x.com")],
+            ),
             valid(3, "lisi", &[(Field::Mobile, "+86 138 0013 8000")]),
             valid(4, "ZhangSan", &[(Field::Email, "A@X.com")]),
             valid(5, "wangwu", &[(Field::Mobile, "13900139000")]),
         ];
         let (records, errors) = validate_rows(rows);
-        assert_eq!(records.iter().map(|r| r.row).collect::<Vec<_>>(), vec![2, 5]);
-        let got: Vec<(usize, &str, &str)> = errors.iter().map(|e| (e.row, e.field.as_str(), e.reason.as_str())).collect();
+        assert_eq!(
+            records.iter().map(|r| r.row).collect::<Vec<_>>(),
+            vec![2, 5]
+        );
+        let got: Vec<(usize, &str, &str)> = errors
+            .iter()
+            .map(|e| (e.row, e.field.as_str(), e.reason.as_str()))
+            .collect();
         assert_eq!(
             got,
-            vec![(3, "mobile", "duplicate_in_file"), (4, "userid", "duplicate_in_file"), (4, "email", "duplicate_in_file")],
+            vec![
+                (3, "mobile", "duplicate_in_file"),
+                (4, "userid", "duplicate_in_file"),
+                (4, "email", "duplicate_in_file")
+            ],
         );
 
         // A value from a row rejected for something else still counts as taken.
         let rows = vec![valid(2, "a", &[(Field::Gender, "?")]), valid(3, "a", &[])];
         assert_eq!(
             errors_of(rows),
-            vec![(2, "gender".into(), "format".into()), (3, "userid".into(), "duplicate_in_file".into())],
+            vec![
+                (2, "gender".into(), "format".into()),
+                (3, "userid".into(), "duplicate_in_file".into())
+            ],
         );
     }
 
@@ -1200,10 +1511,15 @@ mod tests {
         let bytes = export_csv(&[dangerous_row()]);
         let text = std::str::from_utf8(&bytes).unwrap();
         let mut lines = text.split("\r\n");
-        assert_eq!(lines.next(), Some("\u{feff}姓名,帐号,工号,手机,邮箱,部门,职务,性别,直属上级,标签,状态"));
         assert_eq!(
             lines.next(),
-            Some("\"'=HYPERLINK(\"\"http://x\"\")\",u1,'-1,'+8613800138000,'@evil.com,'\tdept,\"'\rpos\",,,,"),
+            Some("\u{feff}姓名,帐号,工号,手机,邮箱,部门,职务,性别,直属上级,标签,状态")
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "\"'=HYPERLINK(\"\"http://x\"\")\",u1,'-1,'+8613800138000,'@evil.com,'\tdept,\"'\rpos\",,,,"
+            ),
         );
         assert_eq!(lines.next(), Some(""));
         assert_eq!(lines.next(), None);
@@ -1215,10 +1531,24 @@ mod tests {
         let mut workbook = Xlsx::new(Cursor::new(bytes)).unwrap();
         assert_eq!(workbook.sheet_names(), vec!["成员".to_string()]);
         let range = workbook.worksheet_range("成员").unwrap();
-        let header: Vec<String> = range.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(header, EXPORT_HEADER);
         let cells = range.rows().nth(1).unwrap();
-        let expected = ["'=HYPERLINK(\"http://x\")", "u1", "'-1", "'+8613800138000", "'@evil.com", "'\tdept", "'\rpos"];
+        let expected = [
+            "'=HYPERLINK(\"http://x\")",
+            "u1",
+            "'-1",
+            "'+8613800138000",
+            "'@evil.com",
+            "'\tdept",
+            "'\rpos",
+        ];
         for (cell, want) in cells.iter().zip(expected) {
             assert_eq!(*cell, calamine::Data::String(want.to_string()));
         }

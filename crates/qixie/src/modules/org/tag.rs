@@ -35,59 +35,158 @@ fn check_name(name: &str) -> AppResult<String> {
 }
 
 fn map_unique(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e, "tags", "name") { ErrorKind::TagExists.into() } else { AppError::internal(e) }
+    if is_unique_violation(&e, "tags", "name") {
+        ErrorKind::TagExists.into()
+    } else {
+        AppError::internal(e)
+    }
 }
 
-pub async fn create(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, name: &str, id: Option<i64>) -> AppResult<Tag> {
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    name: &str,
+    id: Option<i64>,
+) -> AppResult<Tag> {
     let name = check_name(name)?;
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let id = match id.filter(|i| *i > 0) {
         Some(i) => {
-            if tx.opt::<(i64,)>(sql("SELECT id FROM tags WHERE corp_id = $1 AND id = $2").bind(corp).bind(i)).await?.is_some() {
+            if tx
+                .opt::<(i64,)>(
+                    sql("SELECT id FROM tags WHERE corp_id = $1 AND id = $2")
+                        .bind(corp)
+                        .bind(i),
+                )
+                .await?
+                .is_some()
+            {
                 return Err(ErrorKind::TagExists.into());
             }
             i
         }
         None => next_tag_id(&mut tx, corp).await?,
     };
-    tx.exec(sql("INSERT INTO tags (corp_id, id, name, created_at) VALUES ($1, $2, $3, $4)").bind(corp).bind(id).bind(&name).bind(now)).await.map_err(map_unique)?;
-    audit::record(&mut tx, actor, now, Entry { kind: "tag.create", target: format!("tag:{id}"), before: None, after: Some(json!({"name": name})) }).await?;
+    tx.exec(
+        sql("INSERT INTO tags (corp_id, id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(corp)
+            .bind(id)
+            .bind(&name)
+            .bind(now),
+    )
+    .await
+    .map_err(map_unique)?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "tag.create",
+            target: format!("tag:{id}"),
+            before: None,
+            after: Some(json!({"name": name})),
+        },
+    )
+    .await?;
     tx.commit().await?;
     get(&app.db, corp, id).await
 }
 
-pub async fn rename(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, id: i64, name: &str) -> AppResult<Tag> {
+pub async fn rename(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+    name: &str,
+) -> AppResult<Tag> {
     let name = check_name(name)?;
     let corp = grant.corp();
     let before = get(&app.db, corp, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("UPDATE tags SET name = $1 WHERE corp_id = $2 AND id = $3").bind(&name).bind(corp).bind(id)).await.map_err(map_unique)?;
-    audit::record(&mut tx, actor, now, Entry { kind: "tag.update", target: format!("tag:{id}"), before: Some(json!({"name": before.name})), after: Some(json!({"name": name})) }).await?;
+    tx.exec(
+        sql("UPDATE tags SET name = $1 WHERE corp_id = $2 AND id = $3")
+            .bind(&name)
+            .bind(corp)
+            .bind(id),
+    )
+    .await
+    .map_err(map_unique)?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "tag.update",
+            target: format!("tag:{id}"),
+            before: Some(json!({"name": before.name})),
+            after: Some(json!({"name": name})),
+        },
+    )
+    .await?;
     tx.commit().await?;
     get(&app.db, corp, id).await
 }
 
-pub async fn delete(app: &AppState, actor: &Actor, grant: &Grant<perm::ContactsManage>, id: i64) -> AppResult<()> {
+pub async fn delete(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+) -> AppResult<()> {
     let corp = grant.corp();
     let before = get(&app.db, corp, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("DELETE FROM member_tags WHERE corp_id = $1 AND tag_id = $2").bind(corp).bind(id)).await?;
-    tx.exec(sql("DELETE FROM tag_departments WHERE corp_id = $1 AND tag_id = $2").bind(corp).bind(id)).await?;
-    tx.exec(sql("DELETE FROM tags WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?;
-    audit::record(&mut tx, actor, now, Entry { kind: "tag.delete", target: format!("tag:{id}"), before: Some(json!({"name": before.name})), after: None }).await?;
-    tx.commit().await
-        .map_err(AppError::from)
+    tx.exec(
+        sql("DELETE FROM member_tags WHERE corp_id = $1 AND tag_id = $2")
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
+    tx.exec(
+        sql("DELETE FROM tag_departments WHERE corp_id = $1 AND tag_id = $2")
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
+    tx.exec(
+        sql("DELETE FROM tags WHERE corp_id = $1 AND id = $2")
+            .bind(corp)
+            .bind(id),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "tag.delete",
+            target: format!("tag:{id}"),
+            before: Some(json!({"name": before.name})),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// The next free tag id (callers may also choose ids through the WeCom API).
 pub async fn next_tag_id(tx: &mut crate::kernel::db::Tx, corp: CorpId) -> AppResult<i64> {
     loop {
         let id = tx.next_value(corp.0, "tag", 1).await?;
-        if tx.opt::<(i64,)>(sql("SELECT id FROM tags WHERE corp_id = $1 AND id = $2").bind(corp).bind(id)).await?.is_none() {
+        if tx
+            .opt::<(i64,)>(
+                sql("SELECT id FROM tags WHERE corp_id = $1 AND id = $2")
+                    .bind(corp)
+                    .bind(id),
+            )
+            .await?
+            .is_none()
+        {
             return Ok(id);
         }
     }
@@ -99,7 +198,10 @@ pub async fn members(db: &Database, corp: CorpId, id: i64) -> AppResult<(Vec<Mem
         .all(sql(format!("SELECT {} FROM members m JOIN member_tags mt ON mt.member_id = m.id WHERE mt.corp_id = $1 AND mt.tag_id = $2 ORDER BY m.sort_key", member::MEMBER_COLS)).bind(corp).bind(id))
         .await?;
     let parties: Vec<(i64,)> = db.all(sql("SELECT department_id FROM tag_departments WHERE corp_id = $1 AND tag_id = $2 ORDER BY department_id").bind(corp).bind(id)).await?;
-    Ok((member::hydrate(db, corp, rows).await?, parties.into_iter().map(|(d,)| d).collect()))
+    Ok((
+        member::hydrate(db, corp, rows).await?,
+        parties.into_iter().map(|(d,)| d).collect(),
+    ))
 }
 
 /// Adds or removes members and departments; returns the userids and department ids that were invalid
@@ -135,7 +237,9 @@ pub async fn change_members(
     let mut tx = app.db.begin().await?;
     for m in &member_ids {
         let q = if add {
-            sql("INSERT INTO member_tags (corp_id, tag_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            sql(
+                "INSERT INTO member_tags (corp_id, tag_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
         } else {
             sql("DELETE FROM member_tags WHERE corp_id = $1 AND tag_id = $2 AND member_id = $3")
         };
@@ -143,9 +247,13 @@ pub async fn change_members(
     }
     for d in &dept_ids {
         let q = if add {
-            sql("INSERT INTO tag_departments (corp_id, tag_id, department_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            sql(
+                "INSERT INTO tag_departments (corp_id, tag_id, department_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
         } else {
-            sql("DELETE FROM tag_departments WHERE corp_id = $1 AND tag_id = $2 AND department_id = $3")
+            sql(
+                "DELETE FROM tag_departments WHERE corp_id = $1 AND tag_id = $2 AND department_id = $3",
+            )
         };
         tx.exec(q.bind(corp).bind(id).bind(*d)).await?;
     }
