@@ -21,61 +21,66 @@ pub fn userid(s: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Mobile numbers: mainland numbers become 11 digits; others keep `+` and 6–15 digits.
-pub fn mobile(s: &str) -> Result<Option<String>, &'static str> {
-    let compact: String = s
+/// Mobile numbers: `+86 138-0013-8000`, `008613800138000` and `13800138000` all become
+/// `13800138000`; other countries keep `+<digits>`. Full-width digits from Chinese input methods are
+/// accepted. Empty means none.
+pub fn mobile(raw: &str) -> Result<Option<String>, &'static str> {
+    let compact: String = raw
         .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')')
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '－' | '—' | '(' | ')'))
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '＋' => '+',
+            c => c,
+        })
         .collect();
     if compact.is_empty() {
         return Ok(None);
     }
-    let (plus, digits) = match compact.strip_prefix('+') {
-        Some(rest) => (true, rest.to_owned()),
-        None => (false, compact.clone()),
+    let (international, digits) = match compact
+        .strip_prefix('+')
+        .or_else(|| compact.strip_prefix("00"))
+    {
+        Some(rest) => (true, rest),
+        None => (false, compact.as_str()),
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err("format");
     }
-    let mainland =
-        |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
-    if !plus && mainland(&digits) {
-        return Ok(Some(digits));
-    }
-    if plus {
-        if let Some(rest) = digits.strip_prefix("86") {
-            return if mainland(rest) {
-                Ok(Some(rest.to_owned()))
-            } else {
-                Err("format")
-            };
-        }
-        if (6..=15).contains(&digits.len()) {
-            return Ok(Some(format!("+{digits}")));
-        }
-    }
-    Err("format")
+    let mainland = |d: &str| {
+        let b = d.as_bytes();
+        b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])
+    };
+    let normalised = if !international {
+        mainland(digits).then(|| digits.to_string())
+    } else if let Some(national) = digits.strip_prefix("86") {
+        mainland(national).then(|| national.to_string())
+    } else {
+        // E.164: a country code never starts with 0, and the whole number is at most 15 digits.
+        ((6..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
+    };
+    normalised.map(Some).ok_or("format")
 }
 
-pub fn email(s: &str) -> Result<Option<String>, &'static str> {
-    let s = s.trim();
-    if s.is_empty() {
+/// A deliberately simple check: one `@`, something before it, a dotted domain after it; lower-cased.
+pub fn email(raw: &str) -> Result<Option<String>, &'static str> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
         return Ok(None);
     }
-    if s.len() > 128 || s.chars().any(char::is_whitespace) {
+    if email.chars().count() > 128 || email.chars().any(char::is_whitespace) {
         return Err("format");
     }
-    let mut parts = s.split('@');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(local), Some(domain), None)
-            if !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.') =>
-        {
-            Ok(Some(s.to_lowercase()))
-        }
-        _ => Err("format"),
+    let (local, domain) = email.split_once('@').ok_or("format")?;
+    let domain_ok = !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if !local.is_empty() && domain_ok {
+        Ok(Some(email))
+    } else {
+        Err("format")
     }
 }
 
@@ -86,6 +91,21 @@ pub fn gender(s: &str) -> Result<String, &'static str> {
         "1" | "男" | "m" | "male" => Ok("1".into()),
         "2" | "女" | "f" | "female" => Ok("2".into()),
         _ => Err("format"),
+    }
+}
+
+/// A person's name: required, at most 64 characters, no control characters. Unlike department
+/// names, quotes and symbols are allowed ("John \"JJ\" Smith").
+pub fn person_name(s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    if s.is_empty() {
+        Err("required")
+    } else if s.chars().count() > 64 {
+        Err("too_long")
+    } else if s.chars().any(char::is_control) {
+        Err("format")
+    } else {
+        Ok(s.to_owned())
     }
 }
 

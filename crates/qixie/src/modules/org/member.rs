@@ -428,8 +428,8 @@ fn apply_input(base: Option<Record>, input: &MemberInput) -> AppResult<Record> {
         }
     }
     if creating || input.name.is_some() {
-        match super::valid_name(input.name.as_deref().unwrap_or(""), 64) {
-            Ok(()) => r.name = input.name.as_deref().unwrap_or("").trim().to_owned(),
+        match fields::person_name(input.name.as_deref().unwrap_or("")) {
+            Ok(n) => r.name = n,
             Err(e) => v.push("name", e),
         }
     }

@@ -13,6 +13,8 @@ use calamine::{DataRef, Reader, SheetType, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;
 
+use super::fields;
+
 /// Most data rows (header excluded) one import file may hold.
 pub const MAX_DATA_ROWS: usize = 200_000;
 
@@ -443,10 +445,7 @@ const FORMAT: &str = "format";
 const DUPLICATE_IN_FILE: &str = "duplicate_in_file";
 
 /// Limits in characters, as WeCom applies them.
-const NAME_MAX: usize = 64;
-const USERID_MAX: usize = 64;
 const EMPLOYEE_NO_MAX: usize = 64;
-const EMAIL_MAX: usize = 128;
 const DEPARTMENT_NAME_MAX: usize = 64;
 const POSITION_MAX: usize = 128;
 const TAG_MAX: usize = 32;
@@ -475,17 +474,13 @@ pub fn validate_rows(rows: Vec<SheetRow>) -> (Vec<ImportRecord>, Vec<RowError>) 
         };
 
         let name = r.get(Field::Name);
-        if name.is_empty() {
-            fail(Field::Name, REQUIRED);
-        } else if name.chars().count() > NAME_MAX {
-            fail(Field::Name, TOO_LONG);
+        if let Err(reason) = fields::person_name(name) {
+            fail(Field::Name, reason);
         }
 
         let userid = r.get(Field::Userid);
-        if userid.is_empty() {
-            fail(Field::Userid, REQUIRED);
-        } else if !is_userid(userid) {
-            fail(Field::Userid, FORMAT);
+        if let Err(reason) = fields::userid(userid) {
+            fail(Field::Userid, reason);
         } else if !seen_userids.insert(userid.to_ascii_lowercase()) {
             // WeCom treats userids case-insensitively when checking uniqueness.
             fail(Field::Userid, DUPLICATE_IN_FILE);
@@ -496,36 +491,30 @@ pub fn validate_rows(rows: Vec<SheetRow>) -> (Vec<ImportRecord>, Vec<RowError>) 
             fail(Field::EmployeeNo, TOO_LONG);
         }
 
-        let mobile = match optional(r.get(Field::Mobile)) {
-            None => None,
-            Some(raw) => match normalise_mobile(raw) {
-                None => {
-                    fail(Field::Mobile, FORMAT);
-                    None
+        let mobile = match fields::mobile(r.get(Field::Mobile)) {
+            Err(reason) => {
+                fail(Field::Mobile, reason);
+                None
+            }
+            Ok(m) => {
+                if m.as_ref().is_some_and(|m| !seen_mobiles.insert(m.clone())) {
+                    fail(Field::Mobile, DUPLICATE_IN_FILE);
                 }
-                Some(m) => {
-                    if !seen_mobiles.insert(m.clone()) {
-                        fail(Field::Mobile, DUPLICATE_IN_FILE);
-                    }
-                    Some(m)
-                }
-            },
+                m
+            }
         };
 
-        let email = match optional(r.get(Field::Email)) {
-            None => None,
-            Some(raw) => match normalise_email(raw) {
-                None => {
-                    fail(Field::Email, FORMAT);
-                    None
+        let email = match fields::email(r.get(Field::Email)) {
+            Err(reason) => {
+                fail(Field::Email, reason);
+                None
+            }
+            Ok(e) => {
+                if e.as_ref().is_some_and(|e| !seen_emails.insert(e.clone())) {
+                    fail(Field::Email, DUPLICATE_IN_FILE);
                 }
-                Some(e) => {
-                    if !seen_emails.insert(e.clone()) {
-                        fail(Field::Email, DUPLICATE_IN_FILE);
-                    }
-                    Some(e)
-                }
-            },
+                e
+            }
         };
 
         let department_paths = match parse_departments(r.get(Field::Departments)) {
@@ -541,13 +530,12 @@ pub fn validate_rows(rows: Vec<SheetRow>) -> (Vec<ImportRecord>, Vec<RowError>) 
             fail(Field::Position, TOO_LONG);
         }
 
-        let gender = parse_gender(r.get(Field::Gender));
-        if gender.is_none() {
-            fail(Field::Gender, FORMAT);
-        }
+        let gender = fields::gender(r.get(Field::Gender))
+            .map_err(|reason| fail(Field::Gender, reason))
+            .ok();
 
         let leader = optional(r.get(Field::Leader));
-        if leader.is_some_and(|l| !is_userid(l)) {
+        if leader.is_some_and(|l| fields::userid(l).is_err()) {
             fail(Field::Leader, FORMAT);
         }
 
@@ -578,7 +566,7 @@ pub fn validate_rows(rows: Vec<SheetRow>) -> (Vec<ImportRecord>, Vec<RowError>) 
             email,
             department_paths,
             position: position.to_string(),
-            gender: gender.unwrap_or("0").to_string(),
+            gender: gender.unwrap_or_else(|| "0".into()),
             leader: leader.map(str::to_string),
             tags,
             alias: alias.to_string(),
@@ -590,65 +578,6 @@ pub fn validate_rows(rows: Vec<SheetRow>) -> (Vec<ImportRecord>, Vec<RowError>) 
 
 fn optional(cell: &str) -> Option<&str> {
     (!cell.is_empty()).then_some(cell)
-}
-
-/// WeCom's rule: 1–64 of letters, digits and `_ . @ -`, starting with a letter or digit.
-fn is_userid(s: &str) -> bool {
-    s.len() <= USERID_MAX
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'))
-}
-
-/// `+86 138-0013-8000`, `008613800138000` and `13800138000` all become `13800138000`; other
-/// countries keep `+<digits>`. Full-width digits from Chinese input methods are accepted.
-fn normalise_mobile(raw: &str) -> Option<String> {
-    let compact: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '－' | '—'))
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '＋' => '+',
-            c => c,
-        })
-        .collect();
-    let (international, digits) = match compact
-        .strip_prefix('+')
-        .or_else(|| compact.strip_prefix("00"))
-    {
-        Some(rest) => (true, rest),
-        None => (false, compact.as_str()),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mainland = |d: &str| {
-        let b = d.as_bytes();
-        b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])
-    };
-    if !international {
-        return mainland(digits).then(|| digits.to_string());
-    }
-    if let Some(national) = digits.strip_prefix("86") {
-        return mainland(national).then(|| national.to_string());
-    }
-    // E.164: a country code never starts with 0, and the whole number is at most 15 digits.
-    ((6..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
-}
-
-/// A deliberately simple check: one `@`, something before it, a dotted domain after it.
-fn normalise_email(raw: &str) -> Option<String> {
-    let email = raw.to_lowercase();
-    if email.chars().count() > EMAIL_MAX || email.chars().any(char::is_whitespace) {
-        return None;
-    }
-    let (local, domain) = email.split_once('@')?;
-    let domain_ok = !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..");
-    (!local.is_empty() && domain_ok).then_some(email)
 }
 
 /// `总公司/研发部;总公司/产品部` → two paths. Empty entries (a trailing `;`) are skipped and
@@ -679,15 +608,6 @@ fn parse_departments(raw: &str) -> Result<Vec<Vec<String>>, &'static str> {
         Err(REQUIRED)
     } else {
         Ok(paths)
-    }
-}
-
-fn parse_gender(raw: &str) -> Option<&'static str> {
-    match raw.to_lowercase().as_str() {
-        "" | "未知" | "0" => Some("0"),
-        "男" | "male" | "m" | "1" => Some("1"),
-        "女" | "female" | "f" | "2" => Some("2"),
-        _ => None,
     }
 }
 
@@ -1157,22 +1077,17 @@ mod tests {
     #[test]
     fn userid_rules() {
         assert_eq!(one_error(&[(Field::Userid, "")]), err("userid", "required"));
-        for bad in [
-            "_abc",
-            ".abc",
-            "-abc",
-            "@abc",
-            "ab c",
-            "张三",
-            "a#b",
-            &"a".repeat(65),
-        ] {
+        for bad in ["_abc", ".abc", "-abc", "@abc", "ab c", "张三", "a#b"] {
             assert_eq!(
                 one_error(&[(Field::Userid, bad)]),
                 err("userid", "format"),
                 "{bad}"
             );
         }
+        assert_eq!(
+            one_error(&[(Field::Userid, &"a".repeat(65))]),
+            err("userid", "too_long")
+        );
         for good in ["a", "Zhang.San_01-x@corp", "9lives", &"a".repeat(64)] {
             assert_eq!(record(&[(Field::Userid, good)]).userid, good);
         }
