@@ -1,11 +1,30 @@
 //! Schema migrations, run at start. The same files serve both engines (see migrations/).
 use super::db::{Database, Dialect, sql};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/0001_foundation.sql"),
-)];
+/// A migration: the same SQL for both engines, or (rarely, for triggers and the like) one text each.
+enum Script {
+    Both(&'static str),
+    PerEngine {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+const MIGRATIONS: &[(i64, &str, Script)] = &[
+    (
+        1,
+        "foundation",
+        Script::Both(include_str!("../../migrations/0001_foundation.sql")),
+    ),
+    (
+        2,
+        "audit_append_only",
+        Script::PerEngine {
+            sqlite: include_str!("../../migrations/0002_audit_append_only.sqlite.sql"),
+            postgres: include_str!("../../migrations/0002_audit_append_only.postgres.sql"),
+        },
+    ),
+];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
@@ -17,11 +36,16 @@ pub async fn run(db: &Database) -> anyhow::Result<()> {
     tx.script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
         .await?;
     let applied: Vec<(i64,)> = tx.all(sql("SELECT version FROM schema_migrations")).await?;
-    for (version, name, text) in MIGRATIONS {
+    for (version, name, script) in MIGRATIONS {
         if applied.iter().any(|(v,)| v == version) {
             continue;
         }
         tracing::info!(version, name, "applying migration");
+        let text = match (script, db.dialect()) {
+            (Script::Both(t), _) => t,
+            (Script::PerEngine { sqlite, .. }, Dialect::Sqlite) => sqlite,
+            (Script::PerEngine { postgres, .. }, Dialect::Postgres) => postgres,
+        };
         tx.script(text).await?;
         tx.exec(
             sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")

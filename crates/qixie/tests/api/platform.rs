@@ -171,3 +171,27 @@ both!(concurrent_writes_do_not_fail, async |app: &TestApp| {
     let (_, tags) = c.get("/api/v1/admin/tags").await;
     assert_eq!(tags["items"].as_array().unwrap().len(), 40);
 });
+
+both!(audit_log_is_append_only, async |app: &TestApp| {
+    let db = &app.state.db;
+    let (n,): (i64,) = db
+        .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM audit_log"))
+        .await
+        .unwrap();
+    assert!(n > 0, "set-up wrote an entry");
+    assert!(
+        db.exec(qixie::kernel::db::sql("UPDATE audit_log SET kind = 'x'"))
+            .await
+            .is_err()
+    );
+    assert!(
+        db.exec(qixie::kernel::db::sql("DELETE FROM audit_log"))
+            .await
+            .is_err()
+    );
+    let (after,): (i64,) = db
+        .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM audit_log"))
+        .await
+        .unwrap();
+    assert_eq!(after, n);
+});
