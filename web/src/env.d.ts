@@ -1,0 +1,18 @@
+/// <reference types="vite/client" />
+import 'vue-router';
+import type { Permission } from '@/api/types';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session. */
+    public?: boolean;
+    /** i18n key of the page title. */
+    title?: string;
+    /** Any administrator permission needed. */
+    admin?: boolean;
+    /** The permission a page of the admin console needs. */
+    permission?: Permission;
+    /** Shown while the password must be changed. */
+    allowWhilePasswordExpired?: boolean;
+  }
+}

@@ -1,0 +1,80 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { useSessionStore } from '@/stores/session';
+import { notifyError } from '@/utils/notify';
+import { ADMIN_SECTIONS } from './adminSections';
+
+const adminViews: Record<string, () => Promise<unknown>> = {
+  'admin-departments': () => import('@/views/admin/DepartmentsView.vue'),
+  'admin-members': () => import('@/views/admin/MembersView.vue'),
+  'admin-import': () => import('@/views/admin/ImportView.vue'),
+  'admin-export': () => import('@/views/admin/ExportView.vue'),
+  'admin-tags': () => import('@/views/admin/TagsView.vue'),
+  'admin-roles': () => import('@/views/admin/RolesView.vue'),
+  'admin-apps': () => import('@/views/admin/AppsView.vue'),
+  'admin-audit': () => import('@/views/admin/AuditView.vue'),
+  'admin-security': () => import('@/views/admin/SecurityView.vue'),
+};
+
+const routes: RouteRecordRaw[] = [
+  { path: '/setup', name: 'setup', component: () => import('@/views/SetupView.vue'), meta: { public: true, title: 'setup.title' } },
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/password',
+    name: 'password',
+    component: () => import('@/views/PasswordView.vue'),
+    meta: { allowWhilePasswordExpired: true, title: 'password.title' },
+  },
+  {
+    path: '/',
+    component: () => import('@/layouts/AppLayout.vue'),
+    children: [
+      { path: '', redirect: { name: 'contacts' } },
+      { path: 'contacts', name: 'contacts', component: () => import('@/views/ContactsView.vue'), meta: { title: 'nav.contacts' } },
+      { path: 'me', name: 'me', component: () => import('@/views/ProfileView.vue'), meta: { title: 'nav.me' } },
+      {
+        path: 'admin',
+        name: 'admin',
+        component: () => import('@/views/admin/AdminHome.vue'),
+        meta: { admin: true, title: 'nav.admin' },
+      },
+      ...ADMIN_SECTIONS.map((s) => ({
+        path: `admin/${s.path}`,
+        name: s.name,
+        component: adminViews[s.name],
+        meta: { admin: true, permission: s.permission, title: `admin.section.${s.key}.title` },
+      })),
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'notFound.title' } },
+    ],
+  },
+];
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+});
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  const session = useSessionStore();
+  if (!session.loaded) {
+    try {
+      await session.load();
+    } catch (e) {
+      notifyError(e);
+    }
+  }
+  if (!session.me) {
+    try {
+      const status = await session.setupStatus();
+      if (status.needs_setup) return { name: 'setup' };
+    } catch {
+      /* the sign-in page shows the problem */
+    }
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
+  }
+  if (session.mustChangePassword && !to.meta.allowWhilePasswordExpired) return { name: 'password', query: { redirect: to.fullPath } };
+  if (to.meta.admin && !session.isAdmin) return { name: 'contacts' };
+  if (to.meta.permission && !session.can(to.meta.permission)) return { name: 'admin' };
+  return true;
+});
