@@ -30,7 +30,7 @@ use crate::kernel::jobs::{self, Job, JobRegistry};
 use crate::modules::apps;
 use crate::modules::org::department::{self, DepartmentPatch, DeptRow, NewDepartment, ROOT};
 use crate::modules::org::import::{self, ImportMode, RowProblem};
-use crate::modules::org::member::{self, ListFilter};
+use crate::modules::org::member::{self, ListFilter, Member};
 use crate::modules::org::sheet::{self, Field};
 
 pub fn routes() -> Router<AppState> {
@@ -86,31 +86,58 @@ struct SubmitBody {
     media_id: Option<String>,
 }
 
-async fn sync_user(State(app): State<AppState>, caller: AppCaller, Body(b): Body<SubmitBody>) -> AppResult<Response> {
+async fn sync_user(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<SubmitBody>,
+) -> AppResult<Response> {
     submit(app, caller, b, BatchType::SyncUser).await
 }
 
-async fn replace_user(State(app): State<AppState>, caller: AppCaller, Body(b): Body<SubmitBody>) -> AppResult<Response> {
+async fn replace_user(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<SubmitBody>,
+) -> AppResult<Response> {
     submit(app, caller, b, BatchType::ReplaceUser).await
 }
 
-async fn replace_party(State(app): State<AppState>, caller: AppCaller, Body(b): Body<SubmitBody>) -> AppResult<Response> {
+async fn replace_party(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<SubmitBody>,
+) -> AppResult<Response> {
     submit(app, caller, b, BatchType::ReplaceParty).await
 }
 
 /// Checks the caller and the media now, so a bad call fails at once rather than in the result, then
 /// queues the job with its `batch_jobs` row in one transaction.
-async fn submit(app: AppState, caller: AppCaller, b: SubmitBody, batch: BatchType) -> AppResult<Response> {
+async fn submit(
+    app: AppState,
+    caller: AppCaller,
+    b: SubmitBody,
+    batch: BatchType,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     if batch != BatchType::ReplaceParty {
         caller.actor.require::<perm::ContactsImport>()?;
     }
-    let media_id = b.media_id.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).ok_or_else(|| AppError::field("media_id", "required"))?;
+    let media_id = b
+        .media_id
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| AppError::field("media_id", "required"))?;
     let corp = g.corp();
     media::find(&app, corp, &media_id).await?;
     let now = app.now();
     let jobid = random_token(16);
-    let payload = serde_json::to_value(Payload { jobid: jobid.clone(), batch, media_id, app_id: caller.app.id }).map_err(AppError::internal)?;
+    let payload = serde_json::to_value(Payload {
+        jobid: jobid.clone(),
+        batch,
+        media_id,
+        app_id: caller.app.id,
+    })
+    .map_err(AppError::internal)?;
     let mut tx = app.db.begin().await?;
     tx.exec(sql("INSERT INTO batch_jobs (jobid, corp_id, kind, status, created_at) VALUES ($1, $2, $3, $4, $5)").bind(&jobid).bind(corp).bind(batch.as_str()).bind(PENDING).bind(now))
         .await?;
@@ -129,7 +156,11 @@ struct BatchRow {
     result: String,
 }
 
-async fn get_result(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn get_result(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     let jobid = p.require_text("jobid")?;
     let row: BatchRow = app
@@ -138,17 +169,31 @@ async fn get_result(State(app): State<AppState>, caller: AppCaller, p: Params) -
         .await?
         .ok_or(ErrorKind::JobNotFound)?;
     let result: Value = serde_json::from_str(&row.result).unwrap_or_else(|_| json!([]));
-    Ok(ok(json!({ "status": row.status, "type": row.kind, "total": row.total, "percentage": row.percentage, "result": result })))
+    Ok(ok(
+        json!({ "status": row.status, "type": row.kind, "total": row.total, "percentage": row.percentage, "result": result }),
+    ))
 }
 
 async fn run(app: AppState, job: Job) -> anyhow::Result<()> {
     let p: Payload = serde_json::from_str(&job.payload)?;
-    let corp = CorpId(job.corp_id.ok_or_else(|| anyhow::anyhow!("batch job {} has no enterprise", p.jobid))?);
-    app.db.exec(sql("UPDATE batch_jobs SET status = $1 WHERE jobid = $2 AND corp_id = $3").bind(RUNNING).bind(&p.jobid).bind(corp)).await?;
+    let corp = CorpId(
+        job.corp_id
+            .ok_or_else(|| anyhow::anyhow!("batch job {} has no enterprise", p.jobid))?,
+    );
+    app.db
+        .exec(
+            sql("UPDATE batch_jobs SET status = $1 WHERE jobid = $2 AND corp_id = $3")
+                .bind(RUNNING)
+                .bind(&p.jobid)
+                .bind(corp),
+        )
+        .await?;
     let entries = match execute(&app, corp, &p).await {
         Ok(entries) => entries,
         // Storage trouble: the job runner tries again later.
-        Err(e) if e.kind == ErrorKind::Internal => return Err(anyhow::anyhow!("batch job {}: {e}", p.jobid)),
+        Err(e) if e.kind == ErrorKind::Internal => {
+            return Err(anyhow::anyhow!("batch job {}: {e}", p.jobid));
+        }
         // The file, the media or the app's rights: trying again would not help, so the job ends
         // with the reason as its one result entry.
         Err(e) => vec![match p.batch {
@@ -170,7 +215,9 @@ async fn run(app: AppState, job: Job) -> anyhow::Result<()> {
 }
 
 async fn execute(app: &AppState, corp: CorpId, p: &Payload) -> AppResult<Vec<Value>> {
-    let (actor, _) = apps::actor_for_app(app, p.app_id).await?.ok_or(ErrorKind::ApiForbidden)?;
+    let (actor, _) = apps::actor_for_app(app, p.app_id)
+        .await?
+        .ok_or(ErrorKind::ApiForbidden)?;
     if actor.corp != corp {
         return Err(ErrorKind::ApiForbidden.into());
     }
@@ -196,10 +243,16 @@ fn party_entry(action: i64, partyid: i64, err: Option<&AppError>) -> Value {
 }
 
 fn code_and_message(err: Option<&AppError>) -> (i64, String) {
-    let Some(e) = err else { return (0, "ok".into()) };
+    let Some(e) = err else {
+        return (0, "ok".into());
+    };
     let mut msg = e.kind.message(Lang::En).to_owned();
     if !e.fields.is_empty() {
-        let f: Vec<String> = e.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect();
+        let f: Vec<String> = e
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.reason))
+            .collect();
         msg = format!("{msg} ({})", f.join(", "));
     }
     (e.kind.wecom_errcode(), msg)
@@ -223,9 +276,17 @@ fn problem_error(p: &RowProblem) -> AppError {
 /// already. The error is the first unknown id.
 fn department_paths(cell: &str, depts: &HashMap<i64, DeptRow>) -> Result<String, String> {
     let mut out = Vec::new();
-    for entry in cell.split([';', '；', ',', '，']).map(str::trim).filter(|e| !e.is_empty()) {
+    for entry in cell
+        .split([';', '；', ',', '，'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         if entry.bytes().all(|b| b.is_ascii_digit()) {
-            match entry.parse::<i64>().ok().filter(|id| depts.contains_key(id)) {
+            match entry
+                .parse::<i64>()
+                .ok()
+                .filter(|id| depts.contains_key(id))
+            {
                 Some(id) => out.push(department::display_path(depts, id)),
                 None => return Err(entry.to_owned()),
             }
@@ -236,10 +297,36 @@ fn department_paths(cell: &str, depts: &HashMap<i64, DeptRow>) -> Result<String,
     Ok(out.join(";"))
 }
 
-/// `syncuser`: the file's members are created or updated. `replaceuser` also deletes the members of
-/// the caller's scope the file does not list; the domain refuses some (the creator, the last super
+/// A member's current value of an import column, in the form the importer reads.
+fn member_cell(m: &Member, f: Field) -> String {
+    let join = |items: Vec<String>| items.join(";");
+    match f {
+        Field::Name => m.name.clone(),
+        Field::Userid => m.userid.clone(),
+        Field::EmployeeNo => m.employee_no.clone(),
+        Field::Mobile => m.mobile.clone(),
+        Field::Email => m.email.clone(),
+        Field::Departments => join(m.departments.iter().map(|d| d.id.to_string()).collect()),
+        Field::Position => m.position.clone(),
+        Field::Gender => m.gender.clone(),
+        Field::Leader => m.leader_userid.clone(),
+        Field::Tags => join(m.tags.iter().map(|t| t.name.clone()).collect()),
+        Field::Alias => m.alias.clone(),
+        Field::Telephone => m.telephone.clone(),
+    }
+}
+
+/// `syncuser`: the file's members are created, or updated in the columns the file has (WeCom's
+/// incremental update). `replaceuser` takes the file as the whole truth and also deletes the members
+/// of the caller's scope the file does not list; the domain refuses some (the creator, the last super
 /// administrator), and each deletion is reported like a row.
-async fn sync_users(app: &AppState, actor: &Actor, filename: &str, bytes: &[u8], replace: bool) -> AppResult<Vec<Value>> {
+async fn sync_users(
+    app: &AppState,
+    actor: &Actor,
+    filename: &str,
+    bytes: &[u8],
+    replace: bool,
+) -> AppResult<Vec<Value>> {
     let import_grant = actor.require::<perm::ContactsImport>()?;
     let manage = actor.require::<perm::ContactsManage>()?;
     let corp = manage.corp();
@@ -247,13 +334,17 @@ async fn sync_users(app: &AppState, actor: &Actor, filename: &str, bytes: &[u8],
         tracing::info!(error = %e, "batch member file rejected");
         AppError::new(ErrorKind::ImportFileInvalid)
     })?;
-    let depts: HashMap<i64, DeptRow> = department::all_rows(&app.db, corp).await?.into_iter().map(|d| (d.id, d)).collect();
-    // WeCom keeps what a file leaves empty: a listed member without departments stays where it is.
-    let current: HashMap<String, String> = if rows.iter().any(|r| r.get(Field::Departments).is_empty()) {
+    let depts: HashMap<i64, DeptRow> = department::all_rows(&app.db, corp)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let needs_current = !replace || rows.iter().any(|r| r.get(Field::Departments).is_empty());
+    let current: HashMap<String, Member> = if needs_current {
         contacts::all_members(app, corp, ListFilter::default(), None)
             .await?
             .into_iter()
-            .map(|m| (m.userid, m.departments.iter().map(|d| d.id.to_string()).collect::<Vec<_>>().join(";")))
+            .map(|m| (m.userid.clone(), m))
             .collect()
     } else {
         HashMap::new()
@@ -265,20 +356,53 @@ async fn sync_users(app: &AppState, actor: &Actor, filename: &str, bytes: &[u8],
     for mut r in rows {
         let userid = r.get(Field::Userid).to_owned();
         in_file.insert(userid.to_lowercase());
-        let cell = match r.get(Field::Departments) {
-            "" => current.get(&userid).cloned().unwrap_or_default(),
-            c => c.to_owned(),
-        };
-        match department_paths(&cell, &depts) {
+        if let Some(m) = current.get(&userid) {
+            // syncuser changes only the columns the file has; replaceuser takes the file as the
+            // whole truth. Either way a member listed without departments stays where it is.
+            let keep: Vec<Field> = Field::ALL
+                .into_iter()
+                .filter(|f| {
+                    if replace {
+                        *f == Field::Departments
+                    } else {
+                        !r.cells.contains_key(f)
+                    }
+                })
+                .collect();
+            for f in keep {
+                if r.get(f).is_empty() {
+                    r.cells.insert(f, member_cell(m, f));
+                }
+            }
+        }
+        match department_paths(r.get(Field::Departments), &depts) {
             Ok(paths) => {
                 r.cells.insert(Field::Departments, paths);
                 imported.push((r.row, userid));
                 kept.push(r);
             }
-            Err(id) => entries.push((r.row, user_entry(&userid, Some(&AppError::field("department", &id).with_kind(ErrorKind::DepartmentNotFound))))),
+            Err(id) => entries.push((
+                r.row,
+                user_entry(
+                    &userid,
+                    Some(
+                        &AppError::field("department", &id)
+                            .with_kind(ErrorKind::DepartmentNotFound),
+                    ),
+                ),
+            )),
         }
     }
-    let report = import::run_rows(app, actor, &import_grant, filename, kept, ImportMode::ValidRows, false).await?;
+    let report = import::run_rows(
+        app,
+        actor,
+        &import_grant,
+        filename,
+        kept,
+        ImportMode::ValidRows,
+        false,
+    )
+    .await?;
     let mut problems: HashMap<usize, &RowProblem> = HashMap::new();
     for p in &report.errors {
         problems.entry(p.row).or_insert(p);
@@ -292,8 +416,12 @@ async fn sync_users(app: &AppState, actor: &Actor, filename: &str, bytes: &[u8],
     // A file none of whose rows could be applied deletes nobody: it is far more likely a wrong file
     // than a wish to empty the address book.
     if replace && report.applied {
-        let members = contacts::all_members(app, corp, ListFilter::default(), Some(manage.scope())).await?;
-        for m in members.iter().filter(|m| !in_file.contains(&m.userid.to_lowercase())) {
+        let members =
+            contacts::all_members(app, corp, ListFilter::default(), Some(manage.scope())).await?;
+        for m in members
+            .iter()
+            .filter(|m| !in_file.contains(&m.userid.to_lowercase()))
+        {
             match member::delete(app, actor, &manage, &m.userid).await {
                 Ok(()) => out.push(user_entry(&m.userid, None)),
                 Err(e) if e.kind == ErrorKind::Internal => return Err(e),
@@ -329,7 +457,13 @@ fn party_column(header: &str) -> Option<PartyColumn> {
     if let Some(i) = h.find(['(', '（']).filter(|&i| i > 0) {
         h = &h[..i];
     }
-    let h: String = h.trim().trim_matches(['*', '＊']).chars().filter(|c| !c.is_whitespace() && *c != '_' && *c != '-').flat_map(char::to_lowercase).collect();
+    let h: String = h
+        .trim()
+        .trim_matches(['*', '＊'])
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
     Some(match h.as_str() {
         "部门名称" | "名称" | "name" | "departmentname" => PartyColumn::Name,
         "部门id" | "id" | "departmentid" => PartyColumn::Id,
@@ -341,13 +475,17 @@ fn party_column(header: &str) -> Option<PartyColumn> {
 
 /// Reads WeCom's department file: a header naming 部门名称, 部门ID and 父部门ID (排序 optional) within
 /// the first rows, then one department per row.
-fn parse_party_rows(table: Vec<(usize, Vec<String>)>) -> AppResult<(Vec<PartyRow>, Vec<PartyProblem>)> {
+fn parse_party_rows(
+    table: Vec<(usize, Vec<String>)>,
+) -> AppResult<(Vec<PartyRow>, Vec<PartyProblem>)> {
     let header_at = table
         .iter()
         .take(10)
         .position(|(_, cells)| {
             let cols: Vec<PartyColumn> = cells.iter().filter_map(|c| party_column(c)).collect();
-            [PartyColumn::Name, PartyColumn::Id, PartyColumn::Parent].iter().all(|c| cols.contains(c))
+            [PartyColumn::Name, PartyColumn::Id, PartyColumn::Parent]
+                .iter()
+                .all(|c| cols.contains(c))
         })
         .ok_or(ErrorKind::ImportFileInvalid)?;
     let mut columns: Vec<(usize, PartyColumn)> = Vec::new();
@@ -357,13 +495,21 @@ fn parse_party_rows(table: Vec<(usize, Vec<String>)>) -> AppResult<(Vec<PartyRow
         }
     }
     let cell = |cells: &[String], col: PartyColumn| -> String {
-        columns.iter().find(|(_, c)| *c == col).and_then(|(i, _)| cells.get(*i)).map(|s| s.trim().to_owned()).unwrap_or_default()
+        columns
+            .iter()
+            .find(|(_, c)| *c == col)
+            .and_then(|(i, _)| cells.get(*i))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
     };
     let mut rows = Vec::new();
     let mut problems: Vec<PartyProblem> = Vec::new();
     let mut seen = HashSet::new();
     for (row, cells) in table.into_iter().skip(header_at + 1) {
-        let id = cell(&cells, PartyColumn::Id).parse::<i64>().ok().filter(|i| *i > 0);
+        let id = cell(&cells, PartyColumn::Id)
+            .parse::<i64>()
+            .ok()
+            .filter(|i| *i > 0);
         let Some(id) = id else {
             problems.push((row, 0, "id", "format"));
             continue;
@@ -377,7 +523,11 @@ fn parse_party_rows(table: Vec<(usize, Vec<String>)>) -> AppResult<(Vec<PartyRow
             problems.push((row, id, "name", "required"));
             continue;
         }
-        let Some(parent) = cell(&cells, PartyColumn::Parent).parse::<i64>().ok().filter(|p| *p >= 0) else {
+        let Some(parent) = cell(&cells, PartyColumn::Parent)
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 0)
+        else {
             problems.push((row, id, "parentid", "format"));
             continue;
         };
@@ -391,16 +541,40 @@ fn parse_party_rows(table: Vec<(usize, Vec<String>)>) -> AppResult<(Vec<PartyRow
                 }
             },
         };
-        rows.push(PartyRow { row, id, parent, name, order });
+        rows.push(PartyRow {
+            row,
+            id,
+            parent,
+            name,
+            order,
+        });
     }
     Ok((rows, problems))
 }
 
 /// Creates or changes one department; returns WeCom's action bits with the outcome.
-async fn apply_party(app: &AppState, actor: &Actor, g: &Grant<perm::ContactsManage>, r: &PartyRow, exists: bool) -> (i64, AppResult<()>) {
+async fn apply_party(
+    app: &AppState,
+    actor: &Actor,
+    g: &Grant<perm::ContactsManage>,
+    r: &PartyRow,
+    exists: bool,
+) -> (i64, AppResult<()>) {
     if !exists {
-        let input = NewDepartment { name: r.name.clone(), name_en: String::new(), parent_id: r.parent, order: r.order, id: Some(r.id) };
-        return (1, department::create(app, actor, g, input).await.map(|_| ()).map_err(wecom_error));
+        let input = NewDepartment {
+            name: r.name.clone(),
+            name_en: String::new(),
+            parent_id: r.parent,
+            order: r.order,
+            id: Some(r.id),
+        };
+        return (
+            1,
+            department::create(app, actor, g, input)
+                .await
+                .map(|_| ())
+                .map_err(wecom_error),
+        );
     }
     let before = match department::find(&app.db, g.corp(), r.id).await {
         Ok(d) => d,
@@ -424,13 +598,24 @@ async fn apply_party(app: &AppState, actor: &Actor, g: &Grant<perm::ContactsMana
     if action == 0 {
         return (0, Ok(()));
     }
-    (action, department::update(app, actor, g, r.id, patch).await.map(|_| ()).map_err(wecom_error))
+    (
+        action,
+        department::update(app, actor, g, r.id, patch)
+            .await
+            .map(|_| ())
+            .map_err(wecom_error),
+    )
 }
 
 /// `replaceparty`: the file's departments are created or updated, parents before children whatever
 /// the file's order; departments of the caller's scope the file does not list are deleted when
 /// empty, deepest first, and kept otherwise, as in WeCom.
-async fn replace_parties(app: &AppState, actor: &Actor, filename: &str, bytes: &[u8]) -> AppResult<Vec<Value>> {
+async fn replace_parties(
+    app: &AppState,
+    actor: &Actor,
+    filename: &str,
+    bytes: &[u8],
+) -> AppResult<Vec<Value>> {
     let g = actor.require::<perm::ContactsManage>()?;
     let corp = g.corp();
     let table = sheet::read_table(filename, bytes).map_err(|e| {
@@ -438,12 +623,30 @@ async fn replace_parties(app: &AppState, actor: &Actor, filename: &str, bytes: &
         AppError::new(ErrorKind::ImportFileInvalid)
     })?;
     let (rows, problems) = parse_party_rows(table)?;
-    let listed: HashSet<i64> = rows.iter().map(|r| r.id).chain(problems.iter().map(|p| p.1)).collect();
-    let mut entries: Vec<(usize, Value)> = problems.iter().map(|&(row, id, field, reason)| (row, party_entry(0, id, Some(&AppError::field(field, reason))))).collect();
-    let mut known: HashSet<i64> = department::all_rows(&app.db, corp).await?.into_iter().map(|d| d.id).collect();
+    let listed: HashSet<i64> = rows
+        .iter()
+        .map(|r| r.id)
+        .chain(problems.iter().map(|p| p.1))
+        .collect();
+    let mut entries: Vec<(usize, Value)> = problems
+        .iter()
+        .map(|&(row, id, field, reason)| {
+            (
+                row,
+                party_entry(0, id, Some(&AppError::field(field, reason))),
+            )
+        })
+        .collect();
+    let mut known: HashSet<i64> = department::all_rows(&app.db, corp)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
     let mut pending = rows;
     loop {
-        let (ready, rest): (Vec<PartyRow>, Vec<PartyRow>) = pending.into_iter().partition(|r| r.id == ROOT || known.contains(&r.parent));
+        let (ready, rest): (Vec<PartyRow>, Vec<PartyRow>) = pending
+            .into_iter()
+            .partition(|r| r.id == ROOT || known.contains(&r.parent));
         pending = rest;
         if ready.is_empty() {
             break;
@@ -468,7 +671,10 @@ async fn replace_parties(app: &AppState, actor: &Actor, filename: &str, bytes: &
     entries.sort_by_key(|(row, _)| *row);
     let mut current = department::list(&app.db, corp, Some(g.scope()), None).await?;
     current.sort_by_key(|d| Reverse(d.path.matches('/').count()));
-    for d in current.iter().filter(|d| d.id != ROOT && !listed.contains(&d.id)) {
+    for d in current
+        .iter()
+        .filter(|d| d.id != ROOT && !listed.contains(&d.id))
+    {
         match department::delete(app, actor, &g, d.id).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Internal => return Err(e),
@@ -483,37 +689,94 @@ mod tests {
     use super::*;
 
     fn dept(id: i64, parent: Option<i64>, name: &str, path: &str) -> (i64, DeptRow) {
-        (id, DeptRow { id, parent_id: parent, name: name.into(), name_en: String::new(), ord: 0, path: path.into() })
+        (
+            id,
+            DeptRow {
+                id,
+                parent_id: parent,
+                name: name.into(),
+                name_en: String::new(),
+                ord: 0,
+                path: path.into(),
+            },
+        )
     }
 
     #[test]
     fn department_ids_become_name_paths() {
-        let depts: HashMap<i64, DeptRow> = [dept(1, None, "总公司", "/1/"), dept(2, Some(1), "研发部", "/1/2/"), dept(5, Some(2), "后端组", "/1/2/5/")].into_iter().collect();
-        assert_eq!(department_paths("1;5", &depts), Ok("总公司;总公司/研发部/后端组".into()));
+        let depts: HashMap<i64, DeptRow> = [
+            dept(1, None, "总公司", "/1/"),
+            dept(2, Some(1), "研发部", "/1/2/"),
+            dept(5, Some(2), "后端组", "/1/2/5/"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            department_paths("1;5", &depts),
+            Ok("总公司;总公司/研发部/后端组".into())
+        );
         assert_eq!(department_paths(" 2 ", &depts), Ok("总公司/研发部".into()));
-        assert_eq!(department_paths("总公司/市场部;2", &depts), Ok("总公司/市场部;总公司/研发部".into()));
+        assert_eq!(
+            department_paths("总公司/市场部;2", &depts),
+            Ok("总公司/市场部;总公司/研发部".into())
+        );
         assert_eq!(department_paths("2;9", &depts), Err("9".into()));
         assert_eq!(department_paths("", &depts), Ok(String::new()));
     }
 
     fn table(rows: &[&[&str]]) -> Vec<(usize, Vec<String>)> {
-        rows.iter().enumerate().map(|(i, r)| (i + 1, r.iter().map(|c| c.to_string()).collect())).collect()
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| (i + 1, r.iter().map(|c| c.to_string()).collect()))
+            .collect()
     }
 
     #[test]
     fn party_file_reads_wecom_template() {
-        let t = table(&[&["部门名称", "部门ID", "父部门ID", "排序"], &["总公司", "1", "0", ""], &["研发部", "2", "1", "5"], &["坏行", "x", "1", ""], &["重复", "2", "1", ""], &["无父", "3", "", ""]]);
-        let (rows, problems) = parse_party_rows(t).map_err(|e| e.kind).unwrap_or_default();
-        assert_eq!(rows, vec![
-            PartyRow { row: 2, id: 1, parent: 0, name: "总公司".into(), order: None },
-            PartyRow { row: 3, id: 2, parent: 1, name: "研发部".into(), order: Some(5) },
+        let t = table(&[
+            &["部门名称", "部门ID", "父部门ID", "排序"],
+            &["总公司", "1", "0", ""],
+            &["研发部", "2", "1", "5"],
+            &["坏行", "x", "1", ""],
+            &["重复", "2", "1", ""],
+            &["无父", "3", "", ""],
         ]);
-        assert_eq!(problems, vec![(4, 0, "id", "format"), (5, 2, "id", "duplicate_in_file"), (6, 3, "parentid", "format")]);
+        let (rows, problems) = parse_party_rows(t).map_err(|e| e.kind).unwrap_or_default();
+        assert_eq!(
+            rows,
+            vec![
+                PartyRow {
+                    row: 2,
+                    id: 1,
+                    parent: 0,
+                    name: "总公司".into(),
+                    order: None
+                },
+                PartyRow {
+                    row: 3,
+                    id: 2,
+                    parent: 1,
+                    name: "研发部".into(),
+                    order: Some(5)
+                },
+            ]
+        );
+        assert_eq!(
+            problems,
+            vec![
+                (4, 0, "id", "format"),
+                (5, 2, "id", "duplicate_in_file"),
+                (6, 3, "parentid", "format")
+            ]
+        );
     }
 
     #[test]
     fn party_file_without_the_columns_is_rejected() {
         let t = table(&[&["姓名", "帐号"], &["张三", "zhangsan"]]);
-        assert_eq!(parse_party_rows(t).map(|_| ()).map_err(|e| e.kind), Err(ErrorKind::ImportFileInvalid));
+        assert_eq!(
+            parse_party_rows(t).map(|_| ()).map_err(|e| e.kind),
+            Err(ErrorKind::ImportFileInvalid)
+        );
     }
 }

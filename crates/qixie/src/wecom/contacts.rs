@@ -55,7 +55,8 @@ pub struct Params(HashMap<String, String>);
 impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let Query(map) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri).map_err(|_| AppError::new(ErrorKind::BadRequest))?;
+        let Query(map) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map_err(|_| AppError::new(ErrorKind::BadRequest))?;
         Ok(Params(map))
     }
 }
@@ -65,13 +66,17 @@ impl Params {
         self.0.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
     pub fn require_text(&self, key: &str) -> AppResult<&str> {
-        self.text(key).ok_or_else(|| AppError::field(key, "required"))
+        self.text(key)
+            .ok_or_else(|| AppError::field(key, "required"))
     }
     pub fn int(&self, key: &str) -> AppResult<Option<i64>> {
-        self.text(key).map(|s| s.parse().map_err(|_| AppError::field(key, "invalid"))).transpose()
+        self.text(key)
+            .map(|s| s.parse().map_err(|_| AppError::field(key, "invalid")))
+            .transpose()
     }
     pub fn require_int(&self, key: &str) -> AppResult<i64> {
-        self.int(key)?.ok_or_else(|| AppError::field(key, "required"))
+        self.int(key)?
+            .ok_or_else(|| AppError::field(key, "required"))
     }
 }
 
@@ -86,10 +91,16 @@ struct ReadView {
 impl ReadView {
     fn of(actor: &Actor) -> AppResult<ReadView> {
         if let Ok(g) = actor.require::<perm::ContactsManage>() {
-            return Ok(ReadView { corp: g.corp(), scope: Some(g.scope().clone()) });
+            return Ok(ReadView {
+                corp: g.corp(),
+                scope: Some(g.scope().clone()),
+            });
         }
         let d = actor.directory()?;
-        Ok(ReadView { corp: d.corp(), scope: None })
+        Ok(ReadView {
+            corp: d.corp(),
+            scope: None,
+        })
     }
     fn covers_member(&self, m: &Member) -> bool {
         self.scope.as_ref().is_none_or(|s| s.covers_any(&m.paths))
@@ -105,11 +116,14 @@ pub fn wecom_error(e: AppError) -> AppError {
     if e.kind != ErrorKind::Validation {
         return e;
     }
-    let kind = e.fields.iter().find_map(|f| match (f.field.as_str(), f.reason.as_str()) {
-        ("department_ids" | "parent_id", "not_found") => Some(ErrorKind::DepartmentNotFound),
-        ("leader_userid" | "leader_userids", "not_found") => Some(ErrorKind::MemberNotFound),
-        _ => None,
-    });
+    let kind = e
+        .fields
+        .iter()
+        .find_map(|f| match (f.field.as_str(), f.reason.as_str()) {
+            ("department_ids" | "parent_id", "not_found") => Some(ErrorKind::DepartmentNotFound),
+            ("leader_userid" | "leader_userids", "not_found") => Some(ErrorKind::MemberNotFound),
+            _ => None,
+        });
     match kind {
         Some(k) => e.with_kind(k),
         None => e,
@@ -123,8 +137,14 @@ pub fn member_json(m: &Member, full: bool) -> Value {
     let departments: Vec<i64> = m.departments.iter().map(|d| d.id).collect();
     let mut v = json!({ "userid": m.userid, "name": m.name, "department": departments });
     if full {
-        let enable = i64::from(!matches!(m.status, MemberStatus::Frozen | MemberStatus::Departed));
-        let leaders: Vec<&str> = Some(m.leader_userid.as_str()).filter(|s| !s.is_empty()).into_iter().collect();
+        let enable = i64::from(!matches!(
+            m.status,
+            MemberStatus::Frozen | MemberStatus::Departed
+        ));
+        let leaders: Vec<&str> = Some(m.leader_userid.as_str())
+            .filter(|s| !s.is_empty())
+            .into_iter()
+            .collect();
         let extra = json!({
             "order": m.departments.iter().map(|d| d.order).collect::<Vec<_>>(),
             "is_leader_in_dept": m.departments.iter().map(|d| i64::from(m.is_leader_in.contains(&d.id))).collect::<Vec<_>>(),
@@ -205,20 +225,34 @@ impl UserBody {
             main_department: self.main_department,
             department_orders: self.order.clone(),
             // The domain keeps one direct leader; an empty list clears it.
-            leader_userid: self.direct_leader.as_ref().map(|l| l.first().cloned().unwrap_or_default()),
+            leader_userid: self
+                .direct_leader
+                .as_ref()
+                .map(|l| l.first().cloned().unwrap_or_default()),
             enable: self.enable.map(|e| e != 0),
             ..Default::default()
         }
     }
     fn require_userid(&self) -> AppResult<&str> {
-        self.userid.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| AppError::field("userid", "required"))
+        self.userid
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| AppError::field("userid", "required"))
     }
 }
 
 /// WeCom sets leadership per member (`is_leader_in_dept`, parallel to `department`); the domain
 /// keeps leaders per department. Each department whose leader list disagrees with the flag gets the
 /// member added to or removed from its leaders through the department update.
-async fn set_leadership(app: &AppState, actor: &Actor, g: &Grant<perm::ContactsManage>, userid: &str, depts: &[i64], flags: &[i64]) -> AppResult<()> {
+async fn set_leadership(
+    app: &AppState,
+    actor: &Actor,
+    g: &Grant<perm::ContactsManage>,
+    userid: &str,
+    depts: &[i64],
+    flags: &[i64],
+) -> AppResult<()> {
     for (d, flag) in depts.iter().zip(flags) {
         let dept = department::get(&app.db, g.corp(), *d).await?;
         let want = *flag != 0;
@@ -231,28 +265,43 @@ async fn set_leadership(app: &AppState, actor: &Actor, g: &Grant<perm::ContactsM
         } else {
             leaders.retain(|u| u != userid);
         }
-        let patch = DepartmentPatch { leader_userids: Some(leaders), ..Default::default() };
+        let patch = DepartmentPatch {
+            leader_userids: Some(leaders),
+            ..Default::default()
+        };
         department::update(app, actor, g, *d, patch).await?;
     }
     Ok(())
 }
 
-async fn user_create(State(app): State<AppState>, caller: AppCaller, Body(b): Body<UserBody>) -> AppResult<Response> {
+async fn user_create(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<UserBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     // Members created through the API sign in once an administrator or the member sets a password.
-    let (m, _) = member::create(&app, &caller.actor, &g, b.input(), false).await.map_err(wecom_error)?;
+    let (m, _) = member::create(&app, &caller.actor, &g, b.input(), false)
+        .await
+        .map_err(wecom_error)?;
     if b.enable == Some(0) {
         member::set_frozen(&app, &caller.actor, &g, &m.userid, true).await?;
     }
     if let Some(flags) = &b.is_leader_in_dept {
         let depts: Vec<i64> = m.departments.iter().map(|d| d.id).collect();
         let ordered: Vec<i64> = b.department.clone().unwrap_or(depts);
-        set_leadership(&app, &caller.actor, &g, &m.userid, &ordered, flags).await.map_err(wecom_error)?;
+        set_leadership(&app, &caller.actor, &g, &m.userid, &ordered, flags)
+            .await
+            .map_err(wecom_error)?;
     }
     Ok(ok_empty())
 }
 
-async fn user_get(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn user_get(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let view = ReadView::of(&caller.actor)?;
     let m = member::get(&app.db, view.corp, p.require_text("userid")?).await?;
     if !view.covers_member(&m) {
@@ -261,18 +310,33 @@ async fn user_get(State(app): State<AppState>, caller: AppCaller, p: Params) -> 
     Ok(ok(member_json(&m, true)))
 }
 
-async fn user_update(State(app): State<AppState>, caller: AppCaller, Body(b): Body<UserBody>) -> AppResult<Response> {
+async fn user_update(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<UserBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     let userid = b.require_userid()?.to_owned();
-    let m = member::update(&app, &caller.actor, &g, &userid, b.input()).await.map_err(wecom_error)?;
+    let m = member::update(&app, &caller.actor, &g, &userid, b.input())
+        .await
+        .map_err(wecom_error)?;
     if let Some(flags) = &b.is_leader_in_dept {
-        let depts: Vec<i64> = b.department.clone().unwrap_or_else(|| m.departments.iter().map(|d| d.id).collect());
-        set_leadership(&app, &caller.actor, &g, &userid, &depts, flags).await.map_err(wecom_error)?;
+        let depts: Vec<i64> = b
+            .department
+            .clone()
+            .unwrap_or_else(|| m.departments.iter().map(|d| d.id).collect());
+        set_leadership(&app, &caller.actor, &g, &userid, &depts, flags)
+            .await
+            .map_err(wecom_error)?;
     }
     Ok(ok_empty())
 }
 
-async fn user_delete(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn user_delete(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     member::delete(&app, &caller.actor, &g, p.require_text("userid")?).await?;
     Ok(ok_empty())
@@ -284,9 +348,16 @@ struct BatchDeleteBody {
     useridlist: Option<Vec<String>>,
 }
 
-async fn user_batch_delete(State(app): State<AppState>, caller: AppCaller, Body(b): Body<BatchDeleteBody>) -> AppResult<Response> {
+async fn user_batch_delete(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<BatchDeleteBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
-    let list = b.useridlist.filter(|l| !l.is_empty()).ok_or_else(|| AppError::field("useridlist", "required"))?;
+    let list = b
+        .useridlist
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| AppError::field("useridlist", "required"))?;
     // Every userid must be known and managed before any is deleted, so a typo deletes nobody.
     for u in &list {
         member::get_managed(&app.db, &g, u).await?;
@@ -298,7 +369,12 @@ async fn user_batch_delete(State(app): State<AppState>, caller: AppCaller, Body(
 }
 
 /// Every member matching `f`, page after page of the domain's listing, limited to `scope` if given.
-pub async fn all_members(app: &AppState, corp: CorpId, mut f: ListFilter, scope: Option<&Scope>) -> AppResult<Vec<Member>> {
+pub async fn all_members(
+    app: &AppState,
+    corp: CorpId,
+    mut f: ListFilter,
+    scope: Option<&Scope>,
+) -> AppResult<Vec<Member>> {
     const PAGE: i64 = 5_000;
     let mut out: Vec<Member> = Vec::new();
     loop {
@@ -330,14 +406,26 @@ async fn listed_members(app: &AppState, actor: &Actor, p: &Params) -> AppResult<
     Ok(members)
 }
 
-async fn user_simple_list(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn user_simple_list(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let members = listed_members(&app, &caller.actor, &p).await?;
-    Ok(ok(json!({ "userlist": members.iter().map(|m| member_json(m, false)).collect::<Vec<_>>() })))
+    Ok(ok(
+        json!({ "userlist": members.iter().map(|m| member_json(m, false)).collect::<Vec<_>>() }),
+    ))
 }
 
-async fn user_list(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn user_list(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let members = listed_members(&app, &caller.actor, &p).await?;
-    Ok(ok(json!({ "userlist": members.iter().map(|m| member_json(m, true)).collect::<Vec<_>>() })))
+    Ok(ok(
+        json!({ "userlist": members.iter().map(|m| member_json(m, true)).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -350,18 +438,41 @@ struct ListIdBody {
 
 /// `user/list_id`: the cursor is the offset into the members in directory order; an empty
 /// `next_cursor` means the end.
-async fn user_list_id(State(app): State<AppState>, caller: AppCaller, Body(b): Body<ListIdBody>) -> AppResult<Response> {
+async fn user_list_id(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<ListIdBody>,
+) -> AppResult<Response> {
     let view = ReadView::of(&caller.actor)?;
     let offset: i64 = match b.cursor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(c) => c.parse().ok().filter(|o| *o >= 0).ok_or_else(|| AppError::field("cursor", "invalid"))?,
+        Some(c) => c
+            .parse()
+            .ok()
+            .filter(|o| *o >= 0)
+            .ok_or_else(|| AppError::field("cursor", "invalid"))?,
         None => 0,
     };
     let limit = b.limit.unwrap_or(1000).clamp(1, 10_000);
-    let f = ListFilter { offset: Some(offset), limit: Some(limit), ..Default::default() };
+    let f = ListFilter {
+        offset: Some(offset),
+        limit: Some(limit),
+        ..Default::default()
+    };
     let (page, total) = member::list(&app.db, view.corp, &f, view.scope.as_ref()).await?;
     let end = offset + page.len() as i64;
-    let dept_user: Vec<Value> = page.iter().flat_map(|m| m.departments.iter().map(|d| json!({ "userid": m.userid, "department": d.id }))).collect();
-    let next = if end < total { end.to_string() } else { String::new() };
+    let dept_user: Vec<Value> = page
+        .iter()
+        .flat_map(|m| {
+            m.departments
+                .iter()
+                .map(|d| json!({ "userid": m.userid, "department": d.id }))
+        })
+        .collect();
+    let next = if end < total {
+        end.to_string()
+    } else {
+        String::new()
+    };
     Ok(ok(json!({ "next_cursor": next, "dept_user": dept_user })))
 }
 
@@ -371,9 +482,16 @@ struct MobileBody {
     mobile: Option<String>,
 }
 
-async fn user_get_userid(State(app): State<AppState>, caller: AppCaller, Body(b): Body<MobileBody>) -> AppResult<Response> {
+async fn user_get_userid(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<MobileBody>,
+) -> AppResult<Response> {
     let view = ReadView::of(&caller.actor)?;
-    let mobile = b.mobile.filter(|s| !s.trim().is_empty()).ok_or_else(|| AppError::field("mobile", "required"))?;
+    let mobile = b
+        .mobile
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| AppError::field("mobile", "required"))?;
     let row = member::find_by_mobile(&app.db, view.corp, &mobile).await?;
     let m = member::get(&app.db, view.corp, &row.userid).await?;
     // Outside the caller's view the number is as good as unknown.
@@ -411,51 +529,96 @@ struct DepartmentBody {
     order: Option<i64>,
 }
 
-async fn department_create(State(app): State<AppState>, caller: AppCaller, Body(b): Body<DepartmentBody>) -> AppResult<Response> {
+async fn department_create(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<DepartmentBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     let input = NewDepartment {
         name: b.name.unwrap_or_default(),
         name_en: b.name_en.unwrap_or_default(),
-        parent_id: b.parentid.ok_or_else(|| AppError::field("parentid", "required"))?,
+        parent_id: b
+            .parentid
+            .ok_or_else(|| AppError::field("parentid", "required"))?,
         order: b.order,
         id: b.id,
     };
-    let d = department::create(&app, &caller.actor, &g, input).await.map_err(wecom_error)?;
+    let d = department::create(&app, &caller.actor, &g, input)
+        .await
+        .map_err(wecom_error)?;
     Ok(ok(json!({ "id": d.id })))
 }
 
-async fn department_update(State(app): State<AppState>, caller: AppCaller, Body(b): Body<DepartmentBody>) -> AppResult<Response> {
+async fn department_update(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<DepartmentBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     let id = b.id.ok_or_else(|| AppError::field("id", "required"))?;
-    let patch = DepartmentPatch { name: b.name, name_en: b.name_en, parent_id: b.parentid, order: b.order, leader_userids: None };
-    department::update(&app, &caller.actor, &g, id, patch).await.map_err(wecom_error)?;
+    let patch = DepartmentPatch {
+        name: b.name,
+        name_en: b.name_en,
+        parent_id: b.parentid,
+        order: b.order,
+        leader_userids: None,
+    };
+    department::update(&app, &caller.actor, &g, id, patch)
+        .await
+        .map_err(wecom_error)?;
     Ok(ok_empty())
 }
 
-async fn department_delete(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn department_delete(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     department::delete(&app, &caller.actor, &g, p.require_int("id")?).await?;
     Ok(ok_empty())
 }
 
 /// The departments the caller may read: the subtree under `?id=` (itself included), or all.
-async fn visible_departments(app: &AppState, actor: &Actor, p: &Params) -> AppResult<Vec<Department>> {
+async fn visible_departments(
+    app: &AppState,
+    actor: &Actor,
+    p: &Params,
+) -> AppResult<Vec<Department>> {
     let view = ReadView::of(actor)?;
     department::list(&app.db, view.corp, view.scope.as_ref(), p.int("id")?).await
 }
 
-async fn department_list(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn department_list(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let depts = visible_departments(&app, &caller.actor, &p).await?;
-    Ok(ok(json!({ "department": depts.iter().map(department_json).collect::<Vec<_>>() })))
+    Ok(ok(
+        json!({ "department": depts.iter().map(department_json).collect::<Vec<_>>() }),
+    ))
 }
 
-async fn department_simple_list(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn department_simple_list(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let depts = visible_departments(&app, &caller.actor, &p).await?;
-    let items: Vec<Value> = depts.iter().map(|d| json!({ "id": d.id, "parentid": d.parent_id, "order": d.order })).collect();
+    let items: Vec<Value> = depts
+        .iter()
+        .map(|d| json!({ "id": d.id, "parentid": d.parent_id, "order": d.order }))
+        .collect();
     Ok(ok(json!({ "department_id": items })))
 }
 
-async fn department_get(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn department_get(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let view = ReadView::of(&caller.actor)?;
     let id = p.require_int("id")?;
     let d = department::get(&app.db, view.corp, id).await?;
@@ -481,23 +644,50 @@ struct TagBody {
 
 impl TagBody {
     fn require_id(&self) -> AppResult<i64> {
-        self.tagid.ok_or_else(|| AppError::field("tagid", "required"))
+        self.tagid
+            .ok_or_else(|| AppError::field("tagid", "required"))
     }
 }
 
-async fn tag_create(State(app): State<AppState>, caller: AppCaller, Body(b): Body<TagBody>) -> AppResult<Response> {
+async fn tag_create(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<TagBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
-    let t = tag::create(&app, &caller.actor, &g, b.tagname.as_deref().unwrap_or(""), b.tagid).await?;
+    let t = tag::create(
+        &app,
+        &caller.actor,
+        &g,
+        b.tagname.as_deref().unwrap_or(""),
+        b.tagid,
+    )
+    .await?;
     Ok(ok(json!({ "tagid": t.id })))
 }
 
-async fn tag_update(State(app): State<AppState>, caller: AppCaller, Body(b): Body<TagBody>) -> AppResult<Response> {
+async fn tag_update(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<TagBody>,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
-    tag::rename(&app, &caller.actor, &g, b.require_id()?, b.tagname.as_deref().unwrap_or("")).await?;
+    tag::rename(
+        &app,
+        &caller.actor,
+        &g,
+        b.require_id()?,
+        b.tagname.as_deref().unwrap_or(""),
+    )
+    .await?;
     Ok(ok_empty())
 }
 
-async fn tag_delete(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn tag_delete(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     tag::delete(&app, &caller.actor, &g, p.require_int("tagid")?).await?;
     Ok(ok_empty())
@@ -508,15 +698,33 @@ async fn tag_get(State(app): State<AppState>, caller: AppCaller, p: Params) -> A
     let id = p.require_int("tagid")?;
     let t = tag::get(&app.db, view.corp, id).await?;
     let (members, parties) = tag::members(&app.db, view.corp, id).await?;
-    let paths: HashMap<i64, String> = department::all_rows(&app.db, view.corp).await?.into_iter().map(|d| (d.id, d.path)).collect();
-    let userlist: Vec<Value> = members.iter().filter(|m| view.covers_member(m)).map(|m| json!({ "userid": m.userid, "name": m.name })).collect();
-    let partylist: Vec<i64> = parties.into_iter().filter(|d| paths.get(d).is_some_and(|p| view.covers_path(p))).collect();
-    Ok(ok(json!({ "tagname": t.name, "userlist": userlist, "partylist": partylist })))
+    let paths: HashMap<i64, String> = department::all_rows(&app.db, view.corp)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.path))
+        .collect();
+    let userlist: Vec<Value> = members
+        .iter()
+        .filter(|m| view.covers_member(m))
+        .map(|m| json!({ "userid": m.userid, "name": m.name }))
+        .collect();
+    let partylist: Vec<i64> = parties
+        .into_iter()
+        .filter(|d| paths.get(d).is_some_and(|p| view.covers_path(p)))
+        .collect();
+    Ok(ok(
+        json!({ "tagname": t.name, "userlist": userlist, "partylist": partylist }),
+    ))
 }
 
 /// `tag/addtagusers` and `tag/deltagusers`: the invalid entries come back as WeCom reports them
 /// (`invalidlist` "u1|u2", `invalidparty` [ids]); when nothing at all was valid it is 40070.
-async fn change_tag_members(app: AppState, caller: AppCaller, b: TagBody, add: bool) -> AppResult<Response> {
+async fn change_tag_members(
+    app: AppState,
+    caller: AppCaller,
+    b: TagBody,
+    add: bool,
+) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
     let id = b.require_id()?;
     let users = b.userlist.clone().unwrap_or_default();
@@ -524,7 +732,8 @@ async fn change_tag_members(app: AppState, caller: AppCaller, b: TagBody, add: b
     if users.is_empty() && parties.is_empty() {
         return Err(AppError::field("userlist", "required"));
     }
-    let (bad_users, bad_parties) = tag::change_members(&app, &caller.actor, &g, id, &users, &parties, add).await?;
+    let (bad_users, bad_parties) =
+        tag::change_members(&app, &caller.actor, &g, id, &users, &parties, add).await?;
     let distinct_users: HashSet<&String> = users.iter().collect();
     let distinct_parties: HashSet<&i64> = parties.iter().collect();
     let bad_u: HashSet<&String> = bad_users.iter().collect();
@@ -542,16 +751,26 @@ async fn change_tag_members(app: AppState, caller: AppCaller, b: TagBody, add: b
     Ok(ok(body))
 }
 
-async fn tag_add_users(State(app): State<AppState>, caller: AppCaller, Body(b): Body<TagBody>) -> AppResult<Response> {
+async fn tag_add_users(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<TagBody>,
+) -> AppResult<Response> {
     change_tag_members(app, caller, b, true).await
 }
 
-async fn tag_del_users(State(app): State<AppState>, caller: AppCaller, Body(b): Body<TagBody>) -> AppResult<Response> {
+async fn tag_del_users(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    Body(b): Body<TagBody>,
+) -> AppResult<Response> {
     change_tag_members(app, caller, b, false).await
 }
 
 async fn tag_list(State(app): State<AppState>, caller: AppCaller) -> AppResult<Response> {
     let view = ReadView::of(&caller.actor)?;
     let tags = tag::list(&app.db, view.corp).await?;
-    Ok(ok(json!({ "taglist": tags.iter().map(|t| json!({ "tagid": t.id, "tagname": t.name })).collect::<Vec<_>>() })))
+    Ok(ok(
+        json!({ "taglist": tags.iter().map(|t| json!({ "tagid": t.id, "tagname": t.name })).collect::<Vec<_>>() }),
+    ))
 }

@@ -25,7 +25,11 @@ pub fn int_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::
                 .collect(),
         ),
         Some(Value::Number(n)) => n.as_i64().map(|x| vec![x]),
-        Some(Value::String(s)) => Some(s.split(['|', ',']).filter_map(|x| x.trim().parse().ok()).collect()),
+        Some(Value::String(s)) => Some(
+            s.split(['|', ','])
+                .filter_map(|x| x.trim().parse().ok())
+                .collect(),
+        ),
         _ => None,
     })
 }
@@ -50,7 +54,13 @@ pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>
                 })
                 .collect(),
         ),
-        Some(Value::String(s)) => Some(s.split('|').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()),
+        Some(Value::String(s)) => Some(
+            s.split('|')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
         _ => None,
     })
 }

@@ -17,7 +17,9 @@ use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{CorpId, random_token};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/media/upload", post(upload)).route("/media/get", get(download))
+    Router::new()
+        .route("/media/upload", post(upload))
+        .route("/media/get", get(download))
 }
 
 const KINDS: &[&str] = &["image", "voice", "video", "file"];
@@ -36,10 +38,18 @@ pub struct MediaRow {
     pub expires_at: i64,
 }
 
-const COLS: &str = "media_id, corp_id, kind, filename, content_type, size, storage_key, created_at, expires_at";
+const COLS: &str =
+    "media_id, corp_id, kind, filename, content_type, size, storage_key, created_at, expires_at";
 
 /// Stores an uploaded file and its row; the bytes go first, so a row never points at nothing.
-pub async fn store(app: &AppState, corp: CorpId, kind: &str, filename: &str, content_type: &str, bytes: &[u8]) -> AppResult<MediaRow> {
+pub async fn store(
+    app: &AppState,
+    corp: CorpId,
+    kind: &str,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> AppResult<MediaRow> {
     let now = app.now();
     let media_id = random_token(24);
     let row = MediaRow {
@@ -56,16 +66,18 @@ pub async fn store(app: &AppState, corp: CorpId, kind: &str, filename: &str, con
     app.blobs.put(&row.storage_key, bytes).await?;
     app.db
         .exec(
-            sql(format!("INSERT INTO media ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-                .bind(&row.media_id)
-                .bind(row.corp_id)
-                .bind(&row.kind)
-                .bind(&row.filename)
-                .bind(&row.content_type)
-                .bind(row.size)
-                .bind(&row.storage_key)
-                .bind(row.created_at)
-                .bind(row.expires_at),
+            sql(format!(
+                "INSERT INTO media ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            ))
+            .bind(&row.media_id)
+            .bind(row.corp_id)
+            .bind(&row.kind)
+            .bind(&row.filename)
+            .bind(&row.content_type)
+            .bind(row.size)
+            .bind(&row.storage_key)
+            .bind(row.created_at)
+            .bind(row.expires_at),
         )
         .await?;
     Ok(row)
@@ -75,7 +87,13 @@ pub async fn store(app: &AppState, corp: CorpId, kind: &str, filename: &str, con
 pub async fn find(app: &AppState, corp: CorpId, media_id: &str) -> AppResult<MediaRow> {
     let row: MediaRow = app
         .db
-        .opt(sql(format!("SELECT {COLS} FROM media WHERE media_id = $1 AND corp_id = $2")).bind(media_id).bind(corp))
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM media WHERE media_id = $1 AND corp_id = $2"
+            ))
+            .bind(media_id)
+            .bind(corp),
+        )
         .await?
         .ok_or(ErrorKind::MediaNotFound)?;
     if row.expires_at <= app.now() {
@@ -89,59 +107,121 @@ pub async fn load(app: &AppState, corp: CorpId, media_id: &str) -> AppResult<(Me
     let row = find(app, corp, media_id).await?;
     match app.blobs.get(&row.storage_key).await {
         Ok(bytes) => Ok((row, bytes)),
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => Err(ErrorKind::MediaNotFound.into()),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            Err(ErrorKind::MediaNotFound.into())
+        }
         Err(e) => Err(AppError::internal(e)),
     }
 }
 
-async fn upload(State(app): State<AppState>, caller: AppCaller, p: Params, req: Request) -> AppResult<Response> {
+async fn upload(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+    req: Request,
+) -> AppResult<Response> {
     let kind = p.require_text("type")?.to_owned();
     if !KINDS.contains(&kind.as_str()) {
         return Err(AppError::field("type", "invalid"));
     }
-    let mut form = Multipart::from_request(req, &app).await.map_err(|_| AppError::field("media", "required"))?;
+    let mut form = Multipart::from_request(req, &app)
+        .await
+        .map_err(|_| AppError::field("media", "required"))?;
     let mut file: Option<(String, String, Vec<u8>)> = None;
-    while let Some(field) = form.next_field().await.map_err(|_| AppError::new(ErrorKind::BadRequest))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::new(ErrorKind::BadRequest))?
+    {
         if field.name() != Some("media") {
             continue;
         }
-        let filename = field.file_name().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("media").to_owned();
+        let filename = field
+            .file_name()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("media")
+            .to_owned();
         let content_type = field
             .content_type()
             .map(str::to_owned)
             .filter(|c| c != "application/octet-stream")
-            .unwrap_or_else(|| mime_guess::from_path(&filename).first_or_octet_stream().essence_str().to_owned());
-        let bytes = field.bytes().await.map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
+            .unwrap_or_else(|| {
+                mime_guess::from_path(&filename)
+                    .first_or_octet_stream()
+                    .essence_str()
+                    .to_owned()
+            });
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
         file = Some((filename, content_type, bytes.to_vec()));
         break;
     }
-    let (filename, content_type, bytes) = file.ok_or_else(|| AppError::field("media", "required"))?;
+    let (filename, content_type, bytes) =
+        file.ok_or_else(|| AppError::field("media", "required"))?;
     if bytes.is_empty() {
         return Err(AppError::field("media", "empty"));
     }
     if bytes.len() > app.config.max_upload_bytes {
         return Err(ErrorKind::PayloadTooLarge.into());
     }
-    let row = store(&app, caller.actor.corp, &kind, &filename, &content_type, &bytes).await?;
+    let row = store(
+        &app,
+        caller.actor.corp,
+        &kind,
+        &filename,
+        &content_type,
+        &bytes,
+    )
+    .await?;
     // WeCom sends created_at as a string of Unix seconds.
-    Ok(ok(json!({ "type": row.kind, "media_id": row.media_id, "created_at": (row.created_at / 1000).to_string() })))
+    Ok(ok(
+        json!({ "type": row.kind, "media_id": row.media_id, "created_at": (row.created_at / 1000).to_string() }),
+    ))
 }
 
-async fn download(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
+async fn download(
+    State(app): State<AppState>,
+    caller: AppCaller,
+    p: Params,
+) -> AppResult<Response> {
     let media_id = p.text("media_id").ok_or(ErrorKind::MediaNotFound)?;
     let (row, bytes) = load(&app, caller.actor.corp, media_id).await?;
-    let headers = [(header::CONTENT_TYPE, row.content_type.clone()), (header::CONTENT_DISPOSITION, content_disposition(&row.filename))];
+    let headers = [
+        (header::CONTENT_TYPE, row.content_type.clone()),
+        (
+            header::CONTENT_DISPOSITION,
+            content_disposition(&row.filename),
+        ),
+    ];
     Ok((headers, bytes).into_response())
 }
 
 /// `attachment` with an ASCII `filename` for old clients and, when the name is not plain ASCII,
 /// the exact name as RFC 5987 `filename*`.
 fn content_disposition(name: &str) -> String {
-    let fallback: String = name.chars().map(|c| if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' { c } else { '_' }).collect();
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if fallback == name {
         return format!("attachment; filename=\"{name}\"");
     }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{}", rfc5987(name))
+    format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        rfc5987(name)
+    )
 }
 
 /// Percent-encodes everything but RFC 5987's attr-char.
@@ -163,8 +243,17 @@ mod tests {
 
     #[test]
     fn disposition_keeps_ascii_and_encodes_the_rest() {
-        assert_eq!(content_disposition("report 1.pdf"), "attachment; filename=\"report 1.pdf\"");
-        assert_eq!(content_disposition("通讯录.csv"), "attachment; filename=\"___.csv\"; filename*=UTF-8''%E9%80%9A%E8%AE%AF%E5%BD%95.csv");
-        assert_eq!(content_disposition("a\"b.txt"), "attachment; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt");
+        assert_eq!(
+            content_disposition("report 1.pdf"),
+            "attachment; filename=\"report 1.pdf\""
+        );
+        assert_eq!(
+            content_disposition("通讯录.csv"),
+            "attachment; filename=\"___.csv\"; filename*=UTF-8''%E9%80%9A%E8%AE%AF%E5%BD%95.csv"
+        );
+        assert_eq!(
+            content_disposition("a\"b.txt"),
+            "attachment; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt"
+        );
     }
 }

@@ -52,18 +52,35 @@ pub fn ok_empty() -> Response {
 /// 404 so misconfigured base URLs are obvious.
 async fn render_wecom_errors(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
-    let Some(info) = res.extensions_mut().remove::<ErrorInfo>() else { return res };
+    let Some(info) = res.extensions_mut().remove::<ErrorInfo>() else {
+        return res;
+    };
     let code = info.kind.wecom_errcode();
     let mut msg = info.kind.message(crate::kernel::i18n::Lang::En).to_owned();
     if !info.fields.is_empty() {
-        let f: Vec<String> = info.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect();
+        let f: Vec<String> = info
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.reason))
+            .collect();
         msg = format!("{msg} ({})", f.join(", "));
     }
-    let body = json!({ "errcode": code, "errmsg": format!("{msg}, hint: [{}]", info.kind.code()) }).to_string();
-    let status = if info.kind == ErrorKind::NotFound && res.status() == StatusCode::NOT_FOUND && code == 40058 { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let body = json!({ "errcode": code, "errmsg": format!("{msg}, hint: [{}]", info.kind.code()) })
+        .to_string();
+    let status = if info.kind == ErrorKind::NotFound
+        && res.status() == StatusCode::NOT_FOUND
+        && code == 40058
+    {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
     let mut out = Response::new(HttpBody::from(body));
     *out.status_mut() = status;
-    out.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json; charset=utf-8"));
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     out
 }
 
@@ -74,10 +91,18 @@ struct TokenQuery {
 }
 
 async fn gettoken(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> AppResult<Response> {
-    let corpid = q.corpid.filter(|s| !s.is_empty()).ok_or(ErrorKind::InvalidCorp)?;
-    let secret = q.corpsecret.filter(|s| !s.is_empty()).ok_or(ErrorKind::InvalidSecret)?;
+    let corpid = q
+        .corpid
+        .filter(|s| !s.is_empty())
+        .ok_or(ErrorKind::InvalidCorp)?;
+    let secret = q
+        .corpsecret
+        .filter(|s| !s.is_empty())
+        .ok_or(ErrorKind::InvalidSecret)?;
     let (token, expires_in) = apps::issue_token(&app, &corpid, &secret).await?;
-    Ok(ok(json!({ "access_token": token, "expires_in": expires_in })))
+    Ok(ok(
+        json!({ "access_token": token, "expires_in": expires_in }),
+    ))
 }
 
 /// The calling app, from `?access_token=`.
@@ -94,10 +119,16 @@ struct TokenParam {
 impl FromRequestParts<AppState> for AppCaller {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let q: Query<TokenParam> = Query::try_from_uri(&parts.uri).map_err(|_| AppError::new(ErrorKind::MissingToken))?;
+        let q: Query<TokenParam> =
+            Query::try_from_uri(&parts.uri).map_err(|_| AppError::new(ErrorKind::MissingToken))?;
         let token = q.0.access_token.unwrap_or_default();
         let (actor, app) = apps::actor_for_token(state, &token).await?;
-        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await.unwrap_or(ClientIp(String::new()));
-        Ok(AppCaller { actor: actor.with_request(ip, crate::kernel::i18n::Lang::Zh), app })
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or(ClientIp(String::new()));
+        Ok(AppCaller {
+            actor: actor.with_request(ip, crate::kernel::i18n::Lang::Zh),
+            app,
+        })
     }
 }
