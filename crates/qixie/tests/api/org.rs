@@ -294,7 +294,12 @@ both!(import_with_report_and_export, async |app: &TestApp| {
     let (_, z) = c.get("/api/v1/directory/members/zhaoliu").await;
     assert_eq!(z["member"]["departments"].as_array().unwrap().len(), 2);
     assert_eq!(z["member"]["tags"].as_array().unwrap().len(), 2);
-    // Importing again updates instead of duplicating.
+    // Importing again updates instead of duplicating, and keeps what the file does not carry.
+    c.patch(
+        "/api/v1/admin/members/wangxm",
+        json!({"avatar": "https://img.example/a.png"}),
+    )
+    .await;
     let (_, r) = c
         .upload(
             "/api/v1/admin/members/import",
@@ -307,6 +312,8 @@ both!(import_with_report_and_export, async |app: &TestApp| {
         (r["created"].as_i64(), r["updated"].as_i64()),
         (Some(0), Some(3))
     );
+    let (_, m) = c.get("/api/v1/directory/members/wangxm").await;
+    assert_eq!(m["member"]["avatar"], json!("https://img.example/a.png"));
     // Export: CSV with dangerous cells neutralised, and XLSX.
     c.patch(
         "/api/v1/admin/members/lihua",

@@ -793,6 +793,10 @@ pub async fn update(
             _ => None,
         };
         if let Some(s) = status {
+            if s == MemberStatus::Frozen {
+                crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, before.id)
+                    .await?;
+            }
             set_status_in(&mut tx, corp, before.id, s, now).await?;
         }
     }
@@ -1107,9 +1111,14 @@ pub mod bulk {
         existing: Option<i64>,
         now: i64,
     ) -> AppResult<i64> {
-        let rec = to_record(r, None);
+        let mut rec = to_record(r, None);
         match existing {
             Some(id) => {
+                // Import files carry no avatar: keep the one the member has.
+                let (avatar,): (String,) = tx
+                    .one(sql("SELECT avatar FROM members WHERE id = $1").bind(id))
+                    .await?;
+                rec.avatar = avatar;
                 update_row(tx, grant, id, &rec, now).await?;
                 Ok(id)
             }
