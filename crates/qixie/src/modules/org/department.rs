@@ -1,5 +1,7 @@
 //! The department tree. Root id 1, as in WeCom; each row keeps its materialised path so subtrees
 //! (moves, scope checks, recursive listings) are one prefix match.
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -93,31 +95,40 @@ pub async fn list(
         q = q.push_bind(" AND path LIKE {}", format!("{}%", row.path));
     }
     let rows: Vec<DeptRow> = db.all(q).await?;
-    let counts: Vec<(i64, i64)> =
-        db.all(sql("SELECT department_id, COUNT(*) FROM member_departments WHERE corp_id = $1 GROUP BY department_id").bind(corp)).await?;
+    let counts: Vec<(i64, i64)> = db
+        .all(sql("SELECT department_id, COUNT(*) FROM member_departments WHERE corp_id = $1 GROUP BY department_id").bind(corp))
+        .await?;
     let leaders: Vec<(i64, String)> = db
         .all(sql("SELECT dl.department_id, m.userid FROM department_leaders dl JOIN members m ON m.id = dl.member_id WHERE dl.corp_id = $1 ORDER BY m.userid").bind(corp))
         .await?;
-    let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
-    let mut out: Vec<Department> = rows
-        .into_iter()
+    let mut out = assemble(rows, counts, leaders);
+    sort_tree(&mut out);
+    Ok(out)
+}
+
+/// Departments from rows, direct member counts and leader userids (both keyed by department id).
+fn assemble(
+    rows: Vec<DeptRow>,
+    counts: Vec<(i64, i64)>,
+    leaders: Vec<(i64, String)>,
+) -> Vec<Department> {
+    let counts: HashMap<i64, i64> = counts.into_iter().collect();
+    let mut leaders_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for (d, u) in leaders {
+        leaders_of.entry(d).or_default().push(u);
+    }
+    rows.into_iter()
         .map(|r| Department {
             id: r.id,
             parent_id: r.parent_id.unwrap_or(0),
             member_count: counts.get(&r.id).copied().unwrap_or(0),
-            leader_userids: leaders
-                .iter()
-                .filter(|(d, _)| *d == r.id)
-                .map(|(_, u)| u.clone())
-                .collect(),
+            leader_userids: leaders_of.remove(&r.id).unwrap_or_default(),
             name: r.name,
             name_en: r.name_en,
             order: r.ord,
             path: r.path,
         })
-        .collect();
-    sort_tree(&mut out);
-    Ok(out)
+        .collect()
 }
 
 /// Depth-first order: each parent, then its children by `order` then id.
@@ -332,10 +343,14 @@ pub async fn create(
 
 pub async fn get(db: &Database, corp: CorpId, id: i64) -> AppResult<Department> {
     let row = find(db, corp, id).await?;
-    list(db, corp, None, Some(row.id))
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
+    let counts: Vec<(i64, i64)> = db
+        .all(sql("SELECT department_id, COUNT(*) FROM member_departments WHERE corp_id = $1 AND department_id = $2 GROUP BY department_id").bind(corp).bind(id))
+        .await?;
+    let leaders: Vec<(i64, String)> = db
+        .all(sql("SELECT dl.department_id, m.userid FROM department_leaders dl JOIN members m ON m.id = dl.member_id WHERE dl.corp_id = $1 AND dl.department_id = $2 ORDER BY m.userid").bind(corp).bind(id))
+        .await?;
+    assemble(vec![row], counts, leaders)
+        .pop()
         .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
 }
 

@@ -147,36 +147,45 @@ pub async fn hydrate(db: &Database, corp: CorpId, rows: Vec<MemberRow>) -> AppRe
         .into_iter()
         .map(|(id, u, n)| (id, (u, n)))
         .collect();
+    // Group each kind by member once: a page may hold thousands of members (export).
+    let mut depts_of: HashMap<i64, Vec<(MemberDept, String)>> = HashMap::new();
+    for (mid, id, name, is_main, order, path) in depts {
+        depts_of.entry(mid).or_default().push((
+            MemberDept {
+                id,
+                name,
+                is_main,
+                order,
+            },
+            path,
+        ));
+    }
+    let mut tags_of: HashMap<i64, Vec<TagRef>> = HashMap::new();
+    for (mid, id, name) in tags {
+        tags_of.entry(mid).or_default().push(TagRef { id, name });
+    }
+    let mut leads_of: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (mid, d) in leads {
+        leads_of.entry(mid).or_default().push(d);
+    }
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mine: Vec<&(i64, i64, String, bool, i64, String)> =
-                depts.iter().filter(|d| d.0 == r.id).collect();
+            let (departments, paths): (Vec<MemberDept>, Vec<String>) = depts_of
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .unzip();
             let (leader_userid, leader_name) = r
                 .leader_id
                 .and_then(|l| leaders.get(&l).cloned())
                 .unwrap_or_default();
             Member {
                 id: MemberId(r.id),
-                departments: mine
-                    .iter()
-                    .map(|d| MemberDept {
-                        id: d.1,
-                        name: d.2.clone(),
-                        is_main: d.3,
-                        order: d.4,
-                    })
-                    .collect(),
-                paths: mine.iter().map(|d| d.5.clone()).collect(),
-                tags: tags
-                    .iter()
-                    .filter(|t| t.0 == r.id)
-                    .map(|t| TagRef {
-                        id: t.1,
-                        name: t.2.clone(),
-                    })
-                    .collect(),
-                is_leader_in: leads.iter().filter(|l| l.0 == r.id).map(|l| l.1).collect(),
+                departments,
+                paths,
+                tags: tags_of.remove(&r.id).unwrap_or_default(),
+                is_leader_in: leads_of.remove(&r.id).unwrap_or_default(),
                 status: MemberStatus::parse(&r.status).unwrap_or(MemberStatus::Active),
                 userid: r.userid,
                 name: r.name,
