@@ -74,6 +74,7 @@ function seed() {
     { agentid: 1000002, name: '监控告警', description: '把 Prometheus 告警推送给值班人员', logo: null, visible_department_ids: [2], visible_userids: ['gaoyuan'], scopes: ['message'], created_at: now() - 86400000 * 20, secret_rotated_at: null },
   ];
   passwords.set('admin', 'qixie2024');
+  passwords.set('songjia', 'welcome2024');
   for (let i = 0; i < 26; i++) {
     const kinds = ['member.create', 'member.update', 'department.update', 'admin.grant', 'member.freeze'];
     const m = members[(i * 3) % members.length];
@@ -190,7 +191,7 @@ async function api(req, res, url) {
     const m = members.find((x) => x.userid === b.account);
     if (b.account === 'locked') return err(fail(423, 'account_locked', '帐号已锁定，请 15 分钟后再试', 'Account locked; try again in 15 minutes'));
     if (!m || passwords.get(m.userid) !== b.password) return err(fail(401, 'bad_credentials', '帐号或密码错误', 'Wrong account or password'));
-    const ns = { id: token(8), userid: m.userid, csrf: token(), device: b.device || null, ip: '127.0.0.1', created_at: now(), last_seen_at: now(), must_change: m.userid !== 'admin' && m.status === 'not_activated' };
+    const ns = { id: token(8), userid: m.userid, csrf: token(), device: b.device || null, ip: '127.0.0.1', created_at: now(), last_seen_at: now(), must_change: m.status === 'not_activated' };
     sessions.push(ns);
     if (sessions.filter((x) => x.userid === m.userid).length === 1) sessions.push({ id: token(8), userid: m.userid, csrf: token(), device: 'WeCom · iOS', ip: '10.0.8.77', created_at: now() - 86400000 * 2, last_seen_at: now() - 3600_000 });
     return send(res, 200, { user: memberOut(m), must_change_password: ns.must_change, csrf_token: ns.csrf }, { 'set-cookie': `qixie_session=${ns.id}; HttpOnly; SameSite=Lax; Path=/` });
@@ -362,8 +363,9 @@ async function serveStatic(res, pathname) {
   } catch {
     file = join(DIST, 'index.html');
   }
+  const content = await readFile(file);
   res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
-  res.end(await readFile(file));
+  res.end(content);
 }
 
 createServer(async (req, res) => {
@@ -373,6 +375,7 @@ createServer(async (req, res) => {
     else await serveStatic(res, url.pathname);
   } catch (e) {
     console.error(e);
-    send(res, 500, { error: { code: 'internal', message: '服务器内部错误' } });
+    if (res.headersSent) res.end();
+    else send(res, 500, { error: { code: 'internal', message: '服务器内部错误' } });
   }
 }).listen(PORT, '127.0.0.1', () => console.log(`mock API and web client on http://127.0.0.1:${PORT}${FRESH ? ' (fresh: set-up wizard)' : ' (signed-in account: admin / qixie2024)'}`));

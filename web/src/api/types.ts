@@ -171,7 +171,8 @@ export interface ImportReport {
   total: number;
   valid: number;
   invalid: number;
-  applied: number;
+  /** Rows applied; some servers answer a flag (whether the file was applied) instead of a count. */
+  applied: number | boolean;
   created: number;
   updated: number;
   errors: { row: number; field: string; reason: string }[];
@@ -191,9 +192,12 @@ export interface AdminEntry {
   scope: AdminScope;
 }
 
+/** The catalogue names each permission, as a bare code or with the server's label. */
+export type CatalogueEntry = Permission | { code: Permission; label?: string };
+
 export interface AdminList {
   items: AdminEntry[];
-  permissions_catalogue: Permission[];
+  permissions_catalogue: CatalogueEntry[];
 }
 
 export interface AdminGrant {

@@ -1,6 +1,6 @@
 /** Message keys cannot contain dots: `contacts.manage` → `contacts_manage`. */
 export function dotless(v: string): string {
-  return v.replace(/\./g, '_');
+  return String(v).replace(/\./g, '_');
 }
 
 /** Formats Unix milliseconds as local `YYYY-MM-DD HH:mm`. */

@@ -1,6 +1,7 @@
 /* Qixie service worker: caches the app shell so the client opens offline and fast.
  * API calls (/api/, /cgi-bin/) and every non-GET request always go to the network and are never cached. */
-const CACHE = 'qixie-shell-v1';
+// The build (vite.config.ts) emits this file as /sw.js and stamps CACHE with a hash of the bundle.
+const CACHE = 'qixie-shell-__BUILD_ID__';
 const SHELL = ['/', '/index.html', '/manifest.webmanifest', '/icons/icon.svg', '/icons/icon-192.png', '/icons/icon-512.png'];
 
 self.addEventListener('install', (event) => {
