@@ -23,6 +23,8 @@ describe('password policy hint', () => {
 
   it('refuses the account itself, whatever the case', () => {
     expect(rule('Zhangsan01', 'zhangsan01').not_account).toBe(false);
+    // The server refuses a password that contains the account anywhere.
+    expect(rule('Zhaoliu2026', 'zhaoliu').not_account).toBe(false);
     expect(passwordOk('zhangsan01', 'zhangsan01')).toBe(false);
   });
 

@@ -74,6 +74,8 @@ export interface Me {
   admin_scope: AdminScope | null;
   csrf_token: string;
   must_change_password: boolean;
+  /** The enterprise's minimum password length (security settings). */
+  password_min_length?: number;
 }
 
 export interface SetupStatus {

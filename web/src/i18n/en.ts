@@ -61,6 +61,17 @@ export default {
     same_as_account: 'Password must differ from the account',
     reused: 'Cannot reuse a recent password',
     out_of_range: 'Out of the allowed range',
+    weak_password: 'Does not meet the policy: at least 8 characters, letters and digits, not containing the account',
+    password_reused: 'Cannot reuse any of your last 5 passwords',
+    wrong_old_password: 'The current password is wrong',
+    wrong: 'Incorrect',
+    self: 'Cannot be the person themselves',
+    duplicate_in_file: 'Repeats an earlier row of the file',
+    out_of_scope: 'Outside the scope you manage',
+    range: 'Out of the allowed range',
+    unknown: 'Unsupported value',
+    not_in_departments: 'The main department must be one of the departments',
+    too_many: 'Too many',
   },
   validation: {
     required: 'Please fill this in',
@@ -156,7 +167,7 @@ export default {
     rule: {
       length: 'At least {n} characters',
       letters_digits: 'Letters and digits',
-      not_account: 'Not the account',
+      not_account: 'Must not contain the account',
     },
   },
   member: {
@@ -180,6 +191,8 @@ export default {
     tags: 'Tags',
     status: 'Status',
     noPosition: 'No position set',
+    alias: 'Alias',
+    telephone: 'Telephone',
   },
   contacts: {
     structure: 'Organization',

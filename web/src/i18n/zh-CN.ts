@@ -61,6 +61,17 @@ export default {
     same_as_account: '密码不能与帐号相同',
     reused: '不能与最近使用过的密码相同',
     out_of_range: '超出允许范围',
+    weak_password: '密码不符合安全策略：至少 8 位，包含字母和数字，不能包含帐号',
+    password_reused: '不能使用最近 5 次用过的密码',
+    wrong_old_password: '当前密码不正确',
+    wrong: '不正确',
+    self: '不能选择本人',
+    duplicate_in_file: '与文件中前面的行重复',
+    out_of_scope: '超出你的管理范围',
+    range: '超出允许范围',
+    unknown: '不支持的取值',
+    not_in_departments: '主部门必须是所在部门之一',
+    too_many: '数量过多',
   },
   validation: {
     required: '请填写此项',
@@ -156,7 +167,7 @@ export default {
     rule: {
       length: '至少 {n} 位',
       letters_digits: '同时包含字母和数字',
-      not_account: '不能与帐号相同',
+      not_account: '不能包含帐号',
     },
   },
   member: {
@@ -180,6 +191,8 @@ export default {
     tags: '标签',
     status: '状态',
     noPosition: '未设置职务',
+    alias: '别名',
+    telephone: '座机',
   },
   contacts: {
     structure: '组织架构',

@@ -19,6 +19,17 @@ const KNOWN_REASONS = [
   'same_as_account',
   'reused',
   'out_of_range',
+  'weak_password',
+  'password_reused',
+  'wrong_old_password',
+  'wrong',
+  'self',
+  'duplicate_in_file',
+  'out_of_scope',
+  'range',
+  'unknown',
+  'not_in_departments',
+  'too_many',
 ] as const;
 
 /** The localised text for a server field reason key such as `format`. */

@@ -9,14 +9,14 @@ export interface RuleResult {
   ok: boolean;
 }
 
-/** The password policy, rule by rule (≥ N characters, letters and digits, not the account). */
+/** The password policy, rule by rule (≥ N characters, letters and digits, not containing the account), as the server checks it. */
 export function passwordRules(password: string, account = '', minLength = DEFAULT_PASSWORD_MIN): RuleResult[] {
   const pw = password ?? '';
   const acct = (account ?? '').trim().toLowerCase();
   return [
     { rule: 'length', ok: [...pw].length >= minLength },
     { rule: 'letters_digits', ok: /\p{L}/u.test(pw) && /\p{Nd}/u.test(pw) },
-    { rule: 'not_account', ok: pw.length > 0 && (acct === '' || pw.toLowerCase() !== acct) },
+    { rule: 'not_account', ok: pw.length > 0 && (acct === '' || !pw.toLowerCase().includes(acct)) },
   ];
 }
 

@@ -301,11 +301,11 @@ fn filtered(
     if let Some(d) = f.department_id {
         if f.recursive.unwrap_or(false) {
             q = q.push_bind(
-                " AND m.id IN (SELECT md.member_id FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id WHERE d.corp_id = m.corp_id AND d.path LIKE {})",
+                " AND m.id IN (SELECT md.member_id FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id WHERE d.corp_id = $1 AND d.path LIKE {})",
                 format!("{}%", dept_path.unwrap_or("/")),
             );
         } else {
-            q = q.push_bind(" AND m.id IN (SELECT md.member_id FROM member_departments md WHERE md.corp_id = m.corp_id AND md.department_id = {})", d);
+            q = q.push_bind(" AND m.id IN (SELECT md.member_id FROM member_departments md WHERE md.corp_id = $1 AND md.department_id = {})", d);
         }
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -318,7 +318,7 @@ fn filtered(
         q = q.push_bind(" AND m.status = {}", s.as_str());
     }
     if let Some(t) = f.tag_id {
-        q = q.push_bind(" AND m.id IN (SELECT mt.member_id FROM member_tags mt WHERE mt.corp_id = m.corp_id AND mt.tag_id = {})", t);
+        q = q.push_bind(" AND m.id IN (SELECT mt.member_id FROM member_tags mt WHERE mt.corp_id = $1 AND mt.tag_id = {})", t);
     }
     if let Some(s) = scope {
         q = s.filter_members(q, "m");
