@@ -174,6 +174,7 @@ async fn run(args: &Args) -> Result<Report> {
 
 async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf) -> Result<Report> {
     let mut report = Report::default();
+    let load_at_start = load_average();
     if let Some(url) = &args.database_url {
         ensure_empty_database(url).await?;
     }
@@ -269,6 +270,11 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf) -> Result<Report
         ),
     );
     srv.stop(Duration::from_secs(20))?;
+    // Other work on the machine moves every figure; say how busy it was.
+    report.notes.push(format!(
+        "Load average (1 min) when the run started: {load_at_start}; when it ended: {}.",
+        load_average()
+    ));
     if let Some(url) = &args.database_url {
         report
             .notes
@@ -626,24 +632,31 @@ async fn bench_search(
         api.timed_get(path, &[("q", q.clone())]).await?; // warm-up
     }
     let mut all = Samples::default();
-    let mut by_kind: HashMap<&'static str, Samples> = HashMap::new();
-    let mut empty = 0;
+    // Per kind: latencies, and how many queries found nothing / fit in the first page of 50.
+    let mut by_kind: HashMap<&'static str, (Samples, usize, usize)> = HashMap::new();
     let mut hits = 0u64;
     for (kind, q) in queries {
         let (took, v) = api.timed_get(path, &[("q", q.clone())]).await?;
         let total = v["total"].as_u64().unwrap_or(0);
         hits += total;
-        if total == 0 {
-            empty += 1;
-        }
         all.push(took);
-        by_kind.entry(kind_name(*kind)).or_default().push(took);
+        let k = by_kind.entry(kind_name(*kind)).or_default();
+        k.0.push(took);
+        k.1 += usize::from(total == 0);
+        k.2 += usize::from(total <= 50);
     }
     let per_kind: Vec<String> = KINDS
         .iter()
         .map(|k| {
-            let s = by_kind.get(kind_name(*k)).cloned().unwrap_or_default();
-            format!("{} {}", kind_name(*k), s.p50_p99())
+            let (s, none, one_page) = by_kind.get(kind_name(*k)).cloned().unwrap_or_default();
+            format!(
+                "{} {} ({} of {} within one page, {} empty)",
+                kind_name(*k),
+                s.p50_p99(),
+                one_page,
+                s.len(),
+                none
+            )
         })
         .collect();
     report.row(
@@ -651,11 +664,10 @@ async fn bench_search(
         "p99 < 20 ms",
         all.p50_p99(),
         format!(
-            "{} queries, default page (50); {}; mean hits {:.0}, {} with none",
+            "{} queries, default page (50); {}; mean hits {:.0}",
             all.len(),
             per_kind.join("; "),
             hits as f64 / queries.len().max(1) as f64,
-            empty
         ),
     );
     Ok(())
@@ -677,11 +689,16 @@ struct Probe {
     departments: Samples,
     search: Samples,
     healthz: Samples,
+    /// Size of the department list as JSON (re-encoded compactly, as the server sends it).
+    departments_bytes: usize,
 }
 
 async fn probe_round(api: &Api, q: &str, into: &mut Probe) -> Result<()> {
-    let (t, _) = api.timed_get("/api/v1/directory/departments", &[]).await?;
+    let (t, list) = api.timed_get("/api/v1/directory/departments", &[]).await?;
     into.departments.push(t);
+    if into.departments_bytes == 0 {
+        into.departments_bytes = serde_json::to_vec(&list).map_or(0, |b| b.len());
+    }
     let (t, _) = api
         .timed_get("/api/v1/directory/members", &[("q", q.to_owned())])
         .await?;
@@ -792,9 +809,10 @@ async fn bench_signin_burst(
         "p99 < 50 ms",
         during.departments.p50_p99(),
         format!(
-            "{} requests; without a burst {}",
+            "{} requests; without a burst {}; {} KiB of JSON",
             during.departments.len(),
-            baseline.departments.p50_p99()
+            baseline.departments.p50_p99(),
+            baseline.departments_bytes / 1024
         ),
     );
     report.row(
@@ -892,6 +910,14 @@ fn print_report(args: &Args, report: &Report) {
             println!("- {n}");
         }
     }
+}
+
+/// The one-minute load average from /proc/loadavg, as text ("?" where unavailable).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, from the days since 1970 (Howard Hinnant's civil-from-days).
