@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, Permission, Scope, perm};
-use crate::kernel::db::{Database, sql};
+use crate::kernel::db::{Database, Tx, sql};
 use crate::kernel::error::{AppResult, ErrorKind, Validator};
 use crate::kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
 use crate::kernel::ser::{join_ids, split_ids, split_list};
@@ -260,15 +260,7 @@ pub async fn rotate_secret(
     let secret = random_token(32);
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(
-        sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
-            .bind(sha256_hex(&secret))
-            .bind(now)
-            .bind(row.id),
-    )
-    .await?;
-    tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(row.id))
-        .await?;
+    replace_secret(&mut tx, row.id, &secret, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -283,6 +275,20 @@ pub async fn rotate_secret(
     .await?;
     tx.commit().await?;
     Ok(secret)
+}
+
+/// Stores the hash of a new secret; the old secret and every token issued for it stop working.
+async fn replace_secret(tx: &mut Tx, app_id: i64, secret: &str, now: i64) -> AppResult<()> {
+    tx.exec(
+        sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
+            .bind(sha256_hex(secret))
+            .bind(now)
+            .bind(app_id),
+    )
+    .await?;
+    tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(app_id))
+        .await?;
+    Ok(())
 }
 
 pub async fn contacts_sync(db: &Database, corp: CorpId) -> AppResult<Option<AppRow>> {
@@ -310,15 +316,7 @@ pub async fn rotate_contacts_sync(
     let mut tx = app.db.begin().await?;
     match existing {
         Some(row) => {
-            tx.exec(
-                sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
-                    .bind(sha256_hex(&secret))
-                    .bind(now)
-                    .bind(row.id),
-            )
-            .await?;
-            tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(row.id))
-                .await?;
+            replace_secret(&mut tx, row.id, &secret, now).await?;
         }
         None => {
             tx.exec(

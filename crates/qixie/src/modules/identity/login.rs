@@ -47,6 +47,11 @@ struct Throttle {
     locked_until: i64,
 }
 
+/// The throttle row of an account; accounts are matched without regard to case.
+fn account_key(corp: CorpId, account: &str) -> String {
+    format!("acct:{corp}:{}", account.to_lowercase())
+}
+
 /// How long one must wait after `failures` failures before trying again.
 pub fn backoff_ms(failures: i64, free: i64) -> i64 {
     if failures < free {
@@ -105,7 +110,7 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
         return Err(AppError::new(ErrorKind::BadCredentials).into());
     };
     let account = req.account.trim().to_owned();
-    let acct_key = format!("acct:{}:{}", corp.id, account.to_lowercase());
+    let acct_key = account_key(corp.id, &account);
     let ip_key = format!("ip:{ip}");
     let policy = corp::security(&app.db, corp.id).await?;
     let a = throttle(app, &acct_key).await?;
@@ -364,11 +369,7 @@ pub async fn reset_password(
     credentials::set(&mut tx, grant.corp(), m.id, &hash, true, now).await?;
     session::revoke_all(&mut tx, m.id).await?;
     tx.exec(
-        sql("DELETE FROM login_throttle WHERE key = $1").bind(format!(
-            "acct:{}:{}",
-            grant.corp(),
-            m.userid.to_lowercase()
-        )),
+        sql("DELETE FROM login_throttle WHERE key = $1").bind(account_key(grant.corp(), &m.userid)),
     )
     .await?;
     audit::record(
@@ -397,11 +398,7 @@ pub async fn unlock(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     tx.exec(
-        sql("DELETE FROM login_throttle WHERE key = $1").bind(format!(
-            "acct:{}:{}",
-            grant.corp(),
-            m.userid.to_lowercase()
-        )),
+        sql("DELETE FROM login_throttle WHERE key = $1").bind(account_key(grant.corp(), &m.userid)),
     )
     .await?;
     audit::record(
