@@ -43,6 +43,25 @@ enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Manage group robots.
+    Robot {
+        #[command(subcommand)]
+        command: RobotCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RobotCommand {
+    /// Add a robot to a group; prints one JSON line with key and webhook_url.
+    Create {
+        #[arg(long)]
+        corp_id: String,
+        /// The group's chatid, as appchat/create returns it.
+        #[arg(long)]
+        chat: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,6 +202,41 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "{}",
                 json!({ "agentid": row.agentid, "secret": secret, "corp_id": corp.corpid, "name": row.name })
+            );
+            state.db.close().await;
+            Ok(())
+        }
+        Command::Robot {
+            command:
+                RobotCommand::Create {
+                    corp_id,
+                    chat,
+                    name,
+                },
+        } => {
+            let state = open_state(
+                config,
+                &Options {
+                    run_jobs: false,
+                    ..Options::default()
+                },
+            )
+            .await?;
+            let corp = crate::modules::admin::corp::find_by_corpid(&state.db, &corp_id)
+                .await
+                .map_err(describe)?
+                .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
+            let actor = Actor::system(corp.id);
+            let conv =
+                crate::modules::chat::conversation::find_by_chatid(&state.db, corp.id, &chat)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("no group with chatid {chat}"))?;
+            let (row, key) = crate::modules::chat::robots::create(&state, &actor, &conv, &name)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}",
+                json!({ "key": key, "webhook_url": crate::modules::chat::robots::webhook_url(&state, &key), "robot_id": row.id.to_string(), "chatid": conv.chatid, "name": row.name })
             );
             state.db.close().await;
             Ok(())

@@ -19,6 +19,12 @@ pub struct Config {
     pub session_idle_hours: i64,
     /// Whether session cookies carry `Secure` (set when served over TLS).
     pub secure_cookies: bool,
+    /// How people reach this server (robot webhook URLs are built on it); empty: `http://<listen>`.
+    pub public_url: String,
+    /// Origins besides the server's own allowed to open the real-time socket.
+    pub allowed_origins: Vec<String>,
+    /// NATS server for scale-out; empty: one node, in-process delivery.
+    pub nats_url: String,
 }
 
 impl Default for Config {
@@ -32,6 +38,9 @@ impl Default for Config {
             max_upload_bytes: 20 * 1024 * 1024,
             session_idle_hours: 24 * 7,
             secure_cookies: false,
+            public_url: String::new(),
+            allowed_origins: Vec::new(),
+            nats_url: String::new(),
         }
     }
 }
@@ -104,12 +113,24 @@ impl Config {
                         .map_err(|_| anyhow::anyhow!("QIXIE_SESSION_IDLE_HOURS must be a number"))?
                 }
                 "SECURE_COOKIES" => cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes"),
-                // Read elsewhere or reserved for the scale-out path.
-                "CONFIG" | "NATS_URL" | "FAST_HASH" => {}
+                "PUBLIC_URL" => cfg.public_url = v.trim_end_matches('/').to_owned(),
+                "ALLOWED_ORIGINS" => cfg.allowed_origins = crate::kernel::ser::split_list(v),
+                "NATS_URL" => cfg.nats_url = v.clone(),
+                // Read elsewhere.
+                "CONFIG" | "FAST_HASH" => {}
                 other => anyhow::bail!("unknown environment variable QIXIE_{other}"),
             }
         }
         Ok(cfg)
+    }
+
+    /// The base URL people use to reach this server.
+    pub fn public_base(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.clone()
+        }
     }
 
     pub fn database_url(&self) -> String {

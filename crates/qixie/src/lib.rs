@@ -5,6 +5,7 @@ pub mod demo;
 pub mod http;
 pub mod kernel;
 pub mod modules;
+pub mod realtime;
 pub mod startup;
 pub mod wecom;
 

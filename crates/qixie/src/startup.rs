@@ -26,6 +26,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<crate::http::metrics::Metrics>,
     pub offboarding: Arc<OffboardingRegistry>,
+    pub chat: Arc<crate::modules::chat::ChatRuntime>,
 }
 
 impl AppState {
@@ -62,6 +63,7 @@ pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<App
     crate::kernel::migrate::run(&db).await?;
     let mut offboarding = OffboardingRegistry::default();
     crate::modules::org::register_handovers(&mut offboarding);
+    crate::modules::chat::register_handovers(&mut offboarding);
     Ok(AppState {
         db,
         clock: options.clock.clone(),
@@ -73,6 +75,7 @@ pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<App
         config: Arc::new(config),
         metrics: Arc::default(),
         offboarding: Arc::new(offboarding),
+        chat: Arc::default(),
     })
 }
 
@@ -80,6 +83,7 @@ pub fn job_registry() -> JobRegistry {
     let mut r = JobRegistry::default();
     crate::wecom::batch::register_jobs(&mut r);
     crate::modules::identity::register_jobs(&mut r);
+    crate::modules::chat::sync::register_jobs(&mut r);
     r
 }
 
@@ -93,7 +97,18 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-        let state = open_state(config, &options).await?;
+        let mut state = open_state(config, &options).await?;
+        if !state.config.nats_url.is_empty() {
+            let bus = Arc::new(crate::realtime::bus::Bus::connect(&state.config.nats_url).await?);
+            state.chat = Arc::new(crate::modules::chat::ChatRuntime {
+                bus: Some(bus.clone()),
+                ..Default::default()
+            });
+            bus.listen(state.clone()).await?;
+            tracing::info!("scale-out: delivering through NATS");
+        }
+        crate::realtime::spawn_session_watch(state.clone());
+        crate::modules::chat::sync::spawn_listener(state.clone());
         if options.run_jobs {
             tokio::spawn(jobs::run_scheduler(
                 state.clone(),

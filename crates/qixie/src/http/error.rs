@@ -8,13 +8,26 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::kernel::error::{AppError, ErrorKind, FieldError};
+use crate::kernel::error::{AppError, ErrorKind, FieldError, Hint};
 use crate::kernel::i18n::Lang;
 
 #[derive(Clone, Debug)]
 pub struct ErrorInfo {
     pub kind: ErrorKind,
     pub fields: Vec<FieldError>,
+    pub hint: Option<Hint>,
+}
+
+impl ErrorInfo {
+    /// The kind's message, followed by the hint when there is one.
+    pub fn message(&self, lang: Lang) -> String {
+        let base = self.kind.message(lang);
+        match (&self.hint, lang) {
+            (Some(h), Lang::Zh) => format!("{base}：{}", h.zh),
+            (Some(h), Lang::En) => format!("{base}: {}", h.en),
+            (None, _) => base.to_owned(),
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -32,6 +45,7 @@ impl IntoResponse for AppError {
         r.extensions_mut().insert(ErrorInfo {
             kind: self.kind,
             fields: self.fields,
+            hint: self.hint,
         });
         r
     }
@@ -40,9 +54,12 @@ impl IntoResponse for AppError {
 pub fn api_error_body(info: &ErrorInfo, lang: Lang) -> serde_json::Value {
     let mut e = json!({
         "code": info.kind.code(),
-        "message": info.kind.message(lang),
+        "message": info.message(lang),
         "key": format!("error.{}", info.kind.code()),
     });
+    if let Some(h) = &info.hint {
+        e["details"] = h.data.clone();
+    }
     if !info.fields.is_empty() {
         let fields: serde_json::Map<String, serde_json::Value> = info
             .fields

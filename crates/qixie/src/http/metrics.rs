@@ -16,6 +16,16 @@ pub struct Metrics {
     buckets: [AtomicU64; 8],
     sum_us: AtomicU64,
     count: AtomicU64,
+    ws_open: AtomicU64,
+}
+
+impl Metrics {
+    pub fn ws_connected(&self) {
+        self.ws_open.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn ws_disconnected(&self) {
+        self.ws_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
@@ -63,6 +73,10 @@ pub async fn render(State(app): State<AppState>) -> String {
     ));
     out.push_str(&format!(
         "qixie_http_request_duration_seconds_count {count}\n"
+    ));
+    out.push_str(&format!(
+        "# TYPE qixie_realtime_connections gauge\nqixie_realtime_connections {}\n",
+        m.ws_open.load(Ordering::Relaxed)
     ));
     out
 }

@@ -24,6 +24,7 @@ pub fn api_routes() -> ApiRoutes {
         .merge(crate::modules::org::http::routes())
         .merge(crate::modules::admin::http::routes())
         .merge(crate::modules::apps::http::routes())
+        .merge(crate::modules::chat::http::routes())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -73,6 +73,29 @@ error_kinds! {
     TokenExpired => ("access_token_expired", 401, 42001, "access_token 已过期", "access_token expired"),
     MissingToken => ("missing_access_token", 401, 41001, "缺少 access_token 参数", "access_token is missing"),
     ApiForbidden => ("api_forbidden", 403, 48002, "应用没有调用此接口的权限", "The app is not allowed to call this API"),
+    ConversationNotFound => ("conversation_not_found", 404, 86001, "会话不存在", "Conversation not found"),
+    NotConversationMember => ("not_conversation_member", 403, 86001, "你不在这个会话中", "You are not a member of this conversation"),
+    ConversationClosed => ("conversation_closed", 409, 86001, "群聊已归档或解散，不能再修改", "The group is archived or dissolved and can no longer change"),
+    GroupAdminOnly => ("group_admin_only", 403, 60011, "只有群主和群管理员可以这样做", "Only the group owner and administrators can do this"),
+    GroupOwnerOnly => ("group_owner_only", 403, 60011, "只有群主可以这样做", "Only the group owner can do this"),
+    MutedAll => ("muted_all", 403, 60011, "群主已开启全员禁言", "Everyone is muted in this group"),
+    AtAllForbidden => ("at_all_forbidden", 403, 60011, "只有群主和群管理员可以 @所有人", "Only the owner and administrators may mention everyone"),
+    NamingPolicy => ("naming_policy", 422, 40058, "群名称不符合企业的命名规范", "The group name does not follow the enterprise naming policy"),
+    MemberLimit => ("member_limit", 409, 40058, "群成员已达上限", "The group has reached its member limit"),
+    OwnerMustTransfer => ("owner_must_transfer", 409, 40058, "群主需先转让群主身份才能退出", "The owner must transfer ownership before leaving"),
+    NotInGroupKind => ("not_a_group", 409, 40058, "只有群聊可以这样做", "Only group chats can do this"),
+    EmptyMessage => ("empty_message", 422, 44004, "消息内容不能为空", "The message is empty"),
+    MessageTooLong => ("message_too_long", 422, 40058, "消息内容过长", "The message is too long"),
+    MessageNotFound => ("message_not_found", 404, 40058, "消息不存在", "Message not found"),
+    RecallExpired => ("recall_expired", 409, 40058, "发送超过 24 小时的消息不能撤回", "Messages older than 24 hours cannot be recalled"),
+    RecallForbidden => ("recall_forbidden", 403, 60011, "只能撤回自己的消息", "You can only recall your own messages"),
+    ForwardForbidden => ("forward_forbidden", 403, 60011, "该群禁止将消息转发到群外", "This group does not allow forwarding its messages elsewhere"),
+    ReceiptsOff => ("receipts_off", 403, 60011, "企业关闭了此类会话的已读回执", "Read receipts are turned off for this kind of conversation"),
+    FileTooLarge => ("file_too_large", 413, 40058, "文件超过企业允许的大小", "The file is larger than the enterprise allows"),
+    FileTypeRefused => ("file_type_refused", 422, 40058, "企业不允许发送此类型的文件", "The enterprise does not allow this type of file"),
+    RobotKeyInvalid => ("robot_key_invalid", 404, 93000, "机器人 webhook 地址无效", "Invalid webhook url"),
+    RobotRateLimited => ("robot_rate_limited", 429, 45009, "机器人发送太频繁（每分钟最多 20 条）", "The robot sends too often (at most 20 messages a minute)"),
+    AllRecipientsInvalid => ("all_recipients_invalid", 422, 81013, "接收人全部无效", "All recipients are invalid"),
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -88,6 +111,16 @@ pub struct AppError {
     pub kind: ErrorKind,
     pub fields: Vec<FieldError>,
     pub cause: Option<anyhow::Error>,
+    /// What the user needs to put it right, beyond the kind's message (a policy's pattern and example).
+    pub hint: Option<Hint>,
+}
+
+/// Extra words for the user, in both languages, and the same facts as data for clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hint {
+    pub zh: String,
+    pub en: String,
+    pub data: serde_json::Value,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -98,6 +131,7 @@ impl AppError {
             kind,
             fields: Vec::new(),
             cause: None,
+            hint: None,
         }
     }
     pub fn field(field: &str, reason: &str) -> AppError {
@@ -108,6 +142,7 @@ impl AppError {
                 reason: reason.into(),
             }],
             cause: None,
+            hint: None,
         }
     }
     pub fn fields(fields: Vec<FieldError>) -> AppError {
@@ -115,6 +150,7 @@ impl AppError {
             kind: ErrorKind::Validation,
             fields,
             cause: None,
+            hint: None,
         }
     }
     pub fn internal(cause: impl Into<anyhow::Error>) -> AppError {
@@ -122,6 +158,7 @@ impl AppError {
             kind: ErrorKind::Internal,
             fields: Vec::new(),
             cause: Some(cause.into()),
+            hint: None,
         }
     }
 }
@@ -197,6 +234,10 @@ impl AppError {
                 reason: self.kind.code().into(),
             });
         }
+        self
+    }
+    pub fn with_hint(mut self, hint: Hint) -> AppError {
+        self.hint = Some(hint);
         self
     }
     pub fn with_kind(mut self, kind: ErrorKind) -> AppError {

@@ -21,7 +21,9 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(CorpId, MemberId, DeptId, TagId, AppId, AuditId, JobId);
+typed_id!(
+    CorpId, MemberId, DeptId, TagId, AppId, AuditId, JobId, ConvId, EventId
+);
 
 /// A new unique 63-bit id: 41 bits of milliseconds since 2024, 12 bits naming this process (random
 /// at start, so nodes differ), 10 bits of sequence. Ids from one process strictly increase even when

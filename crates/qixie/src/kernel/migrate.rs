@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
             postgres: include_str!("../../migrations/0002_audit_append_only.postgres.sql"),
         },
     ),
+    (
+        3,
+        "chat",
+        Script::Both(include_str!("../../migrations/0003_chat.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

@@ -127,43 +127,7 @@ async fn upload(
     if !KINDS.contains(&kind.as_str()) {
         return Err(AppError::field("type", "invalid"));
     }
-    let mut form = Multipart::from_request(req, &app)
-        .await
-        .map_err(|_| AppError::field("media", "required"))?;
-    let mut file: Option<(String, String, Vec<u8>)> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::new(ErrorKind::BadRequest))?
-    {
-        if field.name() != Some("media") {
-            continue;
-        }
-        let filename = field
-            .file_name()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or("media")
-            .to_owned();
-        let content_type = field
-            .content_type()
-            .map(str::to_owned)
-            .filter(|c| c != "application/octet-stream")
-            .unwrap_or_else(|| {
-                mime_guess::from_path(&filename)
-                    .first_or_octet_stream()
-                    .essence_str()
-                    .to_owned()
-            });
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
-        file = Some((filename, content_type, bytes.to_vec()));
-        break;
-    }
-    let (filename, content_type, bytes) =
-        file.ok_or_else(|| AppError::field("media", "required"))?;
+    let (filename, content_type, bytes) = read_file_field(req, &app, "media").await?;
     if bytes.is_empty() {
         return Err(AppError::field("media", "empty"));
     }
@@ -202,9 +166,52 @@ async fn download(
     Ok((headers, bytes).into_response())
 }
 
+/// The first file in multipart field `name`: (file name, content type, bytes). Also used by the
+/// native API's uploads.
+pub async fn read_file_field(
+    req: Request,
+    app: &AppState,
+    name: &str,
+) -> AppResult<(String, String, Vec<u8>)> {
+    let mut form = Multipart::from_request(req, app)
+        .await
+        .map_err(|_| AppError::field(name, "required"))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::new(ErrorKind::BadRequest))?
+    {
+        if field.name() != Some(name) {
+            continue;
+        }
+        let filename = field
+            .file_name()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(name)
+            .to_owned();
+        let content_type = field
+            .content_type()
+            .map(str::to_owned)
+            .filter(|c| c != "application/octet-stream")
+            .unwrap_or_else(|| {
+                mime_guess::from_path(&filename)
+                    .first_or_octet_stream()
+                    .essence_str()
+                    .to_owned()
+            });
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
+        return Ok((filename, content_type, bytes.to_vec()));
+    }
+    Err(AppError::field(name, "required"))
+}
+
 /// `attachment` with an ASCII `filename` for old clients and, when the name is not plain ASCII,
 /// the exact name as RFC 5987 `filename*`.
-fn content_disposition(name: &str) -> String {
+pub fn content_disposition(name: &str) -> String {
     let fallback: String = name
         .chars()
         .map(|c| {

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod contacts;
 pub mod loose;
 pub mod media;
+pub mod message;
 
 use axum::Router;
 use axum::body::Body as HttpBody;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(contacts::routes())
         .merge(batch::routes())
         .merge(media::routes())
+        .merge(message::routes())
         .fallback(|| async { AppError::new(ErrorKind::NotFound) })
         .layer(axum::middleware::from_fn(render_wecom_errors))
 }
@@ -56,7 +58,7 @@ async fn render_wecom_errors(req: Request, next: Next) -> Response {
         return res;
     };
     let code = info.kind.wecom_errcode();
-    let mut msg = info.kind.message(crate::kernel::i18n::Lang::En).to_owned();
+    let mut msg = info.message(crate::kernel::i18n::Lang::En);
     if !info.fields.is_empty() {
         let f: Vec<String> = info
             .fields

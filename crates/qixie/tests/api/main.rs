@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod authz;
+mod chat;
 mod identity;
 mod org;
 mod platform;

@@ -1135,3 +1135,35 @@ pub mod bulk {
         }
     }
 }
+
+/// How another module shows a member: a name on a card.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Card {
+    #[serde(skip)]
+    pub id: i64,
+    pub userid: String,
+    pub name: String,
+    pub avatar: String,
+    pub position: String,
+    pub status: String,
+}
+
+/// Cards of the given members of `corp`, by member id.
+pub async fn cards(
+    db: &Database,
+    corp: CorpId,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Card>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Card> = db
+            .all(
+                sql("SELECT id, userid, name, avatar, position, status FROM members WHERE corp_id = $1 AND id IN ")
+                    .bind(corp)
+                    .push_in(chunk.iter().copied()),
+            )
+            .await?;
+        out.extend(rows.into_iter().map(|c| (c.id, c)));
+    }
+    Ok(out)
+}

@@ -1,5 +1,6 @@
 //! Enterprise organisation (企业与通讯录): departments, members, tags, the directory, import and
 //! export, and offboarding hand-over.
+pub mod audience;
 pub mod department;
 pub mod fields;
 pub mod http;

@@ -1,0 +1,218 @@
+//! Images and files sent in conversations: kept as long as the messages that show them, with a
+//! thumbnail for images, and downloaded under their original name.
+use serde_json::{Value, json};
+
+use super::policy;
+use crate::AppState;
+use crate::kernel::db::{Database, sql};
+use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::ids::{CorpId, random_token};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChatMedia {
+    pub id: String,
+    pub corp_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub blob_key: String,
+    pub thumb_key: Option<String>,
+}
+
+const COLS: &str = "id, corp_id, kind, name, mime, size, width, height, blob_key, thumb_key";
+/// Longest side of a thumbnail, in pixels.
+const THUMB_SIDE: u32 = 360;
+/// Images larger than this are kept as files rather than decoded (decompression bombs).
+const MAX_PIXELS: u64 = 50_000_000;
+
+impl ChatMedia {
+    /// The `content` of an image or file message.
+    pub fn content(&self) -> Value {
+        json!({
+            "media_id": self.id, "name": self.name, "size": self.size, "mime": self.mime,
+            "width": self.width, "height": self.height,
+        })
+    }
+}
+
+pub async fn find(db: &Database, corp: CorpId, id: &str) -> AppResult<ChatMedia> {
+    db.opt(
+        sql(format!(
+            "SELECT {COLS} FROM chat_media WHERE id = $1 AND corp_id = $2"
+        ))
+        .bind(id)
+        .bind(corp),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::MediaNotFound.into())
+}
+
+struct Decoded {
+    width: u32,
+    height: u32,
+    thumb: Vec<u8>,
+}
+
+/// Size and a JPEG thumbnail of an image, or None when the bytes are not an image we read.
+fn decode(bytes: &[u8]) -> Option<Decoded> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    let (w, h) = reader.into_dimensions().ok()?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return None;
+    }
+    let img = image::load_from_memory(bytes).ok()?;
+    let small = img.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
+    let mut out = std::io::Cursor::new(Vec::new());
+    small.write_to(&mut out, image::ImageFormat::Jpeg).ok()?;
+    Some(Decoded {
+        width: w,
+        height: h,
+        thumb: out.into_inner(),
+    })
+}
+
+/// Stores an upload after the enterprise's file policy accepts it. Images (by content, not by
+/// name) get their size and a thumbnail.
+pub async fn store(
+    app: &AppState,
+    corp: CorpId,
+    uploader: Option<i64>,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> AppResult<ChatMedia> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AppError::field("file", "name"));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::field("file", "empty"));
+    }
+    let pol = policy::get(&app.db, corp).await?;
+    pol.check_file(name, bytes.len() as i64)?;
+    let (decoded, bytes) = tokio::task::spawn_blocking(move || (decode(&bytes), bytes))
+        .await
+        .map_err(AppError::internal)?;
+    let id = random_token(18).replace(['-', '_'], "x");
+    let blob_key = format!("chat/{corp}/{id}");
+    app.blobs.put(&blob_key, &bytes).await?;
+    let thumb_key = match &decoded {
+        Some(d) => {
+            let k = format!("chat/{corp}/{id}-thumb");
+            app.blobs.put(&k, &d.thumb).await?;
+            Some(k)
+        }
+        None => None,
+    };
+    let row = ChatMedia {
+        id,
+        corp_id: corp.0,
+        kind: if decoded.is_some() { "image" } else { "file" }.into(),
+        name: name.to_owned(),
+        mime: if decoded.is_some() || mime.is_empty() {
+            mime_guess::from_path(name)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned()
+        } else {
+            mime.to_owned()
+        },
+        size: bytes.len() as i64,
+        width: decoded.as_ref().map(|d| i64::from(d.width)),
+        height: decoded.as_ref().map(|d| i64::from(d.height)),
+        blob_key,
+        thumb_key,
+    };
+    app.db
+        .exec(
+            sql("INSERT INTO chat_media (id, corp_id, uploader_id, kind, name, mime, size, width, height, blob_key, thumb_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                .bind(&row.id)
+                .bind(corp)
+                .bind(uploader)
+                .bind(&row.kind)
+                .bind(&row.name)
+                .bind(&row.mime)
+                .bind(row.size)
+                .bind(row.width)
+                .bind(row.height)
+                .bind(&row.blob_key)
+                .bind(&row.thumb_key)
+                .bind(app.now()),
+        )
+        .await?;
+    Ok(row)
+}
+
+/// The bytes of a medium (or its thumbnail), for a member who can see a message that shows it, or who
+/// uploaded it.
+pub async fn load(
+    app: &AppState,
+    corp: CorpId,
+    member: i64,
+    id: &str,
+    thumb: bool,
+) -> AppResult<(ChatMedia, Vec<u8>)> {
+    let m = find(&app.db, corp, id).await?;
+    let (uploader,): (Option<i64>,) = app
+        .db
+        .one(sql("SELECT uploader_id FROM chat_media WHERE id = $1").bind(id))
+        .await?;
+    if uploader != Some(member) {
+        // Seen in a message of a conversation the member belongs to (from when they joined).
+        let (n,): (i64,) = app
+            .db
+            .one(
+                sql("SELECT COUNT(*) FROM chat_events e JOIN chat_members cm ON cm.conversation_id = e.conversation_id AND cm.member_id = $1 AND e.seq > cm.joined_seq \
+                     WHERE e.corp_id = $2 AND e.msg_type IN ('image', 'file') AND e.recalled_at IS NULL AND e.content LIKE $3")
+                    .bind(member)
+                    .bind(corp)
+                    .bind(format!("%\"media_id\":\"{id}\"%")),
+            )
+            .await?;
+        let (fav,): (i64,) = app
+            .db
+            .one(
+                sql("SELECT COUNT(*) FROM chat_favourites WHERE member_id = $1 AND snapshot LIKE $2")
+                    .bind(member)
+                    .bind(format!("%\"media_id\":\"{id}\"%")),
+            )
+            .await?;
+        if n == 0 && fav == 0 {
+            return Err(ErrorKind::MediaNotFound.into());
+        }
+    }
+    let key = match (thumb, &m.thumb_key) {
+        (true, Some(k)) => k.clone(),
+        _ => m.blob_key.clone(),
+    };
+    let bytes = app.blobs.get(&key).await.map_err(|e| {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+        {
+            AppError::new(ErrorKind::MediaNotFound)
+        } else {
+            AppError::internal(e)
+        }
+    })?;
+    Ok((m, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn images_get_a_small_thumbnail_and_other_bytes_none() {
+        let img = image::RgbImage::from_pixel(1200, 800, image::Rgb([200, 30, 30]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let d = super::decode(png.get_ref()).unwrap();
+        assert_eq!((d.width, d.height), (1200, 800));
+        let t = image::load_from_memory(&d.thumb).unwrap();
+        assert_eq!((t.width(), t.height()), (360, 240));
+        assert!(super::decode(b"%PDF-1.4 not an image").is_none());
+    }
+}

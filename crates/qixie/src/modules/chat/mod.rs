@@ -1,0 +1,36 @@
+//! Messaging (消息): conversations and their event streams, messages with receipts and recall, group
+//! rules, robots and app messages, and delivery to connected clients (see docs/api/chat.md and
+//! docs/api/realtime.md).
+pub mod conversation;
+pub mod fanout;
+pub mod http;
+pub mod markdown;
+pub mod media;
+pub mod message;
+pub mod notice;
+pub mod policy;
+pub mod robots;
+pub mod roster;
+pub mod stream;
+pub mod sync;
+pub mod writer;
+
+use std::sync::Arc;
+
+use crate::realtime::bus::Bus;
+use crate::realtime::hub::Hub;
+
+/// The parts of messaging that live for the whole process.
+#[derive(Default)]
+pub struct ChatRuntime {
+    pub hub: Hub,
+    pub roster: roster::RosterCache,
+    pub writer: writer::Writer,
+    pub robot_limits: robots::RateLimits,
+    /// Set when several nodes share the database (QIXIE_NATS_URL).
+    pub bus: Option<Arc<Bus>>,
+}
+
+pub fn register_handovers(r: &mut crate::modules::org::offboarding::OffboardingRegistry) {
+    r.register(Arc::new(conversation::GroupOwnership));
+}

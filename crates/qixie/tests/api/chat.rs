@@ -1,0 +1,813 @@
+//! Messaging: groups and their rules, messages, receipts, recall, files, robots, the real-time socket
+//! with resume, and that no chat route lets an outsider in.
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::both;
+use crate::helpers::*;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn api_token(app: &TestApp, account: &str, password: &str) -> String {
+    let (s, b) = app
+        .anon()
+        .post(
+            "/api/v1/auth/login",
+            json!({"corp_id": app.corp_id, "account": account, "password": password, "client": "api"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b["token"].as_str().unwrap().to_owned()
+}
+
+async fn connect(app: &TestApp, token: &str, origin: Option<&str>) -> Result<Ws, String> {
+    let url = format!("{}/api/v1/realtime", app.base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    let hello = next(&mut ws, "hello").await;
+    assert!(hello["heartbeat_ms"].as_u64().unwrap() > 0);
+    Ok(ws)
+}
+
+/// The next frame of type `t`, skipping others.
+async fn next(ws: &mut Ws, t: &str) -> Value {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {t} frame in time"))
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = m {
+            let v: Value = serde_json::from_str(text.as_str()).unwrap();
+            if v["t"] == t {
+                return v;
+            }
+        }
+    }
+}
+
+/// Frames until one of type `until`, in order.
+async fn frames_until(ws: &mut Ws, until: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("frame in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = m {
+            let v: Value = serde_json::from_str(text.as_str()).unwrap();
+            let done = v["t"] == until;
+            out.push(v);
+            if done {
+                return out;
+            }
+        }
+    }
+}
+
+async fn send_op(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+struct People {
+    boss: Client,
+    zhang: Client,
+    li: Client,
+    wang: Client,
+}
+
+async fn people(app: &TestApp) -> People {
+    let boss = app.admin().await;
+    let d = dept(&boss, "研发部", 1).await;
+    let zhang = app
+        .member_with_password(&boss, "zhang", &[d], "Secret2026a")
+        .await;
+    let li = app
+        .member_with_password(&boss, "li", &[d], "Secret2026b")
+        .await;
+    let wang = app
+        .member_with_password(&boss, "wang", &[1], "Secret2026c")
+        .await;
+    People {
+        boss,
+        zhang,
+        li,
+        wang,
+    }
+}
+
+async fn group(c: &Client, name: &str, userids: &[&str]) -> String {
+    let (s, g) = c
+        .post(
+            "/api/v1/chat/conversations",
+            json!({"name": name, "userids": userids}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    g["id"].as_str().unwrap().to_owned()
+}
+
+async fn say(c: &Client, conv: &str, text: &str) -> Value {
+    let (s, m) = c
+        .post(
+            &format!("/api/v1/chat/conversations/{conv}/messages"),
+            json!({"type": "text", "text": text}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    m
+}
+
+both!(groups_follow_their_rules, async |app: &TestApp| {
+    let p = people(app).await;
+    let g = group(&p.zhang, "研发周会", &["li"]).await;
+    let (_, v) = p
+        .zhang
+        .get(&format!("/api/v1/chat/conversations/{g}"))
+        .await;
+    assert_eq!(v["my_role"], "owner");
+    assert_eq!(v["member_count"], 2);
+
+    // The naming policy refuses a name that does not follow it, saying what would.
+    let (s, pol) = p.boss.get("/api/v1/admin/chat/policy").await;
+    assert_eq!(s, StatusCode::OK);
+    let mut pol = pol.clone();
+    pol["naming"]["enabled"] = json!(true);
+    let (s, b) = p
+        .boss
+        .call(Method::PUT, "/api/v1/admin/chat/policy", Some(pol.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = p
+        .zhang
+        .post(
+            "/api/v1/chat/conversations",
+            json!({"name": "随便聊聊", "userids": ["li"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&b), "naming_policy");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("【部门】-【项目/事项】-【群类型】"),
+        "{b}"
+    );
+    assert_eq!(b["error"]["details"]["example"], "市场部-新品发布-项目群");
+    group(&p.zhang, "研发部-发布-项目群", &["li"]).await;
+    // Employees cannot change the policy.
+    let (s, _) =
+        p.li.call(Method::PUT, "/api/v1/admin/chat/policy", Some(pol))
+            .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Only owner and administrators rename by default; @all likewise; mute-all silences members.
+    let (s, b) =
+        p.li.patch(
+            &format!("/api/v1/chat/conversations/{g}"),
+            json!({"name": "x"}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "group_admin_only"));
+    let (s, b) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "text", "text": "@{all} 开会"}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "at_all_forbidden"));
+    let (s, _) = p
+        .zhang
+        .patch(
+            &format!("/api/v1/chat/conversations/{g}"),
+            json!({"settings": {"mute_all": true}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "text", "text": "hi"}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "muted_all"));
+    say(&p.zhang, &g, "管理员仍可发言").await;
+    p.zhang
+        .patch(
+            &format!("/api/v1/chat/conversations/{g}"),
+            json!({"settings": {"mute_all": false}}),
+        )
+        .await;
+
+    // Outsiders see nothing and cannot write.
+    let (s, _) = p
+        .wang
+        .get(&format!("/api/v1/chat/conversations/{g}/events?after=0"))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = p
+        .wang
+        .post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "text", "text": "hi"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The owner cannot leave before handing over; then can.
+    let (s, b) = p
+        .zhang
+        .delete(&format!("/api/v1/chat/conversations/{g}/members/zhang"))
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "owner_must_transfer"));
+    let (s, _) = p
+        .zhang
+        .post(
+            &format!("/api/v1/chat/conversations/{g}/transfer"),
+            json!({"userid": "li"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = p
+        .zhang
+        .delete(&format!("/api/v1/chat/conversations/{g}/members/zhang"))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = p
+        .zhang
+        .get(&format!("/api/v1/chat/conversations/{g}"))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Archived groups are read-only.
+    let (s, _) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/archive"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "text", "text": "hi"}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "conversation_closed"));
+
+    // The stream has no holes.
+    let (_, ev) =
+        p.li.get(&format!("/api/v1/chat/conversations/{g}/events?after=0"))
+            .await;
+    let seqs: Vec<i64> = ev["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert_eq!(ev["last_seq"].as_i64().unwrap(), seqs.len() as i64);
+});
+
+both!(messages_receipts_and_recall, async |app: &TestApp| {
+    let p = people(app).await;
+    let g = group(&p.zhang, "评审", &["li", "wang"]).await;
+    let m = say(&p.zhang, &g, "你好 @{li} <script>alert(1)</script> **粗**").await;
+    let html = m["html"].as_str().unwrap();
+    assert!(html.contains("data-userid=\"li\""), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(m["mentions"], json!(["li"]));
+    let seq = m["seq"].as_i64().unwrap();
+    let mid = m["id"].as_str().unwrap().to_owned();
+
+    let (_, list) = p.li.get("/api/v1/chat/conversations").await;
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == g.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(item["unread"], 1);
+    assert_eq!(item["mentioned"], true);
+
+    // Receipts: only the sender asks; reading moves li from unread to read.
+    let (s, r) = p
+        .zhang
+        .get(&format!("/api/v1/chat/messages/{mid}/receipts"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["read"], json!([]));
+    assert_eq!(r["unread"].as_array().unwrap().len(), 2);
+    let (s, _) =
+        p.li.get(&format!("/api/v1/chat/messages/{mid}/receipts"))
+            .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/read"),
+            json!({"seq": seq}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, r) = p
+        .zhang
+        .get(&format!("/api/v1/chat/messages/{mid}/receipts"))
+        .await;
+    assert_eq!(r["read"][0]["userid"], "li");
+    assert_eq!(r["read_count"], 1);
+    let (_, list) = p.li.get("/api/v1/chat/conversations").await;
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == g.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(item["unread"], 0);
+
+    // The attention policy can make receipts aggregate or turn them off.
+    let (_, mut pol) = p.boss.get("/api/v1/admin/chat/policy").await;
+    pol["receipts"]["group"] = json!("aggregate");
+    p.boss
+        .call(Method::PUT, "/api/v1/admin/chat/policy", Some(pol.clone()))
+        .await;
+    let (_, r) = p
+        .zhang
+        .get(&format!("/api/v1/chat/messages/{mid}/receipts"))
+        .await;
+    assert_eq!(r, json!({"mode": "aggregate", "read_count": 1, "total": 2}));
+    pol["receipts"]["group"] = json!("off");
+    p.boss
+        .call(Method::PUT, "/api/v1/admin/chat/policy", Some(pol))
+        .await;
+    let (s, b) = p
+        .zhang
+        .get(&format!("/api/v1/chat/messages/{mid}/receipts"))
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "receipts_off"));
+
+    // Recall: own within 24 h; the owner any; others never; a line stays in the stream.
+    let mine = say(&p.li, &g, "说错了").await;
+    let (s, b) = p
+        .wang
+        .post(
+            &format!(
+                "/api/v1/chat/messages/{}/recall",
+                mine["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "recall_forbidden"));
+    let (s, _) =
+        p.li.post(
+            &format!(
+                "/api/v1/chat/messages/{}/recall",
+                mine["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let old = say(&p.wang, &g, "昨天的话").await;
+    app.clock.advance_ms(25 * 3600 * 1000);
+    let (s, b) = p
+        .wang
+        .post(
+            &format!(
+                "/api/v1/chat/messages/{}/recall",
+                old["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "recall_expired"));
+    let (s, _) = p
+        .zhang
+        .post(
+            &format!(
+                "/api/v1/chat/messages/{}/recall",
+                old["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, ev) = p
+        .zhang
+        .get(&format!("/api/v1/chat/conversations/{g}/events?after=0"))
+        .await;
+    let items = ev["items"].as_array().unwrap();
+    let recalled = items.iter().find(|e| e["id"] == mine["id"]).unwrap();
+    assert_eq!(recalled["recalled"], true);
+    assert_eq!(recalled["content"], json!({}));
+    assert_eq!(items.iter().filter(|e| e["kind"] == "recall").count(), 2);
+
+    // Quote-reply, forward (merged) and favourites.
+    let (s, q) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "text", "text": "收到", "quote_id": mid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{q}");
+    assert_eq!(q["quote"]["seq"], seq);
+    let (s, d) =
+        p.li.post("/api/v1/chat/direct", json!({"userid": "zhang"}))
+            .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let (_, d2) = p
+        .zhang
+        .post("/api/v1/chat/direct", json!({"userid": "li"}))
+        .await;
+    assert_eq!(d["id"], d2["id"]);
+    let (s, f) =
+        p.li.post(
+            "/api/v1/chat/forward",
+            json!({"message_ids": [mid, q["id"]], "to": [d["id"]], "mode": "merged"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{f}");
+    let (_, dm) = p
+        .zhang
+        .get(&format!(
+            "/api/v1/chat/conversations/{}/messages",
+            d["id"].as_str().unwrap()
+        ))
+        .await;
+    let last = dm["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["type"], "chat_record");
+    assert_eq!(last["content"]["items"].as_array().unwrap().len(), 2);
+    let (s, _) =
+        p.li.post("/api/v1/chat/favourites", json!({"message_id": mid}))
+            .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, favs) = p.li.get("/api/v1/chat/favourites").await;
+    assert_eq!(favs["items"][0]["event"]["id"], mid.as_str());
+    // Groups that forbid forwarding keep their messages in.
+    p.zhang
+        .patch(
+            &format!("/api/v1/chat/conversations/{g}"),
+            json!({"settings": {"no_forward_out": true}}),
+        )
+        .await;
+    let (s, b) =
+        p.li.post(
+            "/api/v1/chat/forward",
+            json!({"message_ids": [mid], "to": [d["id"]]}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forward_forbidden"));
+});
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+both!(files_and_images_follow_the_policy, async |app: &TestApp| {
+    let p = people(app).await;
+    let g = group(&p.zhang, "资料", &["li"]).await;
+    let (s, img) = p
+        .zhang
+        .upload("/api/v1/chat/media", "pixel.png", PNG.to_vec(), &[])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{img}");
+    assert_eq!(img["kind"], "image");
+    assert_eq!(
+        (img["width"].as_i64(), img["height"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let (s, doc) = p
+        .zhang
+        .upload(
+            "/api/v1/chat/media",
+            "季度报告.pdf",
+            b"%PDF-1.4 report".to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(doc["kind"], "file");
+    let (s, b) = p
+        .zhang
+        .upload("/api/v1/chat/media", "setup.exe", b"MZ".to_vec(), &[])
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "file_type_refused")
+    );
+    let media = doc["media_id"].as_str().unwrap();
+    // Nobody else can fetch it before it is sent where they can see it.
+    let res =
+        p.li.request(Method::GET, &format!("/api/v1/chat/media/{media}"))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let (s, m) = p
+        .zhang
+        .post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "file", "media_id": media}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let res =
+        p.li.request(Method::GET, &format!("/api/v1/chat/media/{media}"))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cd = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cd.contains("filename*=UTF-8''%E5%AD%A3"), "{cd}");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.4 report");
+    let (s, _) = p
+        .zhang
+        .post(
+            &format!("/api/v1/chat/conversations/{g}/messages"),
+            json!({"type": "image", "media_id": img["media_id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let res =
+        p.li.request(
+            Method::GET,
+            &format!(
+                "/api/v1/chat/media/{}?thumb=1",
+                img["media_id"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    let _ = &p.wang;
+});
+
+both!(
+    realtime_delivers_in_order_and_resumes_without_loss,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        let g = group(&p.zhang, "实时", &["li"]).await;
+        let zt = api_token(app, "zhang", "Secret2026a").await;
+        let lt = api_token(app, "li", "Secret2026b").await;
+        // A foreign page cannot open a socket with the member's credentials.
+        assert!(
+            connect(app, &lt, Some("http://evil.example"))
+                .await
+                .is_err()
+        );
+        let mut zws = connect(app, &zt, None).await.unwrap();
+        let mut phone = connect(app, &lt, None).await.unwrap();
+        let mut desktop = connect(app, &lt, Some(&app.base)).await.unwrap();
+
+        send_op(&mut zws, json!({"op": "send", "ref": "r1", "conv": g, "msg": {"type": "text", "text": "第一条"}})).await;
+        let ack = next(&mut zws, "ack").await;
+        assert_eq!(ack["ref"], "r1");
+        let seq1 = ack["event"]["seq"].as_i64().unwrap();
+        // Acknowledged means stored.
+        let (_, ev) =
+            p.li.get(&format!(
+                "/api/v1/chat/conversations/{g}/events?after={}",
+                seq1 - 1
+            ))
+            .await;
+        assert_eq!(ev["items"][0]["id"], ack["event"]["id"]);
+        let e = next(&mut phone, "event").await;
+        assert_eq!(
+            (e["conv"].as_str(), e["seq"].as_i64()),
+            (Some(g.as_str()), Some(seq1))
+        );
+        let e = next(&mut desktop, "event").await;
+        assert_eq!(e["seq"].as_i64(), Some(seq1));
+
+        // Read on the phone: the desktop hears it.
+        send_op(&mut phone, json!({"op": "read", "conv": g, "seq": seq1})).await;
+        let r = next(&mut desktop, "read").await;
+        assert_eq!(r["seq"].as_i64(), Some(seq1));
+        let rc = next(&mut zws, "receipt").await;
+        assert_eq!(rc["userid"], "li");
+
+        // A refused send is a nack and stores nothing.
+        send_op(
+            &mut zws,
+            json!({"op": "send", "ref": "r2", "conv": g, "msg": {"type": "text", "text": "   "}}),
+        )
+        .await;
+        let nack = next(&mut zws, "nack").await;
+        assert_eq!(nack["error"]["code"], "empty_message");
+
+        // The phone goes away; messages arrive meanwhile; on resume it gets each exactly once, in order.
+        phone.close(None).await.unwrap();
+        drop(phone);
+        for i in 0..5 {
+            say(&p.zhang, &g, &format!("离线消息 {i}")).await;
+        }
+        let mut phone = connect(app, &lt, None).await.unwrap();
+        send_op(
+            &mut phone,
+            json!({"op": "resume", "convs": {g.clone(): seq1}}),
+        )
+        .await;
+        let frames = frames_until(&mut phone, "resumed").await;
+        let seqs: Vec<i64> = frames
+            .iter()
+            .filter(|f| f["t"] == "event")
+            .map(|f| f["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs, ((seq1 + 1)..=(seq1 + 5)).collect::<Vec<_>>());
+        let last = frames.last().unwrap();
+        assert_eq!(last["convs"][g.as_str()].as_i64(), Some(seq1 + 5));
+        // Live events continue after the resume, without repeats.
+        say(&p.zhang, &g, "之后").await;
+        let e = next(&mut phone, "event").await;
+        assert_eq!(e["seq"].as_i64(), Some(seq1 + 6));
+
+        // A member removed from the group stops receiving at once.
+        let (s, _) = p
+            .zhang
+            .delete(&format!("/api/v1/chat/conversations/{g}/members/li"))
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let c = next(&mut phone, "conv").await;
+        assert_eq!(c["change"], "removed");
+        say(&p.zhang, &g, "li 看不到").await;
+        send_op(&mut phone, json!({"op": "ping"})).await;
+        let frames = frames_until(&mut phone, "pong").await;
+        assert!(
+            frames
+                .iter()
+                .all(|f| f["t"] != "event" || f["event"]["content"]["text"] != "li 看不到"),
+            "{frames:?}"
+        );
+        let _ = (&p.boss, &p.wang);
+    }
+);
+
+both!(robots_post_through_the_webhook, async |app: &TestApp| {
+    let p = people(app).await;
+    let g = group(&p.zhang, "告警", &["li"]).await;
+    let (s, r) =
+        p.li.post(
+            &format!("/api/v1/chat/conversations/{g}/robots"),
+            json!({"name": "监控"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let url = r["webhook_url"].as_str().unwrap().to_owned();
+    assert!(url.ends_with(&format!(
+        "/cgi-bin/webhook/send?key={}",
+        r["key"].as_str().unwrap()
+    )));
+    let hook = format!(
+        "{}/cgi-bin/webhook/send?key={}",
+        app.base,
+        r["key"].as_str().unwrap()
+    );
+    let http = reqwest::Client::new();
+    let post = |body: Value| {
+        let http = http.clone();
+        let hook = hook.clone();
+        async move {
+            http.post(&hook)
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let a =
+        post(json!({"msgtype": "text", "text": {"content": "CPU 告警", "mentioned_list": ["li"]}}))
+            .await;
+    assert_eq!(a["errcode"], 0, "{a}");
+    let a = post(json!({"msgtype": "markdown", "markdown": {"content": "**磁盘** <font color=\"warning\">90%</font> <@zhang>"}})).await;
+    assert_eq!(a["errcode"], 0, "{a}");
+    let (_, ev) = p
+        .zhang
+        .get(&format!("/api/v1/chat/conversations/{g}/messages"))
+        .await;
+    let items = ev["items"].as_array().unwrap();
+    let md = items.last().unwrap();
+    assert_eq!(md["sender"]["kind"], "robot");
+    assert_eq!(md["sender"]["name"], "监控");
+    assert!(md["html"].as_str().unwrap().contains("md-warning"), "{md}");
+    assert_eq!(md["mentions"], json!(["zhang"]));
+    assert_eq!(items[items.len() - 2]["mentions"], json!(["li"]));
+    // A bad key is 93000; past 20 a minute is 45009.
+    let bad = http
+        .post(format!("{}/cgi-bin/webhook/send?key=nope", app.base))
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(bad["errcode"], 93000);
+    for _ in 0..18 {
+        assert_eq!(
+            post(json!({"msgtype": "text", "text": {"content": "x"}})).await["errcode"],
+            0
+        );
+    }
+    assert_eq!(
+        post(json!({"msgtype": "text", "text": {"content": "x"}})).await["errcode"],
+        45009
+    );
+    let _ = (&p.boss, &p.wang);
+});
+
+// Every chat route, for someone outside the conversation: a member of the same enterprise and the
+// administrator of another one. A new chat route without a case here fails.
+both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
+    let p = people(app).await;
+    let g = group(&p.zhang, "机密", &["li"]).await;
+    let m = say(&p.zhang, &g, "只给 li 看").await;
+    let mid = m["id"].as_str().unwrap();
+    let other = app.second_corp("fboss").await;
+    let foreign = app.login_to(&other, "fboss", ADMIN_PW).await;
+    for r in qixie::http::api_routes().docs {
+        if !r.path.starts_with("/chat/") || !r.path.contains('{') {
+            continue;
+        }
+        let path = r
+            .path
+            .replace(
+                "{id}",
+                if r.path.starts_with("/chat/messages/") {
+                    mid
+                } else {
+                    &g
+                },
+            )
+            .replace("{userid}", "li")
+            .replace("{rid}", "1")
+            .replace("{seq}", "1");
+        let path = match r.path {
+            "/chat/robots/{id}" | "/chat/favourites/{id}" | "/chat/media/{id}" => {
+                path.replace(&g, mid)
+            }
+            _ => path,
+        };
+        let body = match (r.method, r.path) {
+            ("GET" | "DELETE", _) => None,
+            (_, p) if p.ends_with("/messages") => Some(json!({"type": "text", "text": "x"})),
+            (_, p) if p.ends_with("/members") => Some(json!({"userids": ["wang"]})),
+            (_, p) if p.ends_with("/read") => Some(json!({"seq": 1})),
+            (_, p) if p.ends_with("/transfer") => Some(json!({"userid": "wang"})),
+            (_, p) if p.ends_with("/announcement") => Some(json!({"text": "x"})),
+            (_, p) if p.ends_with("/robots") => Some(json!({"name": "x"})),
+            (_, p) if p.contains("/join-requests/") => Some(json!({"approve": true})),
+            ("PATCH", p) if p.ends_with("/me") => Some(json!({"muted": true})),
+            ("PATCH", _) => Some(json!({"name": "x"})),
+            _ => Some(json!({})),
+        };
+        for (who, client) in [("wang", &p.wang), ("foreign", &foreign)] {
+            let (s, b) = client
+                .call(
+                    Method::from_bytes(r.method.as_bytes()).unwrap(),
+                    &format!("/api/v1{path}"),
+                    body.clone(),
+                )
+                .await;
+            assert!(
+                matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                "{who} {} {path}: {s} {b}",
+                r.method
+            );
+        }
+    }
+    // Nothing changed for the members.
+    let (_, v) = p.li.get(&format!("/api/v1/chat/conversations/{g}")).await;
+    assert_eq!(v["name"], "机密");
+    assert_eq!(v["member_count"], 2);
+    let _ = &p.boss;
+});
