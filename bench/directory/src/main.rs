@@ -5,24 +5,22 @@
 //! It spawns the release `qixie` binary on a fresh data directory and a free loopback port, drives it
 //! with reqwest, prints one table and exits 0. See bench/README.md for the commands and
 //! docs/benchmarks.md for recorded figures.
-mod client;
-mod server;
-mod stats;
 mod synth;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use reqwest::Method;
 use serde_json::json;
 
-use client::Api;
-use server::{Installation, Server};
-use stats::{Samples, ms, secs};
+use bench_common::client::Api;
+use bench_common::server::{Installation, Server};
+use bench_common::stats::{Samples, ms, secs};
+use bench_common::{fresh_data_dir, load_average, locate_binary, today_utc};
 use synth::{CORP_NAME, Directory, Level, Rng};
 
 const ADMIN: &str = "admin";
@@ -152,16 +150,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: &Args) -> Result<Report> {
     let qixie = locate_binary(&args.qixie)?;
-    let data_dir = std::env::temp_dir().join(format!(
-        "qixie-bench-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis()
-    ));
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let data_dir = fresh_data_dir("bench")?;
     eprintln!("data directory: {}", data_dir.display());
     let result = run_in(args, qixie, data_dir.clone()).await;
     if args.keep || result.is_err() {
@@ -204,6 +193,7 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf) -> Result<Report
         data_dir,
         database_url: args.database_url.clone(),
         max_upload_bytes,
+        fast_hash: false,
     };
     let corp_id = install.init(CORP_NAME, ADMIN, ADMIN_PW)?;
 
@@ -281,26 +271,6 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf) -> Result<Report
             .push(format!("The PostgreSQL database {url} was left in place."));
     }
     Ok(report)
-}
-
-/// The binary as given, or relative to the workspace when run from elsewhere.
-fn locate_binary(given: &std::path::Path) -> Result<PathBuf> {
-    let candidates = [
-        given.to_path_buf(),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(given),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
-        .with_context(|| {
-            format!(
-                "no qixie binary at {}: build it with `cargo build --release -p qixie` or pass --qixie",
-                given.display()
-            )
-        })
 }
 
 /// Refuses a PostgreSQL database that already holds an enterprise: the figures would be wrong.
@@ -910,29 +880,4 @@ fn print_report(args: &Args, report: &Report) {
             println!("- {n}");
         }
     }
-}
-
-/// The one-minute load average from /proc/loadavg, as text ("?" where unavailable).
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
-}
-
-/// Today's date (UTC) as YYYY-MM-DD, from the days since 1970 (Howard Hinnant's civil-from-days).
-fn today_utc() -> String {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }

@@ -15,13 +15,16 @@ pub struct Installation {
     pub database_url: Option<String>,
     /// QIXIE_MAX_UPLOAD_BYTES when the import file needs more than the default 20 MiB.
     pub max_upload_bytes: Option<usize>,
+    /// QIXIE_FAST_HASH=1: cheap password hashing, for tools that sign thousands of members in and
+    /// do not measure sign-in itself. Tools that time sign-ins leave it off.
+    pub fast_hash: bool,
 }
 
 impl Installation {
     fn command(&self) -> Command {
         let mut c = Command::new(&self.qixie);
         // The server refuses unknown QIXIE_* variables, and an inherited QIXIE_FAST_HASH would make
-        // the sign-in figures meaningless: start from none of them.
+        // sign-in figures meaningless: start from none of them, and set it only when asked.
         for (k, _) in std::env::vars() {
             if k.starts_with("QIXIE_") {
                 c.env_remove(k);
@@ -35,6 +38,9 @@ impl Installation {
         }
         if let Some(n) = self.max_upload_bytes {
             c.env("QIXIE_MAX_UPLOAD_BYTES", n.to_string());
+        }
+        if self.fast_hash {
+            c.env("QIXIE_FAST_HASH", "1");
         }
         c
     }
@@ -92,6 +98,7 @@ impl Installation {
         Ok(Server {
             pid: child.id(),
             child: Some(child),
+            port,
             base: format!("http://127.0.0.1:{port}"),
             spawned_at,
             log_path,
@@ -109,6 +116,8 @@ fn free_port() -> Result<u16> {
 pub struct Server {
     child: Option<Child>,
     pub pid: u32,
+    /// The loopback port it listens on; `base` is `http://127.0.0.1:{port}`.
+    pub port: u16,
     pub base: String,
     spawned_at: Instant,
     log_path: PathBuf,
@@ -187,6 +196,27 @@ impl Server {
         Ok(())
     }
 
+    /// Kills the server at once (SIGKILL), as a crash would: nothing is flushed or shut down.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("cannot kill qixie serve")?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// The number of ERROR lines in the server log so far, and the last one.
+    pub fn errors(&self) -> (usize, Option<String>) {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
+        let last = errors.last().map(|l| strip_ansi(l).trim().to_owned());
+        (errors.len(), last)
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
     pub fn log_tail(&self) -> String {
         tail(&self.log_path, 20)
     }
@@ -211,7 +241,12 @@ impl Drop for Server {
     }
 }
 
-fn read_memory(pid: u32) -> Result<Memory> {
+/// VmRSS and VmHWM of this process (the benchmark tool itself).
+pub fn own_memory() -> Result<Memory> {
+    read_memory(std::process::id())
+}
+
+pub fn read_memory(pid: u32) -> Result<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("cannot read /proc/{pid}/status"))?;
     let field = |name: &str| -> u64 {
