@@ -81,11 +81,14 @@ class Database:
 
 
 class Server:
-    def __init__(self, port, corp_id, secrets, db):
+    def __init__(self, port, corp_id, secrets, db, cli=None):
         self.base = f"http://127.0.0.1:{port}/cgi-bin/"
+        self.root = f"http://127.0.0.1:{port}"
         self.corp_id = corp_id
         self.secrets = secrets
         self.db = db
+        # Runs a `qixie` command with the server's environment; returns its JSON line.
+        self.cli = cli
 
     def token(self, app="sync"):
         r = requests.get(self.base + "gettoken", params={"corpid": self.corp_id, "corpsecret": self.secrets[app]})
@@ -155,7 +158,7 @@ def server(tmp_path_factory):
             if time.time() > deadline:
                 raise RuntimeError("qixie serve did not come up:\n" + (data / "server.log").read_text())
             time.sleep(0.1)
-        yield Server(port, corp["corp_id"], secrets, db)
+        yield Server(port, corp["corp_id"], secrets, db, cli=lambda *args: _run(binary, env, *args))
     finally:
         if proc is not None:
             proc.terminate()
