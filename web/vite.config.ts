@@ -33,13 +33,14 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': { target: server, changeOrigin: false },
+      // ws: the realtime WebSocket (/api/v1/realtime) goes through the same proxy.
+      '/api': { target: server, changeOrigin: false, ws: true },
       '/cgi-bin': { target: server, changeOrigin: false },
     },
   },
   preview: {
     proxy: {
-      '/api': { target: server, changeOrigin: false },
+      '/api': { target: server, changeOrigin: false, ws: true },
     },
   },
   build: {

@@ -1,5 +1,6 @@
 // Development stand-in for the Qixie server: serves web/dist and an in-memory version of the REST
-// contract in docs/api/rest.md, so the client can be worked on and screenshotted without the Rust
+// contract in docs/api/rest.md (and, through mock-chat.mjs, of docs/api/chat.md and the realtime
+// WebSocket of docs/api/realtime.md), so the client can be worked on and screenshotted without the Rust
 // server. Not used by the product. Run: npm run build && node scripts/mock-api.mjs [--fresh] [--port 5178]
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -7,6 +8,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { pinyin } from 'pinyin-pro';
+import { createChat } from './mock-chat.mjs';
 
 const args = process.argv.slice(2);
 const PORT = Number(args[args.indexOf('--port') + 1] || 0) || 5178;
@@ -88,6 +90,10 @@ function log(actor, kind, target, before, after, at = now()) {
 }
 
 if (!FRESH) seed();
+
+// Messaging (docs/api/chat.md) and the realtime WebSocket (docs/api/realtime.md): see mock-chat.mjs.
+const sessionOf = (req) => sessions.find((x) => x.id === cookie(req, 'qixie_session')) ?? null;
+const chat = createChat({ members: () => members, departments: () => departments, subtree, sessionOf, port: PORT, seed: !FRESH });
 
 // ---------- views ----------
 function deptOut(d) {
@@ -220,6 +226,17 @@ async function api(req, res, url) {
     return m ? send(res, 200, { member: memberOut(m) }) : err(fail(404, 'member_not_found', '成员不存在', 'Member not found'));
   }
 
+  if (seg[0] === 'chat' || (seg[0] === 'admin' && seg[1] === 'chat')) {
+    if (seg[0] === 'admin' && !meOut(s).permissions.includes('security.manage')) return err(fail(403, 'forbidden', '没有权限', 'Forbidden'));
+    const handled = await chat.handle({
+      method, seg, q, lang, me, res, err, fail,
+      contentType: req.headers['content-type'] || '',
+      body: () => body(req),
+      send: (status, b) => send(res, status, b),
+    });
+    if (handled !== false) return;
+    return err(fail(404, 'not_found', '接口不存在', 'Not found'));
+  }
   if (seg[0] !== 'admin') return err(fail(404, 'not_found', '接口不存在', 'Not found'));
   // departments
   if (path === '/admin/departments' && method === 'POST') {
@@ -368,7 +385,7 @@ async function serveStatic(res, pathname) {
   res.end(content);
 }
 
-createServer(async (req, res) => {
+const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://localhost');
   try {
     if (url.pathname.startsWith('/api/v1/')) await api(req, res, url);
@@ -378,4 +395,6 @@ createServer(async (req, res) => {
     if (res.headersSent) res.end();
     else send(res, 500, { error: { code: 'internal', message: '服务器内部错误' } });
   }
-}).listen(PORT, '127.0.0.1', () => console.log(`mock API and web client on http://127.0.0.1:${PORT}${FRESH ? ' (fresh: set-up wizard)' : ' (signed-in account: admin / qixie2024)'}`));
+});
+server.on('upgrade', (req, socket) => chat.upgrade(req, socket));
+server.listen(PORT, '127.0.0.1', () => console.log(`mock API and web client on http://127.0.0.1:${PORT}${FRESH ? ' (fresh: set-up wizard)' : ' (signed-in account: admin / qixie2024)'}`));

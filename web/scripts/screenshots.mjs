@@ -13,7 +13,7 @@ const LANG = process.env.QIXIE_LANG ?? 'zh-CN';
 const OUT = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const ONLY = process.env.QIXIE_PAGES?.split(',');
 
-const PAGES = ['/contacts', '/me', '/admin', '/admin/departments', '/admin/members', '/admin/import', '/admin/export', '/admin/tags', '/admin/roles', '/admin/apps', '/admin/audit', '/admin/security'];
+const PAGES = ['/chat', '/contacts', '/me', '/admin', '/admin/departments', '/admin/members', '/admin/import', '/admin/export', '/admin/tags', '/admin/roles', '/admin/apps', '/admin/audit', '/admin/security', '/admin/messaging'];
 
 await mkdir(OUT, { recursive: true });
 const browser = await chromium.launch({
@@ -54,6 +54,46 @@ try {
       await page.goto(`${BASE}${p}`, { waitUntil: 'networkidle' });
       await page.waitForTimeout(400);
       await page.screenshot({ path: name(width, p), fullPage: true });
+    }
+
+    // Messaging: a conversation (the first group in the list, else the first one), its menu, receipts,
+    // settings drawer and the search panel. Skipped quietly when the server has no conversations.
+    if (!ONLY || ONLY.includes('/chat')) {
+      await page.goto(`${BASE}/chat`, { waitUntil: 'networkidle' });
+      const items = page.locator('[data-testid=conv-item]');
+      if (await items.count()) {
+        const group = page.locator('[data-testid=conv-item]', { has: page.locator('.tile') }).first();
+        await ((await group.count()) ? group : items.first()).click();
+        await page.waitForTimeout(900);
+        await page.screenshot({ path: name(width, '/chat-conversation') });
+        const bubble = page.locator('[data-testid=message-bubble]').last();
+        if (await bubble.count()) {
+          // Phones open the menu with a long press; the menu itself is the same.
+          if (width < 500) await bubble.dispatchEvent('contextmenu');
+          else await bubble.click({ button: 'right' });
+          await page.waitForTimeout(300);
+          await page.screenshot({ path: name(width, '/chat-menu') });
+          await page.keyboard.press('Escape');
+          await page.mouse.click(5, 5);
+        }
+        const receipt = page.locator('[data-testid=receipt-count]').last();
+        if (await receipt.count()) {
+          await receipt.click();
+          await page.waitForTimeout(500);
+          await page.screenshot({ path: name(width, '/chat-receipts') });
+          await page.keyboard.press('Escape');
+        }
+        await page.locator('[data-testid=chat-settings]').click();
+        await page.waitForTimeout(700);
+        await page.screenshot({ path: name(width, '/chat-settings') });
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(300);
+      }
+      await page.goto(`${BASE}/chat`, { waitUntil: 'networkidle' });
+      await page.locator('[data-testid=search-open]').click();
+      await page.locator('[data-testid=search-input] input').fill(process.env.QIXIE_SEARCH ?? '的');
+      await page.waitForTimeout(900);
+      await page.screenshot({ path: name(width, '/chat-search') });
     }
 
     // A few dialogs and drawers.

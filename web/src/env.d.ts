@@ -14,5 +14,7 @@ declare module 'vue-router' {
     permission?: Permission;
     /** Shown while the password must be changed. */
     allowWhilePasswordExpired?: boolean;
+    /** The page fills the content area edge to edge (no padding, no page scroll). */
+    bleed?: boolean;
   }
 }

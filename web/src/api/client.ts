@@ -156,6 +156,44 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   return (await res.json()) as T;
 }
 
+/**
+ * A multipart POST that reports upload progress (fetch cannot), with the same headers, CSRF token
+ * and error mapping as `request`. `onProgress` receives 0…1.
+ */
+export function uploadWithProgress<T>(path: string, form: FormData, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', apiUrl(path));
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept-Language', hooks.locale());
+    const token = hooks.csrfToken();
+    if (token) xhr.setRequestHeader('X-CSRF-Token', token);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && onProgress) onProgress(e.total ? e.loaded / e.total : 0);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', hooks.fallbackMessage('network', 0)));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', hooks.fallbackMessage('network', 0)));
+    xhr.onload = async () => {
+      const type = xhr.getResponseHeader('content-type') ?? '';
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress?.(1);
+        try {
+          resolve((type.includes('json') && xhr.responseText ? JSON.parse(xhr.responseText) : undefined) as T);
+        } catch {
+          reject(new ApiError(xhr.status, `http_${xhr.status}`, hooks.fallbackMessage('status', xhr.status)));
+        }
+        return;
+      }
+      const err = await errorFromResponse(new Response(xhr.responseText, { status: xhr.status, headers: { 'content-type': type } }));
+      if (xhr.status === 401) hooks.onUnauthorized();
+      reject(err);
+    };
+    signal?.addEventListener('abort', () => xhr.abort());
+    xhr.send(form);
+  });
+}
+
 export const http = {
   get: <T>(path: string, query?: Query, opts: Omit<RequestOptions, 'query'> = {}) => request<T>('GET', path, { ...opts, query }),
   post: <T>(path: string, body?: unknown, opts: RequestOptions = {}) => request<T>('POST', path, { ...opts, body }),

@@ -1,6 +1,7 @@
 import type { Component } from 'vue';
 import {
   AppIcon,
+  ChatSettingIcon,
   DiscountIcon,
   FileExportIcon,
   FileImportIcon,
@@ -32,4 +33,5 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { name: 'admin-apps', path: 'apps', key: 'apps', icon: AppIcon, permission: 'apps.manage' },
   { name: 'admin-audit', path: 'audit', key: 'audit', icon: HistoryIcon, permission: 'audit.read' },
   { name: 'admin-security', path: 'security', key: 'security', icon: SecuredIcon, permission: 'security.manage' },
+  { name: 'admin-messaging', path: 'messaging', key: 'messaging', icon: ChatSettingIcon, permission: 'security.manage' },
 ];

@@ -13,6 +13,7 @@ const adminViews: Record<string, () => Promise<unknown>> = {
   'admin-apps': () => import('@/views/admin/AppsView.vue'),
   'admin-audit': () => import('@/views/admin/AuditView.vue'),
   'admin-security': () => import('@/views/admin/SecurityView.vue'),
+  'admin-messaging': () => import('@/views/admin/ChatPolicyView.vue'),
 };
 
 const routes: RouteRecordRaw[] = [
@@ -29,6 +30,7 @@ const routes: RouteRecordRaw[] = [
     component: () => import('@/layouts/AppLayout.vue'),
     children: [
       { path: '', redirect: { name: 'contacts' } },
+      { path: 'chat/:id?', name: 'chat', component: () => import('@/views/ChatView.vue'), meta: { title: 'nav.chat', bleed: true } },
       { path: 'contacts', name: 'contacts', component: () => import('@/views/ContactsView.vue'), meta: { title: 'nav.contacts' } },
       { path: 'me', name: 'me', component: () => import('@/views/ProfileView.vue'), meta: { title: 'nav.me' } },
       {
