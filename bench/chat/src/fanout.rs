@@ -123,7 +123,13 @@ async fn series(
     Ok(())
 }
 
-pub async fn run(port: u16, world: &World, o: &Options, report: &mut Report) -> Result<u64> {
+pub async fn run(
+    port: u16,
+    server_pid: u32,
+    world: &World,
+    o: &Options,
+    report: &mut Report,
+) -> Result<u64> {
     let g = world.group;
     let gid = world.convs.id(g).to_owned();
     let base = world.last_seq[g as usize];
@@ -171,6 +177,7 @@ pub async fn run(port: u16, world: &World, o: &Options, report: &mut Report) -> 
     let mut sent = HashMap::new();
     let mut got = Vec::new();
     eprintln!("  paced series: {n} messages at {}/s ...", o.rate);
+    let cpu = crate::cpu::Cpu::start(server_pid);
     series(
         &mut sink,
         &mut acks,
@@ -182,12 +189,14 @@ pub async fn run(port: u16, world: &World, o: &Options, report: &mut Report) -> 
         &mut got,
     )
     .await?;
+    let cpu_paced = cpu.finish();
     // Let the paced series drain before the back-to-back one starts.
     tokio::time::sleep(Duration::from_millis(500)).await;
     eprintln!(
         "  back-to-back series: {n} messages, window {} ...",
         o.window
     );
+    let cpu = crate::cpu::Cpu::start(server_pid);
     series(
         &mut sink,
         &mut acks,
@@ -199,6 +208,7 @@ pub async fn run(port: u16, world: &World, o: &Options, report: &mut Report) -> 
         &mut got,
     )
     .await?;
+    let cpu_burst = cpu.finish();
     let nacks: Vec<&Ack> = got.iter().filter(|a| a.seq.is_err()).collect();
     if let Some(a) = nacks.first() {
         bail!(
@@ -277,6 +287,7 @@ pub async fn run(port: u16, world: &World, o: &Options, report: &mut Report) -> 
             "fan-out: {dups} duplicate deliveries, {gaps} gaps, {missing} events missing at the end, {resyncs} resync frames over {online} receivers"
         ));
     }
+    let cpus = [cpu_paced, cpu_burst];
     for s in [0, 1] {
         let l = &lat[s];
         let span = match (first_send[s], last_recv[s]) {
@@ -285,13 +296,14 @@ pub async fn run(port: u16, world: &World, o: &Options, report: &mut Report) -> 
         };
         let per_s = l.len() as f64 / span.as_secs_f64().max(1e-9);
         let detail = format!(
-            "{} deliveries of {} expected ({online} receivers × {n}); p90 {}, max {}; {:.0} deliveries/s; ack p50 / p99 {}",
+            "{} deliveries of {} expected ({online} receivers × {n}); p90 {}, max {}; {:.0} deliveries/s; ack p50 / p99 {}; {}",
             l.len(),
             online * n,
             ms(l.pct(90.0)),
             ms(l.max()),
             per_s,
-            ack_lat[s].p50_p99()
+            ack_lat[s].p50_p99(),
+            cpus[s]
         );
         if s == 0 {
             let met = l.pct(50.0) < Duration::from_millis(30)

@@ -22,6 +22,7 @@ async fn idle_client(
     n: usize,
     convs: Arc<ws::Convs>,
     mut holding: Holding,
+    resume: bool,
     heartbeat: Duration,
     mut stop: watch::Receiver<bool>,
     ready: mpsc::Sender<Result<(), String>>,
@@ -32,7 +33,9 @@ async fn idle_client(
         let _permit = connecting.acquire().await?;
         let mut ws = ws::connect(port, &token, n).await?;
         ws::hello(&mut ws).await?;
-        ws::resume(&mut ws, &convs, &mut holding, Duration::from_secs(120)).await?;
+        if resume {
+            ws::resume(&mut ws, &convs, &mut holding, Duration::from_secs(120)).await?;
+        }
         anyhow::Ok(ws)
     };
     let mut ws = match setup.await {
@@ -88,8 +91,30 @@ async fn settled_rss(srv: &Server) -> Result<u64> {
     Ok(prev)
 }
 
-pub async fn run(srv: &Server, world: &World, clients: usize, report: &mut Report) -> Result<()> {
+/// Open descriptors of a process.
+fn open_fds(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64)
+}
+
+pub async fn run(
+    srv: &Server,
+    world: &World,
+    requested: usize,
+    resume: bool,
+    nofile: u64,
+    report: &mut Report,
+) -> Result<()> {
     let port = srv.port;
+    // Both processes need a descriptor per connection, and each has its own besides; keep a margin.
+    let spare = open_fds(srv.pid).max(open_fds(std::process::id())) + 64;
+    let fit = nofile.saturating_sub(spare) as usize;
+    let clients = requested.min(fit).max(1);
+    if clients < requested {
+        report.notes.push(format!(
+            "Idle phase: {clients} connections instead of {requested}: the open-file limit is {nofile} per process and cannot be raised here, and the server needs one descriptor per connection plus {} of its own (the tool likewise); the figure is per connection either way.",
+            open_fds(srv.pid)
+        ));
+    }
     let before = settled_rss(srv).await?;
     let own_before = own_memory()?.rss_kib;
     let members = world.members.len();
@@ -120,6 +145,7 @@ pub async fn run(srv: &Server, world: &World, clients: usize, report: &mut Repor
                 i,
                 world.convs.clone(),
                 holding,
+                resume,
                 heartbeat,
                 stop_rx.clone(),
                 ready_tx.clone(),
@@ -184,9 +210,14 @@ pub async fn run(srv: &Server, world: &World, clients: usize, report: &mut Repor
         format!("{per:.1} KiB"),
         if per < 20.0 { Met::Yes } else { Met::No },
         format!(
-            "server VmRSS {:.1} → {:.1} MiB once settled (a server restarted for this phase); each client resumed its 1–2 conversations and pings every 25 s; {} distinct members ({:.1} connections each); all connected in {} ({:.0}/s, {} at a time); the tool itself {:.1} → {:.1} MiB ({:.1} KiB per client)",
+            "server VmRSS {:.1} → {:.1} MiB once settled (a server restarted for this phase); each client {} and pings every 25 s; {} distinct members ({:.1} connections each); all connected in {} ({:.0}/s, {} at a time); the tool itself {:.1} → {:.1} MiB ({:.1} KiB per client)",
             before as f64 / 1024.0,
             after as f64 / 1024.0,
+            if resume {
+                "resumed its 1–2 conversations"
+            } else {
+                "only received hello (no resume, --idle-no-resume)"
+            },
             members.min(clients),
             clients as f64 / members.min(clients).max(1) as f64,
             secs(connect_time),

@@ -5,6 +5,7 @@
 //!
 //! Prints one table; exits 0 when every check held (a missed target is a measurement, not a failure),
 //! 1 on a correctness failure, 2 when it could not run. See bench/README.md.
+mod cpu;
 mod fanout;
 mod follower;
 mod idle;
@@ -47,6 +48,7 @@ Options:
   --no-crash              end the throughput run normally instead of killing the server (SIGKILL)
   --no-online-run         skip the second throughput run with all members online
   --idle N                idle connections (default 20000; quick 2000)
+  --idle-no-resume        idle clients stop after hello instead of resuming their conversations
   --storm N               clients in the reconnect storm (default 5000; quick 500)
   --storm-messages N      messages into each conversation while they are away (default 20; quick 10)
   --only LIST             run only these phases: fanout,throughput,idle,storm
@@ -69,6 +71,7 @@ struct Args {
     crash: bool,
     online_run: bool,
     idle: usize,
+    idle_resume: bool,
     storm: usize,
     storm_messages: usize,
     phases: Vec<String>,
@@ -97,6 +100,7 @@ fn parse_args() -> Result<Option<Args>> {
         crash: true,
         online_run: true,
         idle: pick(20_000, 2000),
+        idle_resume: true,
         storm: pick(5000, 500),
         storm_messages: pick(20, 10),
         phases: PHASES.iter().map(|s| s.to_string()).collect(),
@@ -140,6 +144,7 @@ fn parse_args() -> Result<Option<Args>> {
             "--no-crash" => a.crash = false,
             "--no-online-run" => a.online_run = false,
             "--idle" => a.idle = number(value()?)?.max(1),
+            "--idle-no-resume" => a.idle_resume = false,
             "--storm" => a.storm = number(value()?)?.max(1),
             "--storm-messages" => a.storm_messages = number(value()?)?.max(1),
             "--only" => {
@@ -228,12 +233,12 @@ async fn run(args: &Args, report: &mut Report) -> Result<()> {
     ));
     if soft < need {
         report.notes.push(format!(
-            "RLIMIT_NOFILE is only {soft}, below the {need} this run needs: connections may fail."
+            "RLIMIT_NOFILE could not be raised above {soft} (the hard limit; raising it needs CAP_SYS_RESOURCE, which this process lacks even as root), below the {need} this run would like; the idle phase is capped to fit."
         ));
     }
     let data_dir = fresh_data_dir("bench-chat")?;
     eprintln!("data directory: {}", data_dir.display());
-    let result = run_in(args, qixie, data_dir.clone(), report).await;
+    let result = run_in(args, qixie, data_dir.clone(), soft, report).await;
     if args.keep || result.is_err() {
         eprintln!("kept {}", data_dir.display());
     } else if let Err(e) = std::fs::remove_dir_all(&data_dir) {
@@ -242,7 +247,13 @@ async fn run(args: &Args, report: &mut Report) -> Result<()> {
     result
 }
 
-async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf, report: &mut Report) -> Result<()> {
+async fn run_in(
+    args: &Args,
+    qixie: PathBuf,
+    data_dir: PathBuf,
+    nofile: u64,
+    report: &mut Report,
+) -> Result<()> {
     let load_at_start = load_average();
     let install = Installation {
         qixie,
@@ -295,7 +306,7 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf, report: &mut Rep
             rate: args.fanout_rate,
             window: args.fanout_window,
         };
-        match fanout::run(port, &world, &o, report).await {
+        match fanout::run(port, srv.pid, &world, &o, report).await {
             Ok(final_seq) => world.last_seq[world.group as usize] = final_seq,
             Err(e) => report.error("fan-out", &e),
         }
@@ -319,7 +330,7 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf, report: &mut Rep
         srv.wait_ready(Duration::from_secs(120)).await?;
         port = srv.port;
         rest = Rest::new(&srv.base)?;
-        if let Err(e) = idle::run(&srv, &world, args.idle, report).await {
+        if let Err(e) = idle::run(&srv, &world, args.idle, args.idle_resume, nofile, report).await {
             report.error("idle", &e);
         }
     }
@@ -330,7 +341,7 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf, report: &mut Rep
             messages: args.storm_messages,
             behind: 3,
         };
-        if let Err(e) = storm::run(port, &rest, &mut world, &o, report).await {
+        if let Err(e) = storm::run(port, srv.pid, &rest, &mut world, &o, report).await {
             report.error("storm", &e);
         }
     }
@@ -373,7 +384,9 @@ async fn throughput_phase(
         let killing = killing.clone();
         let srv = &mut *srv;
         throughput::run_once(
+            'a',
             srv.port,
+            srv.pid,
             world,
             args.window,
             duration,
@@ -433,7 +446,9 @@ async fn throughput_phase(
     if args.online_run {
         eprintln!("throughput with every member online ...");
         let run = throughput::run_once(
+            'b',
             srv.port,
+            srv.pid,
             world,
             args.window,
             duration,

@@ -29,6 +29,9 @@ const GIVE_UP: Duration = Duration::from_secs(60);
 
 struct Outcome {
     holding: Holding,
+    /// When the last attempt's upgrade completed, its `resumed` arrived, and all was held.
+    upgraded: Option<Instant>,
+    resumed: Option<Instant>,
     done: Option<Instant>,
     attempts: u32,
     resyncs: u64,
@@ -48,6 +51,8 @@ async fn reconnect(
 ) -> Outcome {
     let mut out = Outcome {
         holding: Holding::default(),
+        upgraded: None,
+        resumed: None,
         done: None,
         attempts: 0,
         resyncs: 0,
@@ -63,10 +68,13 @@ async fn reconnect(
     let mut backoff = Duration::from_millis(100);
     while tokio::time::Instant::now() < deadline {
         out.attempts += 1;
+        let (mut upgraded, mut resumed) = (None, None);
         let attempt = async {
             let mut ws = ws::connect(port, &token, n).await?;
+            upgraded = Some(Instant::now());
             ws::hello(&mut ws).await?;
             ws::resume(&mut ws, &convs, &mut holding, GIVE_UP).await?;
+            resumed = Some(Instant::now());
             while !holding.complete(&finals) {
                 let Some((_, v)) = ws::recv(&mut ws).await? else {
                     bail!("closed before every event had arrived");
@@ -86,7 +94,10 @@ async fn reconnect(
             let _ = ws.close(None).await;
             anyhow::Ok(done)
         };
-        match tokio::time::timeout_at(deadline, attempt).await {
+        let result = tokio::time::timeout_at(deadline, attempt).await;
+        out.upgraded = upgraded;
+        out.resumed = resumed;
+        match result {
             Ok(Ok(done)) => {
                 out.done = Some(done);
                 break;
@@ -108,6 +119,7 @@ async fn reconnect(
 
 pub async fn run(
     port: u16,
+    server_pid: u32,
     rest: &Rest,
     world: &mut World,
     o: &Options,
@@ -243,13 +255,17 @@ pub async fn run(
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let overflows_before = listen_overflows();
+    let cpu = crate::cpu::Cpu::start(server_pid);
     let go = Instant::now();
     let _ = go_tx.send(true);
     let mut outcomes = Vec::with_capacity(clients);
     for t in tasks {
         outcomes.push(t.await.context("a storm client task failed")?);
     }
+    let cpu = cpu.finish();
     let mut times = Samples::default();
+    let (mut upgrades, mut resumes) = (Samples::default(), Samples::default());
     let (mut lost_clients, mut received, mut dups, mut gaps, mut retries, mut resyncs) =
         (0, 0, 0, 0, 0, 0);
     let mut last_done = go;
@@ -260,6 +276,12 @@ pub async fn run(
         gaps += o.holding.gaps;
         retries += o.attempts.saturating_sub(1) as u64;
         resyncs += o.resyncs;
+        if let Some(u) = o.upgraded {
+            upgrades.push(u - go);
+        }
+        if let Some(r) = o.resumed {
+            resumes.push(r - go);
+        }
         match o.done {
             Some(d) => {
                 times.push(d - go);
@@ -287,13 +309,44 @@ pub async fn run(
         if lost_clients == 0 { secs(all) } else { format!("{lost_clients} lost") },
         if met { Met::Yes } else { Met::No },
         format!(
-            "{received} events received of {expected} expected ({} messages into each of {} conversations while away), {dups} duplicates, {gaps} gaps; per client p50 / p99 {}, max {}; {retries} connection retries, {resyncs} resyncs",
+            "{received} events received of {expected} expected ({} messages into each of {} conversations while away), {dups} duplicates, {gaps} gaps; per client p50 / p99 {}, max {} (upgraded {}, resumed {}); {retries} connection retries, {resyncs} resyncs{}; {cpu}",
             o.messages,
             followed.len(),
             times.p50_p99(),
-            ms(times.max())
+            ms(times.max()),
+            upgrades.p50_p99(),
+            resumes.p50_p99(),
+            listen_note(overflows_before)
         ),
     );
     world.last_seq = finals.to_vec();
     Ok(())
+}
+
+/// The kernel's count of connections dropped because a listen queue was full (TcpExt
+/// ListenOverflows in /proc/net/netstat), machine-wide.
+fn listen_overflows() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = text.lines();
+    while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
+        if !names.starts_with("TcpExt:") {
+            continue;
+        }
+        let i = names
+            .split_whitespace()
+            .position(|n| n == "ListenOverflows")?;
+        return values.split_whitespace().nth(i)?.parse().ok();
+    }
+    None
+}
+
+fn listen_note(before: Option<u64>) -> String {
+    match (before, listen_overflows()) {
+        (Some(b), Some(a)) if a > b => format!(
+            "; the kernel dropped {} connection attempts on a full listen queue meanwhile (retried by TCP after 1 s)",
+            a - b
+        ),
+        (Some(_), Some(_)) => "; no listen-queue overflow".into(),
+        _ => String::new(),
+    }
 }

@@ -42,19 +42,20 @@ pub struct SenderOut {
     pub ended: Option<String>,
 }
 
-/// The text and idempotency key of message `n` in conversation `c`.
-pub fn client_id(c: u32, n: u64) -> String {
-    format!("t{c}-{n}")
+/// The client_id of message `n` of run `run` in conversation `c`: unique across runs.
+pub fn client_id(run: char, c: u32, n: u64) -> String {
+    format!("{run}{c}-{n}")
 }
 
-fn op(conv: &str, c: u32, n: u64) -> Value {
+fn op(run: char, conv: &str, c: u32, n: u64) -> Value {
     json!({"op": "send", "ref": n.to_string(), "conv": conv,
-           "msg": {"type": "text", "client_id": client_id(c, n),
+           "msg": {"type": "text", "client_id": client_id(run, c, n),
                    "text": format!("吞吐测试 {c}-{n}：今天下午三点在三楼会议室开项目周会，请准时参加。")}})
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn sender(
+    run: char,
     port: u16,
     token: String,
     conn: usize,
@@ -109,7 +110,7 @@ async fn sender(
         if now < end {
             let mut fed = false;
             while outstanding.len() < window {
-                let msg = Message::text(op(&conv, c, next).to_string());
+                let msg = Message::text(op(run, &conv, c, next).to_string());
                 if let Err(e) = ws.feed(msg).await {
                     out.ended = Some(format!("writing: {e}"));
                     break;
@@ -174,6 +175,10 @@ async fn sender(
 }
 
 pub struct RunResult {
+    /// CPU use of the server and the tool during the timed window.
+    pub cpu: String,
+    /// The letter that starts this run's client_ids.
+    pub run: char,
     pub senders: Vec<SenderOut>,
     pub duration: Duration,
     /// Receivers' holdings (online run only).
@@ -225,7 +230,9 @@ impl RunResult {
 /// One timed run. With `online`, the other members of every conversation are connected and
 /// following; `at_end` runs the moment the time is up (the crash test kills the server there).
 pub async fn run_once(
+    run: char,
     port: u16,
+    server_pid: u32,
     world: &World,
     window: usize,
     duration: Duration,
@@ -274,6 +281,7 @@ pub async fn run_once(
                 .token
                 .clone();
             tokio::spawn(sender(
+                run,
                 port,
                 token,
                 100_000 + k,
@@ -291,8 +299,10 @@ pub async fn run_once(
     follower::wait_ready(&mut ready_rx, world.small.len(), "throughput senders").await?;
     let start = tokio::time::Instant::now();
     let end = start + duration;
+    let cpu = crate::cpu::Cpu::start(server_pid);
     let _ = go_tx.send(Some(end));
     tokio::time::sleep_until(end).await;
+    let cpu = cpu.finish();
     at_end().await?;
     let mut outs = Vec::with_capacity(senders.len());
     for h in senders {
@@ -308,6 +318,8 @@ pub async fn run_once(
         bail!("a sender's connection ended during the run: {e}");
     }
     let mut result = RunResult {
+        cpu,
+        run,
         senders: outs,
         duration,
         receivers: Vec::new(),
@@ -335,7 +347,7 @@ pub struct Verified {
     pub seq_problems: Vec<String>,
     /// Messages of this run stored although never acked (in flight when the server was killed).
     pub stored_unacked: u64,
-    /// A client_id stored twice.
+    /// A client_id of this run stored twice (each is sent once).
     pub duplicates: u64,
     pub took: Duration,
 }
@@ -352,13 +364,11 @@ pub async fn verify(rest: &Rest, world: &World, run: &RunResult) -> Result<(Veri
         let id = world.convs.id(c).to_owned();
         async move { anyhow::Ok((c, read_all(&rest, &token, &id).await?)) }
     });
-    let stored: Vec<Result<(u32, Vec<Value>)>> = futures_util::stream::iter(jobs)
-        .buffer_unordered(SETUP_CONCURRENCY)
-        .collect()
-        .await;
+    // Each conversation is checked as it arrives, so only a few are held at once.
+    let mut stored = futures_util::stream::iter(jobs).buffer_unordered(SETUP_CONCURRENCY);
     let mut v = Verified::default();
     let mut last = world.last_seq.clone();
-    for r in stored {
+    while let Some(r) = stored.next().await {
         let (c, items) = r?;
         v.convs += 1;
         v.events += items.len() as u64;
@@ -380,11 +390,15 @@ pub async fn verify(rest: &Rest, world: &World, run: &RunResult) -> Result<(Veri
             }
         }
         last[c as usize] = last[c as usize].max(expect - 1);
-        v.duplicates += ids.values().filter(|n| **n > 1).count() as u64;
+        let own = format!("{}{c}-", run.run);
+        v.duplicates += ids
+            .iter()
+            .filter(|(k, n)| **n > 1 && k.starts_with(&own))
+            .count() as u64;
         let Some(s) = by_conv.get(&c) else { continue };
         let mut acked_ids = std::collections::HashSet::with_capacity(s.acked.len());
         for a in &s.acked {
-            let cid = client_id(c, a.n);
+            let cid = client_id(run.run, c, a.n);
             let ok = at_seq.get(&a.seq).is_some_and(|e| {
                 e["client_id"].as_str() == Some(cid.as_str())
                     && (a.id.is_empty() || e["id"].as_str() == Some(a.id.as_str()))
@@ -410,7 +424,7 @@ pub async fn verify(rest: &Rest, world: &World, run: &RunResult) -> Result<(Veri
             }
             acked_ids.insert(cid);
         }
-        let prefix = format!("t{c}-");
+        let prefix = format!("{}{c}-", run.run);
         v.stored_unacked += ids
             .keys()
             .filter(|k| k.starts_with(&prefix) && !acked_ids.contains(**k))
@@ -450,7 +464,7 @@ async fn read_all(rest: &Rest, token: &str, id: &str) -> Result<Vec<Value>> {
 pub fn describe(run: &RunResult) -> String {
     let lat = run.latency();
     format!(
-        "{} acks in {} ({} sent, {} acked in all, {} refused, {} unanswered); ack latency p50 / p99 {}, max {}",
+        "{} acks in {} ({} sent, {} acked in all, {} refused, {} unanswered); ack latency p50 / p99 {}, max {}; {}",
         run.acked_in_window(),
         secs(run.duration),
         run.sent(),
@@ -458,6 +472,7 @@ pub fn describe(run: &RunResult) -> String {
         run.nacks().len(),
         run.unanswered(),
         lat.p50_p99(),
-        bench_common::stats::ms(lat.max())
+        bench_common::stats::ms(lat.max()),
+        run.cpu
     )
 }
