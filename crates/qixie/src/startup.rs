@@ -92,9 +92,28 @@ pub struct Application {
     pub state: AppState,
 }
 
+/// Binds with a deep accept queue: thousands of clients reconnecting at once should wait in it, not
+/// be dropped by the kernel and retried seconds later (the default backlog is 128).
+async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(4096)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no address to listen on")))
+}
+
 impl Application {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&config.listen)
+        let listener = listen(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let mut state = open_state(config, &options).await?;
@@ -127,8 +146,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         tracing::info!(addr = %self.listener.local_addr()?, "qixie is listening");
+        // Small frames (acks, events) go out at once instead of waiting for the peer's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(async {
