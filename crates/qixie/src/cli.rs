@@ -171,18 +171,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     scope,
                 },
         } => {
-            let state = open_state(
-                config,
-                &Options {
-                    run_jobs: false,
-                    ..Options::default()
-                },
-            )
-            .await?;
-            let corp = crate::modules::admin::corp::find_by_corpid(&state.db, &corp_id)
-                .await
-                .map_err(describe)?
-                .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
+            let (state, corp) = open_corp(config, &corp_id).await?;
             let actor = Actor::system(corp.id);
             let grant = actor.require::<perm::AppsManage>().map_err(describe)?;
             let scopes: Vec<String> = scope
@@ -214,18 +203,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     name,
                 },
         } => {
-            let state = open_state(
-                config,
-                &Options {
-                    run_jobs: false,
-                    ..Options::default()
-                },
-            )
-            .await?;
-            let corp = crate::modules::admin::corp::find_by_corpid(&state.db, &corp_id)
-                .await
-                .map_err(describe)?
-                .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
+            let (state, corp) = open_corp(config, &corp_id).await?;
             let actor = Actor::system(corp.id);
             let conv =
                 crate::modules::chat::conversation::find_by_chatid(&state.db, corp.id, &chat)
@@ -242,6 +220,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Storage (without the job scheduler) and the enterprise a command names by its corp id.
+async fn open_corp(
+    config: Config,
+    corp_id: &str,
+) -> anyhow::Result<(crate::AppState, crate::modules::admin::corp::CorpRow)> {
+    let state = open_state(
+        config,
+        &Options {
+            run_jobs: false,
+            ..Options::default()
+        },
+    )
+    .await?;
+    let corp = crate::modules::admin::corp::find_by_corpid(&state.db, corp_id)
+        .await
+        .map_err(describe)?
+        .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
+    Ok((state, corp))
 }
 
 /// An application error as a sentence for the terminal, with its field errors.

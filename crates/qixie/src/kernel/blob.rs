@@ -35,3 +35,9 @@ impl BlobStore {
         Ok(tokio::fs::read(self.path(key)?).await?)
     }
 }
+
+/// Whether a `get` failed because nothing is stored under the key.
+pub fn is_missing(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+}

@@ -107,12 +107,7 @@ pub async fn load(app: &AppState, corp: CorpId, media_id: &str) -> AppResult<(Me
     let row = find(app, corp, media_id).await?;
     match app.blobs.get(&row.storage_key).await {
         Ok(bytes) => Ok((row, bytes)),
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
-        {
-            Err(ErrorKind::MediaNotFound.into())
-        }
+        Err(e) if crate::kernel::blob::is_missing(&e) => Err(ErrorKind::MediaNotFound.into()),
         Err(e) => Err(AppError::internal(e)),
     }
 }

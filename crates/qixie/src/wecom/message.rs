@@ -223,14 +223,7 @@ async fn recall(
 }
 
 fn require_message_scope(caller: &AppCaller) -> AppResult<()> {
-    if crate::kernel::ser::split_list(&caller.app.scopes)
-        .iter()
-        .any(|s| s == "message")
-    {
-        Ok(())
-    } else {
-        Err(ErrorKind::ApiForbidden.into())
-    }
+    notice::require_message_scope(&caller.app)
 }
 
 #[derive(Deserialize)]

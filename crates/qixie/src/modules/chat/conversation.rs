@@ -450,7 +450,35 @@ pub async fn open_direct(app: &AppState, actor: &Actor, userid: &str) -> AppResu
         return Err(AppError::field("userid", "inactive"));
     }
     let key = format!("{}:{}", me.0.min(peer.id), me.0.max(peer.id));
-    if let Some(c) = by_pair(&app.db, corp, &key).await? {
+    open_pair(
+        app,
+        corp,
+        PairConversation {
+            key: &key,
+            kind: "direct",
+            name: "",
+            app_id: None,
+            created_by: Some(me.0),
+            members: &[me.0, peer.id],
+        },
+    )
+    .await
+}
+
+/// A conversation that exists at most once per key (one-to-one chats, an app's chat with a member).
+struct PairConversation<'a> {
+    key: &'a str,
+    kind: &'static str,
+    name: &'a str,
+    app_id: Option<i64>,
+    created_by: Option<i64>,
+    members: &'a [i64],
+}
+
+/// Finds the conversation of `p.key` or creates it with its members; when two callers create it at
+/// once, the loser returns the winner's.
+async fn open_pair(app: &AppState, corp: CorpId, p: PairConversation<'_>) -> AppResult<ConvRow> {
+    if let Some(c) = by_pair(&app.db, corp, p.key).await? {
         return Ok(c);
     }
     let now = app.now();
@@ -458,34 +486,37 @@ pub async fn open_direct(app: &AppState, actor: &Actor, userid: &str) -> AppResu
     let mut tx = app.db.begin().await?;
     let r = tx
         .exec(
-            sql("INSERT INTO chat_conversations (id, corp_id, kind, chatid, pair_key, last_activity_at, created_by, created_at) VALUES ($1, $2, 'direct', $3, $4, $5, $6, $5)")
+            sql("INSERT INTO chat_conversations (id, corp_id, kind, chatid, pair_key, name, app_id, last_activity_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8)")
                 .bind(id)
                 .bind(corp)
-                .bind(format!("dm{id}"))
-                .bind(&key)
+                .bind(p.kind)
+                .bind(format!("{}{id}", if p.kind == "app" { "ap" } else { "dm" }))
+                .bind(p.key)
+                .bind(p.name)
+                .bind(p.app_id)
                 .bind(now)
-                .bind(me),
+                .bind(p.created_by),
         )
         .await;
     match r {
         Ok(_) => {}
-        // Both opened it at once: the other one won.
         Err(e) if is_unique_violation(&e, "chat_conversations", "pair_key") => {
             drop(tx);
-            return by_pair(&app.db, corp, &key)
+            return by_pair(&app.db, corp, p.key)
                 .await?
                 .ok_or_else(|| ErrorKind::ConversationNotFound.into());
         }
         Err(e) => return Err(e.into()),
     }
     let c = find_in(&mut tx, corp, ConvId(id)).await?;
-    let pair = [
-        (me.0, String::new(), String::new()),
-        (peer.id, String::new(), String::new()),
-    ];
-    insert_members(&mut tx, &c, &pair, Role::Member, now).await?;
+    let members: Vec<(i64, String, String)> = p
+        .members
+        .iter()
+        .map(|m| (*m, String::new(), String::new()))
+        .collect();
+    insert_members(&mut tx, &c, &members, Role::Member, now).await?;
     tx.commit().await?;
-    fanout::conversation_changed(app, c.id(), vec![me.0, peer.id], "added").await;
+    fanout::conversation_changed(app, c.id(), p.members.to_vec(), "added").await;
     Ok(c)
 }
 
@@ -510,46 +541,19 @@ pub async fn app_conversation(
     member: i64,
 ) -> AppResult<ConvId> {
     let key = format!("app:{app_id}:{member}");
-    if let Some(c) = by_pair(&app.db, corp, &key).await? {
-        return Ok(c.id());
-    }
-    let now = app.now();
-    let id = new_id(now);
-    let mut tx = app.db.begin().await?;
-    let r = tx
-        .exec(
-            sql("INSERT INTO chat_conversations (id, corp_id, kind, chatid, pair_key, name, app_id, last_activity_at, created_at) VALUES ($1, $2, 'app', $3, $4, $5, $6, $7, $7)")
-                .bind(id)
-                .bind(corp)
-                .bind(format!("ap{id}"))
-                .bind(&key)
-                .bind(app_name)
-                .bind(app_id)
-                .bind(now),
-        )
-        .await;
-    match r {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e, "chat_conversations", "pair_key") => {
-            drop(tx);
-            return by_pair(&app.db, corp, &key)
-                .await?
-                .map(|c| c.id())
-                .ok_or_else(|| ErrorKind::ConversationNotFound.into());
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let c = find_in(&mut tx, corp, ConvId(id)).await?;
-    insert_members(
-        &mut tx,
-        &c,
-        &[(member, String::new(), String::new())],
-        Role::Member,
-        now,
+    let c = open_pair(
+        app,
+        corp,
+        PairConversation {
+            key: &key,
+            kind: "app",
+            name: app_name,
+            app_id: Some(app_id),
+            created_by: None,
+            members: &[member],
+        },
     )
     .await?;
-    tx.commit().await?;
-    fanout::conversation_changed(app, c.id(), vec![member], "added").await;
     Ok(c.id())
 }
 

@@ -191,9 +191,7 @@ pub async fn load(
         _ => m.blob_key.clone(),
     };
     let bytes = app.blobs.get(&key).await.map_err(|e| {
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
-        {
+        if crate::kernel::blob::is_missing(&e) {
             AppError::new(ErrorKind::MediaNotFound)
         } else {
             AppError::internal(e)

@@ -150,6 +150,30 @@ async fn text_event(
     Ok(e)
 }
 
+/// Apps send messages and manage their group chats only with the `message` scope.
+pub fn require_message_scope(app_row: &crate::modules::apps::AppRow) -> AppResult<()> {
+    if crate::kernel::ser::split_list(&app_row.scopes)
+        .iter()
+        .any(|s| s == "message")
+    {
+        Ok(())
+    } else {
+        Err(ErrorKind::ApiForbidden.into())
+    }
+}
+
+/// Keeps an image notice's bytes as chat media, so every copy of the notice shows the one stored file.
+pub async fn store_image(app: &AppState, corp: CorpId, notice: Notice) -> AppResult<Notice> {
+    let Notice::Image { bytes } = notice else {
+        return Ok(notice);
+    };
+    let m = super::media::store(app, corp, None, "image.png", "", bytes).await?;
+    if m.kind != "image" {
+        return Err(AppError::field("image.media_id", "not_an_image"));
+    }
+    Ok(Notice::StoredImage { media_id: m.id })
+}
+
 /// What `message/send` reports back.
 #[derive(Debug, Default)]
 pub struct Delivered {
@@ -169,10 +193,7 @@ pub async fn send_from_app(
     sel: &crate::modules::org::audience::Selection,
     notice: Notice,
 ) -> AppResult<Delivered> {
-    use crate::kernel::ser::split_list;
-    if !split_list(&app_row.scopes).iter().any(|s| s == "message") {
-        return Err(ErrorKind::ApiForbidden.into());
-    }
+    require_message_scope(app_row)?;
     let corp = actor.corp;
     let aud = crate::modules::org::audience::resolve(&app.db, corp, sel, actor.scope()).await?;
     if aud.members.is_empty() {
@@ -188,16 +209,7 @@ pub async fn send_from_app(
         name: app_row.name.clone(),
     };
     // Stored once, shown to everyone.
-    let notice = match notice {
-        Notice::Image { bytes } => {
-            let m = super::media::store(app, corp, None, "image.png", "", bytes).await?;
-            if m.kind != "image" {
-                return Err(AppError::field("image.media_id", "not_an_image"));
-            }
-            Notice::StoredImage { media_id: m.id }
-        }
-        other => other,
-    };
+    let notice = store_image(app, corp, notice).await?;
     let mut sends = Vec::new();
     for (member, _, _) in &aud.members {
         let conv =

@@ -367,28 +367,3 @@ pub async fn by_id(db: &Database, corp: CorpId, id: i64) -> AppResult<EventRow> 
     .await?
     .ok_or_else(|| ErrorKind::MessageNotFound.into())
 }
-
-pub async fn by_id_in(tx: &mut Tx, corp: CorpId, id: i64) -> AppResult<EventRow> {
-    tx.opt(
-        sql(format!(
-            "SELECT {EVENT_COLS} FROM chat_events WHERE id = $1 AND corp_id = $2"
-        ))
-        .bind(id)
-        .bind(corp),
-    )
-    .await?
-    .ok_or_else(|| ErrorKind::MessageNotFound.into())
-}
-
-pub async fn by_ids(db: &Database, corp: CorpId, ids: &[i64]) -> AppResult<Vec<EventRow>> {
-    Ok(db
-        .all(
-            sql(format!(
-                "SELECT {EVENT_COLS} FROM chat_events WHERE corp_id = $1 AND id IN "
-            ))
-            .bind(corp)
-            .push_in(ids.iter().copied())
-            .push(" ORDER BY created_at, seq"),
-        )
-        .await?)
-}
