@@ -54,6 +54,15 @@ export async function withPages(t, browser, server, fn, options = DESKTOP) {
   }
 }
 
+/** With QIXIE_SCREENSHOTS=1, saves each named page under artifacts/ for a person to look at. */
+export async function saveScreenshots(prefix, pages) {
+  if (!process.env.QIXIE_SCREENSHOTS) return;
+  await mkdir(ARTIFACTS, { recursive: true });
+  for (const [name, page] of Object.entries(pages)) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${prefix}-${name}.png`), fullPage: true });
+  }
+}
+
 async function saveArtifacts(name, contexts, server) {
   await mkdir(ARTIFACTS, { recursive: true });
   const base = slug(name);

@@ -23,6 +23,7 @@ export const SYSTEM_CODES = [
   'unpinned',
   'archived',
   'dissolved',
+  'robot_added',
 ] as const;
 
 /** A person in params: `{userid, name}` or a bare userid. */
@@ -96,6 +97,8 @@ export function systemSentence(e: ChatEvent, me: string, t: Translate, nameOf?: 
       return t('chat.system.archived', { actor });
     case 'dissolved':
       return t('chat.system.dissolved', { actor });
+    case 'robot_added':
+      return t('chat.system.robotAdded', { actor, robot: typeof params.robot === 'string' ? params.robot : '' });
     default:
       return t('chat.system.unknown');
   }

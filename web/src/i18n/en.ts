@@ -631,6 +631,7 @@ export default {
       unpinned: '{actor} unpinned a message',
       archived: '{actor} archived the group; it is now read-only',
       dissolved: '{actor} dissolved the group',
+      robotAdded: '{actor} added the robot “{robot}”',
       unknown: 'The group was updated',
     },
     recall: {

@@ -631,6 +631,7 @@ export default {
       unpinned: '{actor} 取消置顶了一条消息',
       archived: '{actor} 归档了群聊，群聊已变为只读',
       dissolved: '{actor} 解散了群聊',
+      robotAdded: '{actor} 添加了群机器人「{robot}」',
       unknown: '群聊信息已更新',
     },
     recall: {
