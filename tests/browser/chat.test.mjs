@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiLogin } from './lib/api.mjs';
-import { saveScreenshots, withPages } from './lib/browser.mjs';
+import { PHONE, saveScreenshots, withPages } from './lib/browser.mjs';
 import { serverAndBrowser } from './lib/suite.mjs';
 import { signIn, tid } from './lib/ui.mjs';
 
@@ -41,10 +41,12 @@ const convItem = (page, id) => page.locator(`${tid('conv-item')}[data-conv-id="$
 /** The bubble of a message whose text contains `text`. */
 const bubble = (page, text) => page.locator(tid('message-bubble'), { hasText: text }).last();
 
-async function sendText(page, text) {
+/** Types `text` and sends it: Enter on a desktop, the send button on a phone (where Enter is a new line). */
+async function sendText(page, text, { phone = false } = {}) {
   const input = page.locator(`${tid('composer-input')} textarea, textarea${tid('composer-input')}`).first();
   await input.fill(text);
-  await input.press('Enter');
+  if (phone) await page.locator(tid('composer-send')).tap();
+  else await input.press('Enter');
   await page.locator(`${tid('message-bubble')}[data-state="sent"]`, { hasText: text }).last().waitFor();
 }
 
@@ -128,4 +130,40 @@ test('two members chat: send and receive, @mention, receipts, recall, files, sea
     await bubble(jie, '构建 #42 已通过').waitFor();
     await saveScreenshots('chat', { lei, jie });
   });
+});
+
+test('on a phone the list opens a full-screen conversation, a reply goes out and back leads to the list', async (t) => {
+  await withPages(
+    t,
+    env.browser,
+    env.server,
+    async ({ page: jing, open }) => {
+      const lei = await open();
+      await signIn(jing, 'chenjing', PASSWORD);
+      await signIn(lei, 'wulei', PASSWORD);
+      await jing.goto('/chat');
+      await lei.goto(`/chat/${env.data.group}`);
+      await lei.locator(`${tid('message-pane')}[data-conv-id="${env.data.group}"]`).waitFor();
+      await sendText(lei, '手机上也能看到吗？');
+
+      const item = convItem(jing, env.data.group);
+      await item.locator(tid('conv-unread')).waitFor();
+      assert.equal(await jing.locator(tid('tabbar')).count(), 1, 'the list has the tab bar');
+      await item.tap();
+      await jing.locator(`${tid('message-pane')}[data-conv-id="${env.data.group}"]`).waitFor();
+      assert.equal(await jing.locator(tid('tabbar')).count(), 0, 'a conversation is full screen');
+      await bubble(jing, '手机上也能看到吗？').waitFor();
+      const { scroll, width } = await jing.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      assert.ok(scroll <= width, `the conversation is ${scroll}px wide on a ${width}px screen`);
+
+      await sendText(jing, '可以，手机收到了', { phone: true });
+      await bubble(lei, '可以，手机收到了').waitFor();
+      await saveScreenshots('chat-phone', { jing });
+      await jing.locator(tid('chat-back')).tap();
+      await jing.locator(tid('conv-list')).waitFor();
+      await item.waitFor();
+      assert.equal(await item.locator(tid('conv-unread')).count(), 0, 'read on the phone');
+    },
+    PHONE,
+  );
 });
