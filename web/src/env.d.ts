@@ -16,5 +16,7 @@ declare module 'vue-router' {
     allowWhilePasswordExpired?: boolean;
     /** The page fills the content area edge to edge (no padding, no page scroll). */
     bleed?: boolean;
+    /** On phones: the route the header's back arrow leads to (and whose tab stays lit). */
+    back?: string;
   }
 }

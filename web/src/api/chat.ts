@@ -219,6 +219,12 @@ export interface ChatPolicy {
   files: { max_bytes: number; denied_extensions: string[]; allowed_extensions: string[] };
 }
 
+/** What members read of the policy (`GET /chat/policy`): the naming rule with an example, and file limits. */
+export interface MemberPolicy {
+  naming: { enabled: boolean; pattern: string; group_types: string[]; example: string };
+  files: { max_bytes: number; denied_extensions: string[]; allowed_extensions: string[] };
+}
+
 export interface CreateGroupBody {
   name: string;
   group_type?: string;
@@ -292,6 +298,7 @@ export const chatApi = {
   addRobot: (id: string, name: string) => http.post<{ id: string; name: string; key: string; webhook_url: string }>(`${conv(id)}/robots`, { name }),
   deleteRobot: (robotId: string) => http.del(`/chat/robots/${enc(robotId)}`),
 
+  memberPolicy: () => http.get<MemberPolicy>('/chat/policy'),
   policy: () => http.get<ChatPolicy>('/admin/chat/policy'),
   savePolicy: (p: ChatPolicy) => http.put<ChatPolicy>('/admin/chat/policy', p),
 };

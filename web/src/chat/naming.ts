@@ -40,3 +40,27 @@ export function withGroupType(name: string, type: string, types: string[]): stri
   if (type) parts.push(type);
   return parts.join('-');
 }
+
+/** The naming rule as members read it (`GET /chat/policy`): with an example name that follows it. */
+export interface MemberNaming extends NamingPolicy {
+  example?: string;
+}
+
+type Translate = (key: string, named?: Record<string, unknown>) => string;
+
+/** One line telling the person the rule before they type; '' when names are free. */
+export function namingHint(naming: MemberNaming | null | undefined, t: Translate): string {
+  if (!naming?.enabled) return '';
+  const parts = [t('chat.naming.pattern', { pattern: naming.pattern })];
+  if (naming.group_types.length) parts.push(t('chat.naming.types', { types: naming.group_types.join(t('chat.listSep')) }));
+  if (naming.example) parts.push(t('chat.naming.example', { example: naming.example }));
+  return parts.join(t('chat.naming.sep'));
+}
+
+/** What is wrong with a name under the rule, in words; null when it follows it. */
+export function namingError(name: string, naming: MemberNaming | null | undefined, t: Translate): string | null {
+  const check = checkGroupName(name, naming);
+  if (check === 'ok' || !naming) return null;
+  if (check === 'type') return t('chat.naming.wrongType', { types: naming.group_types.join(t('chat.listSep')) });
+  return naming.example ? t('chat.naming.wrongPartsExample', { pattern: naming.pattern, example: naming.example }) : t('chat.naming.wrongParts', { pattern: naming.pattern });
+}

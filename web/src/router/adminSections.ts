@@ -1,6 +1,7 @@
 import type { Component } from 'vue';
 import {
   AppIcon,
+  ChatMessageIcon,
   ChatSettingIcon,
   DiscountIcon,
   FileExportIcon,
@@ -34,4 +35,5 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { name: 'admin-audit', path: 'audit', key: 'audit', icon: HistoryIcon, permission: 'audit.read' },
   { name: 'admin-security', path: 'security', key: 'security', icon: SecuredIcon, permission: 'security.manage' },
   { name: 'admin-messaging', path: 'messaging', key: 'messaging', icon: ChatSettingIcon, permission: 'security.manage' },
+  { name: 'admin-quick-replies', path: 'quick-replies', key: 'quickReplies', icon: ChatMessageIcon, permission: 'security.manage' },
 ];

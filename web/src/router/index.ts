@@ -14,6 +14,7 @@ const adminViews: Record<string, () => Promise<unknown>> = {
   'admin-audit': () => import('@/views/admin/AuditView.vue'),
   'admin-security': () => import('@/views/admin/SecurityView.vue'),
   'admin-messaging': () => import('@/views/admin/ChatPolicyView.vue'),
+  'admin-quick-replies': () => import('@/views/admin/QuickRepliesView.vue'),
 };
 
 const routes: RouteRecordRaw[] = [
@@ -33,6 +34,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'chat/:id?', name: 'chat', component: () => import('@/views/ChatView.vue'), meta: { title: 'nav.chat', bleed: true } },
       { path: 'contacts', name: 'contacts', component: () => import('@/views/ContactsView.vue'), meta: { title: 'nav.contacts' } },
       { path: 'me', name: 'me', component: () => import('@/views/ProfileView.vue'), meta: { title: 'nav.me' } },
+      { path: 'favourites', name: 'favourites', component: () => import('@/views/FavouritesView.vue'), meta: { title: 'favourites.title', back: 'me' } },
       {
         path: 'admin',
         name: 'admin',

@@ -95,6 +95,10 @@ error_kinds! {
     FileTypeRefused => ("file_type_refused", 422, 40058, "企业不允许发送此类型的文件", "The enterprise does not allow this type of file"),
     RobotKeyInvalid => ("robot_key_invalid", 404, 93000, "机器人 webhook 地址无效", "Invalid webhook url"),
     RobotRateLimited => ("robot_rate_limited", 429, 45009, "机器人发送太频繁（每分钟最多 20 条）", "The robot sends too often (at most 20 messages a minute)"),
+    QuickReplyNotFound => ("quick_reply_not_found", 404, 40058, "快捷回复不存在", "Quick reply not found"),
+    QuickReplyExists => ("quick_reply_exists", 409, 40058, "已有内容相同的快捷回复", "A quick reply with the same text already exists"),
+    QuickReplyLimit => ("quick_reply_limit", 409, 40058, "快捷回复数量已达上限", "The number of quick replies has reached its limit"),
+    QuickReplyReadOnly => ("quick_reply_read_only", 403, 60011, "企业快捷回复由管理员维护，不能在这里修改", "Enterprise quick replies are kept by administrators and cannot be changed here"),
     AllRecipientsInvalid => ("all_recipients_invalid", 422, 81013, "接收人全部无效", "All recipients are invalid"),
 }
 

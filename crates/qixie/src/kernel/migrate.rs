@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         "chat",
         Script::Both(include_str!("../../migrations/0003_chat.sql")),
     ),
+    (
+        6,
+        "quick_replies",
+        Script::Both(include_str!("../../migrations/0006_quick_replies.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

@@ -77,6 +77,8 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         | ("GET", "/admin/tags/{id}/members")
         | ("POST", "/admin/tags/{id}/members")
         | ("DELETE", "/admin/tags/{id}/members") => (Permission, CorpObject),
+        ("PATCH", "/admin/chat/quick-replies/{id}")
+        | ("DELETE", "/admin/chat/quick-replies/{id}") => (Permission, CorpObject),
         ("PATCH", "/admin/apps/{agentid}")
         | ("DELETE", "/admin/apps/{agentid}")
         | ("POST", "/admin/apps/{agentid}/rotate-secret") => (Permission, CorpObject),
@@ -201,6 +203,8 @@ async fn request_for(
                     json!({"password_min_length": 8, "password_rotation_days": 0, "login_max_failures": 100, "login_lock_minutes": 30}),
                 ),
                 ("PATCH", "/admin/corp") => body(json!({"industry": "it"})),
+                ("POST", "/admin/chat/quick-replies") => body(json!({"text": f.next("snippet")})),
+                ("PUT", "/admin/chat/quick-replies/order") => body(json!({"ids": []})),
                 ("POST", "/admin/members/import") => return Some((m, "IMPORT".into(), None)),
                 ("POST", "/auth/logout") => return Some((m, "LOGOUT".into(), None)),
                 ("DELETE", "/me/sessions/{id}") => return Some((m, "OWN_SESSION".into(), None)),
@@ -276,6 +280,23 @@ async fn request_for(
                 return None;
             }
             let _ = app;
+            if path.starts_with("/admin/chat/quick-replies/") {
+                // Snippet ids are unique across enterprises: the other enterprise's are made by its own administrator.
+                let owner = if obj == Obj::OtherCorp { fboss } else { boss };
+                let (s, b) = owner
+                    .post(
+                        "/api/v1/admin/chat/quick-replies",
+                        json!({"text": f.next("snippet")}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+                let b2 = if method == "PATCH" {
+                    body(json!({"title": f.next("t")}))
+                } else {
+                    None
+                };
+                return Some((m, p.replace("{id}", b["id"].as_str().unwrap()), b2));
+            }
             if path.contains("{agentid}") {
                 let id = if obj == Obj::OtherCorp && role != Role::Foreign {
                     f.foreign_agentid

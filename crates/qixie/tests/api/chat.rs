@@ -752,6 +752,13 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
     let g = group(&p.zhang, "机密", &["li"]).await;
     let m = say(&p.zhang, &g, "只给 li 看").await;
     let mid = m["id"].as_str().unwrap();
+    let (_, q) =
+        p.li.post(
+            "/api/v1/chat/quick-replies",
+            json!({"text": "li 的快捷回复"}),
+        )
+        .await;
+    let snippet = q["id"].as_str().unwrap().to_owned();
     let other = app.second_corp("fboss").await;
     let foreign = app.login_to(&other, "fboss", ADMIN_PW).await;
     for r in qixie::http::api_routes().docs {
@@ -775,6 +782,7 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
             "/chat/robots/{id}" | "/chat/favourites/{id}" | "/chat/media/{id}" => {
                 path.replace(&g, mid)
             }
+            "/chat/quick-replies/{id}" => path.replace(&g, &snippet),
             _ => path,
         };
         let body = match (r.method, r.path) {
@@ -786,6 +794,7 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
             (_, p) if p.ends_with("/announcement") => Some(json!({"text": "x"})),
             (_, p) if p.ends_with("/robots") => Some(json!({"name": "x"})),
             (_, p) if p.contains("/join-requests/") => Some(json!({"approve": true})),
+            (_, p) if p.starts_with("/chat/quick-replies/") => Some(json!({"text": "x"})),
             ("PATCH", p) if p.ends_with("/me") => Some(json!({"muted": true})),
             ("PATCH", _) => Some(json!({"name": "x"})),
             _ => Some(json!({})),
@@ -809,5 +818,7 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
     let (_, v) = p.li.get(&format!("/api/v1/chat/conversations/{g}")).await;
     assert_eq!(v["name"], "机密");
     assert_eq!(v["member_count"], 2);
+    let (_, q) = p.li.get("/api/v1/chat/quick-replies").await;
+    assert_eq!(q["items"][0]["text"], "li 的快捷回复");
     let _ = &p.boss;
 });

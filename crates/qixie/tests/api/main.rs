@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod authz;
 mod chat;
+mod chat_replies;
 mod identity;
 mod org;
 mod platform;

@@ -311,6 +311,13 @@ pub fn routes() -> ApiRoutes {
         )
         .route(
             "GET",
+            "/chat/policy",
+            "chat",
+            "The messaging rules members follow (group naming, files)",
+            get(member_policy),
+        )
+        .route(
+            "GET",
             "/admin/chat/policy",
             "admin",
             "Messaging policy",
@@ -323,6 +330,7 @@ pub fn routes() -> ApiRoutes {
             "Change the messaging policy",
             put(set_policy),
         )
+        .merge(super::quick_replies::routes())
 }
 
 fn conv_id(s: &str) -> AppResult<ConvId> {
@@ -855,6 +863,13 @@ async fn department_group(
             json!({ "id": c.id.to_string(), "kind": c.kind, "name": c.name, "chatid": c.chatid, "member_count": c.member_count }),
         ),
     ))
+}
+
+async fn member_policy(
+    State(app): State<AppState>,
+    Authed(actor): Authed,
+) -> AppResult<Json<Value>> {
+    Ok(Json(policy::get(&app.db, actor.corp).await?.for_members()))
 }
 
 async fn get_policy(

@@ -9,6 +9,7 @@ pub mod media;
 pub mod message;
 pub mod notice;
 pub mod policy;
+pub mod quick_replies;
 pub mod robots;
 pub mod roster;
 pub mod stream;

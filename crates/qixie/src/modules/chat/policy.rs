@@ -111,6 +111,24 @@ impl Policy {
         parts.join("-")
     }
 
+    /// What members are told before they name a group or send a file (docs/api/chat.md): the
+    /// naming rule with an example and the file limits; nothing of the receipt settings.
+    pub fn for_members(&self) -> serde_json::Value {
+        json!({
+            "naming": {
+                "enabled": self.naming.enabled,
+                "pattern": self.naming.pattern,
+                "group_types": self.naming.group_types,
+                "example": self.naming_example(),
+            },
+            "files": {
+                "max_bytes": self.files.max_bytes.min(MAX_FILE_BYTES),
+                "denied_extensions": self.files.denied_extensions,
+                "allowed_extensions": self.files.allowed_extensions,
+            },
+        })
+    }
+
     /// Refuses a group name that does not follow the naming convention, saying what would.
     pub fn check_group_name(&self, name: &str, group_type: &str) -> AppResult<()> {
         if !self.naming.enabled {
