@@ -23,6 +23,7 @@ describe('system sentences', () => {
     expect(systemSentence(sys('member_joined', { users: [{ userid: 'lisi', name: '李四' }] }), 'me', zh)).toBe('李四 加入了群聊');
     expect(systemSentence(sys('member_left', { user: { userid: 'me', name: '我' } }), 'me', zh)).toBe('你 退出了群聊');
     expect(systemSentence(sys('renamed', { by, name: '研发群' }), 'me', zh)).toBe('张三 将群名称修改为“研发群”');
+    expect(systemSentence(sys('renamed', { by, from: '旧群', to: '新群' }), 'me', zh)).toBe('张三 将群名称修改为“新群”');
     expect(systemSentence(sys('robot_added', { by, robot: '构建通知' }), 'me', zh)).toBe('张三 添加了群机器人「构建通知」');
     expect(systemSentence(sys('renamed', { by, name: 'R&D' }), 'me', en)).toBe('张三 renamed the group to “R&D”');
     expect(systemSentence(sys('no_such_code'), 'me', zh)).toBe('群聊信息已更新');

@@ -66,7 +66,9 @@ export function systemSentence(e: ChatEvent, me: string, t: Translate, nameOf?: 
   const actor = who(actorRef, me, t, nameOf);
   const list = peopleOf(params);
   const users = list.map((p) => who(p, me, t, nameOf)).join(t('chat.listSep'));
-  const name = typeof params.name === 'string' ? params.name : '';
+  // A rename carries `to` (and `from`); other codes name things with `name`.
+  const named = params.to ?? params.name;
+  const name = typeof named === 'string' ? named : '';
   switch (c.code) {
     case 'created':
       return t('chat.system.created', { actor });
