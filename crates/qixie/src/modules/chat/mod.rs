@@ -11,6 +11,7 @@ pub mod notice;
 pub mod policy;
 pub mod robots;
 pub mod roster;
+pub mod search;
 pub mod stream;
 pub mod sync;
 pub mod writer;
