@@ -74,7 +74,10 @@ both!(words_types_and_filters, async |app: &TestApp| {
     for q in ["评审", "项目", "项目评审会", "明天 评审"] {
         assert_eq!(hits(&p.li, &[("q", q)]).await, vec![id(&review)], "{q}");
     }
-    assert!(hits(&p.li, &[("q", "评审 报告")]).await.is_empty(), "all words");
+    assert!(
+        hits(&p.li, &[("q", "评审 报告")]).await.is_empty(),
+        "all words"
+    );
     // English: any case, the last word as a prefix.
     for q in ["report", "REPORT", "quarterly rep", "Draft"] {
         assert_eq!(hits(&p.zhang, &[("q", q)]).await, vec![id(&report)], "{q}");
@@ -105,7 +108,10 @@ both!(words_types_and_filters, async |app: &TestApp| {
     // The answer: the event, its conversation, a snippet with the words marked.
     let (_, b) = search(&p.li, &[("q", "评审")]).await;
     let hit = &b["items"][0];
-    assert_eq!(hit["conversation"], json!({"id": g, "name": "项目组", "kind": "group"}));
+    assert_eq!(
+        hit["conversation"],
+        json!({"id": g, "name": "项目组", "kind": "group"})
+    );
     assert_eq!(hit["event"]["seq"], review["seq"]);
     assert_eq!(hit["event"]["sender"]["userid"], "zhang");
     assert_eq!(
@@ -181,14 +187,23 @@ both!(words_types_and_filters, async |app: &TestApp| {
     // Bad input.
     let long = "字".repeat(101);
     let (s, b) = search(&p.zhang, &[("q", &long)]).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
     assert_eq!(b["error"]["fields"]["q"], "too_long");
     let (s, b) = search(&p.zhang, &[("q", &"字".repeat(100))]).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = search(&p.zhang, &[("type", "video")]).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
     let (s, b) = search(&p.zhang, &[("conv", "abc")]).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
     // Nothing to look for is no hit, not every message.
     assert!(hits(&p.zhang, &[]).await.is_empty());
     assert!(hits(&p.zhang, &[("q", "，。！")]).await.is_empty());
@@ -212,9 +227,14 @@ both!(only_what_the_member_may_read, async |app: &TestApp| {
     let fg = group(&foreign, "外部", &["fz"]).await;
     let theirs = say(&foreign, &fg, "外部评审").await;
     assert_eq!(hits(&p.li, &[("q", "评审")]).await, vec![id(&secret)]);
-    assert!(hits(&p.wang, &[("q", "评审")]).await.is_empty(), "not a member");
     assert!(
-        hits(&p.wang, &[("q", "评审"), ("conv", &g)]).await.is_empty(),
+        hits(&p.wang, &[("q", "评审")]).await.is_empty(),
+        "not a member"
+    );
+    assert!(
+        hits(&p.wang, &[("q", "评审"), ("conv", &g)])
+            .await
+            .is_empty(),
         "not even naming the conversation"
     );
     assert_eq!(hits(&foreign, &[("q", "评审")]).await, vec![id(&theirs)]);
@@ -250,7 +270,10 @@ both!(only_what_the_member_may_read, async |app: &TestApp| {
     // A recalled message is gone from search.
     let (s, _) = p
         .zhang
-        .post(&format!("/api/v1/chat/messages/{}/recall", id(&after)), json!({}))
+        .post(
+            &format!("/api/v1/chat/messages/{}/recall", id(&after)),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(hits(&p.wang, &[("q", "评审")]).await.is_empty());
@@ -260,7 +283,10 @@ both!(only_what_the_member_may_read, async |app: &TestApp| {
     // An archived group stays searchable.
     let (s, _) = p
         .zhang
-        .post(&format!("/api/v1/chat/conversations/{g}/archive"), json!({}))
+        .post(
+            &format!("/api/v1/chat/conversations/{g}/archive"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(hits(&p.li, &[("q", "收购")]).await, vec![id(&secret)]);
@@ -370,61 +396,67 @@ both!(robots_forwards_and_context, async |app: &TestApp| {
     assert_eq!(at["id"], hit["event"]["id"]);
 });
 
-both!(older_messages_are_indexed_by_the_job, async |app: &TestApp| {
-    let p = people(app).await;
-    let g = group(&p.zhang, "历史", &["li"]).await;
-    let old = say(&p.zhang, &g, "去年的合同归档").await;
-    let pdf = upload(&p.li, "合同扫描件.pdf", b"%PDF-1.4 y".to_vec()).await;
-    let file = send(&p.li, &g, json!({"type": "file", "media_id": pdf})).await;
-    let gone = say(&p.zhang, &g, "撤回的合同").await;
-    let (s, _) = p
-        .zhang
-        .post(&format!("/api/v1/chat/messages/{}/recall", id(&gone)), json!({}))
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(
-        hits(&p.li, &[("q", "合同")]).await,
-        vec![id(&file), id(&old)]
-    );
-    // As if stored before the index existed.
-    let db = &app.state.db;
-    if db.dialect() == qixie::kernel::db::Dialect::Sqlite {
-        db.exec(qixie::kernel::db::sql("DELETE FROM chat_search_fts"))
+both!(
+    older_messages_are_indexed_by_the_job,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        let g = group(&p.zhang, "历史", &["li"]).await;
+        let old = say(&p.zhang, &g, "去年的合同归档").await;
+        let pdf = upload(&p.li, "合同扫描件.pdf", b"%PDF-1.4 y".to_vec()).await;
+        let file = send(&p.li, &g, json!({"type": "file", "media_id": pdf})).await;
+        let gone = say(&p.zhang, &g, "撤回的合同").await;
+        let (s, _) = p
+            .zhang
+            .post(
+                &format!("/api/v1/chat/messages/{}/recall", id(&gone)),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(
+            hits(&p.li, &[("q", "合同")]).await,
+            vec![id(&file), id(&old)]
+        );
+        // As if stored before the index existed.
+        let db = &app.state.db;
+        if db.dialect() == qixie::kernel::db::Dialect::Sqlite {
+            db.exec(qixie::kernel::db::sql("DELETE FROM chat_search_fts"))
+                .await
+                .unwrap();
+        }
+        db.exec(qixie::kernel::db::sql("DELETE FROM chat_search"))
             .await
             .unwrap();
-    }
-    db.exec(qixie::kernel::db::sql("DELETE FROM chat_search"))
+        assert!(hits(&p.li, &[("q", "合同")]).await.is_empty());
+        let mut tx = db.begin().await.unwrap();
+        qixie::kernel::jobs::enqueue(
+            &mut tx,
+            app.state.now(),
+            None,
+            qixie::modules::chat::search::BACKFILL_JOB,
+            &json!({"after": 0}),
+            app.state.now(),
+            Some("again"),
+        )
         .await
         .unwrap();
-    assert!(hits(&p.li, &[("q", "合同")]).await.is_empty());
-    let mut tx = db.begin().await.unwrap();
-    qixie::kernel::jobs::enqueue(
-        &mut tx,
-        app.state.now(),
-        None,
-        qixie::modules::chat::search::BACKFILL_JOB,
-        &json!({"after": 0}),
-        app.state.now(),
-        Some("again"),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    app.state.jobs.wake();
-    let mut found = Vec::new();
-    for _ in 0..100 {
-        found = hits(&p.li, &[("q", "合同")]).await;
-        if !found.is_empty() {
-            break;
+        tx.commit().await.unwrap();
+        app.state.jobs.wake();
+        let mut found = Vec::new();
+        for _ in 0..100 {
+            found = hits(&p.li, &[("q", "合同")]).await;
+            if !found.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(found, vec![id(&file), id(&old)], "recalled stays out");
+        assert_eq!(hits(&p.li, &[("type", "file")]).await, vec![id(&file)]);
+        // Running again changes nothing.
+        let (n, _) = qixie::modules::chat::search::backfill_batch(&app.state, 0, 100)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        let _ = (&p.boss, &p.wang);
     }
-    assert_eq!(found, vec![id(&file), id(&old)], "recalled stays out");
-    assert_eq!(hits(&p.li, &[("type", "file")]).await, vec![id(&file)]);
-    // Running again changes nothing.
-    let (n, _) = qixie::modules::chat::search::backfill_batch(&app.state, 0, 100)
-        .await
-        .unwrap();
-    assert_eq!(n, 0);
-    let _ = (&p.boss, &p.wang);
-});
+);

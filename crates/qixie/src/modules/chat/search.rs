@@ -318,15 +318,16 @@ fn entry(row: &EventRow) -> Option<Entry> {
 /// Indexes the messages among `rows`, inside the transaction that stores them. Rows already
 /// indexed are left as they are.
 pub async fn index_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
-    let messages: Vec<&EventRow> = rows
-        .iter()
-        .filter(|r| r.is_message() && r.recalled_at.is_none())
-        .collect();
-    if messages.is_empty() {
+    let indexed = |r: &EventRow| r.is_message() && r.recalled_at.is_none();
+    if !rows.iter().any(indexed) {
         return Ok(());
     }
-    prepare(messages.iter().any(|r| r.content.chars().any(is_han))).await;
-    let entries: Vec<Entry> = messages.into_iter().filter_map(|r| entry(r)).collect();
+    prepare(
+        rows.iter()
+            .any(|r| indexed(r) && r.content.chars().any(is_han)),
+    )
+    .await;
+    let entries: Vec<Entry> = rows.iter().filter_map(entry).collect();
     let dialect = tx.dialect();
     // Ten bound columns a row; see stream::insert_rows on SQLite's cost of many parameters.
     let per_statement = match dialect {
@@ -373,8 +374,10 @@ pub async fn forget(tx: &mut Tx, event_ids: &[i64]) -> AppResult<()> {
         return Ok(());
     }
     if tx.dialect() == Dialect::Sqlite {
-        tx.exec(sql("DELETE FROM chat_search_fts WHERE rowid IN ").push_in(event_ids.iter().copied()))
-            .await?;
+        tx.exec(
+            sql("DELETE FROM chat_search_fts WHERE rowid IN ").push_in(event_ids.iter().copied()),
+        )
+        .await?;
     }
     tx.exec(sql("DELETE FROM chat_search WHERE event_id IN ").push_in(event_ids.iter().copied()))
         .await?;
@@ -587,13 +590,10 @@ pub async fn search(app: &AppState, actor: &Actor, input: SearchQuery) -> AppRes
     }
     if let Some((at, id)) = before {
         let a = query.next_index();
-        query = query
-            .bind(at)
-            .bind(id)
-            .push(&format!(
-                " AND (s.created_at < ${a} OR (s.created_at = ${a} AND s.event_id < ${}))",
-                a + 1
-            ));
+        query = query.bind(at).bind(id).push(&format!(
+            " AND (s.created_at < ${a} OR (s.created_at = ${a} AND s.event_id < ${}))",
+            a + 1
+        ));
     }
     if !terms.words.is_empty() {
         query = match app.db.dialect() {
@@ -800,7 +800,14 @@ mod tests {
             assert!(has(&w, expected), "{expected} in {w:?}");
         }
         // Every word of a query for a part, or for the whole, is among the message's words.
-        for q in ["评审", "项目", "项目评审", "评审会", "项目评审会", "明天下午"] {
+        for q in [
+            "评审",
+            "项目",
+            "项目评审",
+            "评审会",
+            "项目评审会",
+            "明天下午",
+        ] {
             let qw = words(q);
             assert!(!qw.is_empty());
             for x in &qw {
@@ -826,7 +833,9 @@ mod tests {
     #[test]
     fn mixed_text_keeps_both() {
         let w = words("下周三发布v2.1版本，见https://example.com/Release");
-        for expected in ["周三", "发布", "v2", "1", "版本", "见", "https", "example", "com", "release"] {
+        for expected in [
+            "周三", "发布", "v2", "1", "版本", "见", "https", "example", "com", "release",
+        ] {
             assert!(has(&w, expected), "{expected} in {w:?}");
         }
         assert_eq!(
@@ -858,10 +867,7 @@ mod tests {
         );
         // Adjacent hits become one mark; case and prefixes follow the query rules.
         let t = Terms::parse("项目评审");
-        assert_eq!(
-            snippet("开项目评审会", &t),
-            "开<mark>项目评审</mark>会"
-        );
+        assert_eq!(snippet("开项目评审会", &t), "开<mark>项目评审</mark>会");
         let t = Terms::parse("rep");
         assert_eq!(
             snippet("The Report and a preport", &t),
