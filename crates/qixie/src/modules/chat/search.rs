@@ -937,6 +937,15 @@ mod tests {
         let s = searchable(&md);
         assert_eq!(s.text, "看 发布说明 https://example.com/notes");
         assert!(s.has_link && !s.has_file && !s.has_image);
+        // A bare address in plain text is a link, and not repeated.
+        let t = searchable(&row(
+            "text",
+            "member",
+            json!({"text": "见 https://x.test/a"}),
+            "见 https://x.test/a",
+        ));
+        assert_eq!(t.text, "见 https://x.test/a");
+        assert!(t.has_link);
         let f = searchable(&row(
             "file",
             "member",
