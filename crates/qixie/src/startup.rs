@@ -84,6 +84,7 @@ pub fn job_registry() -> JobRegistry {
     crate::wecom::batch::register_jobs(&mut r);
     crate::modules::identity::register_jobs(&mut r);
     crate::modules::chat::sync::register_jobs(&mut r);
+    crate::modules::chat::search::register_jobs(&mut r);
     r
 }
 
@@ -135,6 +136,7 @@ impl Application {
                 state.jobs.clone(),
             ));
             crate::modules::identity::schedule_housekeeping(&state).await?;
+            crate::modules::chat::search::schedule_backfill(&state).await?;
         }
         Ok(Application { listener, state })
     }

@@ -187,7 +187,13 @@ export interface Media {
 export interface SearchHit {
   event: ChatEvent;
   conversation: { id: string; name: string; kind: ConvKind };
+  /** Plain text around the first match, matched words between literal `<mark>` tags (see `snippetHtml`). */
   snippet: string;
+}
+
+/** One page of hits, newest first; `has_more`: pass the last hit's `event.id` as `before` for the next. */
+export interface SearchResult extends Items<SearchHit> {
+  has_more: boolean;
 }
 
 export interface SearchQuery {
@@ -197,7 +203,10 @@ export interface SearchQuery {
   type?: 'file' | 'image' | 'link' | '';
   from?: number;
   to?: number;
+  /** 1–50, default 20. */
   limit?: number;
+  /** The `event.id` of the last hit of the previous page. */
+  before?: string;
 }
 
 export interface Robot {
@@ -292,7 +301,7 @@ export const chatApi = {
     form.append('file', file, file.name);
     return uploadWithProgress<Media>('/chat/media', form, onProgress, signal);
   },
-  search: (q: SearchQuery) => http.get<Items<SearchHit>>('/chat/search', { ...q }),
+  search: (q: SearchQuery) => http.get<SearchResult>('/chat/search', { ...q }),
 
   robots: (id: string) => http.get<Items<Robot>>(`${conv(id)}/robots`),
   addRobot: (id: string, name: string) => http.post<{ id: string; name: string; key: string; webhook_url: string }>(`${conv(id)}/robots`, { name }),

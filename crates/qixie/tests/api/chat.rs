@@ -83,14 +83,14 @@ async fn send_op(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
-struct People {
-    boss: Client,
-    zhang: Client,
-    li: Client,
-    wang: Client,
+pub(crate) struct People {
+    pub(crate) boss: Client,
+    pub(crate) zhang: Client,
+    pub(crate) li: Client,
+    pub(crate) wang: Client,
 }
 
-async fn people(app: &TestApp) -> People {
+pub(crate) async fn people(app: &TestApp) -> People {
     let boss = app.admin().await;
     let d = dept(&boss, "研发部", 1).await;
     let zhang = app
@@ -110,7 +110,7 @@ async fn people(app: &TestApp) -> People {
     }
 }
 
-async fn group(c: &Client, name: &str, userids: &[&str]) -> String {
+pub(crate) async fn group(c: &Client, name: &str, userids: &[&str]) -> String {
     let (s, g) = c
         .post(
             "/api/v1/chat/conversations",
@@ -121,7 +121,7 @@ async fn group(c: &Client, name: &str, userids: &[&str]) -> String {
     g["id"].as_str().unwrap().to_owned()
 }
 
-async fn say(c: &Client, conv: &str, text: &str) -> Value {
+pub(crate) async fn say(c: &Client, conv: &str, text: &str) -> Value {
     let (s, m) = c
         .post(
             &format!("/api/v1/chat/conversations/{conv}/messages"),
@@ -477,7 +477,7 @@ both!(messages_receipts_and_recall, async |app: &TestApp| {
 });
 
 /// A 1×1 PNG.
-const PNG: &[u8] = &[
+pub(crate) const PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
     0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,

@@ -7,6 +7,7 @@ mod admin;
 mod authz;
 mod chat;
 mod chat_replies;
+mod chat_search;
 mod identity;
 mod org;
 mod platform;

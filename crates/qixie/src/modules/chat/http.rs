@@ -191,6 +191,13 @@ pub fn routes() -> ApiRoutes {
             get(context),
         )
         .route(
+            "GET",
+            "/chat/search",
+            "chat",
+            "Search messages in my conversations",
+            get(search),
+        )
+        .route(
             "POST",
             "/chat/conversations/{id}/messages",
             "chat",
@@ -644,6 +651,14 @@ async fn context(
     let mut rows = stream::before(&app.db, conv, floor, seq, 20).await?;
     rows.extend(stream::after(&app.db, conv, (seq - 1).max(floor), 21).await?);
     Ok(Json(json!({ "items": items(&rows) })))
+}
+
+async fn search(
+    State(app): State<AppState>,
+    Authed(actor): Authed,
+    Query(q): Query<super::search::SearchQuery>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(super::search::search(&app, &actor, q).await?))
 }
 
 async fn send(

@@ -355,6 +355,7 @@ pub async fn recall_rows(
         if n == 0 {
             continue;
         }
+        super::search::forget(&mut tx, &[ev.id]).await?;
         let mut line = NewEvent::system("recalled", json!({}), by.clone());
         line.kind = "recall";
         line.content = json!({ "target_id": ev.id.to_string(), "target_seq": ev.seq, "by": by_json, "sender_name": ev.sender_name });

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod quick_replies;
 pub mod robots;
 pub mod roster;
+pub mod search;
 pub mod stream;
 pub mod sync;
 pub mod writer;

@@ -1,0 +1,34 @@
+-- Message search. `chat_search` holds one row per message that is not recalled: what the filters need
+-- (conversation, sender, time, kind of content) and `tokens`, the message's searchable text already
+-- cut into words (jieba for Chinese, lower-cased words otherwise; modules/chat/search.rs) and joined
+-- by spaces. The same table exists on PostgreSQL; only the text index differs (see the .postgres.sql
+-- file and docs/adr/0006-message-search.md).
+
+CREATE TABLE chat_search (
+    event_id BIGINT PRIMARY KEY,
+    corp_id BIGINT NOT NULL,
+    conversation_id BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    -- The member who sent it; NULL for robots and apps.
+    sender_id BIGINT,
+    has_file BOOLEAN NOT NULL DEFAULT FALSE,
+    has_image BOOLEAN NOT NULL DEFAULT FALSE,
+    has_link BOOLEAN NOT NULL DEFAULT FALSE,
+    tokens TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX ix_chat_search_conversation ON chat_search (conversation_id, created_at);
+CREATE INDEX ix_chat_search_sender ON chat_search (sender_id, created_at);
+CREATE INDEX ix_chat_search_files ON chat_search (conversation_id, created_at) WHERE has_file;
+CREATE INDEX ix_chat_search_images ON chat_search (conversation_id, created_at) WHERE has_image;
+CREATE INDEX ix_chat_search_links ON chat_search (conversation_id, created_at) WHERE has_link;
+
+-- The words of `chat_search.tokens`, rowid = event_id. Contentless: the text lives in chat_search
+-- only; rows are deleted by rowid. The words are already cut, so the tokenizer only splits on the
+-- spaces (and keeps accents, as PostgreSQL's 'simple' configuration does).
+CREATE VIRTUAL TABLE chat_search_fts USING fts5(
+    tokens,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 0'
+);
