@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         "chat",
         Script::Both(include_str!("../../migrations/0003_chat.sql")),
     ),
+    (
+        7,
+        "chat_client_ids",
+        Script::Both(include_str!("../../migrations/0007_chat_client_ids.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{ConvId, MemberId};
 use crate::modules::chat::{conversation, message, stream};
 use crate::modules::identity::session::Authed;
+use crate::realtime::hub;
 
 pub const HEARTBEAT_MS: u64 = 25_000;
 /// Events sent per conversation in answer to `resume`; the rest comes over REST.
@@ -122,6 +123,10 @@ async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
             }
             frame = reg.rx.recv() => {
                 let Some(frame) = frame else { break };
+                if frame.conv == hub::CLOSE {
+                    let _ = socket.send(text(frame.text.to_string())).await;
+                    break;
+                }
                 if conn.deliver(&mut socket, frame.conv, frame.seq, &frame.text).await.is_err() {
                     break;
                 }
