@@ -27,10 +27,12 @@ struct Conn {
     kill: Arc<Notify>,
 }
 
-/// What a socket task holds: its queue and the signal that it has been dropped as too slow.
+/// What a socket task holds: its queue (and a sender into it, for its own replies) and the signal
+/// that it has been dropped as too slow.
 pub struct Registration {
     pub id: u64,
     pub rx: mpsc::Receiver<Arc<Frame>>,
+    pub tx: mpsc::Sender<Arc<Frame>>,
     pub kill: Arc<Notify>,
 }
 
@@ -47,13 +49,13 @@ impl Hub {
         let kill = Arc::new(Notify::new());
         let conn = Conn {
             id,
-            tx,
+            tx: tx.clone(),
             kill: kill.clone(),
         };
         if let Ok(mut m) = self.conns.write() {
             m.entry(member).or_default().push(conn);
         }
-        Registration { id, rx, kill }
+        Registration { id, rx, tx, kill }
     }
 
     pub fn unregister(&self, member: i64, id: u64) {

@@ -360,6 +360,23 @@ struct Seen {
     faults: Vec<String>,
     connects: u32,
     resyncs: u32,
+    /// Up to here events were fetched over REST (a resume with `more`); the socket may repeat them.
+    fetched: i64,
+}
+
+impl Seen {
+    fn take(&mut self, who: &str, seq: i64, id: &str, client_id: Option<&str>) {
+        if seq <= self.held && seq <= self.fetched {
+            return;
+        }
+        if seq != self.held + 1 {
+            let fault = format!("{who}: seq {seq} while holding {}", self.held);
+            self.faults.push(fault);
+        }
+        self.held = self.held.max(seq);
+        self.events
+            .push((seq, id.to_owned(), client_id.map(str::to_owned)));
+    }
 }
 
 /// A client that follows one conversation on one node like the web client does: resume with what
@@ -415,24 +432,20 @@ fn follow(
                         let Some(Ok(m)) = m else { break };
                         let Message::Text(t) = m else { continue };
                         let f: Value = serde_json::from_str(t.as_str()).unwrap();
-                        let mut s = state.lock().unwrap();
                         match f["t"].as_str() {
                             Some("event") if f["conv"] == conv.as_str() => {
-                                let seq = f["seq"].as_i64().unwrap();
-                                if seq != s.held + 1 {
-                                    let fault = format!("{who}: seq {seq} while holding {}", s.held);
-                                    s.faults.push(fault);
-                                }
-                                if seq > s.held {
-                                    s.held = seq;
-                                }
-                                s.events.push((
-                                    seq,
-                                    f["event"]["id"].as_str().unwrap().to_owned(),
-                                    f["event"]["client_id"].as_str().map(str::to_owned),
-                                ));
+                                state.lock().unwrap().take(
+                                    who,
+                                    f["seq"].as_i64().unwrap(),
+                                    f["event"]["id"].as_str().unwrap(),
+                                    f["event"]["client_id"].as_str(),
+                                );
                             }
-                            Some("resync") => s.resyncs += 1,
+                            Some("resync") => state.lock().unwrap().resyncs += 1,
+                            // Over 500 behind: the rest comes over REST (docs/api/realtime.md).
+                            Some("resumed") if f["more"].as_array().is_some_and(|m| m.iter().any(|c| c == conv.as_str())) => {
+                                catch_up(who, &base, &token, &conv, &state).await;
+                            }
                             _ => {}
                         }
                     }
@@ -441,6 +454,19 @@ fn follow(
         }
     });
     seen
+}
+
+/// Fetches everything after what the follower holds, as a client does after `resumed.more`.
+async fn catch_up(who: &str, base: &str, token: &str, conv: &str, state: &Arc<Mutex<Seen>>) {
+    let mut c = Client::new(base);
+    c.bearer = Some(token.to_owned());
+    let after = state.lock().unwrap().held;
+    for e in stored(&c, conv, after).await {
+        let mut s = state.lock().unwrap();
+        let seq = e["seq"].as_i64().unwrap();
+        s.take(who, seq, e["id"].as_str().unwrap(), e["client_id"].as_str());
+        s.fetched = s.fetched.max(seq);
+    }
 }
 
 /// Waits until a follower holds `seq`.
