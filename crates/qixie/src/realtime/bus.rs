@@ -57,7 +57,13 @@ impl Recent {
             if self.up || self.last_event.len() < MAX_CONVS || self.last_event.contains_key(&conv) {
                 self.last_event.insert(conv, (now, bytes.clone()));
             }
-        } else if self.up || self.others.len() < MAX_OTHERS {
+        } else {
+            if self.others.len() >= MAX_OTHERS {
+                if !self.up {
+                    return;
+                }
+                self.others.pop_front();
+            }
             self.others.push_back((now, bytes.clone()));
         }
     }
@@ -130,6 +136,19 @@ impl Bus {
             .connect(url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot use NATS at {url}: {e}"))?;
+        // NATS normally answers at once: waiting a moment for it means clients that arrive as the
+        // node starts are not asked to resume again when it does.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while client.connection_state() != async_nats::connection::State::Connected
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if client.connection_state() != async_nats::connection::State::Connected {
+            tracing::warn!(
+                "NATS at {url} is not reachable; serving this node's clients only until it is"
+            );
+        }
         let (queue, mut rx) = mpsc::channel::<Bytes>(QUEUE);
         let recent = Arc::new(Mutex::new(Recent {
             up: false,
