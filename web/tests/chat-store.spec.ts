@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { ChatEvent } from '@/api/chat';
 import { conv, ev, member } from './chatFixtures';
@@ -217,6 +217,97 @@ describe('chat store: optimistic sends', () => {
     api.send.mockReturnValue(new Promise(() => undefined));
     const ref = chat.sendMessage('c1', { type: 'text', text: 'y' });
     chat.handleFrame(frame(5, { sender: mine, client_id: ref }));
+    expect(chat.pendingOf('c1')).toEqual([]);
+  });
+});
+
+describe('chat store: retried sends over the socket keep their client_id', () => {
+  class FakeWs {
+    static all: FakeWs[] = [];
+    readyState = 0;
+    sent: string[] = [];
+    onopen: ((ev: unknown) => void) | null = null;
+    onmessage: ((ev: { data: unknown }) => void) | null = null;
+    onclose: ((ev: unknown) => void) | null = null;
+    onerror: ((ev: unknown) => void) | null = null;
+    constructor(public url: string) {
+      FakeWs.all.push(this);
+    }
+    send(data: string) {
+      this.sent.push(data);
+    }
+    close() {
+      this.readyState = 3;
+    }
+    open() {
+      this.readyState = 1;
+      this.onopen?.({});
+    }
+    frame(f: unknown) {
+      this.onmessage?.({ data: JSON.stringify(f) });
+    }
+    drop() {
+      this.readyState = 3;
+      this.onclose?.({});
+    }
+    sends() {
+      return this.sent.map((s) => JSON.parse(s)).filter((f) => f.op === 'send');
+    }
+  }
+  const noop = () => undefined;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeWs.all = [];
+    vi.stubGlobal('WebSocket', FakeWs);
+    vi.stubGlobal('window', { location: { protocol: 'http:', host: 'qixie.test' }, addEventListener: noop, removeEventListener: noop });
+    vi.stubGlobal('document', { visibilityState: 'hidden', hasFocus: () => false, addEventListener: noop, removeEventListener: noop });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+
+  async function connected() {
+    const chat = await ready(4);
+    const ws = FakeWs.all[0];
+    ws.open();
+    ws.frame({ t: 'hello', member: 'me', heartbeat_ms: 25000 });
+    ws.frame({ t: 'resumed', convs: { c1: 4 } });
+    return { chat, ws };
+  }
+
+  it('a send whose connection dropped before the ack goes again with the same client_id after the resume', async () => {
+    const { chat, ws } = await connected();
+    const ref = chat.sendMessage('c1', { type: 'text', text: 'hi' });
+    expect(ws.sends()).toMatchObject([{ op: 'send', ref, conv: 'c1', msg: { type: 'text', text: 'hi', client_id: ref } }]);
+    expect(api.send).not.toHaveBeenCalled();
+    ws.drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    const again = FakeWs.all[1];
+    expect(again).toBeDefined();
+    again.open();
+    expect(again.sends()).toEqual([]);
+    again.frame({ t: 'resumed', convs: { c1: 4 } });
+    expect(again.sends()).toMatchObject([{ op: 'send', ref, msg: { client_id: ref } }]);
+    // The server answers a repeat with the event it stored the first time.
+    again.frame({ t: 'ack', ref, event: ev(5, { sender: mine, client_id: ref, content: { text: 'hi' } }) });
+    expect(chat.pendingOf('c1')).toEqual([]);
+    expect(chat.heldSeq('c1')).toBe(5);
+  });
+
+  it('an ack that never comes marks the send failed; retry sends it again with the same client_id', async () => {
+    const { chat, ws } = await connected();
+    const ref = chat.sendMessage('c1', { type: 'text', text: 'slow' });
+    await vi.advanceTimersByTimeAsync(15001);
+    expect(chat.pendingOf('c1')[0]).toMatchObject({ ref, state: 'failed' });
+    chat.retry(ref);
+    expect(chat.pendingOf('c1')[0].state).toBe('sending');
+    const sends = ws.sends();
+    expect(sends).toHaveLength(2);
+    expect(sends[1]).toMatchObject({ ref, msg: { client_id: ref } });
+    // Meanwhile the first attempt had been stored: its event clears the pending copy.
+    ws.frame({ t: 'event', conv: 'c1', seq: 5, event: ev(5, { sender: mine, client_id: ref }) });
     expect(chat.pendingOf('c1')).toEqual([]);
   });
 });

@@ -25,6 +25,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// NATS server for scale-out; empty: one node, in-process delivery.
     pub nats_url: String,
+    /// First tokens of the NATS subjects (`<prefix>.chat`): nodes sharing a database share it.
+    pub nats_prefix: String,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             public_url: String::new(),
             allowed_origins: Vec::new(),
             nats_url: String::new(),
+            nats_prefix: "qixie".into(),
         }
     }
 }
@@ -116,6 +119,7 @@ impl Config {
                 "PUBLIC_URL" => cfg.public_url = v.trim_end_matches('/').to_owned(),
                 "ALLOWED_ORIGINS" => cfg.allowed_origins = crate::kernel::ser::split_list(v),
                 "NATS_URL" => cfg.nats_url = v.clone(),
+                "NATS_PREFIX" => cfg.nats_prefix = v.clone(),
                 // Read elsewhere.
                 "CONFIG" | "FAST_HASH" => {}
                 other => anyhow::bail!("unknown environment variable QIXIE_{other}"),

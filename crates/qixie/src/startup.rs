@@ -119,7 +119,13 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let mut state = open_state(config, &options).await?;
         if !state.config.nats_url.is_empty() {
-            let bus = Arc::new(crate::realtime::bus::Bus::connect(&state.config.nats_url).await?);
+            let bus = Arc::new(
+                crate::realtime::bus::Bus::connect(
+                    &state.config.nats_url,
+                    &state.config.nats_prefix,
+                )
+                .await?,
+            );
             state.chat = Arc::new(crate::modules::chat::ChatRuntime {
                 bus: Some(bus.clone()),
                 ..Default::default()

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         "quick_replies",
         Script::Both(include_str!("../../migrations/0006_quick_replies.sql")),
     ),
+    (
+        7,
+        "chat_client_ids",
+        Script::Both(include_str!("../../migrations/0007_chat_client_ids.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

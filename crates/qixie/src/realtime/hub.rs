@@ -9,6 +9,8 @@ use tokio::sync::{Notify, mpsc};
 
 /// Frames a socket may have queued before it counts as slow.
 pub const QUEUE: usize = 1024;
+/// The `conv` of a frame after which the socket closes (the client reconnects and resumes).
+pub const CLOSE: i64 = i64::MIN;
 
 /// One frame for a socket. `conv` and `seq` are set for events of a conversation's stream, so the
 /// socket can keep each conversation in order and free of duplicates.
@@ -25,10 +27,12 @@ struct Conn {
     kill: Arc<Notify>,
 }
 
-/// What a socket task holds: its queue and the signal that it has been dropped as too slow.
+/// What a socket task holds: its queue (and a sender into it, for its own replies) and the signal
+/// that it has been dropped as too slow.
 pub struct Registration {
     pub id: u64,
     pub rx: mpsc::Receiver<Arc<Frame>>,
+    pub tx: mpsc::Sender<Arc<Frame>>,
     pub kill: Arc<Notify>,
 }
 
@@ -45,13 +49,13 @@ impl Hub {
         let kill = Arc::new(Notify::new());
         let conn = Conn {
             id,
-            tx,
+            tx: tx.clone(),
             kill: kill.clone(),
         };
         if let Ok(mut m) = self.conns.write() {
             m.entry(member).or_default().push(conn);
         }
-        Registration { id, rx, kill }
+        Registration { id, rx, tx, kill }
     }
 
     pub fn unregister(&self, member: i64, id: u64) {
@@ -102,6 +106,46 @@ impl Hub {
             }
             c.kill.notify_one();
             tracing::info!(member, conn = id, "dropped a slow real-time connection");
+        }
+    }
+
+    /// Every socket of this node, as (member, socket).
+    pub fn connections(&self) -> Vec<(i64, u64)> {
+        self.conns
+            .read()
+            .map(|m| {
+                m.iter()
+                    .flat_map(|(member, v)| v.iter().map(|c| (*member, c.id)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asks these sockets to reconnect and resume: a `resync` frame after what they have queued,
+    /// then the socket closes.
+    pub fn resync(&self, conns: &[(i64, u64)], reason: &str) {
+        let frame = Arc::new(Frame {
+            conv: CLOSE,
+            seq: 0,
+            text: Arc::from(
+                serde_json::json!({ "t": "resync", "reason": reason })
+                    .to_string()
+                    .as_str(),
+            ),
+        });
+        let mut slow = Vec::new();
+        if let Ok(m) = self.conns.read() {
+            for (member, id) in conns {
+                let Some(c) = m.get(member).and_then(|v| v.iter().find(|c| c.id == *id)) else {
+                    continue;
+                };
+                if let Err(mpsc::error::TrySendError::Full(_)) = c.tx.try_send(frame.clone()) {
+                    slow.push((*member, *id));
+                }
+            }
+        }
+        for (member, id) in slow {
+            self.drop_slow(member, id);
         }
     }
 
@@ -171,5 +215,22 @@ mod tests {
             .unwrap();
         assert!(!hub.is_online(1));
         assert!(hub.is_online(2));
+    }
+
+    #[tokio::test]
+    async fn resync_queues_a_closing_frame_after_what_is_waiting() {
+        let hub = Hub::default();
+        let mut a = hub.register(1);
+        let mut b = hub.register(2);
+        hub.send(&[1, 2], frame(1), None);
+        let conns = hub.connections();
+        assert_eq!(conns.len(), 2);
+        hub.resync(&[(1, a.id)], "bus");
+        assert_eq!(a.rx.recv().await.unwrap().seq, 1);
+        let last = a.rx.recv().await.unwrap();
+        assert_eq!(last.conv, CLOSE);
+        assert!(last.text.contains("\"resync\""));
+        assert_eq!(b.rx.recv().await.unwrap().seq, 1);
+        assert!(b.rx.try_recv().is_err());
     }
 }

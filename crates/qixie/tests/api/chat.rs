@@ -822,3 +822,85 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
     assert_eq!(q["items"][0]["text"], "li 的快捷回复");
     let _ = &p.boss;
 });
+
+both!(a_retried_send_is_stored_once, async |app: &TestApp| {
+    let p = people(app).await;
+    let g = group(&p.zhang, "重试", &["li"]).await;
+    let other = group(&p.zhang, "别处", &["li"]).await;
+    let lt = api_token(app, "li", "Secret2026b").await;
+    let zt = api_token(app, "zhang", "Secret2026a").await;
+    let mut li_ws = connect(app, &lt, None).await.unwrap();
+    let path = format!("/api/v1/chat/conversations/{g}/messages");
+    let body = json!({"type": "text", "text": "只一次", "client_id": "c-retry-1"});
+    // Copies of one send at once (they share a group commit) and later ones: one message, and every
+    // answer is that message.
+    let first =
+        futures_util::future::join_all((0..8).map(|_| p.zhang.post(&path, body.clone()))).await;
+    let id = first[0].1["id"].clone();
+    for (s, e) in &first {
+        assert_eq!(*s, StatusCode::CREATED, "{e}");
+        assert_eq!(e["id"], id);
+        assert_eq!(e["client_id"], "c-retry-1");
+    }
+    let (s, again) = p.zhang.post(&path, body.clone()).await;
+    assert_eq!(
+        (s, &again["id"], &again["seq"]),
+        (StatusCode::CREATED, &id, &first[0].1["seq"])
+    );
+    let mut zws = connect(app, &zt, None).await.unwrap();
+    send_op(
+        &mut zws,
+        json!({"op": "send", "ref": "r9", "conv": g, "msg": body}),
+    )
+    .await;
+    let ack = next(&mut zws, "ack").await;
+    assert_eq!((&ack["ref"], &ack["event"]["id"]), (&json!("r9"), &id));
+    // The same client_id from someone else, or in another conversation, is another message.
+    let (s, li_msg) =
+        p.li.post(
+            &path,
+            json!({"type": "text", "text": "我的", "client_id": "c-retry-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_ne!(li_msg["id"], id);
+    let (s, elsewhere) = p
+        .zhang
+        .post(
+            &format!("/api/v1/chat/conversations/{other}/messages"),
+            json!({"type": "text", "text": "别处", "client_id": "c-retry-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_ne!(elsewhere["id"], id);
+    // Stored once; li heard it once.
+    let (_, evs) =
+        p.li.get(&format!("/api/v1/chat/conversations/{g}/events?after=0"))
+            .await;
+    let copies = evs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["client_id"] == "c-retry-1" && e["sender"]["userid"] == "zhang")
+        .count();
+    assert_eq!(copies, 1, "{evs}");
+    send_op(&mut li_ws, json!({"op": "ping"})).await;
+    let heard = frames_until(&mut li_ws, "pong").await;
+    let heard: Vec<&Value> = heard
+        .iter()
+        .filter(|f| f["t"] == "event" && f["event"]["id"] == id)
+        .collect();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    // A client_id is at most 64 characters.
+    let (s, b) = p
+        .zhang
+        .post(
+            &path,
+            json!({"type": "text", "text": "x", "client_id": "x".repeat(65)}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["fields"]["client_id"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("format"))
+    );
+});

@@ -8,6 +8,7 @@ mod authz;
 mod chat;
 mod chat_replies;
 mod chat_search;
+mod cluster;
 mod identity;
 mod org;
 mod platform;

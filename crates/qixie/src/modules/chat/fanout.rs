@@ -38,7 +38,7 @@ pub struct Delivery {
 pub async fn publish(app: &AppState, d: Delivery) {
     deliver_local(app, &d).await;
     if let Some(bus) = &app.chat.bus {
-        bus.publish(&d).await;
+        bus.publish(&d);
     }
 }
 

@@ -153,6 +153,14 @@ impl RosterCache {
         Ok(r)
     }
 
+    /// Forgets every entry (after this node may have missed changes, e.g. while NATS was away).
+    pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut m) = self.entries.lock() {
+            m.clear();
+        }
+    }
+
     pub fn forget(&self, conv: ConvId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut m) = self.entries.lock() {

@@ -1,8 +1,11 @@
 //! Group commit for messages. Sends queue here; one task takes everything that is waiting, writes it
 //! in one transaction (one `synchronous=FULL` commit on SQLite for the whole batch), and only then
 //! acknowledges each send and announces the events, in commit order. Membership and the
-//! conversation's state are checked inside that transaction.
+//! conversation's state are checked inside that transaction, and so are retried sends: a member's
+//! message with a `client_id` already stored in the conversation is answered with the stored event
+//! (a unique index makes this hold across batches and nodes too).
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Mutex;
 
 use tokio::sync::{mpsc, oneshot};
@@ -10,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::fanout;
 use super::stream::{self, EventRow, NewEvent};
 use crate::AppState;
-use crate::kernel::db::sql;
+use crate::kernel::db::{Tx, is_unique_violation, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{ConvId, CorpId};
 
@@ -77,11 +80,20 @@ async fn run(app: AppState, mut rx: mpsc::Receiver<Job>) {
 
 async fn commit_batch(app: &AppState, jobs: Vec<Job>) {
     let now = app.now();
-    match write(app, &jobs, now).await {
-        Ok(outcomes) => {
+    let mut result = write(app, &jobs, now).await;
+    // A retried send raced its first attempt, committed meanwhile by another node: the unique index
+    // refused the batch; written again, it finds that message.
+    for _ in 0..3 {
+        match &result {
+            Err(e) if is_retried_send(e) => result = write(app, &jobs, now).await,
+            _ => break,
+        }
+    }
+    match result {
+        Ok((outcomes, fresh)) => {
             let mut committed: Vec<EventRow> = Vec::new();
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                if let Ok(row) = &outcome {
+            for ((job, outcome), new) in jobs.into_iter().zip(outcomes).zip(fresh) {
+                if new && let Ok(row) = &outcome {
                     committed.push(row.clone());
                 }
                 let _ = job.reply.send(outcome);
@@ -98,9 +110,57 @@ async fn commit_batch(app: &AppState, jobs: Vec<Job>) {
     }
 }
 
-/// Writes what can be written; per job either its row or why it was refused.
-async fn write(app: &AppState, jobs: &[Job], now: i64) -> AppResult<Vec<AppResult<EventRow>>> {
+fn is_retried_send(e: &AppError) -> bool {
+    e.cause
+        .as_ref()
+        .and_then(|c| c.downcast_ref::<sqlx::Error>())
+        .is_some_and(|s| is_unique_violation(s, "chat_events", "client_id"))
+}
+
+/// A member's send with a client_id: (conversation, sender, client_id).
+type Key<'a> = (i64, i64, &'a str);
+
+fn key(job: &Job) -> Option<Key<'_>> {
+    let e = &job.out.event;
+    Some((
+        job.out.conv.0,
+        e.sender.member_id()?,
+        e.client_id.as_deref()?,
+    ))
+}
+
+/// Messages already stored under the keys of this batch.
+async fn stored(tx: &mut Tx, jobs: &[Job]) -> AppResult<HashMap<(i64, i64, String), EventRow>> {
+    let mut ids: Vec<&str> = jobs.iter().filter_map(key).map(|(_, _, c)| c).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<EventRow> = tx
+            .all(
+                sql(format!(
+                    "SELECT {} FROM chat_events WHERE sender_kind = 'member' AND client_id IS NOT NULL AND client_id IN ",
+                    stream::EVENT_COLS
+                ))
+                .push_in(chunk.iter().map(|c| (*c).to_owned())),
+            )
+            .await?;
+        for r in rows {
+            if let (Some(sender), Some(c)) = (r.sender_id, r.client_id.clone()) {
+                out.insert((r.conversation_id, sender, c), r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Per job either its row or why it was refused, and whether the row is new (not a retried send).
+type Written = (Vec<AppResult<EventRow>>, Vec<bool>);
+
+/// Writes what can be written.
+async fn write(app: &AppState, jobs: &[Job], now: i64) -> AppResult<Written> {
     let mut outcomes: Vec<Option<AppResult<EventRow>>> = jobs.iter().map(|_| None).collect();
+    let mut fresh = vec![false; jobs.len()];
     // Conversations in order of first appearance, with their jobs in order.
     let mut order: Vec<ConvId> = Vec::new();
     let mut by_conv: HashMap<ConvId, Vec<usize>> = HashMap::new();
@@ -114,9 +174,31 @@ async fn write(app: &AppState, jobs: &[Job], now: i64) -> AppResult<Vec<AppResul
             .push(i);
     }
     let mut tx = app.db.begin().await?;
+    let earlier = stored(&mut tx, jobs).await?;
+    // A send repeated within the batch gets what its first copy gets.
+    let mut first_of: HashMap<Key, usize> = HashMap::new();
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
     let mut rows: Vec<(usize, EventRow)> = Vec::new();
     for conv in order {
-        let idx = &by_conv[&conv];
+        let mut idx = Vec::new();
+        for i in &by_conv[&conv] {
+            let Some(k) = key(&jobs[*i]) else {
+                idx.push(*i);
+                continue;
+            };
+            if let Some(row) = earlier.get(&(k.0, k.1, k.2.to_owned())) {
+                outcomes[*i] = Some(Ok(row.clone()));
+                continue;
+            }
+            match first_of.entry(k) {
+                Entry::Occupied(first) => repeats.push((*i, *first.get())),
+                Entry::Vacant(v) => {
+                    v.insert(*i);
+                    idx.push(*i);
+                }
+            }
+        }
+        let idx = &idx;
         let senders: Vec<i64> = idx
             .iter()
             .filter_map(|i| jobs[*i].out.event.sender.member_id())
@@ -173,9 +255,18 @@ async fn write(app: &AppState, jobs: &[Job], now: i64) -> AppResult<Vec<AppResul
     tx.commit().await?;
     for (i, r) in rows {
         outcomes[i] = Some(Ok(r));
+        fresh[i] = true;
     }
-    Ok(outcomes
+    for (i, first) in repeats {
+        outcomes[i] = match &outcomes[first] {
+            Some(Ok(r)) => Some(Ok(r.clone())),
+            Some(Err(e)) => Some(Err(e.kind.into())),
+            None => None,
+        };
+    }
+    let outcomes = outcomes
         .into_iter()
         .map(|o| o.unwrap_or_else(|| Err(ErrorKind::Internal.into())))
-        .collect())
+        .collect();
+    Ok((outcomes, fresh))
 }
