@@ -94,6 +94,13 @@ test('two members chat: send and receive, @mention, receipts, recall, files, sea
     await lei.locator(tid('receipt-read-list'), { hasText: '郑洁' }).waitFor();
     await lei.keyboard.press('Escape');
 
+    // The @ button opens the same member list as typing @.
+    await lei.locator(tid('composer-mention')).click();
+    await lei.waitForTimeout(400);
+    await lei.locator(tid('mention-option-chenjing')).click();
+    assert.match(await input.inputValue(), /@陈静/);
+    await input.fill('');
+
     // 郑洁 answers; 吴磊 sees it live in the open conversation.
     await sendText(jie, '收到，我来准备');
     await bubble(lei, '收到，我来准备').waitFor();
@@ -118,6 +125,22 @@ test('two members chat: send and receive, @mention, receipts, recall, files, sea
     const path = await download.path();
     const { readFile } = await import('node:fs/promises');
     assert.deepEqual(await readFile(path), content);
+
+    // Search: 郑洁 looks for 评审 across her chats; a hit opens the message in its conversation.
+    await jie.goto('/chat');
+    await jie.locator(tid('search-open')).click();
+    await jie.locator(`${tid('search-input')} input`).fill('评审');
+    const hit = jie.locator(tid('search-hit'), { hasText: '明天下午开项目评审会' });
+    await hit.waitFor();
+    assert.match(await hit.innerHTML(), /<mark>评审<\/mark>/);
+    assert.equal(await jie.locator(tid('search-hit'), { hasText: '这条发错了' }).count(), 0, 'a recalled message is not found');
+    const seq = await hit.getAttribute('data-seq');
+    await hit.click();
+    await jie.locator(`${tid('search-panel')}.t-drawer--open`).waitFor({ state: 'detached' });
+    const row = jie.locator(`${tid('message-row')}[data-seq="${seq}"]`);
+    await row.waitFor();
+    await jie.waitForFunction((s) => document.querySelector(`[data-testid="message-row"][data-seq="${s}"]`)?.classList.contains('highlighted'), seq);
+    assert.match(await row.innerText(), /明天下午开项目评审会/);
 
     // A robot's webhook message appears in both open conversations.
     const hook = await fetch(env.data.robot.webhook_url, {
