@@ -1436,21 +1436,8 @@ async fn views(
         .filter(|c| c.kind == "direct")
         .map(|c| c.id)
         .collect();
-    let mut peers: HashMap<i64, i64> = HashMap::new();
-    if !direct.is_empty() {
-        let pairs: Vec<(i64, i64)> = app
-            .db
-            .all(
-                sql("SELECT conversation_id, member_id FROM chat_members WHERE member_id <> $1 AND conversation_id IN ")
-                    .bind(me)
-                    .push_in(direct),
-            )
-            .await?;
-        for (c, m) in pairs {
-            peers.insert(c, m);
-            people.push(m);
-        }
-    }
+    let peers = direct_peers(app, me.0, direct).await?;
+    people.extend(peers.values().copied());
     let cards = member::cards(&app.db, actor.corp, &people).await?;
     let app_ids: Vec<i64> = rows.iter().filter_map(|c| c.app_id).collect();
     let apps: HashMap<i64, (i64, String)> = if app_ids.is_empty() {
@@ -1764,4 +1751,24 @@ pub async fn sync_department_groups(app: &AppState, corp: CorpId) -> AppResult<(
         sync_department_group(app, corp, ConvId(c)).await?;
     }
     Ok(())
+}
+
+/// The other person of each one-to-one chat in `direct` (conversation id → member id), as `me` sees it.
+pub(super) async fn direct_peers(
+    app: &AppState,
+    me: i64,
+    direct: Vec<i64>,
+) -> AppResult<HashMap<i64, i64>> {
+    if direct.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let pairs: Vec<(i64, i64)> = app
+        .db
+        .all(
+            sql("SELECT conversation_id, member_id FROM chat_members WHERE member_id <> $1 AND conversation_id IN ")
+                .bind(me)
+                .push_in(direct),
+        )
+        .await?;
+    Ok(pairs.into_iter().collect())
 }

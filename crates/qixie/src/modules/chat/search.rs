@@ -680,18 +680,7 @@ async fn conversation_cards(
         .filter(|(_, k, _)| k == "direct")
         .map(|(id, _, _)| *id)
         .collect();
-    let mut peers: HashMap<i64, i64> = HashMap::new();
-    if !direct.is_empty() {
-        let pairs: Vec<(i64, i64)> = app
-            .db
-            .all(
-                sql("SELECT conversation_id, member_id FROM chat_members WHERE member_id <> $1 AND conversation_id IN ")
-                    .bind(me)
-                    .push_in(direct),
-            )
-            .await?;
-        peers.extend(pairs);
-    }
+    let peers = super::conversation::direct_peers(app, me.0, direct).await?;
     let people: Vec<i64> = peers.values().copied().collect();
     let cards = crate::modules::org::member::cards(&app.db, actor.corp, &people).await?;
     Ok(convs
