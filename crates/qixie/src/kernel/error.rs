@@ -95,6 +95,8 @@ error_kinds! {
     FileTypeRefused => ("file_type_refused", 422, 40058, "企业不允许发送此类型的文件", "The enterprise does not allow this type of file"),
     RobotKeyInvalid => ("robot_key_invalid", 404, 93000, "机器人 webhook 地址无效", "Invalid webhook url"),
     RobotRateLimited => ("robot_rate_limited", 429, 45009, "机器人发送太频繁（每分钟最多 20 条）", "The robot sends too often (at most 20 messages a minute)"),
+    UrgentNobody => ("urgent_nobody", 409, 40058, "接收人都已读这条消息，无需加急", "Every recipient has read this message; there is nobody to notify"),
+    UrgentPending => ("urgent_pending", 429, 45009, "正在加急提醒这些接收人，请等对方阅读或提醒结束后再试", "These recipients are already being notified; wait until they read it or the reminders end"),
     AllRecipientsInvalid => ("all_recipients_invalid", 422, 81013, "接收人全部无效", "All recipients are invalid"),
 }
 

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         "chat",
         Script::Both(include_str!("../../migrations/0003_chat.sql")),
     ),
+    (
+        5,
+        "chat_attention",
+        Script::Both(include_str!("../../migrations/0005_chat_attention.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

@@ -323,6 +323,7 @@ pub fn routes() -> ApiRoutes {
             "Change the messaging policy",
             put(set_policy),
         )
+        .merge(super::attention_http::routes())
 }
 
 fn conv_id(s: &str) -> AppResult<ConvId> {
