@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod authz;
 mod chat;
+mod chat_attention;
 mod identity;
 mod org;
 mod platform;

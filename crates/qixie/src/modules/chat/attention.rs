@@ -422,11 +422,12 @@ pub fn after_commit(app: &AppState, rows: Vec<EventRow>) {
 }
 
 async fn on_messages(app: &AppState, rows: &[EventRow]) -> AppResult<()> {
-    let now = app.now();
     let rt = &app.chat.attention;
     let mut holds = Vec::new();
     let mut replies = Vec::new();
     for r in rows {
+        // Decided for the moment the message was sent, however late this runs.
+        let now = r.created_at;
         let conv = ConvId(r.conversation_id);
         let roster = app.chat.roster.get(&app.db, conv).await?;
         let sender = if r.sender_kind == "member" {
@@ -497,13 +498,13 @@ async fn on_messages(app: &AppState, rows: &[EventRow]) -> AppResult<()> {
             let app = app.clone();
             let roster = roster.clone();
             tokio::spawn(async move {
-                if let Err(e) = super::auto_reply::reply(&app, &roster, member, &s).await {
+                if let Err(e) = super::auto_reply::reply(&app, &roster, member, &s, now).await {
                     tracing::warn!(error = %e, member, "could not send an automatic reply");
                 }
             });
         }
     }
-    hold(app, holds, now).await
+    hold(app, holds, app.now()).await
 }
 
 /// Member ids named in a message's mentions (userids).
@@ -827,15 +828,15 @@ pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppR
             "auto_reply.text",
             "too_long",
         );
-        v.check(
-            a.mode == AutoReplyMode::Off || !text.is_empty(),
-            "auto_reply.text",
-            "required",
-        );
         s.auto_reply = a.mode;
         if a.text.is_some() {
             s.auto_reply_text = text.to_owned();
         }
+        v.check(
+            a.mode == AutoReplyMode::Off || !s.auto_reply_text.is_empty(),
+            "auto_reply.text",
+            "required",
+        );
     }
     v.finish()?;
     s.version = now.max(before.version + 1);

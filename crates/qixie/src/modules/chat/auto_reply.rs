@@ -14,9 +14,15 @@ use crate::AppState;
 use crate::kernel::error::AppResult;
 use crate::kernel::ids::MemberId;
 
-/// Sends `member`'s automatic reply into the conversation unless one went there today already.
-/// Returns whether a reply was sent.
-pub async fn reply(app: &AppState, roster: &Roster, member: i64, s: &Settings) -> AppResult<bool> {
+/// Sends `member`'s automatic reply to a message sent `at` into the conversation, unless one went
+/// there that day already. Returns whether a reply was sent.
+pub async fn reply(
+    app: &AppState,
+    roster: &Roster,
+    member: i64,
+    s: &Settings,
+    at: i64,
+) -> AppResult<bool> {
     let now = app.now();
     if roster.status != "active" || roster.kind == "app" {
         return Ok(false);
@@ -35,7 +41,7 @@ pub async fn reply(app: &AppState, roster: &Roster, member: i64, s: &Settings) -
             )
             .bind(member)
             .bind(roster.id)
-            .bind(attention::local_date(now))
+            .bind(attention::local_date(at))
             .bind(roster.corp)
             .bind(now),
         )

@@ -30,12 +30,14 @@ pub const SCHEDULE_MINUTES: [i64; 12] = [0, 5, 15, 30, 60, 120, 180, 240, 300, 3
 /// Recipients named in one request at most.
 const MAX_RECIPIENTS: usize = 2_000;
 
-/// When notification number `n + 1` is due, `n` having been sent; `None` after the last.
-fn next_due(requested_at: i64, sent: i64) -> Option<i64> {
-    usize::try_from(sent)
-        .ok()
-        .and_then(|i| SCHEDULE_MINUTES.get(i))
+/// When the next notification of a request made at `requested_at` is due, counted from `now`: the
+/// first step of the schedule after it (steps missed while no node ran are skipped, not sent in a
+/// burst); `None` after the last.
+fn next_due(requested_at: i64, now: i64) -> Option<i64> {
+    SCHEDULE_MINUTES
+        .iter()
         .map(|m| requested_at + m * MINUTE)
+        .find(|t| *t > now)
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -144,7 +146,7 @@ async fn start(
     people.sort_unstable();
     let cards = crate::modules::org::member::cards(&app.db, corp, &people).await?;
     let userid_of = |m: &i64| cards.get(m).map(|c| c.userid.clone()).unwrap_or_default();
-    let next_at = next_due(now, 1);
+    let next_at = next_due(now, now);
     let mut tx = app.db.begin().await?;
     for chunk in targets.chunks(100) {
         let mut q = sql(
@@ -372,7 +374,7 @@ async fn renotify(app: &AppState, corp: CorpId, event: i64) -> AppResult<()> {
                 sql("UPDATE chat_urgent SET sent = $1, last_sent_at = $2, next_at = $3 WHERE event_id = $4 AND member_id IN ")
                     .bind(sent + 1)
                     .bind(now)
-                    .bind(next_due(*requested_at, sent + 1))
+                    .bind(next_due(*requested_at, now))
                     .bind(event)
                     .push_in(chunk.iter().copied()),
             )
