@@ -820,6 +820,8 @@ both!(
         // Not only when the mention is the last message.
         assert_eq!(flag(&p.li).await, (true, 3));
         assert_eq!(flag(&p.wang).await, (false, 3));
+        let (_, v) = p.li.get(&format!("/api/v1/chat/conversations/{g}")).await;
+        assert_eq!(v["mentioned_all"], false);
         let (_, list) = p.li.get("/api/v1/chat/conversations").await;
         let item = list["items"]
             .as_array()
@@ -840,6 +842,10 @@ both!(
         let all = say(&p.zhang, &g, "@{all} 开会").await;
         assert_eq!(flag(&p.li).await.0, true);
         assert_eq!(flag(&p.wang).await.0, true);
+        let (_, v) = p.wang.get(&format!("/api/v1/chat/conversations/{g}")).await;
+        assert_eq!(v["mentioned_all"], true, "only @all for wang");
+        let (_, v) = p.li.get(&format!("/api/v1/chat/conversations/{g}")).await;
+        assert_eq!(v["mentioned_all"], true);
         // A recalled mention no longer counts.
         let (s, _) = p
             .zhang
