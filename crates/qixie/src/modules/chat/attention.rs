@@ -574,18 +574,17 @@ async fn hold(app: &AppState, holds: Vec<Hold>, now: i64) -> AppResult<()> {
         tx.exec(q.push(" ON CONFLICT (member_id, conversation_id) DO NOTHING"))
             .await?;
     }
-    for (member, corp, at, _) in &summaries {
-        jobs::enqueue(
-            &mut tx,
-            now,
-            Some(CorpId(*corp)),
-            DIGEST_JOB,
-            &json!({ "member": member }),
-            *at,
-            Some(&format!("{DIGEST_JOB}:{member}:{at}")),
-        )
-        .await?;
-    }
+    let queued: Vec<jobs::NewJob> = summaries
+        .iter()
+        .map(|(member, corp, at, _)| jobs::NewJob {
+            corp: Some(CorpId(*corp)),
+            kind: DIGEST_JOB,
+            payload: json!({ "member": member }),
+            run_at: *at,
+            dedup_key: Some(format!("{DIGEST_JOB}:{member}:{at}")),
+        })
+        .collect();
+    jobs::enqueue_many(&mut tx, now, &queued).await?;
     tx.commit().await?;
     {
         let mut known = lock(&rt.held);
