@@ -509,6 +509,8 @@ export default {
     app_delete: 'App deleted',
     app_rotate_secret: 'App secret reset',
     security_update: 'Security settings changed',
+    chat_attention: 'Notification settings changed',
+    chat_urgent: 'Urgent message',
   },
   security: {
     policyTitle: 'Passwords and sign-in',

@@ -509,6 +509,8 @@ export default {
     app_delete: '删除应用',
     app_rotate_secret: '重置应用 Secret',
     security_update: '修改安全设置',
+    chat_attention: '修改消息通知设置',
+    chat_urgent: '加急消息',
   },
   security: {
     policyTitle: '密码与登录',

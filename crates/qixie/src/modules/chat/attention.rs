@@ -429,7 +429,13 @@ async fn on_messages(app: &AppState, rows: &[EventRow]) -> AppResult<()> {
         // Decided for the moment the message was sent, however late this runs.
         let now = r.created_at;
         let conv = ConvId(r.conversation_id);
-        let roster = app.chat.roster.get(&app.db, conv).await?;
+        let roster = match app.chat.roster.get(&app.db, conv).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(conv = conv.0, error = %e, "cannot decide alerts: roster unavailable");
+                continue;
+            }
+        };
         let sender = if r.sender_kind == "member" {
             r.sender_id
         } else {
