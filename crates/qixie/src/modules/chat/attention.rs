@@ -455,46 +455,66 @@ async fn on_messages(app: &AppState, rows: &[EventRow]) -> AppResult<()> {
         // Urgent messages alert through urgent.rs; "not urgent" ones never alert.
         let alerts = !r.urgent && !r.not_urgent;
         let (mut plain, mut me, mut all) = (Vec::new(), Vec::new(), Vec::new());
-        for (m, s) in recipients.iter().zip(&settings) {
-            let named_me = named.contains(m);
-            if sender.is_some()
-                && (roster.kind == "direct" || named_me)
-                && s.auto_reply_active(now)
-                && !is_auto_reply(r)
-            {
-                replies.push((*m, s.clone()));
-            }
-            if !alerts {
-                continue;
-            }
-            let mentioned = named_me || r.mention_all;
-            if !mentioned && roster.is_muted(*m) {
-                continue;
-            }
-            if s.quiet(now) {
-                let summary_at = s.next_start(now);
-                holds.push(Hold {
-                    member: *m,
-                    corp: roster.corp.0,
-                    conv: r.conversation_id,
-                    seq: r.seq,
-                    at: r.created_at,
-                    key: (s.version, summary_at.unwrap_or(i64::MAX)),
-                    summary_at,
-                });
-                continue;
-            }
-            match (named_me, r.mention_all) {
-                (true, _) => me.push(*m),
-                (false, true) => all.push(*m),
-                (false, false) => plain.push(*m),
+        // Pairs already held for the same settings and period need nothing more (no await below
+        // while the lock is held).
+        {
+            let known = lock(&rt.held);
+            // Most members share the default settings: decide once per distinct settings.
+            let mut memo: Option<(*const Settings, bool, Option<i64>)> = None;
+            for (m, s) in recipients.iter().zip(&settings) {
+                let named_me = named.contains(m);
+                if sender.is_some()
+                    && (roster.kind == "direct" || named_me)
+                    && s.auto_reply_active(now)
+                    && !is_auto_reply(r)
+                {
+                    replies.push((*m, s.clone()));
+                }
+                if !alerts {
+                    continue;
+                }
+                let mentioned = named_me || r.mention_all;
+                if !mentioned && roster.is_muted(*m) {
+                    continue;
+                }
+                let (quiet, summary_at) = match memo {
+                    Some((p, q, at)) if std::ptr::eq(p, Arc::as_ptr(s)) => (q, at),
+                    _ => {
+                        let q = s.quiet(now);
+                        let at = if q { s.next_start(now) } else { None };
+                        memo = Some((Arc::as_ptr(s), q, at));
+                        (q, at)
+                    }
+                };
+                if quiet {
+                    let key = (s.version, summary_at.unwrap_or(i64::MAX));
+                    if known.get(&(*m, r.conversation_id)) == Some(&key) {
+                        continue;
+                    }
+                    holds.push(Hold {
+                        member: *m,
+                        corp: roster.corp.0,
+                        conv: r.conversation_id,
+                        seq: r.seq,
+                        at: r.created_at,
+                        key,
+                        summary_at,
+                    });
+                    continue;
+                }
+                match (named_me, r.mention_all) {
+                    (true, _) => me.push(*m),
+                    (false, true) => all.push(*m),
+                    (false, false) => plain.push(*m),
+                }
             }
         }
         let conv_id = r.conversation_id;
-        let plain = rt.collapse(conv_id, plain, now, false);
-        let me = rt.collapse(conv_id, me, now, true);
-        let all = rt.collapse(conv_id, all, now, true);
         for (ids, mention) in [(plain, None), (me, Some("me")), (all, Some("all"))] {
+            if ids.is_empty() {
+                continue;
+            }
+            let ids = rt.collapse(conv_id, ids, now, mention.is_some());
             if !ids.is_empty() {
                 let frame = notify_frame(r, "message", mention, None);
                 fanout::to_members(app, conv_id, ids, frame).await;
