@@ -146,13 +146,21 @@ describe('chat store: applying the stream', () => {
     expect(chat.drafts.c1).toBe('正在输入');
   });
 
-  it('shows the @me marker after a reload when the unread last message mentions me', async () => {
+  it('shows the @me marker after a reload from the server flag, whichever unread message mentioned me', async () => {
     setActivePinia(createPinia());
     useSessionStore().me = { user: { userid: 'me', name: '我' } } as never;
-    api.conversations.mockResolvedValue({ items: [conv({ id: 'c1', last_seq: 3, read_seq: 2, unread: 1, last_event: ev(3, { mentions: ['me'] }) })] });
+    api.conversations.mockResolvedValue({
+      items: [
+        conv({ id: 'c1', last_seq: 3, read_seq: 1, unread: 2, last_event: ev(3), mentioned: true }),
+        conv({ id: 'c2', last_seq: 5, read_seq: 4, unread: 1, last_event: ev(5, { conv: 'c2', mention_all: true }), mentioned: true, mentioned_all: true }),
+        conv({ id: 'c3', last_seq: 2, read_seq: 1, unread: 1, last_event: ev(2, { conv: 'c3', mentions: ['me'], recalled: true }), mentioned: false }),
+      ],
+    });
     const chat = useChatStore();
     await chat.start();
     expect(chat.extras.c1).toEqual({ mentionSeq: 3, mentionAll: false });
+    expect(chat.extras.c2).toEqual({ mentionSeq: 5, mentionAll: true });
+    expect(chat.extras.c3).toEqual({ mentionSeq: 0, mentionAll: false });
   });
 
   it('learns about a new conversation from its first event, then applies later ones', async () => {

@@ -83,8 +83,7 @@ pub fn job_registry() -> JobRegistry {
     let mut r = JobRegistry::default();
     crate::wecom::batch::register_jobs(&mut r);
     crate::modules::identity::register_jobs(&mut r);
-    crate::modules::chat::sync::register_jobs(&mut r);
-    crate::modules::chat::search::register_jobs(&mut r);
+    crate::modules::chat::register_jobs(&mut r);
     r
 }
 

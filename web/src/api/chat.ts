@@ -61,6 +61,9 @@ export interface Conversation {
   receipts: ReceiptMode;
   last_event: ChatEvent | null;
   last_activity_at: number;
+  /** An unread message mentions me or @all (server's flag); `mentioned_all`: only as @all. */
+  mentioned?: boolean;
+  mentioned_all?: boolean;
 }
 
 export type EventKind = 'message' | 'recall' | 'system';

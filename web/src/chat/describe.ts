@@ -95,6 +95,8 @@ export function systemSentence(e: ChatEvent, me: string, t: Translate, nameOf?: 
       return t('chat.system.pinned', { actor });
     case 'unpinned':
       return t('chat.system.unpinned', { actor });
+    case 'urgent':
+      return t('chat.system.urgent', { actor });
     case 'archived':
       return t('chat.system.archived', { actor });
     case 'dissolved':

@@ -4,6 +4,7 @@
  * It knows nothing about conversations: the chat store answers `onOpen` with `resume` and handles
  * every frame.
  */
+import type { Digest, NotifyFrame } from '@/api/attention';
 import type { ChatEvent } from '@/api/chat';
 import { backoffDelay } from './backoff';
 
@@ -16,6 +17,9 @@ export type ServerFrame =
   | { t: 'receipt'; conv: string; userid: string; seq: number }
   | { t: 'conv'; conv: string; change: 'added' | 'updated' | 'removed' }
   | { t: 'resumed'; convs: Record<string, number> }
+  | NotifyFrame
+  | ({ t: 'digest' } & Digest)
+  | { t: 'attention' }
   | { t: 'pong' }
   | { t: 'resync'; reason?: string };
 

@@ -11,7 +11,8 @@ import { computed, reactive, ref, shallowRef } from 'vue';
 import { ApiError } from '@/api/client';
 import { chatApi } from '@/api/chat';
 import type { ChatEvent, ConvMember, Conversation, Media, MyConvPatch, SendBody } from '@/api/chat';
-import { applyEventToConv, applyReadToConv, mentionsMe, sortConversations, totalUnread, type ConvExtras } from '@/chat/conversations';
+import { mentionFromServer } from '@/chat/attention';
+import { applyEventToConv, applyReadToConv, sortConversations, totalUnread, type ConvExtras } from '@/chat/conversations';
 import { applyReceipt } from '@/chat/receipts';
 import { SeqStream, resumeMap } from '@/chat/stream';
 import { peopleOf } from '@/chat/describe';
@@ -19,6 +20,7 @@ import { namesFromHtml } from '@/chat/mentions';
 import { mergeEvents } from '@/chat/timeline';
 import { t } from '@/i18n';
 import { RealtimeSocket, realtimeUrl, type ServerFrame, type SocketState } from '@/realtime/socket';
+import { useAttentionStore } from './attention';
 import { useSessionStore } from './session';
 
 export interface Timeline {
@@ -134,12 +136,9 @@ export const useChatStore = defineStore('chat', () => {
       next = { ...next, last_seq: local.last_seq, last_event: local.last_event, last_activity_at: local.last_activity_at, unread: Math.max(local.unread, c.unread) };
     }
     convs.value = { ...convs.value, [c.id]: next };
-    // The contract has no "mentioned me" flag: after a reload the last message is all there is to go by.
-    const last = next.last_event;
-    if (last && last.seq > next.read_seq && mentionsMe(last, me.value) && extrasOf(c.id).mentionSeq < last.seq) {
-      const all = !last.mentions?.includes(me.value);
-      extras.value = { ...extras.value, [c.id]: { mentionSeq: last.seq, mentionAll: all } };
-    }
+    // The server's "mentioned me" flag covers every unread message, not only the last one.
+    const mention = mentionFromServer(c, extrasOf(c.id), local?.last_seq ?? 0);
+    if (mention !== extrasOf(c.id)) extras.value = { ...extras.value, [c.id]: mention };
     if (c.peer) remember(c.peer.userid, c.peer.name);
     learn(c.last_event);
     // A draft saved on another device shows here too, except in the conversation being typed in.
@@ -268,6 +267,7 @@ export const useChatStore = defineStore('chat', () => {
     activeId.value = null;
     status.value = 'idle';
     socketState.value = 'idle';
+    useAttentionStore().reset();
   }
 
   async function retryStart() {
@@ -304,6 +304,11 @@ export const useChatStore = defineStore('chat', () => {
         break;
       case 'resumed':
         onResumed(f.convs ?? {});
+        break;
+      case 'notify':
+      case 'digest':
+      case 'attention':
+        useAttentionStore().handleFrame(f);
         break;
       default:
         break;
@@ -400,6 +405,11 @@ export const useChatStore = defineStore('chat', () => {
       const code = e.content.code ?? '';
       if (code === 'pinned' || code === 'unpinned') {
         if (pins.value[convId]) loadPins(convId);
+      }
+      const target = (e.content.params as { target_seq?: number } | undefined)?.target_seq;
+      if (code === 'urgent' && tl?.loaded && target != null) {
+        // The sender made an earlier message urgent: it shows the mark from now on.
+        tl.events = tl.events.map((x) => (x.seq === target ? { ...x, urgent: true } : x));
       }
       const aboutMe = peopleOf((e.content.params ?? {}) as Record<string, unknown>).some((p) => p.userid === me.value);
       if ((code === 'member_left' || code === 'member_removed') && aboutMe) {
@@ -787,5 +797,7 @@ export const useChatStore = defineStore('chat', () => {
     /** For tests and the dev console: feeds one frame as if it came from the socket. */
     handleFrame: onFrame,
     heldSeq: (id: string) => streams.get(id)?.held ?? 0,
+    /** The conversation open, visible and focused (its messages are read as they arrive), or null. */
+    readingId: () => (activeId.value && isReading(activeId.value) ? activeId.value : null),
   };
 });

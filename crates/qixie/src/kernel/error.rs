@@ -99,6 +99,8 @@ error_kinds! {
     QuickReplyExists => ("quick_reply_exists", 409, 40058, "已有内容相同的快捷回复", "A quick reply with the same text already exists"),
     QuickReplyLimit => ("quick_reply_limit", 409, 40058, "快捷回复数量已达上限", "The number of quick replies has reached its limit"),
     QuickReplyReadOnly => ("quick_reply_read_only", 403, 60011, "企业快捷回复由管理员维护，不能在这里修改", "Enterprise quick replies are kept by administrators and cannot be changed here"),
+    UrgentNobody => ("urgent_nobody", 409, 40058, "接收人都已读这条消息，无需加急", "Every recipient has read this message; there is nobody to notify"),
+    UrgentPending => ("urgent_pending", 429, 45009, "正在加急提醒这些接收人，请等对方阅读或提醒结束后再试", "These recipients are already being notified; wait until they read it or the reminders end"),
     AllRecipientsInvalid => ("all_recipients_invalid", 422, 81013, "接收人全部无效", "All recipients are invalid"),
 }
 

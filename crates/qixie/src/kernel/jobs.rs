@@ -66,6 +66,41 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// One job for `enqueue_many`.
+pub struct NewJob {
+    pub corp: Option<CorpId>,
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+    pub run_at: i64,
+    pub dedup_key: Option<String>,
+}
+
+/// Queues many jobs inside the caller's transaction with multi-row statements (a message to a
+/// large group may schedule one job per recipient); the same rules as `enqueue` per job.
+pub async fn enqueue_many(tx: &mut Tx, now_ms: i64, list: &[NewJob]) -> AppResult<()> {
+    for chunk in list.chunks(100) {
+        let mut q = sql(
+            "INSERT INTO jobs (id, corp_id, kind, payload, run_at, status, dedup_key, created_at) VALUES ",
+        );
+        for (i, j) in chunk.iter().enumerate() {
+            if i > 0 {
+                q = q.push(", ");
+            }
+            q = q
+                .push_bind("({}", new_id(now_ms))
+                .push_bind(", {}", j.corp.map(|c| c.0))
+                .push_bind(", {}", j.kind)
+                .push_bind(", {}", j.payload.to_string())
+                .push_bind(", {}, 'pending'", j.run_at)
+                .push_bind(", {}", j.dedup_key.clone())
+                .push_bind(", {})", now_ms);
+        }
+        tx.exec(q.push(" ON CONFLICT (dedup_key) DO NOTHING"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Claims one due job for `node`, or none.
 pub async fn claim(db: &Database, node: &str, now_ms: i64) -> AppResult<Option<Job>> {
     let mut tx = db.begin().await?;

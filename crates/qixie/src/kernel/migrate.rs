@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         },
     ),
     (
+        5,
+        "chat_attention",
+        Script::Both(include_str!("../../migrations/0005_chat_attention.sql")),
+    ),
+    (
         6,
         "quick_replies",
         Script::Both(include_str!("../../migrations/0006_quick_replies.sql")),

@@ -120,6 +120,17 @@ async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
         conn.app.metrics.ws_disconnected();
         return;
     }
+    // A summary of what arrived while the member rested waits until they dismiss it.
+    if let Ok(Some(d)) = crate::modules::chat::attention::pending_digest(&app.db, member.0).await
+        && socket
+            .send(text(crate::modules::chat::attention::digest_frame(&d)))
+            .await
+            .is_err()
+    {
+        app.chat.hub.unregister(member.0, reg.id);
+        app.metrics.ws_disconnected();
+        return;
+    }
     let mut heartbeat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
     let mut last_heard = Instant::now();
     loop {

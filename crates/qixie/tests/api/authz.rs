@@ -58,6 +58,7 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         ("GET", "/directory/departments") | ("GET", "/directory/members") => (Session, Plain),
         ("GET", "/directory/members/{userid}") => (Session, Member),
         ("GET", "/admin/members/{userid}")
+        | ("GET", "/admin/members/{userid}/attention")
         | ("PATCH", "/admin/members/{userid}")
         | ("POST", "/admin/members/{userid}/unlock") => (Permission, Member),
         ("DELETE", "/admin/members/{userid}")

@@ -9,6 +9,7 @@ mod chat;
 mod chat_replies;
 mod chat_search;
 mod cluster;
+mod chat_attention;
 mod identity;
 mod org;
 mod platform;

@@ -1349,7 +1349,10 @@ pub struct ConversationView {
     pub receipts: ReceiptMode,
     pub last_event: Option<EventView>,
     pub last_activity_at: i64,
+    /// An unread message after `read_seq` mentions the member or @all.
     pub mentioned: bool,
+    /// … and only as @all.
+    pub mentioned_all: bool,
 }
 
 /// Every conversation of the caller, pinned first, then by last activity.
@@ -1398,10 +1401,10 @@ async fn views(
         .await?;
     let mine: HashMap<i64, _> = mine.into_iter().map(|m| (m.0, m)).collect();
     // Unread: messages from others after the read position.
-    let unread: Vec<(i64, i64, i64)> = app
+    let unread: Vec<(i64, i64, i64, i64)> = app
         .db
         .all(
-            sql("SELECT e.conversation_id, COUNT(*), SUM(CASE WHEN e.mention_all OR (',' || e.mentions || ',') LIKE $2 THEN 1 ELSE 0 END) FROM chat_members cm JOIN chat_events e ON e.conversation_id = cm.conversation_id AND e.seq > cm.read_seq \
+            sql("SELECT e.conversation_id, COUNT(*), SUM(CASE WHEN e.mention_all OR (',' || e.mentions || ',') LIKE $2 THEN 1 ELSE 0 END), SUM(CASE WHEN (',' || e.mentions || ',') LIKE $2 THEN 1 ELSE 0 END) FROM chat_members cm JOIN chat_events e ON e.conversation_id = cm.conversation_id AND e.seq > cm.read_seq \
                  WHERE cm.member_id = $1 AND e.kind = 'message' AND e.recalled_at IS NULL AND (e.sender_id IS NULL OR e.sender_id <> $1 OR e.sender_kind <> 'member') AND cm.conversation_id IN ")
                 .bind(me)
                 .bind(match &actor.kind {
@@ -1412,8 +1415,10 @@ async fn views(
                 .push(" GROUP BY e.conversation_id"),
         )
         .await?;
-    let unread: HashMap<i64, (i64, i64)> =
-        unread.into_iter().map(|(c, n, m)| (c, (n, m))).collect();
+    let unread: HashMap<i64, (i64, i64, i64)> = unread
+        .into_iter()
+        .map(|(c, n, m, me)| (c, (n, m, me)))
+        .collect();
     let last: Vec<EventRow> = app
         .db
         .all(
@@ -1457,7 +1462,7 @@ async fn views(
     let mut out = Vec::new();
     for c in rows {
         let Some(m) = mine.get(&c.id) else { continue };
-        let (unread_n, mentioned) = unread.get(&c.id).copied().unwrap_or((0, 0));
+        let (unread_n, mentioned, named) = unread.get(&c.id).copied().unwrap_or((0, 0, 0));
         let peer = if c.kind == "direct" {
             card(peers.get(&c.id).copied())
         } else {
@@ -1508,6 +1513,7 @@ async fn views(
             last_event: last.get(&c.id).filter(|e| e.seq > m.2).map(EventRow::view),
             last_activity_at: c.last_activity_at,
             mentioned: mentioned > 0,
+            mentioned_all: mentioned > 0 && named == 0,
         });
     }
     Ok(out)

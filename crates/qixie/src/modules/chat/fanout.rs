@@ -32,6 +32,9 @@ pub struct Delivery {
     pub forget: bool,
     /// The socket (on the origin node) that caused it and already knows.
     pub except: Option<u64>,
+    /// The audience's attention settings changed: forget the cached ones first.
+    #[serde(default)]
+    pub attention: bool,
 }
 
 /// Delivers to this node's sockets and tells the other nodes.
@@ -47,6 +50,11 @@ pub async fn deliver_local(app: &AppState, d: &Delivery) {
     let conv = ConvId(d.conv);
     if d.forget {
         app.chat.roster.forget(conv);
+    }
+    if d.attention
+        && let Audience::Members { ids } = &d.audience
+    {
+        app.chat.attention.forget(ids);
     }
     let frame = Arc::new(Frame {
         conv: d.conv,
@@ -86,6 +94,7 @@ pub async fn events(app: &AppState, rows: &[EventRow], forget: bool) {
                 text: event_frame(&r.view()),
                 forget: forget && i == 0,
                 except: None,
+                attention: false,
             },
         )
         .await;
@@ -107,6 +116,28 @@ pub async fn conversation_changed(app: &AppState, conv: ConvId, members: Vec<i64
             text: json!({ "t": "conv", "conv": conv.0.to_string(), "change": change }).to_string(),
             forget: true,
             except: None,
+            attention: false,
+        },
+    )
+    .await;
+}
+
+/// Sends a frame outside any stream (notifications, summaries) to some members' sockets.
+pub async fn to_members(app: &AppState, conv: i64, members: Vec<i64>, text: String) {
+    if members.is_empty() {
+        return;
+    }
+    publish(
+        app,
+        Delivery {
+            node: app.node_id.to_string(),
+            audience: Audience::Members { ids: members },
+            conv,
+            seq: 0,
+            text,
+            forget: false,
+            except: None,
+            attention: false,
         },
     )
     .await;
@@ -124,6 +155,7 @@ pub async fn own_read(app: &AppState, conv: ConvId, member: i64, seq: i64, excep
             text: json!({ "t": "read", "conv": conv.0.to_string(), "seq": seq }).to_string(),
             forget: false,
             except,
+            attention: false,
         },
     )
     .await;
@@ -143,6 +175,7 @@ pub async fn receipt(app: &AppState, conv: ConvId, userid: &str, seq: i64) {
                     .to_string(),
             forget: false,
             except: None,
+            attention: false,
         },
     )
     .await;

@@ -338,6 +338,7 @@ pub fn routes() -> ApiRoutes {
             put(set_policy),
         )
         .merge(super::quick_replies::routes())
+        .merge(super::attention_http::routes())
 }
 
 fn conv_id(s: &str) -> AppResult<ConvId> {

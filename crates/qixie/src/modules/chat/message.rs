@@ -238,21 +238,8 @@ pub async fn send(
         )
         .await?;
     if row.urgent {
-        // Urgent messages are logged: who interrupted whom, and when.
-        let mut tx = app.db.begin().await?;
-        crate::kernel::audit::record(
-            &mut tx,
-            actor,
-            row.created_at,
-            crate::kernel::audit::Entry {
-                kind: "chat.urgent",
-                target: format!("conversation:{}", conv.0),
-                before: None,
-                after: Some(json!({ "message": row.id.to_string(), "seq": row.seq })),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        // Urgent messages notify everyone at once and again until read, and are logged.
+        super::urgent::on_send(app, actor, &row).await?;
     }
     Ok(row)
 }

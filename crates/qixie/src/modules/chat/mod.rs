@@ -1,6 +1,9 @@
 //! Messaging (消息): conversations and their event streams, messages with receipts and recall, group
 //! rules, robots and app messages, and delivery to connected clients (see docs/api/chat.md and
 //! docs/api/realtime.md).
+pub mod attention;
+pub mod attention_http;
+pub mod auto_reply;
 pub mod conversation;
 pub mod fanout;
 pub mod http;
@@ -15,6 +18,7 @@ pub mod roster;
 pub mod search;
 pub mod stream;
 pub mod sync;
+pub mod urgent;
 pub mod writer;
 
 use std::sync::Arc;
@@ -29,8 +33,16 @@ pub struct ChatRuntime {
     pub roster: roster::RosterCache,
     pub writer: writer::Writer,
     pub robot_limits: robots::RateLimits,
+    pub attention: attention::AttentionRuntime,
     /// Set when several nodes share the database (QIXIE_NATS_URL).
     pub bus: Option<Arc<Bus>>,
+}
+
+pub fn register_jobs(r: &mut crate::kernel::jobs::JobRegistry) {
+    sync::register_jobs(r);
+    search::register_jobs(r);
+    attention::register_jobs(r);
+    urgent::register_jobs(r);
 }
 
 pub fn register_handovers(r: &mut crate::modules::org::offboarding::OffboardingRegistry) {

@@ -49,6 +49,8 @@ pub struct Roster {
     pub members: Vec<i64>,
     /// Owner and administrators; everyone else is a plain member.
     pub admins: HashMap<i64, Role>,
+    /// Sorted ids of members who muted the conversation (it does not alert them).
+    pub muted: Vec<i64>,
 }
 
 impl Roster {
@@ -63,6 +65,9 @@ impl Roster {
     }
     pub fn is_group(&self) -> bool {
         matches!(self.kind.as_str(), "group" | "department" | "company")
+    }
+    pub fn is_muted(&self, member: i64) -> bool {
+        self.muted.binary_search(&member).is_ok()
     }
 }
 
@@ -83,16 +88,21 @@ async fn load(db: &Database, conv: ConvId) -> AppResult<Roster> {
         )
         .await?
         .ok_or(ErrorKind::ConversationNotFound)?;
-    let rows: Vec<(i64, String)> = db
+    let rows: Vec<(i64, String, bool)> = db
         .all(
-            sql("SELECT member_id, role FROM chat_members WHERE conversation_id = $1 ORDER BY member_id")
+            sql("SELECT member_id, role, muted FROM chat_members WHERE conversation_id = $1 ORDER BY member_id")
                 .bind(conv),
         )
         .await?;
     let admins = rows
         .iter()
-        .filter(|(_, r)| r != "member")
-        .map(|(m, r)| (*m, Role::parse(r)))
+        .filter(|(_, r, _)| r != "member")
+        .map(|(m, r, _)| (*m, Role::parse(r)))
+        .collect();
+    let muted = rows
+        .iter()
+        .filter(|(_, _, m)| *m)
+        .map(|(id, _, _)| *id)
         .collect();
     Ok(Roster {
         id: conv,
@@ -101,8 +111,9 @@ async fn load(db: &Database, conv: ConvId) -> AppResult<Roster> {
         status: head.status,
         mute_all: head.mute_all,
         at_all_admins_only: head.at_all_admins_only,
-        members: rows.into_iter().map(|(m, _)| m).collect(),
+        members: rows.into_iter().map(|(m, _, _)| m).collect(),
         admins,
+        muted,
     })
 }
 

@@ -100,6 +100,7 @@ async fn commit_batch(app: &AppState, jobs: Vec<Job>) {
             }
             // Rows are in seq order per conversation, which is all that ordering promises.
             fanout::events(app, &committed, false).await;
+            super::attention::after_commit(app, committed);
         }
         Err(e) => {
             tracing::error!(error = %e, count = jobs.len(), "a batch of messages failed to commit");
