@@ -96,6 +96,21 @@ struct Conn {
     sends: Option<Arc<Semaphore>>,
 }
 
+/// Sends the pending summary of held alerts, if there is one; `Err` when the socket is gone.
+async fn send_pending_digest(
+    app: &AppState,
+    member: i64,
+    socket: &mut WebSocket,
+) -> Result<(), ()> {
+    match crate::modules::chat::attention::pending_digest(&app.db, member).await {
+        Ok(Some(d)) => socket
+            .send(text(crate::modules::chat::attention::digest_frame(&d)))
+            .await
+            .map_err(|_| ()),
+        _ => Ok(()),
+    }
+}
+
 /// Everything an idle connection keeps lives in this task, so its state is kept small: the paths that
 /// read the database or parse requests are boxed and exist only while they run.
 async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
@@ -121,14 +136,13 @@ async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
         return;
     }
     // A summary of what arrived while the member rested waits until they dismiss it.
-    if let Ok(Some(d)) = crate::modules::chat::attention::pending_digest(&app.db, member.0).await
-        && socket
-            .send(text(crate::modules::chat::attention::digest_frame(&d)))
-            .await
-            .is_err()
+    // Boxed: it runs once, and an idle connection should not carry its state.
+    if Box::pin(send_pending_digest(&conn.app, member.0, &mut socket))
+        .await
+        .is_err()
     {
-        app.chat.hub.unregister(member.0, reg.id);
-        app.metrics.ws_disconnected();
+        conn.app.chat.hub.unregister(member.0, reg.id);
+        conn.app.metrics.ws_disconnected();
         return;
     }
     let mut heartbeat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
