@@ -29,6 +29,9 @@ const env = serverAndBrowser({
       const first = await apiLogin(server, userid, 'Initial2026');
       await first.post('/me/password', { old_password: 'Initial2026', new_password: PASSWORD });
     }
+    // 郑洁 works around the clock, so alerts are never held for her whenever the test runs.
+    const jie = await apiLogin(server, 'zhengjie', PASSWORD);
+    await jie.put('/chat/attention', { working_hours: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } });
     const wulei = await apiLogin(server, 'wulei', PASSWORD);
     const group = await wulei.post('/chat/conversations', { name: '项目评审群', userids: ['zhengjie', 'chenjing'], department_ids: [] });
     const robot = await wulei.post(`/chat/conversations/${group.id}/robots`, { name: '构建通知' });
@@ -77,6 +80,11 @@ test('two members chat: send and receive, @mention, receipts, recall, files, sea
     await jieItem.locator(tid('conv-mention')).waitFor();
     assert.match(await jieItem.locator(tid('conv-mention')).innerText(), /有人@我/);
     await jieItem.locator(tid('conv-unread'), { hasText: '2' }).waitFor();
+    // …and an alert: a notification toast naming the group, with 查看 to open it.
+    const toastNote = jie.locator('.t-notification', { hasText: '请准备评审材料' });
+    await toastNote.waitFor();
+    assert.match(await toastNote.innerText(), /项目评审群/);
+    await toastNote.locator(tid('notify-open')).waitFor();
 
     // Receipts: before 郑洁 opens the group both others have not read; after, one has.
     const mine = bubble(lei, '请准备评审材料');
@@ -96,7 +104,7 @@ test('two members chat: send and receive, @mention, receipts, recall, files, sea
 
     // The @ button opens the same member list as typing @.
     await lei.locator(tid('composer-mention')).click();
-    await lei.waitForTimeout(400);
+    await lei.waitForTimeout(400); // past the composer's blur delay: the list must still be open
     await lei.locator(tid('mention-option-chenjing')).click();
     assert.match(await input.inputValue(), /@陈静/);
     await input.fill('');
