@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::department::{self, DeptRow};
-use super::member::bulk::{ImportRow, upsert};
+use super::member::bulk::{ImportRow, NewImported, insert_many, set_leaders, upsert};
 use super::sheet::{self, ImportRecord};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, Perm, perm};
 use crate::kernel::db::{Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
-use crate::kernel::ids::CorpId;
+use crate::kernel::ids::{CorpId, new_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -118,11 +118,30 @@ pub async fn run_rows(
         .await?;
         tx.commit().await?;
         report.applied = true;
+        refresh_statistics(app);
     } else if !dry_run && mode == ImportMode::AllOrNothing && report.invalid > 0 {
         // Dropping the transaction rolls back; the report still says what would have happened.
         report.applied = false;
     }
     Ok(report)
+}
+
+/// The planner's statistics after a bulk change, in the background: the import has committed.
+pub fn refresh_statistics(app: &AppState) {
+    let db = app.db.clone();
+    tokio::spawn(async move {
+        let tables = [
+            "members",
+            "member_departments",
+            "member_terms",
+            "member_tags",
+            "departments",
+            "tags",
+        ];
+        if let Err(e) = db.optimize(&tables).await {
+            tracing::warn!(error = %e, "refreshing statistics after an import failed");
+        }
+    });
 }
 
 #[derive(Default)]
@@ -181,6 +200,7 @@ async fn apply<P: Perm>(
     let file_userids: HashSet<&str> = records.iter().map(|r| r.userid.as_str()).collect();
 
     let mut leaders: Vec<(String, String)> = Vec::new();
+    let mut fresh: Vec<(Option<String>, NewImported)> = Vec::new();
     for rec in records {
         let mut problems: Vec<(&str, &str)> = Vec::new();
         // Conflicts with other members' mobile or email.
@@ -276,16 +296,27 @@ async fn apply<P: Perm>(
             gender: rec.gender.clone(),
             telephone: rec.telephone.clone(),
             department_ids: dept_ids,
-            // Leaders are linked in a second pass: the leader may be a later row.
+            // Leaders are linked once every row is known: the leader may be a later row.
             leader_userid: None,
             tag_ids: ids_of_tags,
         };
-        let id = upsert(tx, grant, &row, existing, now).await?;
-        if existing.is_some() {
-            out.updated += 1
-        } else {
-            out.created += 1
-        }
+        let id = match existing {
+            Some(id) => {
+                upsert(tx, grant, &row, Some(id), now).await?;
+                out.updated += 1;
+                if let Some(l) = &rec.leader {
+                    leaders.push((rec.userid.clone(), l.clone()));
+                }
+                id
+            }
+            None => {
+                // New members are written together at the end, with their leader when known.
+                let id = new_id(now);
+                fresh.push((rec.leader.clone(), NewImported { id, row, leader_id: None }));
+                out.created += 1;
+                id
+            }
+        };
         if let Some(m) = &rec.mobile {
             mobile_owner.insert(m.clone(), rec.userid.clone());
         }
@@ -294,21 +325,20 @@ async fn apply<P: Perm>(
         }
         by_userid.insert(rec.userid.clone(), Existing { id });
         out.userids.push(rec.userid.clone());
-        if let Some(l) = &rec.leader {
-            leaders.push((rec.userid.clone(), l.clone()));
-        }
     }
-    for (userid, leader) in leaders {
-        if let (Some(m), Some(l)) = (by_userid.get(&userid), by_userid.get(&leader)) {
-            tx.exec(
-                sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND id = $3")
-                    .bind(l.id)
-                    .bind(corp)
-                    .bind(m.id),
-            )
-            .await?;
-        }
-    }
+    let fresh: Vec<NewImported> = fresh
+        .into_iter()
+        .map(|(leader, mut n)| {
+            n.leader_id = leader.and_then(|l| by_userid.get(&l).map(|e| e.id));
+            n
+        })
+        .collect();
+    insert_many(tx, corp, &fresh, now).await?;
+    let pairs: Vec<(i64, i64)> = leaders
+        .iter()
+        .filter_map(|(userid, leader)| Some((by_userid.get(userid)?.id, by_userid.get(leader)?.id)))
+        .collect();
+    set_leaders(tx, corp, &pairs).await?;
     Ok(out)
 }
 
