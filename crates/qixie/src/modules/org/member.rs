@@ -905,6 +905,7 @@ pub async fn delete(
     let mut tx = app.db.begin().await?;
     crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     super::tree_cache::invalidate_after_commit(&mut tx, corp);
+    crate::modules::identity::session::forget_member_after_commit(&mut tx, m.id);
     tx.exec(
         sql("UPDATE members SET leader_id = NULL WHERE corp_id = $1 AND leader_id = $2")
             .bind(corp)
@@ -944,6 +945,7 @@ pub async fn set_status_in(
     status: MemberStatus,
     now: i64,
 ) -> AppResult<()> {
+    crate::modules::identity::session::forget_member_after_commit(tx, id);
     tx.exec(
         sql("UPDATE members SET status = $1, updated_at = $2 WHERE corp_id = $3 AND id = $4")
             .bind(status.as_str())
