@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod authz;
 mod chat;
+mod directory;
 mod identity;
 mod org;
 mod platform;
