@@ -4,13 +4,13 @@ use std::pin::Pin;
 
 use super::db::{Database, Dialect, Tx, sql};
 
-type Backfill = for<'a> fn(&'a mut Tx) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+type Backfill =
+    for<'a> fn(&'a mut Tx) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 /// Data a migration derives in code (pinyin, for instance), written in the migration's own
 /// transaction right after its SQL, so the schema never exists without it.
-const BACKFILLS: &[(i64, Backfill)] = &[(8, |tx| {
-    Box::pin(crate::modules::org::terms::backfill(tx))
-})];
+const BACKFILLS: &[(i64, Backfill)] =
+    &[(8, |tx| Box::pin(crate::modules::org::terms::backfill(tx)))];
 
 /// A migration: the same SQL for both engines, or (rarely, for triggers and the like) one text each.
 enum Script {

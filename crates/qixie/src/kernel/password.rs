@@ -29,7 +29,10 @@ pub struct Hasher {
 impl Hasher {
     /// `threads` dedicated hashing threads with OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
     pub fn new(threads: usize) -> Hasher {
-        Hasher::start(Params::new(19 * 1024, 2, 1, None).unwrap_or_default(), threads)
+        Hasher::start(
+            Params::new(19 * 1024, 2, 1, None).unwrap_or_default(),
+            threads,
+        )
     }
 
     /// Cheap parameters for tests and bulk demo data, where strength does not matter.

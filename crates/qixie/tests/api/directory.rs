@@ -33,7 +33,13 @@ both!(search_each_query_kind, async |app: &TestApp| {
     let d = dept(&c, "研发部", 1).await;
     for (userid, name, mobile, email, no) in [
         ("zhangsan", "张三", "13800138000", "zs@corp.cn", "E0042"),
-        ("zhang.sanfeng", "张三丰", "13900139123", "sanfeng@corp.cn", "E1042"),
+        (
+            "zhang.sanfeng",
+            "张三丰",
+            "13900139123",
+            "sanfeng@corp.cn",
+            "E1042",
+        ),
         ("wangwei", "王伟", "13700001234", "", ""),
         ("wangwei2", "王伟", "13600004321", "ww2@corp.cn", ""),
         ("amy", "Amy Li", "", "amy@corp.cn", "x-77"),
@@ -104,7 +110,9 @@ both!(search_each_query_kind, async |app: &TestApp| {
     assert_eq!(search(&c, "ln").await.0, v(&["wangwei"]));
     assert_eq!(search(&c, "2222").await.0, v(&["wangwei"]));
     // A member's own profile edit too.
-    let zs = app.member_with_password(&c, "zhaosi", &[d], "Qixie2026z").await;
+    let zs = app
+        .member_with_password(&c, "zhaosi", &[d], "Qixie2026z")
+        .await;
     let (s, b) = zs
         .patch("/api/v1/me/profile", json!({"name": "赵思思"}))
         .await;
@@ -122,173 +130,252 @@ const IMPORT: &str = "姓名,帐号,手机,邮箱,部门,职务,性别,直属上
 李华,lihua,13900000002,,华东/研发部,经理,女,boss,\n\
 赵六,zhaoliu,13900000004,,华东;华南,专员,,wangxm,骨干;新员工;骨干\n";
 
-both!(import_writes_links_leaders_and_terms, async |app: &TestApp| {
-    let c = app.admin().await;
-    let (s, tree) = c.get("/api/v1/directory/departments").await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(tree["items"].as_array().unwrap().len(), 1);
-    let (s, r) = c
-        .upload(
-            "/api/v1/admin/members/import",
-            "members.csv",
-            IMPORT.as_bytes().to_vec(),
-            &[("mode", "all_or_nothing")],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    assert_eq!((r["created"].as_i64(), r["applied"].as_bool()), (Some(3), Some(true)), "{r}");
-    // Leaders: a later row (lihua for wangxm), an existing member (boss), an earlier row.
-    for (who, leader) in [("wangxm", "lihua"), ("lihua", ADMIN), ("zhaoliu", "wangxm")] {
-        let (_, m) = c.get(&format!("/api/v1/directory/members/{who}")).await;
-        assert_eq!(m["member"]["leader_userid"], json!(leader), "{m}");
-        assert_eq!(m["member"]["status"], json!("not_activated"));
+both!(
+    import_writes_links_leaders_and_terms,
+    async |app: &TestApp| {
+        let c = app.admin().await;
+        let (s, tree) = c.get("/api/v1/directory/departments").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(tree["items"].as_array().unwrap().len(), 1);
+        let (s, r) = c
+            .upload(
+                "/api/v1/admin/members/import",
+                "members.csv",
+                IMPORT.as_bytes().to_vec(),
+                &[("mode", "all_or_nothing")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(
+            (r["created"].as_i64(), r["applied"].as_bool()),
+            (Some(3), Some(true)),
+            "{r}"
+        );
+        // Leaders: a later row (lihua for wangxm), an existing member (boss), an earlier row.
+        for (who, leader) in [("wangxm", "lihua"), ("lihua", ADMIN), ("zhaoliu", "wangxm")] {
+            let (_, m) = c.get(&format!("/api/v1/directory/members/{who}")).await;
+            assert_eq!(m["member"]["leader_userid"], json!(leader), "{m}");
+            assert_eq!(m["member"]["status"], json!("not_activated"));
+        }
+        let (_, m) = c.get("/api/v1/directory/members/zhaoliu").await;
+        let depts: Vec<&str> = m["member"]["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(depts, vec!["华东", "华南"], "main department first");
+        let tags: Vec<&str> = m["member"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tags, vec!["新员工", "骨干"]);
+        assert_eq!(search(&c, "wxm").await.0, vec!["wangxm".to_owned()]);
+        assert_eq!(search(&c, "0004").await.0, vec!["zhaoliu".to_owned()]);
+        // The cached tree shows the new departments and their member counts at once.
+        let (_, tree) = c.get("/api/v1/directory/departments").await;
+        let count = |tree: &Value, name: &str| {
+            tree["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["name"] == name)
+                .map(|d| d["member_count"].as_i64().unwrap())
+        };
+        assert_eq!(count(&tree, "研发部"), Some(2));
+        assert_eq!(count(&tree, "华东"), Some(1));
+        // The subtree listing counts each member once.
+        let east = tree["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "华东")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (_, page) = c
+            .get(&format!(
+                "/api/v1/admin/members?department_id={east}&recursive=true&limit=2"
+            ))
+            .await;
+        assert_eq!(
+            (
+                page["items"].as_array().unwrap().len(),
+                page["total"].as_i64()
+            ),
+            (2, Some(3))
+        );
+        let (_, page) = c
+            .get(&format!(
+                "/api/v1/admin/members?department_id={east}&limit=1"
+            ))
+            .await;
+        assert_eq!(page["total"], json!(1));
     }
-    let (_, m) = c.get("/api/v1/directory/members/zhaoliu").await;
-    let depts: Vec<&str> = m["member"]["departments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(depts, vec!["华东", "华南"], "main department first");
-    let tags: Vec<&str> = m["member"]["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(tags, vec!["新员工", "骨干"]);
-    assert_eq!(search(&c, "wxm").await.0, vec!["wangxm".to_owned()]);
-    assert_eq!(search(&c, "0004").await.0, vec!["zhaoliu".to_owned()]);
-    // The cached tree shows the new departments and their member counts at once.
-    let (_, tree) = c.get("/api/v1/directory/departments").await;
-    let count = |tree: &Value, name: &str| {
-        tree["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == name)
-            .map(|d| d["member_count"].as_i64().unwrap())
-    };
-    assert_eq!(count(&tree, "研发部"), Some(2));
-    assert_eq!(count(&tree, "华东"), Some(1));
-    // The subtree listing counts each member once.
-    let east = tree["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "华东")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let (_, page) = c
-        .get(&format!(
-            "/api/v1/admin/members?department_id={east}&recursive=true&limit=2"
-        ))
-        .await;
-    assert_eq!((page["items"].as_array().unwrap().len(), page["total"].as_i64()), (2, Some(3)));
-    let (_, page) = c
-        .get(&format!("/api/v1/admin/members?department_id={east}&limit=1"))
-        .await;
-    assert_eq!(page["total"], json!(1));
-});
+);
 
-both!(department_tree_cache_follows_changes, async |app: &TestApp| {
-    let c = app.admin().await;
-    let names = async |c: &Client| -> Vec<(String, i64, Value)> {
-        let (s, b) = c.get("/api/v1/directory/departments").await;
+both!(
+    department_tree_cache_follows_changes,
+    async |app: &TestApp| {
+        let c = app.admin().await;
+        let names = async |c: &Client| -> Vec<(String, i64, Value)> {
+            let (s, b) = c.get("/api/v1/directory/departments").await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["name"].as_str().unwrap().to_owned(),
+                        d["member_count"].as_i64().unwrap(),
+                        d["leader_userids"].clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(names(&c).await.len(), 1);
+        let sales = dept(&c, "销售部", 1).await;
+        let east = dept(&c, "华东组", sales).await;
+        assert_eq!(names(&c).await.len(), 3);
+        let (s, _) = c
+            .post(
+                "/api/v1/admin/members",
+                json!({"userid": "a1", "name": "甲", "department_ids": [east]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(names(&c).await[2], ("华东组".into(), 1, json!([])));
+        let (s, _) = c
+            .patch(
+                &format!("/api/v1/admin/departments/{east}"),
+                json!({"name": "华东一组", "leader_userids": ["a1"], "parent_id": 1}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let tree = names(&c).await;
+        assert!(
+            tree.contains(&("华东一组".into(), 1, json!(["a1"]))),
+            "{tree:?}"
+        );
+        let (s, _) = c
+            .patch(
+                "/api/v1/admin/members/a1",
+                json!({"department_ids": [sales]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let tree = names(&c).await;
+        assert!(tree.contains(&("销售部".into(), 1, json!([]))), "{tree:?}");
+        assert!(
+            tree.contains(&("华东一组".into(), 0, json!(["a1"]))),
+            "{tree:?}"
+        );
+        let (s, _) = c.delete("/api/v1/admin/members/a1").await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = c.delete(&format!("/api/v1/admin/departments/{east}")).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(
+            names(&c).await,
+            vec![
+                ("测试集团".into(), 1, json!([])),
+                ("销售部".into(), 0, json!([]))
+            ]
+        );
+    }
+);
+
+both!(
+    sessions_end_at_once_despite_the_cache,
+    async |app: &TestApp| {
+        let boss = app.admin().await;
+        let d = dept(&boss, "市场部", 1).await;
+        let m = app
+            .member_with_password(&boss, "m1", &[d], "Member2026")
+            .await;
+        let ok = async |c: &Client| c.get("/api/v1/directory/departments").await.0;
+        assert_eq!(ok(&m).await, StatusCode::OK);
+        // Rights granted or removed apply to the next request.
+        assert_eq!(
+            m.get("/api/v1/admin/members").await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, b) = boss
+            .call(
+                Method::PUT,
+                "/api/v1/admin/admins/m1",
+                Some(json!({"permissions": ["contacts.manage"], "scope": {"all": true}})),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{b}");
-        b["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["name"].as_str().unwrap().to_owned(),
-                    d["member_count"].as_i64().unwrap(),
-                    d["leader_userids"].clone(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(names(&c).await.len(), 1);
-    let sales = dept(&c, "销售部", 1).await;
-    let east = dept(&c, "华东组", sales).await;
-    assert_eq!(names(&c).await.len(), 3);
-    let (s, _) = c.post("/api/v1/admin/members", json!({"userid": "a1", "name": "甲", "department_ids": [east]})).await;
-    assert_eq!(s, StatusCode::CREATED);
-    assert_eq!(names(&c).await[2], ("华东组".into(), 1, json!([])));
-    let (s, _) = c
-        .patch(
-            &format!("/api/v1/admin/departments/{east}"),
-            json!({"name": "华东一组", "leader_userids": ["a1"], "parent_id": 1}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    let tree = names(&c).await;
-    assert!(tree.contains(&("华东一组".into(), 1, json!(["a1"]))), "{tree:?}");
-    let (s, _) = c.patch("/api/v1/admin/members/a1", json!({"department_ids": [sales]})).await;
-    assert_eq!(s, StatusCode::OK);
-    let tree = names(&c).await;
-    assert!(tree.contains(&("销售部".into(), 1, json!([]))), "{tree:?}");
-    assert!(tree.contains(&("华东一组".into(), 0, json!(["a1"]))), "{tree:?}");
-    let (s, _) = c.delete("/api/v1/admin/members/a1").await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = c.delete(&format!("/api/v1/admin/departments/{east}")).await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(names(&c).await, vec![("测试集团".into(), 1, json!([])), ("销售部".into(), 0, json!([]))]);
-});
-
-both!(sessions_end_at_once_despite_the_cache, async |app: &TestApp| {
-    let boss = app.admin().await;
-    let d = dept(&boss, "市场部", 1).await;
-    let m = app.member_with_password(&boss, "m1", &[d], "Member2026").await;
-    let ok = async |c: &Client| c.get("/api/v1/directory/departments").await.0;
-    assert_eq!(ok(&m).await, StatusCode::OK);
-    // Rights granted or removed apply to the next request.
-    assert_eq!(m.get("/api/v1/admin/members").await.0, StatusCode::FORBIDDEN);
-    let (s, b) = boss.call(Method::PUT, "/api/v1/admin/admins/m1", Some(json!({"permissions": ["contacts.manage"], "scope": {"all": true}}))).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(m.get("/api/v1/admin/members").await.0, StatusCode::OK);
-    let (s, _) = boss.delete("/api/v1/admin/admins/m1").await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(m.get("/api/v1/admin/members").await.0, StatusCode::FORBIDDEN);
-    // Freezing ends the session at once.
-    let (s, _) = boss.post("/api/v1/admin/members/m1/freeze", json!({})).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(ok(&m).await, StatusCode::UNAUTHORIZED);
-    let (s, _) = boss.post("/api/v1/admin/members/m1/unfreeze", json!({})).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(ok(&m).await, StatusCode::UNAUTHORIZED, "a frozen session stays ended");
-    // Signing out ends that session; a password change ends the others; signout-all ends all.
-    let a = app.login("m1", "Member2026").await;
-    let b = app.login("m1", "Member2026").await;
-    assert_eq!((ok(&a).await, ok(&b).await), (StatusCode::OK, StatusCode::OK));
-    let (s, _) = a.post("/api/v1/auth/logout", json!({})).await;
-    assert!(s.is_success(), "{s}");
-    assert_eq!((ok(&a).await, ok(&b).await), (StatusCode::UNAUTHORIZED, StatusCode::OK));
-    let c2 = app.login("m1", "Member2026").await;
-    assert_eq!(ok(&c2).await, StatusCode::OK);
-    let (s, _) = b
-        .post(
-            "/api/v1/me/password",
-            json!({"old_password": "Member2026", "new_password": "Member2027"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!((ok(&b).await, ok(&c2).await), (StatusCode::OK, StatusCode::UNAUTHORIZED));
-    let (s, _) = boss.post("/api/v1/admin/members/m1/signout-all", json!({})).await;
-    assert!(s.is_success(), "{s}");
-    assert_eq!(ok(&b).await, StatusCode::UNAUTHORIZED);
-    // An administrator's reset forces a password change on the next request.
-    let e = app.login("m1", "Member2027").await;
-    assert_eq!(ok(&e).await, StatusCode::OK);
-    let (s, b) = boss
-        .post("/api/v1/admin/members/m1/reset-password", json!({"password": "Reset2026x"}))
-        .await;
-    assert!(s.is_success(), "{b}");
-    assert_ne!(ok(&e).await, StatusCode::OK);
-});
+        assert_eq!(m.get("/api/v1/admin/members").await.0, StatusCode::OK);
+        let (s, _) = boss.delete("/api/v1/admin/admins/m1").await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(
+            m.get("/api/v1/admin/members").await.0,
+            StatusCode::FORBIDDEN
+        );
+        // Freezing ends the session at once.
+        let (s, _) = boss
+            .post("/api/v1/admin/members/m1/freeze", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(ok(&m).await, StatusCode::UNAUTHORIZED);
+        let (s, _) = boss
+            .post("/api/v1/admin/members/m1/unfreeze", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            ok(&m).await,
+            StatusCode::UNAUTHORIZED,
+            "a frozen session stays ended"
+        );
+        // Signing out ends that session; a password change ends the others; signout-all ends all.
+        let a = app.login("m1", "Member2026").await;
+        let b = app.login("m1", "Member2026").await;
+        assert_eq!(
+            (ok(&a).await, ok(&b).await),
+            (StatusCode::OK, StatusCode::OK)
+        );
+        let (s, _) = a.post("/api/v1/auth/logout", json!({})).await;
+        assert!(s.is_success(), "{s}");
+        assert_eq!(
+            (ok(&a).await, ok(&b).await),
+            (StatusCode::UNAUTHORIZED, StatusCode::OK)
+        );
+        let c2 = app.login("m1", "Member2026").await;
+        assert_eq!(ok(&c2).await, StatusCode::OK);
+        let (s, _) = b
+            .post(
+                "/api/v1/me/password",
+                json!({"old_password": "Member2026", "new_password": "Member2027"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(
+            (ok(&b).await, ok(&c2).await),
+            (StatusCode::OK, StatusCode::UNAUTHORIZED)
+        );
+        let (s, _) = boss
+            .post("/api/v1/admin/members/m1/signout-all", json!({}))
+            .await;
+        assert!(s.is_success(), "{s}");
+        assert_eq!(ok(&b).await, StatusCode::UNAUTHORIZED);
+        // An administrator's reset forces a password change on the next request.
+        let e = app.login("m1", "Member2027").await;
+        assert_eq!(ok(&e).await, StatusCode::OK);
+        let (s, b) = boss
+            .post(
+                "/api/v1/admin/members/m1/reset-password",
+                json!({"password": "Reset2026x"}),
+            )
+            .await;
+        assert!(s.is_success(), "{b}");
+        assert_ne!(ok(&e).await, StatusCode::OK);
+    }
+);
 
 /// A callback receiver on a loopback port that records what it is sent and answers the statuses
 /// given, in turn (the last one from then on).
@@ -306,7 +393,9 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
         .route(
             "/cb",
             axum::routing::post(
-                async |State((got, statuses)): State<Shared>, RawQuery(q): RawQuery, body: String| {
+                async |State((got, statuses)): State<Shared>,
+                       RawQuery(q): RawQuery,
+                       body: String| {
                     got.lock().unwrap().push((q.unwrap_or_default(), body));
                     let mut s = statuses.lock().unwrap();
                     let code = if s.len() > 1 { s.remove(0) } else { s[0] };
@@ -422,140 +511,201 @@ fn inner_xml(body: &str, query: &str, corpid: &str) -> String {
     xml
 }
 
-both!(batch_job_calls_back_and_records_invitations, async |app: &TestApp| {
-    let token = wecom_token(app).await;
-    // The receiver is down for the first delivery: the event comes again.
-    let rx = receiver(vec![503, 200]).await;
-    let csv = "姓名,帐号,手机号,所在部门\n张三,cb1,13811110001,1\n李四,cb2,13811110002,1\n";
-    let media = upload_media(app, &token, "members.csv", csv.as_bytes()).await;
-    let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
-    assert_eq!(r["errcode"], json!(0), "{r}");
-    let jobid = r["jobid"].as_str().unwrap().to_owned();
-    until(app, 1_000, async || rx.got.lock().unwrap().len() >= 2).await;
-    let r = wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
-    assert_eq!((r["status"].as_i64(), r["total"].as_i64()), (Some(3), Some(2)), "{r}");
-    let got = rx.got.lock().unwrap().clone();
-    assert_eq!(got.len(), 2, "delivered once more after the failure, then done");
-    let xml = inner_xml(&got[1].1, &got[1].0, &app.corp_id);
-    for part in [
-        "<Event><![CDATA[batch_job_result]]></Event>".to_owned(),
-        format!("<JobId><![CDATA[{jobid}]]></JobId>"),
-        "<JobType><![CDATA[sync_user]]></JobType>".to_owned(),
-        "<ErrCode>0</ErrCode>".to_owned(),
-        format!("<ToUserName><![CDATA[{}]]></ToUserName>", app.corp_id),
-    ] {
-        assert!(xml.contains(&part), "{part} in {xml}");
+both!(
+    batch_job_calls_back_and_records_invitations,
+    async |app: &TestApp| {
+        let token = wecom_token(app).await;
+        // The receiver is down for the first delivery: the event comes again.
+        let rx = receiver(vec![503, 200]).await;
+        let csv = "姓名,帐号,手机号,所在部门\n张三,cb1,13811110001,1\n李四,cb2,13811110002,1\n";
+        let media = upload_media(app, &token, "members.csv", csv.as_bytes()).await;
+        let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
+        assert_eq!(r["errcode"], json!(0), "{r}");
+        let jobid = r["jobid"].as_str().unwrap().to_owned();
+        until(app, 1_000, async || rx.got.lock().unwrap().len() >= 2).await;
+        let r = wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
+        assert_eq!(
+            (r["status"].as_i64(), r["total"].as_i64()),
+            (Some(3), Some(2)),
+            "{r}"
+        );
+        let got = rx.got.lock().unwrap().clone();
+        assert_eq!(
+            got.len(),
+            2,
+            "delivered once more after the failure, then done"
+        );
+        let xml = inner_xml(&got[1].1, &got[1].0, &app.corp_id);
+        for part in [
+            "<Event><![CDATA[batch_job_result]]></Event>".to_owned(),
+            format!("<JobId><![CDATA[{jobid}]]></JobId>"),
+            "<JobType><![CDATA[sync_user]]></JobType>".to_owned(),
+            "<ErrCode>0</ErrCode>".to_owned(),
+            format!("<ToUserName><![CDATA[{}]]></ToUserName>", app.corp_id),
+        ] {
+            assert!(xml.contains(&part), "{part} in {xml}");
+        }
+        // to_invite defaults to true: the new members are recorded as invited.
+        let boss = app.admin().await;
+        let (_, a) = boss.get("/api/v1/admin/audit?kind=member.invite").await;
+        assert_eq!(a["total"], json!(1), "{a}");
+        assert!(
+            a.to_string().contains("cb1") && a.to_string().contains("cb2"),
+            "{a}"
+        );
+        // With to_invite false nobody is recorded; members already there never are.
+        let csv = "姓名,帐号,手机号,所在部门\n王五,cb3,13811110003,1\n";
+        let media = upload_media(app, &token, "more.csv", csv.as_bytes()).await;
+        let r = wecom_post(
+            app,
+            &token,
+            "batch/syncuser",
+            json!({"media_id": media, "to_invite": false}),
+        )
+        .await;
+        let jobid = r["jobid"].as_str().unwrap().to_owned();
+        until(app, 100, async || {
+            wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
+        })
+        .await;
+        let csv = "姓名,帐号,手机号,所在部门\n张三三,cb1,13811110001,1\n";
+        let media = upload_media(app, &token, "again.csv", csv.as_bytes()).await;
+        let r = wecom_post(
+            app,
+            &token,
+            "batch/syncuser",
+            json!({"media_id": media, "to_invite": true}),
+        )
+        .await;
+        let jobid = r["jobid"].as_str().unwrap().to_owned();
+        until(app, 100, async || {
+            wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
+        })
+        .await;
+        let (_, a) = boss.get("/api/v1/admin/audit?kind=member.invite").await;
+        assert_eq!(a["total"], json!(1), "{a}");
+        // A callback that cannot be used is refused at once.
+        for cb in [
+            json!({"url": "ftp://x/cb", "token": "t", "encodingaeskey": AES_KEY}),
+            json!({"url": rx.url, "token": "", "encodingaeskey": AES_KEY}),
+            json!({"url": rx.url, "token": "t", "encodingaeskey": "short"}),
+        ] {
+            let r = wecom_post(
+                app,
+                &token,
+                "batch/syncuser",
+                json!({"media_id": media, "callback": cb}),
+            )
+            .await;
+            assert_eq!(r["errcode"], json!(40058), "{r}");
+        }
     }
-    // to_invite defaults to true: the new members are recorded as invited.
-    let boss = app.admin().await;
-    let (_, a) = boss.get("/api/v1/admin/audit?kind=member.invite").await;
-    assert_eq!(a["total"], json!(1), "{a}");
-    assert!(a.to_string().contains("cb1") && a.to_string().contains("cb2"), "{a}");
-    // With to_invite false nobody is recorded; members already there never are.
-    let csv = "姓名,帐号,手机号,所在部门\n王五,cb3,13811110003,1\n";
-    let media = upload_media(app, &token, "more.csv", csv.as_bytes()).await;
-    let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media, "to_invite": false})).await;
-    let jobid = r["jobid"].as_str().unwrap().to_owned();
-    until(app, 100, async || wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3).await;
-    let csv = "姓名,帐号,手机号,所在部门\n张三三,cb1,13811110001,1\n";
-    let media = upload_media(app, &token, "again.csv", csv.as_bytes()).await;
-    let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media, "to_invite": true})).await;
-    let jobid = r["jobid"].as_str().unwrap().to_owned();
-    until(app, 100, async || wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3).await;
-    let (_, a) = boss.get("/api/v1/admin/audit?kind=member.invite").await;
-    assert_eq!(a["total"], json!(1), "{a}");
-    // A callback that cannot be used is refused at once.
-    for cb in [
-        json!({"url": "ftp://x/cb", "token": "t", "encodingaeskey": AES_KEY}),
-        json!({"url": rx.url, "token": "", "encodingaeskey": AES_KEY}),
-        json!({"url": rx.url, "token": "t", "encodingaeskey": "short"}),
-    ] {
-        let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media, "callback": cb})).await;
-        assert_eq!(r["errcode"], json!(40058), "{r}");
+);
+
+both!(
+    failed_batch_job_ends_with_status_3,
+    async |app: &TestApp| {
+        let token = wecom_token(app).await;
+        let rx = receiver(vec![200]).await;
+        let csv = "姓名,帐号,所在部门\n张三,f1,1\n";
+        let media = upload_media(app, &token, "members.csv", csv.as_bytes()).await;
+        // The stored file becomes unreadable (a directory where the file was): every attempt fails.
+        let path = app
+            .state
+            .config
+            .data_dir
+            .join("blobs/media")
+            .join(app.corp_id_number().await.to_string())
+            .join(&media);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let r = wecom_post(app, &token, "batch/replaceuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
+        assert_eq!(r["errcode"], json!(0), "{r}");
+        let jobid = r["jobid"].as_str().unwrap().to_owned();
+        until(app, 60_000, async || {
+            wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
+        })
+        .await;
+        let r = wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
+        assert_eq!(
+            (r["total"].as_i64(), r["percentage"].as_i64()),
+            (Some(1), Some(100)),
+            "{r}"
+        );
+        assert_eq!(r["result"][0]["errcode"], json!(-1), "{r}");
+        assert!(!r["result"][0]["errmsg"].as_str().unwrap().is_empty());
+        until(app, 1_000, async || !rx.got.lock().unwrap().is_empty()).await;
+        let (q, body) = rx.got.lock().unwrap()[0].clone();
+        let xml = inner_xml(&body, &q, &app.corp_id);
+        assert!(xml.contains("<ErrCode>-1</ErrCode>"), "{xml}");
+        // Nobody was deleted by the failed replace.
+        let boss = app.admin().await;
+        assert_eq!(
+            boss.get(&format!("/api/v1/directory/members/{ADMIN}"))
+                .await
+                .0,
+            StatusCode::OK
+        );
     }
-});
+);
 
-both!(failed_batch_job_ends_with_status_3, async |app: &TestApp| {
-    let token = wecom_token(app).await;
-    let rx = receiver(vec![200]).await;
-    let csv = "姓名,帐号,所在部门\n张三,f1,1\n";
-    let media = upload_media(app, &token, "members.csv", csv.as_bytes()).await;
-    // The stored file becomes unreadable (a directory where the file was): every attempt fails.
-    let path = app
-        .state
-        .config
-        .data_dir
-        .join("blobs/media")
-        .join(app.corp_id_number().await.to_string())
-        .join(&media);
-    std::fs::remove_file(&path).unwrap();
-    std::fs::create_dir(&path).unwrap();
-    let r = wecom_post(app, &token, "batch/replaceuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
-    assert_eq!(r["errcode"], json!(0), "{r}");
-    let jobid = r["jobid"].as_str().unwrap().to_owned();
-    until(app, 60_000, async || wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3).await;
-    let r = wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
-    assert_eq!((r["total"].as_i64(), r["percentage"].as_i64()), (Some(1), Some(100)), "{r}");
-    assert_eq!(r["result"][0]["errcode"], json!(-1), "{r}");
-    assert!(!r["result"][0]["errmsg"].as_str().unwrap().is_empty());
-    until(app, 1_000, async || !rx.got.lock().unwrap().is_empty()).await;
-    let (q, body) = rx.got.lock().unwrap()[0].clone();
-    let xml = inner_xml(&body, &q, &app.corp_id);
-    assert!(xml.contains("<ErrCode>-1</ErrCode>"), "{xml}");
-    // Nobody was deleted by the failed replace.
-    let boss = app.admin().await;
-    assert_eq!(boss.get(&format!("/api/v1/directory/members/{ADMIN}")).await.0, StatusCode::OK);
-});
-
-both!(temporary_media_expire_and_are_purged, async |app: &TestApp| {
-    let token = wecom_token(app).await;
-    let media = upload_media(app, &token, "note.txt", b"hello").await;
-    let get = async |token: &str, id: &str| {
-        reqwest::get(format!(
-            "{}/cgi-bin/media/get?access_token={token}&media_id={id}",
-            app.base
-        ))
-        .await
-        .unwrap()
-    };
-    let res = get(&token, &media).await;
-    assert_eq!(res.bytes().await.unwrap().as_ref(), b"hello");
-    let path = app
-        .state
-        .config
-        .data_dir
-        .join("blobs/media")
-        .join(app.corp_id_number().await.to_string())
-        .join(&media);
-    assert!(path.exists());
-    // The purge is scheduled as a periodic job.
-    let (n,): (i64,) = app
+both!(
+    temporary_media_expire_and_are_purged,
+    async |app: &TestApp| {
+        let token = wecom_token(app).await;
+        let media = upload_media(app, &token, "note.txt", b"hello").await;
+        let get = async |token: &str, id: &str| {
+            reqwest::get(format!(
+                "{}/cgi-bin/media/get?access_token={token}&media_id={id}",
+                app.base
+            ))
+            .await
+            .unwrap()
+        };
+        let res = get(&token, &media).await;
+        assert_eq!(res.bytes().await.unwrap().as_ref(), b"hello");
+        let path = app
+            .state
+            .config
+            .data_dir
+            .join("blobs/media")
+            .join(app.corp_id_number().await.to_string())
+            .join(&media);
+        assert!(path.exists());
+        // The purge is scheduled as a periodic job.
+        let (n,): (i64,) = app
         .state
         .db
         .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.media_purge' AND status IN ('pending', 'running', 'done')"))
         .await
         .unwrap();
-    assert!(n >= 1);
-    // Three days on, the media is gone for media/get and for batch jobs, before any purge.
-    app.clock.advance_ms(3 * 24 * 3600 * 1000 + 1_000);
-    let token = wecom_token(app).await;
-    let r: Value = get(&token, &media).await.json().await.unwrap();
-    assert_eq!(r["errcode"], json!(40007), "{r}");
-    let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media})).await;
-    assert_eq!(r["errcode"], json!(40007), "{r}");
-    // The purge removes the row and the file; a fresh upload stays.
-    let fresh = upload_media(app, &token, "new.txt", b"new").await;
-    let removed = qixie::wecom::media::purge_expired(&app.state).await.unwrap();
-    assert_eq!(removed, 1);
-    assert!(!path.exists());
-    let (left,): (i64,) = app
-        .state
-        .db
-        .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM media"))
-        .await
-        .unwrap();
-    assert_eq!(left, 1);
-    let r: Value = get(&token, &media).await.json().await.unwrap();
-    assert_eq!(r["errcode"], json!(40007), "{r}");
-    assert_eq!(get(&token, &fresh).await.bytes().await.unwrap().as_ref(), b"new");
-});
+        assert!(n >= 1);
+        // Three days on, the media is gone for media/get and for batch jobs, before any purge.
+        app.clock.advance_ms(3 * 24 * 3600 * 1000 + 1_000);
+        let token = wecom_token(app).await;
+        let r: Value = get(&token, &media).await.json().await.unwrap();
+        assert_eq!(r["errcode"], json!(40007), "{r}");
+        let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media})).await;
+        assert_eq!(r["errcode"], json!(40007), "{r}");
+        // The purge removes the row and the file; a fresh upload stays.
+        let fresh = upload_media(app, &token, "new.txt", b"new").await;
+        let removed = qixie::wecom::media::purge_expired(&app.state)
+            .await
+            .unwrap();
+        assert_eq!(removed, 1);
+        assert!(!path.exists());
+        let (left,): (i64,) = app
+            .state
+            .db
+            .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM media"))
+            .await
+            .unwrap();
+        assert_eq!(left, 1);
+        let r: Value = get(&token, &media).await.json().await.unwrap();
+        assert_eq!(r["errcode"], json!(40007), "{r}");
+        assert_eq!(
+            get(&token, &fresh).await.bytes().await.unwrap().as_ref(),
+            b"new"
+        );
+    }
+);

@@ -271,7 +271,12 @@ async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
         return Ok(None);
     };
     let corp = CorpId(info.corp_id);
-    let role = match (&info.is_super, &info.permissions, &info.scope_all, &info.scope_departments) {
+    let role = match (
+        &info.is_super,
+        &info.permissions,
+        &info.scope_all,
+        &info.scope_departments,
+    ) {
         (Some(is_super), Some(permissions), Some(scope_all), Some(scope_departments)) => {
             Some(crate::modules::admin::roles::RoleRow {
                 is_super: *is_super,
@@ -305,9 +310,7 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
         Some(k) => k,
         None => {
             let epoch = cache::epoch();
-            let k = load(app, &key)
-                .await?
-                .ok_or(ErrorKind::Unauthenticated)?;
+            let k = load(app, &key).await?.ok_or(ErrorKind::Unauthenticated)?;
             if use_cache {
                 cache::put(key.clone(), epoch, k.clone());
             }

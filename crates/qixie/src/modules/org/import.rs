@@ -312,7 +312,14 @@ async fn apply<P: Perm>(
             None => {
                 // New members are written together at the end, with their leader when known.
                 let id = new_id(now);
-                fresh.push((rec.leader.clone(), NewImported { id, row, leader_id: None }));
+                fresh.push((
+                    rec.leader.clone(),
+                    NewImported {
+                        id,
+                        row,
+                        leader_id: None,
+                    },
+                ));
                 out.created += 1;
                 id
             }

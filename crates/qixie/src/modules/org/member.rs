@@ -1216,7 +1216,12 @@ pub mod bulk {
                     Arg::from(&r.telephone),
                     Arg::from(MemberStatus::NotActivated.as_str()),
                     Arg::from(n.leader_id),
-                    Arg::from(r.department_ids.first().copied().unwrap_or(department::ROOT)),
+                    Arg::from(
+                        r.department_ids
+                            .first()
+                            .copied()
+                            .unwrap_or(department::ROOT),
+                    ),
                     Arg::from(pinyin_key::search_key(
                         &r.name,
                         &r.userid,

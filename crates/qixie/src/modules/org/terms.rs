@@ -202,9 +202,21 @@ mod tests {
             employee_no: Some("E0042"),
         });
         for want in [
-            "张三丰", "三丰", "丰", "zsf", "sf", "zhangsanfeng", "sanfeng", "feng",
-            "zhang.sanfeng", "sanfeng", "13800138000", "\u{1}00083100831", "zsf@example.com",
-            "e0042", "\u{1}2400e",
+            "张三丰",
+            "三丰",
+            "丰",
+            "zsf",
+            "sf",
+            "zhangsanfeng",
+            "sanfeng",
+            "feng",
+            "zhang.sanfeng",
+            "sanfeng",
+            "13800138000",
+            "\u{1}00083100831",
+            "zsf@example.com",
+            "e0042",
+            "\u{1}2400e",
         ] {
             assert!(t.iter().any(|x| x == want), "{want} in {t:?}");
         }
