@@ -191,6 +191,9 @@ impl Dialect {
     }
 }
 
+/// The SQLite writer's page cache (`PRAGMA cache_size`: negative is KiB).
+pub const WRITER_CACHE: &str = "-8000";
+
 #[derive(Clone)]
 pub struct Database {
     inner: Inner,
@@ -240,7 +243,7 @@ impl Database {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(opts.clone().pragma("cache_size", "-8000"))
+            .connect_with(opts.clone().pragma("cache_size", WRITER_CACHE))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)

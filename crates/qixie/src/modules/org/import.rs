@@ -15,7 +15,7 @@ use super::sheet::{self, ImportRecord};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, Perm, perm};
-use crate::kernel::db::{Tx, sql};
+use crate::kernel::db::{Dialect, Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{CorpId, new_id};
 
@@ -91,7 +91,48 @@ pub async fn run_rows(
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let outcome = apply(&mut tx, grant, corp, &records, &mut errors, now).await?;
+    // A large import writes B-trees (members, memberships, search terms) far bigger than the
+    // writer's usual page cache; a larger one for this transaction keeps SQLite from spilling and
+    // re-reading pages. It is set back, and the memory handed back, below.
+    let big = records.len() >= 2000 && tx.dialect() == Dialect::Sqlite;
+    if big {
+        tx.exec(sql("PRAGMA cache_size = -131072")).await?;
+    }
+    let result = apply(&mut tx, grant, corp, &records, &mut errors, now).await;
+    let report = match result {
+        Ok(outcome) => {
+            finish(
+                app, actor, filename, tx, outcome, errors, total, mode, dry_run, now,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    if big {
+        app.db
+            .exec_unmanaged(&format!(
+                "PRAGMA cache_size = {}",
+                crate::kernel::db::WRITER_CACHE
+            ))
+            .await?;
+        crate::kernel::password::release_free_memory();
+    }
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    app: &AppState,
+    actor: &Actor,
+    filename: &str,
+    mut tx: Tx,
+    outcome: Outcome,
+    mut errors: Vec<RowProblem>,
+    total: usize,
+    mode: ImportMode,
+    dry_run: bool,
+    now: i64,
+) -> AppResult<ImportReport> {
     errors.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
     let invalid_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
     let mut report = ImportReport {
