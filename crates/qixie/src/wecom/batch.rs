@@ -110,8 +110,8 @@ struct Callback {
 struct SubmitBody {
     #[serde(default, deserialize_with = "loose::string")]
     media_id: Option<String>,
-    #[serde(default, deserialize_with = "loose::int")]
-    to_invite: Option<i64>,
+    #[serde(default, deserialize_with = "loose::boolean")]
+    to_invite: Option<bool>,
     #[serde(default)]
     callback: Option<CallbackBody>,
 }
@@ -195,7 +195,7 @@ async fn submit(
         .ok_or_else(|| AppError::field("media_id", "required"))?;
     let corp = g.corp();
     let callback = callback_of(b.callback)?;
-    let to_invite = b.to_invite.is_none_or(|v| v != 0);
+    let to_invite = b.to_invite.unwrap_or(true);
     media::find(&app, corp, &media_id).await?;
     let now = app.now();
     let jobid = random_token(16);

@@ -560,7 +560,7 @@ both!(
             app,
             &token,
             "batch/syncuser",
-            json!({"media_id": media, "to_invite": false}),
+            json!({"media_id": media, "to_invite": "false"}),
         )
         .await;
         let jobid = r["jobid"].as_str().unwrap().to_owned();

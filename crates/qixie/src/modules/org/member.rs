@@ -386,10 +386,14 @@ async fn count(
     dept_path: Option<&str>,
     scope: Option<&Scope>,
 ) -> AppResult<i64> {
-    let only_department = f.q.as_deref().and_then(terms::normalize).is_none()
-        && f.status.as_deref().and_then(MemberStatus::parse).is_none()
+    let text = f.q.as_deref().and_then(terms::normalize);
+    let unscoped = f.status.as_deref().and_then(MemberStatus::parse).is_none()
         && f.tag_id.is_none()
         && scope.is_none_or(|s| *s == Scope::All);
+    let only_department = text.is_none() && unscoped;
+    if let (Some(text), None, true) = (&text, f.department_id, unscoped) {
+        return Ok(db.one::<(i64,)>(terms::count(corp.0, text)).await?.0);
+    }
     let q = match (f.department_id, only_department) {
         // Every membership row belongs to an existing member of the enterprise.
         (Some(_), true) if f.recursive.unwrap_or(false) => sql(
@@ -1282,23 +1286,25 @@ pub mod bulk {
             )
             .await?;
         }
-        let terms: Vec<(i64, Vec<String>)> = rows
-            .iter()
-            .map(|n| {
-                let r = &n.row;
-                (
-                    n.id,
-                    terms::terms_of(&Searchable {
-                        name: &r.name,
-                        userid: &r.userid,
-                        mobile: r.mobile.as_deref(),
-                        email: r.email.as_deref(),
-                        employee_no: r.employee_no.as_deref(),
-                    }),
-                )
-            })
-            .collect();
-        terms::insert_many(tx, corp.0, &terms).await?;
+        for chunk in rows.chunks(1000) {
+            let terms: Vec<(i64, Vec<String>)> = chunk
+                .iter()
+                .map(|n| {
+                    let r = &n.row;
+                    (
+                        n.id,
+                        terms::terms_of(&Searchable {
+                            name: &r.name,
+                            userid: &r.userid,
+                            mobile: r.mobile.as_deref(),
+                            email: r.email.as_deref(),
+                            employee_no: r.employee_no.as_deref(),
+                        }),
+                    )
+                })
+                .collect();
+            terms::insert_many(tx, corp.0, &terms).await?;
+        }
         Ok(())
     }
 

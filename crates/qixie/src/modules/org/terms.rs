@@ -102,29 +102,48 @@ pub fn filter(q: Sql, alias: &str, text: &str) -> Sql {
     .push_bind(" AND t.term < {})", format!("{rev}{TOP}"))
 }
 
-/// Inserts the terms of many members: (member id, terms).
+/// Inserts the terms of many members: (member id, terms), a statement's worth at a time.
 pub async fn insert_many(
     tx: &mut Tx,
     corp: i64,
     members: &[(i64, Vec<String>)],
 ) -> Result<(), sqlx::Error> {
     let per = tx.dialect().rows_per_statement(3);
-    let rows: Vec<Vec<Arg>> = members
-        .iter()
-        .flat_map(|(id, terms)| {
-            terms
-                .iter()
-                .map(move |t| vec![Arg::from(corp), Arg::from(*id), Arg::from(t.as_str())])
-        })
-        .collect();
-    for chunk in rows.chunks(per) {
-        tx.exec(
-            sql("INSERT INTO member_terms (corp_id, member_id, term) VALUES ")
-                .push_rows(chunk.iter().cloned()),
-        )
-        .await?;
+    let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(per);
+    for (id, terms) in members {
+        for t in terms {
+            rows.push(vec![Arg::from(corp), Arg::from(*id), Arg::from(t.as_str())]);
+            if rows.len() == per {
+                flush(tx, &mut rows).await?;
+            }
+        }
     }
+    flush(tx, &mut rows).await
+}
+
+async fn flush(tx: &mut Tx, rows: &mut Vec<Vec<Arg>>) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    tx.exec(
+        sql("INSERT INTO member_terms (corp_id, member_id, term) VALUES ")
+            .push_rows(rows.drain(..)),
+    )
+    .await?;
     Ok(())
+}
+
+/// How many members of enterprise `corp` a search for `text` finds, from the terms alone (every
+/// term belongs to an existing member of its enterprise).
+pub fn count(corp: i64, text: &str) -> Sql {
+    let rev = reversed(text);
+    sql("SELECT COUNT(*) FROM (SELECT t.member_id FROM member_terms t WHERE t.corp_id = $1")
+        .bind(corp)
+        .push_bind(" AND t.term >= {}", text)
+        .push_bind(" AND t.term < {}", format!("{text}{TOP}"))
+        .push(" UNION SELECT t.member_id FROM member_terms t WHERE t.corp_id = $1")
+        .push_bind(" AND t.term >= {}", rev.clone())
+        .push_bind(" AND t.term < {}) x", format!("{rev}{TOP}"))
 }
 
 /// Replaces one member's terms.
