@@ -1,6 +1,6 @@
 //! Password hashing with argon2id, off the request threads: hashing is CPU-bound, so it runs on a
-//! small fixed set of dedicated threads (one by default), which leaves the other core free for
-//! everyone else's requests while a burst of sign-ins queues here.
+//! small fixed set of dedicated threads (one by default) at a lower priority, which leaves the other
+//! core free, and the CPU first to everyone else's requests, while a burst of sign-ins queues here.
 //!
 //! Each hash needs its working memory (19 MiB). The allocator keeps such a block in the arena of
 //! the thread that freed it, so hashing on whichever thread of a large pool is free left hundreds of
@@ -106,6 +106,7 @@ impl Hasher {
 
 /// One hashing thread: takes work until every `Hasher` handle is gone.
 fn worker(rx: &Mutex<mpsc::Receiver<Work>>, params: Params) {
+    lower_priority();
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut dirty = false;
     loop {
@@ -130,6 +131,17 @@ fn worker(rx: &Mutex<mpsc::Receiver<Work>>, params: Params) {
             }
             Err(RecvTimeoutError::Disconnected) => return,
         }
+    }
+}
+
+/// Hashing yields the CPU to request handling: during a burst of sign-ins the hashes queue, and
+/// everyone else's requests run first (nice 10 for this thread only).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take and return plain integers.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
 }
 
