@@ -319,6 +319,20 @@ impl Database {
         }
     }
 
+    /// After a bulk load on PostgreSQL: `VACUUM ANALYZE` of `tables`, which also marks the new rows
+    /// visible to all in the visibility map, so index-only scans (the search terms) need not visit
+    /// the table; autovacuum would do it later, or never where it is off. SQLite: `optimize`.
+    pub async fn after_bulk_load(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
+        match &self.inner {
+            Inner::Sqlite { .. } => self.optimize(tables).await,
+            Inner::Pg(p) => {
+                let text = format!("VACUUM (ANALYZE) {}", tables.join(", "));
+                sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(p).await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Keeps the query planner's statistics fresh after bulk changes and periodically. SQLite: `PRAGMA
     /// optimize` on the writer re-analyzes only the tables never analyzed or whose size changed 25-fold
     /// since (so statistics taken on a near-empty database do not linger once it has grown; a full

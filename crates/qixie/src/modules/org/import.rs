@@ -179,7 +179,7 @@ pub fn refresh_statistics(app: &AppState) {
             "departments",
             "tags",
         ];
-        if let Err(e) = db.optimize(&tables).await {
+        if let Err(e) = db.after_bulk_load(&tables).await {
             tracing::warn!(error = %e, "refreshing statistics after an import failed");
         }
     });

@@ -11,7 +11,7 @@ use super::terms::{self, Searchable};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, Perm, Scope, perm};
-use crate::kernel::db::{Arg, Database, Sql, Tx, is_unique_violation, sql};
+use crate::kernel::db::{Arg, Database, Dialect, Sql, Tx, is_unique_violation, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind, Validator};
 use crate::kernel::events::DomainEvent;
 use crate::kernel::ids::{CorpId, MemberId, new_id};
@@ -292,6 +292,7 @@ pub struct ListFilter {
 }
 
 fn filtered(
+    dialect: Dialect,
     mut q: Sql,
     corp: CorpId,
     f: &ListFilter,
@@ -310,7 +311,7 @@ fn filtered(
         }
     }
     if let Some(text) = f.q.as_deref().and_then(terms::normalize) {
-        q = terms::filter(q, "m", &text);
+        q = terms::filter(q, "m", &text, dialect);
     }
     if let Some(s) = f.status.as_deref().and_then(MemberStatus::parse) {
         q = q.push_bind(" AND m.status = {}", s.as_str());
@@ -344,6 +345,7 @@ pub async fn list(
     let ids: Vec<(i64,)> = db
         .all(
             filtered(
+                db.dialect(),
                 sql("SELECT m.id FROM members m WHERE m.corp_id = $1"),
                 corp,
                 f,
@@ -408,6 +410,7 @@ async fn count(
         .bind(corp)
         .bind(d),
         _ => filtered(
+            db.dialect(),
             sql("SELECT COUNT(*) FROM members m WHERE m.corp_id = $1"),
             corp,
             f,

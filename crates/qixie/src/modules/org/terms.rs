@@ -89,17 +89,23 @@ pub fn normalize(q: &str) -> Option<String> {
 }
 
 /// Adds "member `alias` has a term starting with `q`, or a reversed term ending with it" to a
-/// WHERE clause; `$1` must be the enterprise id.
-pub fn filter(q: Sql, alias: &str, text: &str) -> Sql {
+/// WHERE clause; `$1` must be the enterprise id. PostgreSQL gets the matching ids as an array
+/// computed once (`= ANY(ARRAY(…))`), which it probes through the primary key: with `IN` it tends
+/// to hash-join against a scan of every member when it overestimates the matches.
+pub fn filter(q: Sql, alias: &str, text: &str, dialect: Dialect) -> Sql {
     let rev = reversed(text);
+    let (open, close) = match dialect {
+        Dialect::Sqlite => (" IN (", ")"),
+        Dialect::Postgres => (" = ANY(ARRAY(", "))"),
+    };
     q.push(&format!(
-        " AND {alias}.id IN (SELECT t.member_id FROM member_terms t WHERE t.corp_id = $1"
+        " AND {alias}.id{open}SELECT t.member_id FROM member_terms t WHERE t.corp_id = $1"
     ))
     .push_bind(" AND t.term >= {}", text)
     .push_bind(" AND t.term < {}", format!("{text}{TOP}"))
     .push(" UNION SELECT t.member_id FROM member_terms t WHERE t.corp_id = $1")
     .push_bind(" AND t.term >= {}", rev.clone())
-    .push_bind(" AND t.term < {})", format!("{rev}{TOP}"))
+    .push_bind(&format!(" AND t.term < {{}}{close}"), format!("{rev}{TOP}"))
 }
 
 /// Inserts the terms of many members: (member id, terms), a statement's worth at a time.
