@@ -337,7 +337,7 @@ impl Database {
     /// optimize` on the writer re-analyzes only the tables never analyzed or whose size changed 25-fold
     /// since (so statistics taken on a near-empty database do not linger once it has grown; a full
     /// analysis of a 100,000-member directory takes half a second), then every connection reloads
-    /// them. PostgreSQL: `ANALYZE` of the given tables (all when empty), as
+    /// them. PostgreSQL: `ANALYZE` of the given tables (all of the schema's when empty), as
     /// autovacuum may be off or late after a large import.
     pub async fn optimize(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
         match &self.inner {
@@ -373,12 +373,24 @@ impl Database {
                 .await?;
             }
             Inner::Pg(p) => {
-                let text = if tables.is_empty() {
-                    "ANALYZE".to_owned()
+                // Qixie's own tables only: a plain ANALYZE also takes locks on the shared system
+                // catalogs, where it waits behind any CREATE DATABASE on the server.
+                let names: Vec<String> = if tables.is_empty() {
+                    sqlx::query_as::<_, (String,)>(
+                        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()",
+                    )
+                    .fetch_all(p)
+                    .await?
+                    .into_iter()
+                    .map(|(t,)| t)
+                    .collect()
                 } else {
-                    format!("ANALYZE {}", tables.join(", "))
+                    tables.iter().map(|t| (*t).to_owned()).collect()
                 };
-                sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(p).await?;
+                if !names.is_empty() {
+                    let text = format!("ANALYZE {}", names.join(", "));
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(p).await?;
+                }
             }
         }
         Ok(())

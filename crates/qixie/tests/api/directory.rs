@@ -474,9 +474,10 @@ async fn wecom_get(app: &TestApp, token: &str, path: &str) -> Value {
         .unwrap()
 }
 
-/// Moves the clock on and wakes the job runner until `done` holds (at most ~20 s of real time).
+/// Moves the clock on and wakes the job runner until `done` holds (at most ~40 s of real time: the
+/// suite runs many servers at once on few cores).
 async fn until(app: &TestApp, step_ms: i64, mut done: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..400 {
         if done().await {
             return;
         }
