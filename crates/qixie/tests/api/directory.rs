@@ -777,3 +777,32 @@ both!(statistics_follow_an_import, async |app: &TestApp| {
     // Searching the imported directory still finds exactly the member asked for.
     assert_eq!(search(&c, "user1499").await.0, vec!["user1499".to_owned()]);
 });
+
+both!(
+    terms_backfill_covers_existing_members,
+    async |app: &TestApp| {
+        use qixie::kernel::db::sql;
+        let c = app.admin().await;
+        let d = dept(&c, "回填部", 1).await;
+        for (userid, name, mobile) in [
+            ("bf1", "欧阳修", "13712345678"),
+            ("bf2", "李白", "13787654321"),
+        ] {
+            let (s, b) = c.post("/api/v1/admin/members", json!({"userid": userid, "name": name, "mobile": mobile, "department_ids": [d]})).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        // As before the terms table existed: none at all. The migration's backfill writes them again.
+        let db = &app.state.db;
+        let mut tx = db.begin().await.unwrap();
+        tx.exec(sql("DELETE FROM member_terms")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(search(&c, "oyx").await.0, Vec::<String>::new());
+        let mut tx = db.begin().await.unwrap();
+        qixie::modules::org::terms::backfill(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(search(&c, "oyx").await.0, vec!["bf1".to_owned()]);
+        assert_eq!(search(&c, "白").await.0, vec!["bf2".to_owned()]);
+        assert_eq!(search(&c, "5678").await.0, vec!["bf1".to_owned()]);
+        assert_eq!(search(&c, ADMIN).await.0, vec![ADMIN.to_owned()]);
+    }
+);
