@@ -81,7 +81,9 @@ pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<App
 
 pub fn job_registry() -> JobRegistry {
     let mut r = JobRegistry::default();
+    crate::kernel::jobs::register_storage_jobs(&mut r);
     crate::wecom::batch::register_jobs(&mut r);
+    crate::wecom::media::register_jobs(&mut r);
     crate::modules::identity::register_jobs(&mut r);
     crate::modules::chat::register_jobs(&mut r);
     r
@@ -142,6 +144,10 @@ impl Application {
             ));
             crate::modules::identity::schedule_housekeeping(&state).await?;
             crate::modules::chat::search::schedule_backfill(&state).await?;
+            let now = state.now();
+            jobs::schedule_periodic(&state, jobs::OPTIMIZE_JOB, 3600 * 1000, now).await?;
+            jobs::schedule_periodic(&state, crate::wecom::media::PURGE_JOB, 3600 * 1000, now)
+                .await?;
         }
         Ok(Application { listener, state })
     }

@@ -31,6 +31,13 @@ impl BlobStore {
         tokio::fs::rename(&tmp, &p).await?;
         Ok(())
     }
+    /// Removes what is stored under `key`; nothing stored is fine.
+    pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
     pub async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         Ok(tokio::fs::read(self.path(key)?).await?)
     }

@@ -179,7 +179,20 @@ impl Dialect {
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
         }
     }
+    /// How many rows of `columns` values one multi-row `INSERT` should carry. SQLite stays near 500
+    /// parameters (sqlx looks each parameter up by name, which grows with their number);
+    /// PostgreSQL takes a few thousand.
+    pub fn rows_per_statement(self, columns: usize) -> usize {
+        let budget = match self {
+            Dialect::Sqlite => 500,
+            Dialect::Postgres => 8000,
+        };
+        (budget / columns.max(1)).clamp(1, 1000)
+    }
 }
+
+/// The SQLite writer's page cache (`PRAGMA cache_size`: negative is KiB).
+pub const WRITER_CACHE: &str = "-8000";
 
 #[derive(Clone)]
 pub struct Database {
@@ -194,6 +207,8 @@ enum Inner {
 
 pub struct Tx {
     inner: TxInner,
+    /// Run after a successful commit, in order (cache invalidations and the like).
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 enum TxInner {
@@ -220,17 +235,20 @@ impl Database {
             // An acknowledged write must survive a crash.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
+            .busy_timeout(Duration::from_secs(10));
+        // Page caches are per connection and never shrink while it is open: the writer gets 8 MiB
+        // (imports and bulk changes), each reader 2 MiB, and readers idle for a minute are closed.
+        // The operating system's file cache holds the rest of the database for all of them.
         // One writer connection: writes queue in the pool instead of failing with "database is locked".
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(opts.clone().pragma("cache_size", WRITER_CACHE))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts.read_only(true))
+            .idle_timeout(Duration::from_secs(60))
+            .connect_with(opts.read_only(true).pragma("cache_size", "-2000"))
             .await?;
         Ok(Database {
             inner: Inner::Sqlite { write, read },
@@ -252,7 +270,10 @@ impl Database {
             }
             Inner::Pg(p) => TxInner::Pg(p.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            after_commit: Vec::new(),
+        })
     }
 
     async fn with_read<R>(
@@ -296,6 +317,83 @@ impl Database {
             Inner::Sqlite { write, .. } => q.execute(write).await.map(|_| ()),
             Inner::Pg(p) => q.execute(p).await.map(|_| ()),
         }
+    }
+
+    /// After a bulk load on PostgreSQL: `VACUUM ANALYZE` of `tables`, which also marks the new rows
+    /// visible to all in the visibility map, so index-only scans (the search terms) need not visit
+    /// the table; autovacuum would do it later, or never where it is off. SQLite: `optimize`.
+    pub async fn after_bulk_load(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
+        match &self.inner {
+            Inner::Sqlite { .. } => self.optimize(tables).await,
+            Inner::Pg(p) => {
+                let text = format!("VACUUM (ANALYZE) {}", tables.join(", "));
+                sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(p).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Keeps the query planner's statistics fresh after bulk changes and periodically. SQLite: `PRAGMA
+    /// optimize` on the writer re-analyzes only the tables never analyzed or whose size changed 25-fold
+    /// since (so statistics taken on a near-empty database do not linger once it has grown; a full
+    /// analysis of a 100,000-member directory takes half a second), then every connection reloads
+    /// them. PostgreSQL: `ANALYZE` of the given tables (all of the schema's when empty), as
+    /// autovacuum may be off or late after a large import.
+    pub async fn optimize(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
+        match &self.inner {
+            Inner::Sqlite { write, .. } => {
+                sqlx::raw_sql("PRAGMA optimize = 0x10002")
+                    .execute(write)
+                    .await?;
+                // Statistics of a table that is still small mislead once it has grown (a table
+                // analyzed with one row looks free to scan); without any, the planner assumes a
+                // large table with selective indexes, which suits a growing directory. So tables
+                // under 1,000 rows keep none, and optimize looks at them again next time.
+                let has_stats: Option<(i64,)> = sqlx::query_as(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+                )
+                .fetch_optional(write)
+                .await?;
+                if has_stats.is_some() {
+                    sqlx::raw_sql(
+                        "DELETE FROM sqlite_stat1 WHERE CAST(substr(stat, 1, instr(stat || ' ', ' ') - 1) AS INTEGER) < 1000",
+                    )
+                    .execute(write)
+                    .await?;
+                }
+                // Each connection loads the statistics when it reads the schema and keeps them:
+                // readers opened while the database was nearly empty would plan with those for
+                // ever (one member's departments took 16 s to load once 100,000 were imported).
+                // A change of the schema makes every connection read it again, statistics included.
+                sqlx::raw_sql(
+                    "BEGIN IMMEDIATE; CREATE TABLE qixie_reload_statistics (x INTEGER); \
+                     DROP TABLE qixie_reload_statistics; COMMIT",
+                )
+                .execute(write)
+                .await?;
+            }
+            Inner::Pg(p) => {
+                // Qixie's own tables only: a plain ANALYZE also takes locks on the shared system
+                // catalogs, where it waits behind any CREATE DATABASE on the server.
+                let names: Vec<String> = if tables.is_empty() {
+                    sqlx::query_as::<_, (String,)>(
+                        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()",
+                    )
+                    .fetch_all(p)
+                    .await?
+                    .into_iter()
+                    .map(|(t,)| t)
+                    .collect()
+                } else {
+                    tables.iter().map(|t| (*t).to_owned()).collect()
+                };
+                if !names.is_empty() {
+                    let text = format!("ANALYZE {}", names.join(", "));
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(p).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {
@@ -356,11 +454,20 @@ impl Tx {
         Ok(v)
     }
 
+    /// Runs `f` once the transaction has committed (never if it rolls back).
+    pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(f));
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
-            TxInner::Sqlite(t) => t.commit().await,
-            TxInner::Pg(t) => t.commit().await,
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Pg(t) => t.commit().await?,
         }
+        for f in self.after_commit {
+            f();
+        }
+        Ok(())
     }
 }
 
@@ -380,6 +487,28 @@ pub fn is_unique_violation(err: &sqlx::Error, table: &str, column: &str) -> bool
 }
 
 impl Sql {
+    /// Appends `(…), (…), …`: one parenthesised group of placeholders per row, for a multi-row
+    /// `INSERT … VALUES`.
+    pub fn push_rows(mut self, rows: impl IntoIterator<Item = Vec<Arg>>) -> Self {
+        let mut first_row = true;
+        for row in rows {
+            if !first_row {
+                self.text.push_str(", ");
+            }
+            first_row = false;
+            self.text.push('(');
+            for (i, v) in row.into_iter().enumerate() {
+                self.args.push(v);
+                if i > 0 {
+                    self.text.push_str(", ");
+                }
+                self.text.push_str(&format!("${}", self.args.len()));
+            }
+            self.text.push(')');
+        }
+        self
+    }
+
     /// Appends `(<$n>, <$n+1>, …)` for a list of values; an empty list becomes `(NULL)`, which matches nothing.
     pub fn push_in<T: Into<Arg>>(mut self, values: impl IntoIterator<Item = T>) -> Self {
         let mut first = true;

@@ -14,7 +14,7 @@ use super::error::AppResult;
 use super::ids::{CorpId, new_id};
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
-const MAX_ATTEMPTS: i64 = 5;
+pub const MAX_ATTEMPTS: i64 = 5;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
@@ -99,6 +99,47 @@ pub async fn enqueue_many(tx: &mut Tx, now_ms: i64, list: &[NewJob]) -> AppResul
             .await?;
     }
     Ok(())
+}
+
+/// Queues the run of periodic job `kind` due at `at`, once across all nodes: the period number is its
+/// dedup key. A periodic job's handler queues its next run the same way.
+pub async fn schedule_periodic(
+    app: &crate::AppState,
+    kind: &str,
+    period_ms: i64,
+    at: i64,
+) -> anyhow::Result<()> {
+    let mut tx = app.db.begin().await?;
+    let key = format!("{kind}:{}", at / period_ms.max(1));
+    enqueue(
+        &mut tx,
+        app.now(),
+        None,
+        kind,
+        &serde_json::json!({}),
+        at,
+        Some(&key),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Keeps the query planner's statistics fresh (see `Database::optimize`), every hour.
+pub const OPTIMIZE_JOB: &str = "storage.optimize";
+const HOUR_MS: i64 = 3600 * 1000;
+
+pub fn register_storage_jobs(r: &mut JobRegistry) {
+    r.register(
+        OPTIMIZE_JOB,
+        Arc::new(|app: crate::AppState, _job| {
+            Box::pin(async move {
+                app.db.optimize(&[]).await?;
+                schedule_periodic(&app, OPTIMIZE_JOB, HOUR_MS, app.now() + HOUR_MS).await
+            })
+        }),
+    );
 }
 
 /// Claims one due job for `node`, or none.

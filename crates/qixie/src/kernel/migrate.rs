@@ -1,5 +1,16 @@
 //! Schema migrations, run at start. The same files serve both engines (see migrations/).
-use super::db::{Database, Dialect, sql};
+use std::future::Future;
+use std::pin::Pin;
+
+use super::db::{Database, Dialect, Tx, sql};
+
+type Backfill =
+    for<'a> fn(&'a mut Tx) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+
+/// Data a migration derives in code (pinyin, for instance), written in the migration's own
+/// transaction right after its SQL, so the schema never exists without it.
+const BACKFILLS: &[(i64, Backfill)] =
+    &[(8, |tx| Box::pin(crate::modules::org::terms::backfill(tx)))];
 
 /// A migration: the same SQL for both engines, or (rarely, for triggers and the like) one text each.
 enum Script {
@@ -52,6 +63,14 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         "chat_client_ids",
         Script::Both(include_str!("../../migrations/0007_chat_client_ids.sql")),
     ),
+    (
+        8,
+        "directory",
+        Script::PerEngine {
+            sqlite: include_str!("../../migrations/0008_directory.sqlite.sql"),
+            postgres: include_str!("../../migrations/0008_directory.postgres.sql"),
+        },
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {
@@ -75,6 +94,9 @@ pub async fn run(db: &Database) -> anyhow::Result<()> {
             (Script::PerEngine { postgres, .. }, Dialect::Postgres) => postgres,
         };
         tx.script(text).await?;
+        for (_, backfill) in BACKFILLS.iter().filter(|(v, _)| v == version) {
+            backfill(&mut tx).await?;
+        }
         tx.exec(
             sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(*version)

@@ -4,8 +4,12 @@
 //! Member files go through the org importer, the department file through the department functions,
 //! with the rights the app holds when the job runs.
 //!
-//! Not done (yet): the `callback` WeCom clients send is accepted but never called (the job-finished
-//! event needs the callback crypto), and `to_invite` is ignored (Qixie sends no invitations).
+//! When the job ends (done, or given up after its retries, status 3 either way), the `callback` the
+//! request named receives WeCom's `batch_job_result` event, encrypted with its token and
+//! EncodingAESKey, through a durable job of its own that retries a receiver that is down.
+//! `to_invite` (default true) is kept with the job; members a member file creates while it is true
+//! are recorded as invited in the audit log (Qixie has no SMS or mail channel to send the invitation:
+//! the administrator hands out the initial passwords).
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,6 +25,7 @@ use super::contacts::{self, Params, wecom_error};
 use super::{AppCaller, loose, media, ok};
 use crate::AppState;
 use crate::http::extract::Body;
+use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, perm};
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
@@ -42,9 +47,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 const JOB_KIND: &str = "wecom.batch";
+const CALLBACK_JOB: &str = "wecom.batch_callback";
 
 pub fn register_jobs(r: &mut JobRegistry) {
     r.register(JOB_KIND, Arc::new(|app, job| Box::pin(run(app, job))));
+    r.register(
+        CALLBACK_JOB,
+        Arc::new(|app, job| Box::pin(deliver_callback(app, job))),
+    );
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,13 +87,69 @@ struct Payload {
     batch: BatchType,
     media_id: String,
     app_id: i64,
+    #[serde(default = "yes")]
+    to_invite: bool,
+    #[serde(default)]
+    callback: Option<Callback>,
 }
 
-/// The body of the three submit calls; `to_invite` and `callback` are accepted and ignored.
+fn yes() -> bool {
+    true
+}
+
+/// Where the job-finished event goes, with the receiver's keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Callback {
+    url: String,
+    token: String,
+    encodingaeskey: String,
+}
+
+/// The body of the three submit calls.
 #[derive(Deserialize)]
 struct SubmitBody {
     #[serde(default, deserialize_with = "loose::string")]
     media_id: Option<String>,
+    #[serde(default, deserialize_with = "loose::boolean")]
+    to_invite: Option<bool>,
+    #[serde(default)]
+    callback: Option<CallbackBody>,
+}
+
+#[derive(Deserialize)]
+struct CallbackBody {
+    #[serde(default, deserialize_with = "loose::string")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "loose::string")]
+    token: Option<String>,
+    #[serde(default, deserialize_with = "loose::string")]
+    encodingaeskey: Option<String>,
+}
+
+/// A callback with a URL must be usable: http(s), a token and a valid EncodingAESKey. One without a
+/// URL means none.
+fn callback_of(b: Option<CallbackBody>) -> AppResult<Option<Callback>> {
+    let Some(b) = b else { return Ok(None) };
+    let url = b.url.unwrap_or_default().trim().to_owned();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
+        return Err(AppError::field("callback.url", "format"));
+    }
+    let token = b.token.unwrap_or_default().trim().to_owned();
+    if token.is_empty() {
+        return Err(AppError::field("callback.token", "required"));
+    }
+    let encodingaeskey = b.encodingaeskey.unwrap_or_default().trim().to_owned();
+    if super::crypto::MsgCrypt::new(&token, &encodingaeskey, "").is_none() {
+        return Err(AppError::field("callback.encodingaeskey", "format"));
+    }
+    Ok(Some(Callback {
+        url,
+        token,
+        encodingaeskey,
+    }))
 }
 
 async fn sync_user(
@@ -128,18 +194,24 @@ async fn submit(
         .filter(|m| !m.is_empty())
         .ok_or_else(|| AppError::field("media_id", "required"))?;
     let corp = g.corp();
+    let callback = callback_of(b.callback)?;
+    let to_invite = b.to_invite.unwrap_or(true);
     media::find(&app, corp, &media_id).await?;
     let now = app.now();
     let jobid = random_token(16);
+    let callback_url = callback.as_ref().map(|c| c.url.clone()).unwrap_or_default();
     let payload = serde_json::to_value(Payload {
         jobid: jobid.clone(),
         batch,
         media_id,
         app_id: caller.app.id,
+        to_invite,
+        callback,
     })
     .map_err(AppError::internal)?;
     let mut tx = app.db.begin().await?;
-    tx.exec(sql("INSERT INTO batch_jobs (jobid, corp_id, kind, status, created_at) VALUES ($1, $2, $3, $4, $5)").bind(&jobid).bind(corp).bind(batch.as_str()).bind(PENDING).bind(now))
+    tx.exec(sql("INSERT INTO batch_jobs (jobid, corp_id, kind, status, created_at, to_invite, callback_url) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&jobid).bind(corp).bind(batch.as_str()).bind(PENDING).bind(now).bind(to_invite).bind(callback_url))
         .await?;
     jobs::enqueue(&mut tx, now, Some(corp), JOB_KIND, &payload, now, None).await?;
     tx.commit().await?;
@@ -188,30 +260,170 @@ async fn run(app: AppState, job: Job) -> anyhow::Result<()> {
                 .bind(corp),
         )
         .await?;
-    let entries = match execute(&app, corp, &p).await {
-        Ok(entries) => entries,
-        // Storage trouble: the job runner tries again later.
+    let failure_entry = |e: &AppError| match p.batch {
+        BatchType::ReplaceParty => party_entry(0, 0, Some(e)),
+        _ => user_entry("", Some(e)),
+    };
+    let (entries, outcome) = match execute(&app, corp, &p).await {
+        Ok(entries) => (entries, None),
+        // Storage trouble: the job runner tries again later, and the job waits as pending. After the
+        // last attempt it ends (status 3) with the reason as its one result entry.
         Err(e) if e.kind == ErrorKind::Internal => {
-            return Err(anyhow::anyhow!("batch job {}: {e}", p.jobid));
+            let err = anyhow::anyhow!("batch job {}: {e}", p.jobid);
+            if job.attempts < jobs::MAX_ATTEMPTS {
+                app.db
+                    .exec(
+                        sql("UPDATE batch_jobs SET status = $1 WHERE jobid = $2 AND corp_id = $3")
+                            .bind(PENDING)
+                            .bind(&p.jobid)
+                            .bind(corp),
+                    )
+                    .await?;
+                return Err(err);
+            }
+            (vec![failure_entry(&e)], Some((e, err)))
         }
         // The file, the media or the app's rights: trying again would not help, so the job ends
         // with the reason as its one result entry.
-        Err(e) => vec![match p.batch {
-            BatchType::ReplaceParty => party_entry(0, 0, Some(&e)),
-            _ => user_entry("", Some(&e)),
-        }],
+        Err(e) => (vec![failure_entry(&e)], Some((e, anyhow::anyhow!("")))),
     };
-    app.db
-        .exec(
-            sql("UPDATE batch_jobs SET status = $1, total = $2, percentage = 100, result = $3 WHERE jobid = $4 AND corp_id = $5")
-                .bind(DONE)
-                .bind(entries.len() as i64)
-                .bind(Value::Array(entries).to_string())
-                .bind(&p.jobid)
-                .bind(corp),
-        )
+    let (errcode, errmsg) = code_and_message(outcome.as_ref().map(|(e, _)| e));
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    tx.exec(
+        sql("UPDATE batch_jobs SET status = $1, total = $2, percentage = 100, result = $3 WHERE jobid = $4 AND corp_id = $5")
+            .bind(DONE)
+            .bind(entries.len() as i64)
+            .bind(Value::Array(entries).to_string())
+            .bind(&p.jobid)
+            .bind(corp),
+    )
+    .await?;
+    if let Some(cb) = &p.callback {
+        let corpid = crate::modules::admin::corp::get(&app.db, corp)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .corpid;
+        let agentid = apps::actor_for_app(&app, p.app_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map(|(_, a)| a.agentid)
+            .unwrap_or(0);
+        let event = CallbackEvent {
+            url: cb.url.clone(),
+            token: cb.token.clone(),
+            encodingaeskey: cb.encodingaeskey.clone(),
+            corpid,
+            agentid,
+            jobid: p.jobid.clone(),
+            job_type: p.batch.as_str().to_owned(),
+            errcode,
+            errmsg,
+            created_at: now / 1000,
+        };
+        let payload = serde_json::to_value(&event)?;
+        jobs::enqueue(&mut tx, now, Some(corp), CALLBACK_JOB, &payload, now, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    tx.commit().await?;
+    app.jobs.wake();
+    match outcome {
+        Some((e, err)) if e.kind == ErrorKind::Internal => Err(err),
+        _ => Ok(()),
+    }
+}
+
+/// The `batch_job_result` event of one finished job, as queued for delivery.
+#[derive(Debug, Serialize, Deserialize)]
+struct CallbackEvent {
+    url: String,
+    token: String,
+    encodingaeskey: String,
+    corpid: String,
+    agentid: i64,
+    jobid: String,
+    job_type: String,
+    errcode: i64,
+    errmsg: String,
+    created_at: i64,
+}
+
+fn cdata(s: &str) -> String {
+    format!("<![CDATA[{}]]>", s.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+/// WeCom's event XML for a finished batch job.
+fn event_xml(e: &CallbackEvent) -> String {
+    format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{}</CreateTime><MsgType>{}</MsgType><Event>{}</Event>\
+         <BatchJob><JobId>{}</JobId><JobType>{}</JobType><ErrCode>{}</ErrCode><ErrMsg>{}</ErrMsg></BatchJob></xml>",
+        cdata(&e.corpid),
+        cdata("sys"),
+        e.created_at,
+        cdata("event"),
+        cdata("batch_job_result"),
+        cdata(&e.jobid),
+        cdata(&e.job_type),
+        e.errcode,
+        cdata(&e.errmsg),
+    )
+}
+
+/// Posts the encrypted event to the callback URL; any answer but 2xx (or no answer) is an error,
+/// which the job runner retries with growing delays.
+async fn deliver_callback(app: AppState, job: Job) -> anyhow::Result<()> {
+    use rand::Rng;
+    let e: CallbackEvent = serde_json::from_str(&job.payload)?;
+    let crypt = super::crypto::MsgCrypt::new(&e.token, &e.encodingaeskey, &e.corpid)
+        .ok_or_else(|| anyhow::anyhow!("callback key of job {} is invalid", e.jobid))?;
+    let (random, nonce): ([u8; 16], u32) = {
+        let mut rng = rand::rng();
+        let mut r = [0u8; 16];
+        rng.fill(&mut r);
+        (r, rng.random_range(100_000_000..1_000_000_000))
+    };
+    let encrypted = crypt.encrypt(&event_xml(&e), &random);
+    let timestamp = (app.now() / 1000).to_string();
+    let nonce = nonce.to_string();
+    let signature = crypt.signature(&timestamp, &nonce, &encrypted);
+    let body = format!(
+        "<xml><ToUserName>{}</ToUserName><AgentID>{}</AgentID><Encrypt>{}</Encrypt></xml>",
+        cdata(&e.corpid),
+        cdata(&e.agentid.to_string()),
+        cdata(&encrypted)
+    );
+    let res = callback_client()?
+        .post(&e.url)
+        .query(&[
+            ("msg_signature", signature.as_str()),
+            ("timestamp", timestamp.as_str()),
+            ("nonce", nonce.as_str()),
+        ])
+        .header("content-type", "text/xml; charset=utf-8")
+        .body(body)
+        .send()
         .await?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "callback of batch job {} answered {}",
+        e.jobid,
+        res.status()
+    );
     Ok(())
+}
+
+fn callback_client() -> anyhow::Result<reqwest::Client> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if let Some(c) = CLIENT.get() {
+        return Ok(c.clone());
+    }
+    let c = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    Ok(CLIENT.get_or_init(|| c).clone())
 }
 
 async fn execute(app: &AppState, corp: CorpId, p: &Payload) -> AppResult<Vec<Value>> {
@@ -223,8 +435,8 @@ async fn execute(app: &AppState, corp: CorpId, p: &Payload) -> AppResult<Vec<Val
     }
     let (file, bytes) = media::load(app, corp, &p.media_id).await?;
     match p.batch {
-        BatchType::SyncUser => sync_users(app, &actor, &file.filename, &bytes, false).await,
-        BatchType::ReplaceUser => sync_users(app, &actor, &file.filename, &bytes, true).await,
+        BatchType::SyncUser => sync_users(app, &actor, p, &file.filename, &bytes, false).await,
+        BatchType::ReplaceUser => sync_users(app, &actor, p, &file.filename, &bytes, true).await,
         BatchType::ReplaceParty => replace_parties(app, &actor, &file.filename, &bytes).await,
     }
 }
@@ -323,6 +535,7 @@ fn member_cell(m: &Member, f: Field) -> String {
 async fn sync_users(
     app: &AppState,
     actor: &Actor,
+    p: &Payload,
     filename: &str,
     bytes: &[u8],
     replace: bool,
@@ -393,6 +606,13 @@ async fn sync_users(
             )),
         }
     }
+    let before: HashSet<String> = app
+        .db
+        .all::<(String,)>(sql("SELECT userid FROM members WHERE corp_id = $1").bind(corp))
+        .await?
+        .into_iter()
+        .map(|(u,)| u)
+        .collect();
     let report = import::run_rows(
         app,
         actor,
@@ -412,6 +632,25 @@ async fn sync_users(
         entries.push((row, user_entry(&userid, err.as_ref())));
     }
     entries.sort_by_key(|(row, _)| *row);
+    if p.to_invite && report.applied {
+        let invited: Vec<&str> = entries
+            .iter()
+            .filter(|(_, e)| e["errcode"] == 0)
+            .filter_map(|(_, e)| e["userid"].as_str())
+            .filter(|u| !before.contains(*u))
+            .collect();
+        if !invited.is_empty() {
+            let mut tx = app.db.begin().await?;
+            audit::record(&mut tx, actor, app.now(), Entry {
+                kind: "member.invite",
+                target: format!("batch:{}", p.jobid),
+                before: None,
+                after: Some(json!({"count": invited.len(), "userids": invited.iter().take(1000).collect::<Vec<_>>()})),
+            })
+            .await?;
+            tx.commit().await?;
+        }
+    }
     let mut out: Vec<Value> = entries.into_iter().map(|(_, v)| v).collect();
     // A file none of whose rows could be applied deletes nobody: it is far more likely a wrong file
     // than a wish to empty the address book.

@@ -64,3 +64,18 @@ pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>
         _ => None,
     })
 }
+
+/// A flag sent as `true`/`false`, `1`/`0`, or either as a string.
+pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Bool(b)) => Some(b),
+        Some(Value::Number(n)) => Some(n.as_f64().is_some_and(|x| x != 0.0)),
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "" => None,
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => return Err(serde::de::Error::custom("not a flag")),
+        },
+        _ => None,
+    })
+}

@@ -25,6 +25,57 @@ pub fn routes() -> Router<AppState> {
 const KINDS: &[&str] = &["image", "voice", "video", "file"];
 const TTL_MS: i64 = 3 * 24 * 3600 * 1000;
 
+/// Removes expired media (rows and files), every hour.
+pub const PURGE_JOB: &str = "wecom.media_purge";
+const PURGE_EVERY_MS: i64 = 3600 * 1000;
+
+pub fn register_jobs(r: &mut crate::kernel::jobs::JobRegistry) {
+    r.register(
+        PURGE_JOB,
+        std::sync::Arc::new(|app: AppState, _job| {
+            Box::pin(async move {
+                purge_expired(&app).await?;
+                crate::kernel::jobs::schedule_periodic(
+                    &app,
+                    PURGE_JOB,
+                    PURGE_EVERY_MS,
+                    app.now() + PURGE_EVERY_MS,
+                )
+                .await
+            })
+        }),
+    );
+}
+
+/// Deletes every expired media file and row; the number removed. Files go first: a row whose file
+/// is gone already answers "not found" like an expired one.
+pub async fn purge_expired(app: &AppState) -> anyhow::Result<u64> {
+    let mut removed = 0;
+    loop {
+        let now = app.now();
+        let batch: Vec<(String, String)> = app
+            .db
+            .all(
+                sql("SELECT media_id, storage_key FROM media WHERE expires_at <= $1 ORDER BY expires_at LIMIT 500")
+                    .bind(now),
+            )
+            .await?;
+        if batch.is_empty() {
+            return Ok(removed);
+        }
+        for (_, key) in &batch {
+            app.blobs.delete(key).await?;
+        }
+        removed += app
+            .db
+            .exec(
+                sql("DELETE FROM media WHERE media_id IN ")
+                    .push_in(batch.iter().map(|(id, _)| id.clone())),
+            )
+            .await?;
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MediaRow {
     pub media_id: String,

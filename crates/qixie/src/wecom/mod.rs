@@ -4,6 +4,7 @@
 //! whatever the Content-Type, numbers as strings or integers.
 pub mod batch;
 pub mod contacts;
+pub mod crypto;
 pub mod loose;
 pub mod media;
 pub mod message;

@@ -308,3 +308,19 @@ pub async fn dept(c: &Client, name: &str, parent: i64) -> i64 {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     b["department"]["id"].as_i64().expect("id")
 }
+
+impl TestApp {
+    /// The internal id of the test enterprise (the one storage keys use).
+    pub async fn corp_id_number(&self) -> i64 {
+        let (id,): (i64,) = self
+            .state
+            .db
+            .one(
+                qixie::kernel::db::sql("SELECT id FROM corps WHERE corpid = $1")
+                    .bind(self.corp_id.as_str()),
+            )
+            .await
+            .expect("corp");
+        id
+    }
+}

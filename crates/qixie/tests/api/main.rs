@@ -10,6 +10,7 @@ mod chat_attention;
 mod chat_replies;
 mod chat_search;
 mod cluster;
+mod directory;
 mod identity;
 mod org;
 mod platform;

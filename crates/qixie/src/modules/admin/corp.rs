@@ -224,6 +224,8 @@ pub async fn update_security(
     let before = security(&app.db, corp).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    // The rotation period decides whether signed-in members must change their password.
+    crate::modules::identity::session::forget_all_after_commit(&mut tx);
     tx.exec(
         sql("UPDATE corps SET password_min_length = $1, password_rotation_days = $2, login_max_failures = $3, login_lock_minutes = $4 WHERE id = $5")
             .bind(p.password_min_length)

@@ -13,11 +13,11 @@ use crate::kernel::ser::{join_ids, split_ids, split_list};
 use crate::modules::org::member;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct RoleRow {
-    is_super: bool,
-    permissions: String,
-    scope_all: bool,
-    scope_departments: String,
+pub struct RoleRow {
+    pub is_super: bool,
+    pub permissions: String,
+    pub scope_all: bool,
+    pub scope_departments: String,
 }
 
 async fn scope_of(db: &Database, corp: CorpId, r: &RoleRow) -> AppResult<Scope> {
@@ -44,6 +44,16 @@ pub async fn load_grants(
     let row: Option<RoleRow> = db
         .opt(sql("SELECT is_super, permissions, scope_all, scope_departments FROM admin_roles WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(member))
         .await?;
+    grants_of(db, corp, row).await
+}
+
+/// (is super administrator, permissions, scope) from a member's `admin_roles` row, if any: reads
+/// the database only for a scope of chosen departments.
+pub async fn grants_of(
+    db: &Database,
+    corp: CorpId,
+    row: Option<RoleRow>,
+) -> AppResult<(bool, Vec<Permission>, Scope)> {
     let Some(r) = row else {
         return Ok((false, Vec::new(), Scope::Subtrees(Vec::new())));
     };
@@ -56,6 +66,7 @@ pub async fn load_grants(
 }
 
 pub async fn set_super(tx: &mut Tx, corp: CorpId, member: MemberId, now: i64) -> AppResult<()> {
+    crate::modules::identity::session::forget_member_after_commit(tx, member);
     tx.exec(
         sql("INSERT INTO admin_roles (corp_id, member_id, is_super, permissions, scope_all, scope_departments, updated_at) VALUES ($1, $2, TRUE, '', TRUE, '', $3) \
              ON CONFLICT (corp_id, member_id) DO UPDATE SET is_super = TRUE, scope_all = TRUE, updated_at = $3")
@@ -197,6 +208,7 @@ pub async fn put(
         ensure_not_last_super(&mut tx, corp, target.id).await?;
     }
     let codes = perms.iter().map(|p| p.code()).collect::<Vec<_>>().join(",");
+    crate::modules::identity::session::forget_member_after_commit(&mut tx, target.id);
     tx.exec(
         sql("INSERT INTO admin_roles (corp_id, member_id, is_super, permissions, scope_all, scope_departments, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (corp_id, member_id) DO UPDATE SET is_super = $3, permissions = $4, scope_all = $5, scope_departments = $6, updated_at = $7")
@@ -252,6 +264,7 @@ pub async fn remove(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     ensure_not_last_super(&mut tx, corp, target.id).await?;
+    crate::modules::identity::session::forget_member_after_commit(&mut tx, target.id);
     tx.exec(
         sql("DELETE FROM admin_roles WHERE corp_id = $1 AND member_id = $2")
             .bind(corp)

@@ -27,6 +27,7 @@ pub async fn set(
     must_change: bool,
     now: i64,
 ) -> AppResult<()> {
+    super::session::forget_member_after_commit(tx, member);
     tx.exec(
         sql("INSERT INTO credentials (member_id, corp_id, password_hash, must_change_password, password_changed_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (member_id) DO UPDATE SET password_hash = $3, must_change_password = $4, password_changed_at = $5")

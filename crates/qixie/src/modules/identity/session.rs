@@ -12,7 +12,7 @@ use crate::kernel::db::{Database, Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::i18n::Lang;
 use crate::kernel::ids::{CorpId, MemberId, new_id, random_token, sha256_hex};
-use crate::modules::org::member::{self, MemberStatus};
+use crate::modules::org::member::MemberStatus;
 
 pub const COOKIE: &str = "qixie_session";
 
@@ -70,14 +70,18 @@ fn idle_ms(app: &AppState) -> i64 {
 }
 
 pub async fn revoke_all(tx: &mut Tx, member: MemberId) -> AppResult<u64> {
+    forget_member_after_commit(tx, member);
     Ok(tx
         .exec(sql("DELETE FROM sessions WHERE member_id = $1").bind(member))
         .await?)
 }
 
 pub async fn revoke_token(db: &Database, token: &str) -> AppResult<()> {
-    db.exec(sql("DELETE FROM sessions WHERE token_hash = $1").bind(sha256_hex(token)))
+    let hash = sha256_hex(token);
+    cache::forget(|k, _| k == hash);
+    db.exec(sql("DELETE FROM sessions WHERE token_hash = $1").bind(&hash))
         .await?;
+    cache::forget(|k, _| k == hash);
     Ok(())
 }
 
@@ -105,6 +109,7 @@ pub async fn list(db: &Database, member: MemberId, current: i64) -> AppResult<Ve
 }
 
 pub async fn revoke_one(db: &Database, member: MemberId, id: i64) -> AppResult<()> {
+    forget_member(member);
     let n = db
         .exec(
             sql("DELETE FROM sessions WHERE member_id = $1 AND id = $2")
@@ -112,6 +117,7 @@ pub async fn revoke_one(db: &Database, member: MemberId, id: i64) -> AppResult<(
                 .bind(id),
         )
         .await?;
+    forget_member(member);
     if n == 0 {
         Err(ErrorKind::NotFound.into())
     } else {
@@ -147,15 +153,174 @@ pub struct Session {
     pub token: String,
 }
 
+/// What one request needs to know about its session, read in one query (the session, its member,
+/// the password state, the rotation policy and the member's administrator row).
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct SessionInfo {
+    id: i64,
+    corp_id: i64,
+    member_id: i64,
+    csrf_token: String,
+    last_seen_at: i64,
+    expires_at: i64,
+    userid: String,
+    name: String,
+    status: String,
+    must_change_password: Option<bool>,
+    password_changed_at: Option<i64>,
+    password_rotation_days: i64,
+    is_super: Option<bool>,
+    permissions: Option<String>,
+    scope_all: Option<bool>,
+    scope_departments: Option<String>,
+}
+
+/// A session as the requests of the next few seconds may reuse it.
+#[derive(Clone)]
+struct Known {
+    info: SessionInfo,
+    actor: Actor,
+}
+
+/// Recently authenticated sessions, by token hash, for `TTL`. Whatever ends a session or changes what
+/// it may do drops the entries concerned, before its transaction commits and again after (see
+/// `forget_member_after_commit`), and an entry read from the database while such a change was
+/// under way is not kept: a revoked session fails on its very next request. Only a single node uses
+/// the cache; with several, each request reads the database.
+mod cache {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{LazyLock, Mutex};
+    use std::time::{Duration, Instant};
+
+    use super::Known;
+
+    pub const TTL: Duration = Duration::from_secs(5);
+    const MAX_ENTRIES: usize = 20_000;
+
+    static ENTRIES: LazyLock<Mutex<HashMap<String, (Instant, Known)>>> =
+        LazyLock::new(Default::default);
+    /// Bumped by every forget: an entry read before a forget is not stored after it.
+    static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+    fn entries() -> std::sync::MutexGuard<'static, HashMap<String, (Instant, Known)>> {
+        ENTRIES.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn epoch() -> u64 {
+        EPOCH.load(Ordering::SeqCst)
+    }
+
+    pub fn get(key: &str) -> Option<Known> {
+        let e = entries();
+        e.get(key)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, k)| k.clone())
+    }
+
+    pub fn put(key: String, epoch: u64, known: Known) {
+        let mut e = entries();
+        if EPOCH.load(Ordering::SeqCst) != epoch {
+            return;
+        }
+        if e.len() >= MAX_ENTRIES {
+            e.retain(|_, (at, _)| at.elapsed() < TTL);
+            if e.len() >= MAX_ENTRIES {
+                e.clear();
+            }
+        }
+        e.insert(key, (Instant::now(), known));
+    }
+
+    pub fn forget(pred: impl Fn(&str, &Known) -> bool) {
+        let mut e = entries();
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+        e.retain(|k, (_, v)| !pred(k, v));
+    }
+}
+
+/// Drops the cached sessions of `member` now.
+pub fn forget_member(member: MemberId) {
+    cache::forget(|_, k| k.info.member_id == member.0);
+}
+
+/// Drops the cached sessions of `member` now and when `tx` commits: for every change that ends a
+/// member's sessions or changes their status, password or rights.
+pub fn forget_member_after_commit(tx: &mut Tx, member: MemberId) {
+    forget_member(member);
+    tx.after_commit(move || forget_member(member));
+}
+
+/// Drops every cached session now and when `tx` commits (policy changes, department moves).
+pub fn forget_all_after_commit(tx: &mut Tx) {
+    cache::forget(|_, _| true);
+    tx.after_commit(|| cache::forget(|_, _| true));
+}
+
+async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
+    let info: Option<SessionInfo> = app
+        .db
+        .opt(sql("SELECT s.id, s.corp_id, s.member_id, s.csrf_token, s.last_seen_at, s.expires_at, m.userid, m.name, m.status, \
+                  cr.must_change_password, cr.password_changed_at, c.password_rotation_days, r.is_super, r.permissions, r.scope_all, r.scope_departments \
+                  FROM sessions s JOIN members m ON m.id = s.member_id AND m.corp_id = s.corp_id JOIN corps c ON c.id = s.corp_id \
+                  LEFT JOIN credentials cr ON cr.member_id = s.member_id LEFT JOIN admin_roles r ON r.corp_id = s.corp_id AND r.member_id = s.member_id \
+                  WHERE s.token_hash = $1")
+            .bind(token_hash))
+        .await?;
+    let Some(info) = info else {
+        return Ok(None);
+    };
+    let corp = CorpId(info.corp_id);
+    let role = match (
+        &info.is_super,
+        &info.permissions,
+        &info.scope_all,
+        &info.scope_departments,
+    ) {
+        (Some(is_super), Some(permissions), Some(scope_all), Some(scope_departments)) => {
+            Some(crate::modules::admin::roles::RoleRow {
+                is_super: *is_super,
+                permissions: permissions.clone(),
+                scope_all: *scope_all,
+                scope_departments: scope_departments.clone(),
+            })
+        }
+        _ => None,
+    };
+    let (is_super, perms, scope) =
+        crate::modules::admin::roles::grants_of(&app.db, corp, role).await?;
+    let actor = Actor::member(
+        corp,
+        MemberId(info.member_id),
+        info.userid.clone(),
+        info.name.clone(),
+        is_super,
+        perms,
+        scope,
+    );
+    Ok(Some(Known { info, actor }))
+}
+
 async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
     let (token, from_cookie) = token_from(parts).ok_or(ErrorKind::Unauthenticated)?;
     let now = app.now();
-    let row: SessionRow = app
-        .db
-        .opt(sql("SELECT id, corp_id, member_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE token_hash = $1").bind(sha256_hex(&token)))
-        .await?
-        .filter(|s: &SessionRow| s.expires_at > now)
-        .ok_or(ErrorKind::Unauthenticated)?;
+    let key = sha256_hex(&token);
+    let use_cache = app.chat.bus.is_none();
+    let known = match use_cache.then(|| cache::get(&key)).flatten() {
+        Some(k) => k,
+        None => {
+            let epoch = cache::epoch();
+            let k = load(app, &key).await?.ok_or(ErrorKind::Unauthenticated)?;
+            if use_cache {
+                cache::put(key.clone(), epoch, k.clone());
+            }
+            k
+        }
+    };
+    let Known { mut info, actor } = known;
+    if info.expires_at <= now {
+        return Err(ErrorKind::Unauthenticated.into());
+    }
     // Browsers send cookies on their own; a state-changing request must prove it came from our page.
     if from_cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         let sent = parts
@@ -163,33 +328,36 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if sent != row.csrf_token {
+        if sent != info.csrf_token {
             return Err(ErrorKind::CsrfFailed.into());
         }
     }
-    let corp = CorpId(row.corp_id);
-    let m = member::find_row_by_id(&app.db, corp, MemberId(row.member_id))
-        .await
-        .map_err(|_| AppError::new(ErrorKind::Unauthenticated))?;
     if !matches!(
-        MemberStatus::parse(&m.status),
+        MemberStatus::parse(&info.status),
         Some(MemberStatus::Active | MemberStatus::NotActivated)
     ) {
         return Err(ErrorKind::Unauthenticated.into());
     }
-    if now - row.last_seen_at > 60_000 {
+    if now - info.last_seen_at > 60_000 {
         app.db
             .exec(
                 sql("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
                     .bind(now)
                     .bind(now + idle_ms(app))
-                    .bind(row.id),
+                    .bind(info.id),
             )
             .await?;
+        info.last_seen_at = now;
+        info.expires_at = now + idle_ms(app);
+        cache::forget(|k, _| k == key);
     }
-    let must_change = super::login::must_change_now(app, corp, MemberId(m.id)).await?;
-    let (is_super, perms, scope) =
-        crate::modules::admin::roles::load_grants(&app.db, corp, MemberId(m.id)).await?;
+    let must_change = match (info.must_change_password, info.password_changed_at) {
+        (Some(false), Some(changed_at)) => {
+            info.password_rotation_days > 0
+                && now - changed_at > info.password_rotation_days * 24 * 3600 * 1000
+        }
+        _ => true,
+    };
     let ClientIp(ip) = ClientIp::from_request_parts(parts, app)
         .await
         .unwrap_or(ClientIp(String::new()));
@@ -199,19 +367,16 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let actor = Actor::member(
-        corp,
-        MemberId(m.id),
-        m.userid,
-        m.name,
-        is_super,
-        perms,
-        scope,
-    )
-    .with_request(ip, lang);
     Ok(Session {
-        actor,
-        row,
+        actor: actor.with_request(ip, lang),
+        row: SessionRow {
+            id: info.id,
+            corp_id: info.corp_id,
+            member_id: info.member_id,
+            csrf_token: info.csrf_token,
+            last_seen_at: info.last_seen_at,
+            expires_at: info.expires_at,
+        },
         must_change_password: must_change,
         token,
     })

@@ -213,6 +213,7 @@ async fn ensure_unique_name(
 
 /// Creates the root department of a new enterprise.
 pub async fn create_root(tx: &mut Tx, corp: CorpId, name: &str, now: i64) -> AppResult<()> {
+    super::tree_cache::invalidate_after_commit(tx, corp);
     tx.exec(sql("INSERT INTO departments (corp_id, id, parent_id, name, ord, path, created_at) VALUES ($1, $2, NULL, $3, 0, $4, $5)").bind(corp).bind(ROOT).bind(name).bind(format!("/{ROOT}/")).bind(now))
         .await?;
     Ok(())
@@ -229,6 +230,7 @@ pub async fn insert(
     id: Option<i64>,
     now: i64,
 ) -> AppResult<DeptRow> {
+    super::tree_cache::invalidate_after_commit(tx, corp);
     let id = match id {
         Some(id) => {
             if id <= 0 {
@@ -369,6 +371,7 @@ pub async fn update(
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    super::tree_cache::invalidate_after_commit(&mut tx, corp);
     let before = find_in(&mut tx, corp, id).await?;
     grant.check_path(&before.path)?;
     let mut after = before.clone();
@@ -384,6 +387,8 @@ pub async fn update(
         }
         grant.check_path(&parent.path)?;
         let new_path = format!("{}{}/", parent.path, before.id);
+        // Administrators' scopes are department paths, which this move rewrites.
+        crate::modules::identity::session::forget_all_after_commit(&mut tx);
         // Rewrites the path of the department and its whole subtree in one statement.
         tx.exec(
             sql("UPDATE departments SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE corp_id = $3 AND path LIKE $4")
@@ -470,6 +475,7 @@ pub async fn delete(
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    super::tree_cache::invalidate_after_commit(&mut tx, corp);
     let row = find_in(&mut tx, corp, id).await?;
     grant.check_path(&row.path)?;
     if row.id == ROOT {

@@ -181,14 +181,25 @@ pub fn routes() -> ApiRoutes {
         )
 }
 
+/// The whole tree, from the per-enterprise cache when nothing changed since it was built.
 async fn directory_departments(
     State(app): State<AppState>,
     Authed(actor): Authed,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     let g = actor.directory()?;
-    Ok(Json(
-        json!({ "items": department::list(&app.db, g.corp(), None, None).await? }),
-    ))
+    let corp = g.corp();
+    let body = match super::tree_cache::get(corp) {
+        Ok(body) => body,
+        Err(generation) => {
+            let items = department::list(&app.db, corp, None, None).await?;
+            let body = bytes::Bytes::from(
+                serde_json::to_vec(&json!({ "items": items })).map_err(AppError::internal)?,
+            );
+            super::tree_cache::put(corp, generation, body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn directory_members(

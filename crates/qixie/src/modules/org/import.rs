@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::department::{self, DeptRow};
-use super::member::bulk::{ImportRow, upsert};
+use super::member::bulk::{ImportRow, NewImported, insert_many, set_leaders, upsert};
 use super::sheet::{self, ImportRecord};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, Perm, perm};
-use crate::kernel::db::{Tx, sql};
+use crate::kernel::db::{Dialect, Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
-use crate::kernel::ids::CorpId;
+use crate::kernel::ids::{CorpId, new_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -91,7 +91,48 @@ pub async fn run_rows(
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let outcome = apply(&mut tx, grant, corp, &records, &mut errors, now).await?;
+    // A large import writes B-trees (members, memberships, search terms) far bigger than the
+    // writer's usual page cache; a larger one for this transaction keeps SQLite from spilling and
+    // re-reading pages. It is set back, and the memory handed back, below.
+    let big = records.len() >= 2000 && tx.dialect() == Dialect::Sqlite;
+    if big {
+        tx.exec(sql("PRAGMA cache_size = -131072")).await?;
+    }
+    let result = apply(&mut tx, grant, corp, &records, &mut errors, now).await;
+    let report = match result {
+        Ok(outcome) => {
+            finish(
+                app, actor, filename, tx, outcome, errors, total, mode, dry_run, now,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    if big {
+        app.db
+            .exec_unmanaged(&format!(
+                "PRAGMA cache_size = {}",
+                crate::kernel::db::WRITER_CACHE
+            ))
+            .await?;
+        crate::kernel::password::release_free_memory();
+    }
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    app: &AppState,
+    actor: &Actor,
+    filename: &str,
+    mut tx: Tx,
+    outcome: Outcome,
+    mut errors: Vec<RowProblem>,
+    total: usize,
+    mode: ImportMode,
+    dry_run: bool,
+    now: i64,
+) -> AppResult<ImportReport> {
     errors.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
     let invalid_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
     let mut report = ImportReport {
@@ -118,11 +159,30 @@ pub async fn run_rows(
         .await?;
         tx.commit().await?;
         report.applied = true;
+        refresh_statistics(app);
     } else if !dry_run && mode == ImportMode::AllOrNothing && report.invalid > 0 {
         // Dropping the transaction rolls back; the report still says what would have happened.
         report.applied = false;
     }
     Ok(report)
+}
+
+/// The planner's statistics after a bulk change, in the background: the import has committed.
+pub fn refresh_statistics(app: &AppState) {
+    let db = app.db.clone();
+    tokio::spawn(async move {
+        let tables = [
+            "members",
+            "member_departments",
+            "member_terms",
+            "member_tags",
+            "departments",
+            "tags",
+        ];
+        if let Err(e) = db.after_bulk_load(&tables).await {
+            tracing::warn!(error = %e, "refreshing statistics after an import failed");
+        }
+    });
 }
 
 #[derive(Default)]
@@ -181,6 +241,7 @@ async fn apply<P: Perm>(
     let file_userids: HashSet<&str> = records.iter().map(|r| r.userid.as_str()).collect();
 
     let mut leaders: Vec<(String, String)> = Vec::new();
+    let mut fresh: Vec<(Option<String>, NewImported)> = Vec::new();
     for rec in records {
         let mut problems: Vec<(&str, &str)> = Vec::new();
         // Conflicts with other members' mobile or email.
@@ -276,16 +337,34 @@ async fn apply<P: Perm>(
             gender: rec.gender.clone(),
             telephone: rec.telephone.clone(),
             department_ids: dept_ids,
-            // Leaders are linked in a second pass: the leader may be a later row.
+            // Leaders are linked once every row is known: the leader may be a later row.
             leader_userid: None,
             tag_ids: ids_of_tags,
         };
-        let id = upsert(tx, grant, &row, existing, now).await?;
-        if existing.is_some() {
-            out.updated += 1
-        } else {
-            out.created += 1
-        }
+        let id = match existing {
+            Some(id) => {
+                upsert(tx, grant, &row, Some(id), now).await?;
+                out.updated += 1;
+                if let Some(l) = &rec.leader {
+                    leaders.push((rec.userid.clone(), l.clone()));
+                }
+                id
+            }
+            None => {
+                // New members are written together at the end, with their leader when known.
+                let id = new_id(now);
+                fresh.push((
+                    rec.leader.clone(),
+                    NewImported {
+                        id,
+                        row,
+                        leader_id: None,
+                    },
+                ));
+                out.created += 1;
+                id
+            }
+        };
         if let Some(m) = &rec.mobile {
             mobile_owner.insert(m.clone(), rec.userid.clone());
         }
@@ -294,21 +373,20 @@ async fn apply<P: Perm>(
         }
         by_userid.insert(rec.userid.clone(), Existing { id });
         out.userids.push(rec.userid.clone());
-        if let Some(l) = &rec.leader {
-            leaders.push((rec.userid.clone(), l.clone()));
-        }
     }
-    for (userid, leader) in leaders {
-        if let (Some(m), Some(l)) = (by_userid.get(&userid), by_userid.get(&leader)) {
-            tx.exec(
-                sql("UPDATE members SET leader_id = $1 WHERE corp_id = $2 AND id = $3")
-                    .bind(l.id)
-                    .bind(corp)
-                    .bind(m.id),
-            )
-            .await?;
-        }
-    }
+    let fresh: Vec<NewImported> = fresh
+        .into_iter()
+        .map(|(leader, mut n)| {
+            n.leader_id = leader.and_then(|l| by_userid.get(&l).map(|e| e.id));
+            n
+        })
+        .collect();
+    insert_many(tx, corp, &fresh, now).await?;
+    let pairs: Vec<(i64, i64)> = leaders
+        .iter()
+        .filter_map(|(userid, leader)| Some((by_userid.get(userid)?.id, by_userid.get(leader)?.id)))
+        .collect();
+    set_leaders(tx, corp, &pairs).await?;
     Ok(out)
 }
 

@@ -7,10 +7,11 @@ use serde_json::json;
 use super::department::{self, DeptRow};
 use super::fields;
 use super::pinyin_key;
+use super::terms::{self, Searchable};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, Perm, Scope, perm};
-use crate::kernel::db::{Database, Sql, Tx, is_unique_violation, sql};
+use crate::kernel::db::{Arg, Database, Dialect, Sql, Tx, is_unique_violation, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind, Validator};
 use crate::kernel::events::DomainEvent;
 use crate::kernel::ids::{CorpId, MemberId, new_id};
@@ -291,6 +292,7 @@ pub struct ListFilter {
 }
 
 fn filtered(
+    dialect: Dialect,
     mut q: Sql,
     corp: CorpId,
     f: &ListFilter,
@@ -308,11 +310,8 @@ fn filtered(
             q = q.push_bind(" AND m.id IN (SELECT md.member_id FROM member_departments md WHERE md.corp_id = $1 AND md.department_id = {})", d);
         }
     }
-    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q = q.push_bind(
-            " AND m.search_key LIKE {}",
-            format!("%{}%", text.to_lowercase().replace(['%', '_'], "")),
-        );
+    if let Some(text) = f.q.as_deref().and_then(terms::normalize) {
+        q = terms::filter(q, "m", &text, dialect);
     }
     if let Some(s) = f.status.as_deref().and_then(MemberStatus::parse) {
         q = q.push_bind(" AND m.status = {}", s.as_str());
@@ -327,6 +326,10 @@ fn filtered(
 }
 
 /// A page of members matching `f`, limited to `scope` when given (administrators), and the total.
+///
+/// The page is chosen on narrow rows (id and sort key) and only its members are read in full. The
+/// total needs no second query when the page is the last one (most searches fit in the first); a
+/// department listing counts its memberships without touching the members.
 pub async fn list(
     db: &Database,
     corp: CorpId,
@@ -339,21 +342,11 @@ pub async fn list(
     };
     let limit = f.limit.unwrap_or(50).clamp(1, 10_000);
     let offset = f.offset.unwrap_or(0).max(0);
-    let (total,): (i64,) = db
-        .one(filtered(
-            sql("SELECT COUNT(*) FROM members m WHERE m.corp_id = $1"),
-            corp,
-            f,
-            dept_path.as_deref(),
-            scope,
-        ))
-        .await?;
-    let rows: Vec<MemberRow> = db
+    let ids: Vec<(i64,)> = db
         .all(
             filtered(
-                sql(format!(
-                    "SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1"
-                )),
+                db.dialect(),
+                sql("SELECT m.id FROM members m WHERE m.corp_id = $1"),
                 corp,
                 f,
                 dept_path.as_deref(),
@@ -364,7 +357,68 @@ pub async fn list(
             .push_bind(" OFFSET {}", offset),
         )
         .await?;
+    let n = ids.len() as i64;
+    let total = if n < limit && (n > 0 || offset == 0) {
+        offset + n
+    } else {
+        count(db, corp, f, dept_path.as_deref(), scope).await?
+    };
+    let mut rows: Vec<MemberRow> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            db.all::<MemberRow>(
+                sql(format!(
+                    "SELECT {MEMBER_COLS} FROM members m WHERE m.corp_id = $1 AND m.id IN "
+                ))
+                .bind(corp)
+                .push_in(chunk.iter().map(|(id,)| *id)),
+            )
+            .await?,
+        );
+    }
+    let order: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, (id,))| (*id, i)).collect();
+    rows.sort_by_key(|r| order.get(&r.id).copied().unwrap_or(usize::MAX));
     Ok((hydrate(db, corp, rows).await?, total))
+}
+
+async fn count(
+    db: &Database,
+    corp: CorpId,
+    f: &ListFilter,
+    dept_path: Option<&str>,
+    scope: Option<&Scope>,
+) -> AppResult<i64> {
+    let text = f.q.as_deref().and_then(terms::normalize);
+    let unscoped = f.status.as_deref().and_then(MemberStatus::parse).is_none()
+        && f.tag_id.is_none()
+        && scope.is_none_or(|s| *s == Scope::All);
+    let only_department = text.is_none() && unscoped;
+    if let (Some(text), None, true) = (&text, f.department_id, unscoped) {
+        return Ok(db.one::<(i64,)>(terms::count(corp.0, text)).await?.0);
+    }
+    let q = match (f.department_id, only_department) {
+        // Every membership row belongs to an existing member of the enterprise.
+        (Some(_), true) if f.recursive.unwrap_or(false) => sql(
+            "SELECT COUNT(DISTINCT md.member_id) FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id \
+             WHERE md.corp_id = $1 AND d.corp_id = $1 AND d.path LIKE $2",
+        )
+        .bind(corp)
+        .bind(format!("{}%", dept_path.unwrap_or("/"))),
+        (Some(d), true) => sql(
+            "SELECT COUNT(*) FROM member_departments WHERE corp_id = $1 AND department_id = $2",
+        )
+        .bind(corp)
+        .bind(d),
+        _ => filtered(
+            db.dialect(),
+            sql("SELECT COUNT(*) FROM members m WHERE m.corp_id = $1"),
+            corp,
+            f,
+            dept_path,
+            scope,
+        ),
+    };
+    Ok(db.one::<(i64,)>(q).await?.0)
 }
 
 /// Create or update input; on update every field is optional and `Some("")` clears a text field.
@@ -534,6 +588,7 @@ fn map_unique(e: sqlx::Error) -> AppError {
 /// in the grant's scope.
 async fn write_links<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record) -> AppResult<()> {
     let corp = grant.corp();
+    super::tree_cache::invalidate_after_commit(tx, corp);
     let rows: Vec<DeptRow> = tx
         .all(sql("SELECT id, parent_id, name, name_en, ord, path FROM departments WHERE corp_id = $1 AND id IN ").bind(corp).push_in(r.department_ids.iter().copied()))
         .await?;
@@ -624,8 +679,19 @@ async fn insert_row<P: Perm>(
     )
     .await
     .map_err(map_unique)?;
+    terms::replace(tx, corp.0, id, &searchable(r)).await?;
     write_links(tx, grant, id, r).await?;
     Ok(id)
+}
+
+fn searchable(r: &Record) -> Searchable<'_> {
+    Searchable {
+        name: &r.name,
+        userid: &r.userid,
+        mobile: r.mobile.as_deref(),
+        email: r.email.as_deref(),
+        employee_no: r.employee_no.as_deref(),
+    }
 }
 
 async fn update_row<P: Perm>(
@@ -664,6 +730,7 @@ async fn update_row<P: Perm>(
     )
     .await
     .map_err(map_unique)?;
+    terms::replace(tx, corp.0, id, &searchable(r)).await?;
     write_links(tx, grant, id, r).await
 }
 
@@ -844,6 +911,8 @@ pub async fn delete(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
+    super::tree_cache::invalidate_after_commit(&mut tx, corp);
+    crate::modules::identity::session::forget_member_after_commit(&mut tx, m.id);
     tx.exec(
         sql("UPDATE members SET leader_id = NULL WHERE corp_id = $1 AND leader_id = $2")
             .bind(corp)
@@ -883,6 +952,7 @@ pub async fn set_status_in(
     status: MemberStatus,
     now: i64,
 ) -> AppResult<()> {
+    crate::modules::identity::session::forget_member_after_commit(tx, id);
     tx.exec(
         sql("UPDATE members SET status = $1, updated_at = $2 WHERE corp_id = $3 AND id = $4")
             .bind(status.as_str())
@@ -1008,6 +1078,7 @@ pub async fn update_profile(
     )
     .await
     .map_err(map_unique)?;
+    terms::replace(&mut tx, corp.0, id.0, &searchable(&r)).await?;
     audit::record(
         &mut tx,
         actor,
@@ -1110,6 +1181,147 @@ pub mod bulk {
             leader_userid: r.leader_userid.clone(),
             tag_ids: r.tag_ids.clone(),
         }
+    }
+
+    /// A new member from an import row, its id chosen and its leader resolved by the importer.
+    pub struct NewImported {
+        pub id: i64,
+        pub row: ImportRow,
+        pub leader_id: Option<i64>,
+    }
+
+    /// Inserts new members from an import with multi-row statements. The importer has already
+    /// resolved (and scope-checked) their departments and tags and checked mobile and email for
+    /// conflicts, so nothing is looked up again here.
+    pub async fn insert_many(
+        tx: &mut Tx,
+        corp: CorpId,
+        rows: &[NewImported],
+        now: i64,
+    ) -> AppResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        super::super::tree_cache::invalidate_after_commit(tx, corp);
+        let dialect = tx.dialect();
+        for chunk in rows.chunks(dialect.rows_per_statement(20)) {
+            let values = chunk.iter().map(|n| {
+                let r = &n.row;
+                let (ini, full) = pinyin_key::pinyin_of(&r.name);
+                vec![
+                    Arg::from(n.id),
+                    Arg::from(corp.0),
+                    Arg::from(&r.userid),
+                    Arg::from(&r.name),
+                    Arg::from(&r.alias),
+                    Arg::from(&r.employee_no),
+                    Arg::from(&r.mobile),
+                    Arg::from(&r.email),
+                    Arg::from(&r.position),
+                    Arg::from(&r.gender),
+                    Arg::from(""),
+                    Arg::from(&r.telephone),
+                    Arg::from(MemberStatus::NotActivated.as_str()),
+                    Arg::from(n.leader_id),
+                    Arg::from(
+                        r.department_ids
+                            .first()
+                            .copied()
+                            .unwrap_or(department::ROOT),
+                    ),
+                    Arg::from(pinyin_key::search_key(
+                        &r.name,
+                        &r.userid,
+                        r.mobile.as_deref(),
+                        r.email.as_deref(),
+                        r.employee_no.as_deref(),
+                    )),
+                    Arg::from(ini),
+                    Arg::from(full),
+                    Arg::from(now),
+                    Arg::from(now),
+                ]
+            });
+            tx.exec(
+                sql("INSERT INTO members (id, corp_id, userid, name, alias, employee_no, mobile, email, position, gender, avatar, telephone, status, leader_id, main_department, \
+                     search_key, pinyin_initials, sort_key, created_at, updated_at) VALUES ")
+                .push_rows(values),
+            )
+            .await
+            .map_err(map_unique)?;
+        }
+        let links: Vec<Vec<Arg>> = rows
+            .iter()
+            .flat_map(|n| {
+                let main = n.row.department_ids.first().copied();
+                n.row.department_ids.iter().map(move |d| {
+                    vec![
+                        Arg::from(corp.0),
+                        Arg::from(n.id),
+                        Arg::from(*d),
+                        Arg::from(Some(*d) == main),
+                        Arg::from(0i64),
+                    ]
+                })
+            })
+            .collect();
+        for chunk in links.chunks(dialect.rows_per_statement(5)) {
+            tx.exec(
+                sql("INSERT INTO member_departments (corp_id, member_id, department_id, is_main, ord) VALUES ")
+                    .push_rows(chunk.iter().cloned()),
+            )
+            .await?;
+        }
+        let tags: Vec<Vec<Arg>> = rows
+            .iter()
+            .flat_map(|n| {
+                let mut ids = n.row.tag_ids.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into_iter()
+                    .map(move |t| vec![Arg::from(corp.0), Arg::from(t), Arg::from(n.id)])
+            })
+            .collect();
+        for chunk in tags.chunks(dialect.rows_per_statement(3)) {
+            tx.exec(
+                sql("INSERT INTO member_tags (corp_id, tag_id, member_id) VALUES ")
+                    .push_rows(chunk.iter().cloned()),
+            )
+            .await?;
+        }
+        for chunk in rows.chunks(1000) {
+            let terms: Vec<(i64, Vec<String>)> = chunk
+                .iter()
+                .map(|n| {
+                    let r = &n.row;
+                    (
+                        n.id,
+                        terms::terms_of(&Searchable {
+                            name: &r.name,
+                            userid: &r.userid,
+                            mobile: r.mobile.as_deref(),
+                            email: r.email.as_deref(),
+                            employee_no: r.employee_no.as_deref(),
+                        }),
+                    )
+                })
+                .collect();
+            terms::insert_many(tx, corp.0, &terms).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets `leader_id` of many members in one statement per chunk: (member id, leader id).
+    pub async fn set_leaders(tx: &mut Tx, corp: CorpId, pairs: &[(i64, i64)]) -> AppResult<()> {
+        for chunk in pairs.chunks(tx.dialect().rows_per_statement(2)) {
+            tx.exec(
+                sql("UPDATE members SET leader_id = v.leader FROM (SELECT column1 AS id, column2 AS leader FROM (VALUES ")
+                    .push_rows(chunk.iter().map(|(m, l)| vec![Arg::from(*m), Arg::from(*l)]))
+                    .push_bind(") AS x) AS v WHERE members.id = v.id AND members.corp_id = {}", corp),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Inserts (existing = None) or updates a member from an import row; returns the member id.

@@ -10,6 +10,8 @@ pub mod offboarding;
 pub mod pinyin_key;
 pub mod sheet;
 pub mod tag;
+pub mod terms;
+pub mod tree_cache;
 
 pub use department::Department;
 pub use member::{Member, MemberStatus};

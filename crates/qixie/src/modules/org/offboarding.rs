@@ -72,6 +72,7 @@ impl Handover for DepartmentLeadership {
         to: MemberId,
     ) -> HandoverFuture<'a> {
         Box::pin(async move {
+            super::tree_cache::invalidate_after_commit(tx, corp);
             let depts: Vec<(i64,)> = tx.all(sql("SELECT department_id FROM department_leaders WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(from)).await?;
             for (d,) in &depts {
                 tx.exec(sql("INSERT INTO department_leaders (corp_id, department_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING").bind(corp).bind(*d).bind(to)).await?;

@@ -5,21 +5,28 @@ use pinyin::ToPinyin;
 pub fn pinyin_of(name: &str) -> (String, String) {
     let mut initials = String::new();
     let mut full = String::new();
+    for (i, p) in syllables(name) {
+        initials.push_str(&i);
+        full.push_str(&p);
+    }
+    (initials, full)
+}
+
+/// (initial, plain pinyin) of each character of `name` that has a reading or is a letter or digit
+/// (which stands for itself, lower-cased); other characters are skipped.
+pub fn syllables(name: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     for (c, p) in name.chars().zip(name.to_pinyin()) {
         match p {
-            Some(p) => {
-                initials.push_str(p.first_letter());
-                full.push_str(p.plain());
-            }
+            Some(p) => out.push((p.first_letter().to_owned(), p.plain().to_owned())),
             None if c.is_alphanumeric() => {
                 let l: String = c.to_lowercase().collect();
-                initials.push_str(&l);
-                full.push_str(&l);
+                out.push((l.clone(), l));
             }
             None => {}
         }
     }
-    (initials, full)
+    out
 }
 
 /// The text a search matches: name, initials, full pinyin, account, mobile, email, employee number.
