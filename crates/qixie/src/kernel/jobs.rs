@@ -25,6 +25,15 @@ pub struct Job {
     pub attempts: i64,
 }
 
+impl Job {
+    /// A whole-number field of the JSON payload, when the payload has it.
+    pub fn payload_i64(&self, field: &str) -> Option<i64> {
+        serde_json::from_str::<serde_json::Value>(&self.payload)
+            .ok()
+            .and_then(|v| v[field].as_i64())
+    }
+}
+
 pub type JobFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 pub type JobHandler = Arc<dyn Fn(crate::AppState, Job) -> JobFuture + Send + Sync>;
 

@@ -632,9 +632,8 @@ pub fn register_jobs(r: &mut JobRegistry) {
         DIGEST_JOB,
         Arc::new(|app: AppState, job| {
             Box::pin(async move {
-                let member = serde_json::from_str::<Value>(&job.payload)
-                    .ok()
-                    .and_then(|v| v["member"].as_i64())
+                let member = job
+                    .payload_i64("member")
                     .ok_or_else(|| anyhow::anyhow!("summary job without a member"))?;
                 summarise(&app, CorpId(job.corp_id.unwrap_or_default()), member)
                     .await

@@ -399,10 +399,7 @@ pub fn register_jobs(r: &mut JobRegistry) {
         BACKFILL_JOB,
         Arc::new(|app: AppState, job| {
             Box::pin(async move {
-                let after = serde_json::from_str::<Value>(&job.payload)
-                    .ok()
-                    .and_then(|p| p["after"].as_i64())
-                    .unwrap_or(0);
+                let after = job.payload_i64("after").unwrap_or(0);
                 backfill(&app, after)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))

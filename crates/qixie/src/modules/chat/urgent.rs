@@ -290,9 +290,8 @@ pub fn register_jobs(r: &mut JobRegistry) {
         URGENT_JOB,
         Arc::new(|app: AppState, job| {
             Box::pin(async move {
-                let event = serde_json::from_str::<Value>(&job.payload)
-                    .ok()
-                    .and_then(|v| v["event"].as_i64())
+                let event = job
+                    .payload_i64("event")
                     .ok_or_else(|| anyhow::anyhow!("urgent job without an event"))?;
                 renotify(&app, CorpId(job.corp_id.unwrap_or_default()), event)
                     .await
