@@ -75,6 +75,8 @@ export interface Sender {
   userid?: string | null;
   name: string;
   avatar?: string | null;
+  /** The sender was deleted from the enterprise; `name` is the name they sent under. */
+  departed?: boolean;
 }
 
 export interface QuoteRef {

@@ -69,6 +69,7 @@ export default {
     self: 'Cannot be the person themselves',
     duplicate_in_file: 'Repeats an earlier row of the file',
     out_of_scope: 'Outside the scope you manage',
+    outranks_you: 'An administrator with rights equal to or wider than yours; you cannot change them',
     range: 'Out of the allowed range',
     unknown: 'Unsupported value',
     not_in_departments: 'The main department must be one of the departments',

@@ -69,6 +69,7 @@ export default {
     self: '不能选择本人',
     duplicate_in_file: '与文件中前面的行重复',
     out_of_scope: '超出你的管理范围',
+    outranks_you: '该成员是权限不低于你的管理员，你不能修改',
     range: '超出允许范围',
     unknown: '不支持的取值',
     not_in_departments: '主部门必须是所在部门之一',

@@ -26,6 +26,7 @@ const KNOWN_REASONS = [
   'self',
   'duplicate_in_file',
   'out_of_scope',
+  'outranks_you',
   'range',
   'unknown',
   'not_in_departments',

@@ -2,7 +2,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::authz::Actor;
+use super::authz::{Actor, Grant, Scope, perm};
 use super::db::{Database, Sql, Tx, sql};
 use super::error::AppResult;
 use super::ids::{CorpId, new_id};
@@ -98,26 +98,45 @@ fn filtered(base: &str, corp: CorpId, f: &AuditQuery) -> Sql {
     q
 }
 
+/// Confines a query on `audit_log` to entries whose actor or target (a member or a department) lies
+/// in `scope`: a scoped reader sees what happened to and by the people they manage, nothing else.
+fn in_scope(q: Sql, scope: &Scope) -> Sql {
+    if *scope == Scope::All {
+        return q;
+    }
+    let q = q.push(" AND (audit_log.actor_kind = 'member' AND audit_log.actor_id IN (SELECT m.userid FROM members m WHERE m.corp_id = audit_log.corp_id");
+    let q = scope.filter_members(q, "m");
+    let q = q.push(") OR audit_log.target IN (SELECT 'member:' || m.userid FROM members m WHERE m.corp_id = audit_log.corp_id");
+    let q = scope.filter_members(q, "m");
+    let q = q.push(") OR audit_log.target IN (SELECT 'department:' || CAST(d.id AS TEXT) FROM departments d WHERE d.corp_id = audit_log.corp_id");
+    let q = scope.filter_departments(q, "d");
+    q.push("))")
+}
+
+/// A page of the audit log, newest first, inside the reader's grant.
 pub async fn search(
     db: &Database,
-    corp: CorpId,
+    grant: &Grant<perm::AuditRead>,
     f: &AuditQuery,
 ) -> AppResult<(Vec<AuditRow>, i64)> {
+    let corp = grant.corp();
     let limit = f.limit.unwrap_or(50).clamp(1, 10_000);
     let offset = f.offset.unwrap_or(0).max(0);
     let (total,): (i64,) = db
-        .one(filtered(
-            "SELECT COUNT(*) FROM audit_log WHERE corp_id = $1",
-            corp,
-            f,
+        .one(in_scope(
+            filtered("SELECT COUNT(*) FROM audit_log WHERE corp_id = $1", corp, f),
+            grant.scope(),
         ))
         .await?;
     let rows = db
         .all(
-            filtered(
-                "SELECT id, at, actor_kind, actor_id, actor_name, ip, kind, target, before_json, after_json FROM audit_log WHERE corp_id = $1",
-                corp,
-                f,
+            in_scope(
+                filtered(
+                    "SELECT id, at, actor_kind, actor_id, actor_name, ip, kind, target, before_json, after_json FROM audit_log WHERE corp_id = $1",
+                    corp,
+                    f,
+                ),
+                grant.scope(),
             )
             .push(" ORDER BY at DESC, id DESC")
             .push_bind(" LIMIT {}", limit)

@@ -63,6 +63,16 @@ impl Scope {
     pub fn covers_any(&self, paths: &[String]) -> bool {
         paths.iter().any(|p| self.covers_path(p))
     }
+    /// Whether every department this scope covers is also covered by `outer`.
+    pub fn within(&self, outer: &Scope) -> bool {
+        match (self, outer) {
+            (_, Scope::All) => true,
+            (Scope::All, Scope::Subtrees(_)) => false,
+            (Scope::Subtrees(roots), Scope::Subtrees(_)) => {
+                roots.iter().all(|r| outer.covers_path(r))
+            }
+        }
+    }
     /// Adds "member `alias` is in scope" to a query's WHERE clause.
     pub fn filter_members(&self, mut q: Sql, member_alias: &str) -> Sql {
         let Scope::Subtrees(roots) = self else {
@@ -131,11 +141,43 @@ pub struct Actor {
     can_read_directory: bool,
 }
 
+/// An administrator role as the rank rule compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRank {
+    pub is_super: bool,
+    pub permissions: Vec<Permission>,
+    pub scope: Scope,
+}
+
+impl AdminRank {
+    /// Whether this role's rights lie wholly inside `outer`'s (equal counts as inside).
+    fn within(&self, outer: &AdminRank) -> bool {
+        if outer.is_super {
+            return true;
+        }
+        !self.is_super
+            && self
+                .permissions
+                .iter()
+                .all(|p| outer.permissions.contains(p))
+            && self.scope.within(&outer.scope)
+    }
+}
+
+/// Who holds a grant, for the rank rule: the command line, an app, or a member with their role.
+#[derive(Debug, Clone)]
+enum Holder {
+    System,
+    App,
+    Member { id: MemberId, rank: AdminRank },
+}
+
 /// Proof that the actor holds permission `P`; only `Actor::require` makes one.
 #[derive(Debug)]
 pub struct Grant<P: Perm> {
     corp: CorpId,
     scope: Scope,
+    holder: Holder,
     _p: PhantomData<P>,
 }
 
@@ -174,6 +216,26 @@ impl<P: Perm> Grant<P> {
     }
     pub fn is_whole_enterprise(&self) -> bool {
         self.scope == Scope::All
+    }
+    /// The rank rule: an administrator manages a member only if the member holds no administrator
+    /// role, or one strictly inside the actor's own rights (permissions and scope); apps never manage
+    /// administrators. Acting on oneself is not managing someone else.
+    pub fn check_outranks(
+        &self,
+        target: MemberId,
+        target_rank: Option<&AdminRank>,
+    ) -> AppResult<()> {
+        let Some(t) = target_rank else {
+            return Ok(());
+        };
+        match &self.holder {
+            Holder::System => Ok(()),
+            Holder::App => Err(ErrorKind::AdminProtected.into()),
+            Holder::Member { id, .. } if *id == target => Ok(()),
+            Holder::Member { rank, .. } if rank.is_super => Ok(()),
+            Holder::Member { rank, .. } if t.within(rank) && !rank.within(t) => Ok(()),
+            Holder::Member { .. } => Err(ErrorKind::TargetOutranks.into()),
+        }
     }
 }
 
@@ -254,9 +316,22 @@ impl Actor {
     /// The gate: a grant for `P`, or 403 (48002 through the WeCom adapter for apps).
     pub fn require<P: Perm>(&self) -> AppResult<Grant<P>> {
         if self.has(P::PERMISSION) {
+            let holder = match &self.kind {
+                ActorKind::System => Holder::System,
+                ActorKind::App { .. } => Holder::App,
+                ActorKind::Member { id, .. } => Holder::Member {
+                    id: *id,
+                    rank: AdminRank {
+                        is_super: self.is_super,
+                        permissions: self.permissions(),
+                        scope: self.scope.clone(),
+                    },
+                },
+            };
             Ok(Grant {
                 corp: self.corp,
                 scope: self.scope.clone(),
+                holder,
                 _p: PhantomData,
             })
         } else if matches!(self.kind, ActorKind::App { .. }) {

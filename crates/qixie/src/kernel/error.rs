@@ -33,6 +33,8 @@ error_kinds! {
     Unauthenticated => ("unauthenticated", 401, 60011, "请先登录", "Please sign in"),
     Forbidden => ("forbidden", 403, 60011, "没有权限执行此操作", "You do not have permission to do this"),
     OutOfScope => ("out_of_scope", 403, 60011, "该对象不在你的管理范围内", "This is outside the scope you manage"),
+    TargetOutranks => ("target_outranks_you", 403, 60011, "不能管理权限与你相同或比你更高的管理员", "You cannot manage an administrator whose rights equal or exceed yours"),
+    AdminProtected => ("admin_protected", 403, 60011, "应用接口不能修改或删除管理员", "Apps cannot change or delete administrators"),
     CsrfFailed => ("csrf_failed", 403, 60011, "页面已过期，请刷新后重试", "The page has expired; please reload and try again"),
     NotFound => ("not_found", 404, 40058, "对象不存在", "Not found"),
     NoSuchRoute => ("no_such_route", 404, 40058, "接口不存在", "No such API route"),

@@ -474,6 +474,7 @@ fn code_and_message(err: Option<&AppError>) -> (i64, String) {
 fn problem_error(p: &RowProblem) -> AppError {
     let kind = match (p.field.as_str(), p.reason.as_str()) {
         (_, "out_of_scope") => ErrorKind::OutOfScope,
+        (_, "outranks_you") => ErrorKind::AdminProtected,
         ("userid", "duplicate_in_file") => ErrorKind::UseridExists,
         ("mobile", "exists" | "duplicate_in_file") => ErrorKind::MobileExists,
         ("email", "exists" | "duplicate_in_file") => ErrorKind::EmailExists,

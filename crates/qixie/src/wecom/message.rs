@@ -248,10 +248,19 @@ async fn appchat_create(
     if users.len() < 2 || users.len() > 2000 {
         return Err(AppError::field("userlist", "count"));
     }
+    // Only members inside the app's visible range join; the others are reported back.
+    let invalid = outside_range(&app, &caller, &users).await?;
+    let users: Vec<String> = users.into_iter().filter(|u| !invalid.contains(u)).collect();
+    if users.len() < 2 {
+        return Err(AppError::field("userlist", "count").with_kind(ErrorKind::AllRecipientsInvalid));
+    }
     let owner = b
         .owner
         .filter(|o| !o.is_empty())
         .or_else(|| users.first().cloned());
+    if owner.as_ref().is_some_and(|o| invalid.contains(o)) {
+        return Err(AppError::field("owner", "out_of_range").with_kind(ErrorKind::MemberNotFound));
+    }
     let c = conversation::create_group(
         &app,
         &caller.actor,
@@ -269,7 +278,24 @@ async fn appchat_create(
         },
     )
     .await?;
-    Ok(ok(json!({ "chatid": c.chatid })))
+    Ok(ok(
+        json!({ "chatid": c.chatid, "invaliduser": invalid.join("|") }),
+    ))
+}
+
+/// Which of `userids` lie outside the app's visible range (or do not exist).
+async fn outside_range(
+    app: &AppState,
+    caller: &AppCaller,
+    userids: &[String],
+) -> AppResult<Vec<String>> {
+    let sel = Selection {
+        userids: userids.to_vec(),
+        ..Selection::default()
+    };
+    Ok(crate::modules::apps::reach(&app.db, &caller.app, &sel)
+        .await?
+        .invalid_users)
 }
 
 async fn chat_of(
@@ -337,6 +363,14 @@ async fn appchat_update(
         .chatid
         .ok_or_else(|| AppError::field("chatid", "required"))?;
     let c = chat_of(&app, &caller, &chatid).await?;
+    // Everyone the change would bring in must be inside the app's visible range; checked before
+    // anything changes.
+    let mut joining = b.add_user_list.clone().unwrap_or_default();
+    joining.extend(b.owner.clone().filter(|o| !o.is_empty()));
+    if !joining.is_empty() && !outside_range(&app, &caller, &joining).await?.is_empty() {
+        return Err(AppError::field("add_user_list", "out_of_range")
+            .with_kind(ErrorKind::AllRecipientsInvalid));
+    }
     if let Some(name) = b.name.filter(|n| !n.trim().is_empty()) {
         conversation::update_group(
             &app,

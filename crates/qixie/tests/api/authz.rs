@@ -23,6 +23,9 @@ enum Obj {
     InScope,
     OutOfScope,
     OtherCorp,
+    /// A member inside the scoped administrator's scope who is an administrator of the same rank:
+    /// visible to them, never theirs to change (the rank rule).
+    PeerAdmin,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -89,7 +92,15 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
 }
 
 /// What the gate should say.
-fn expected(need: Need, kind: Kind, role: Role, obj: Obj) -> bool {
+fn expected(need: Need, kind: Kind, role: Role, obj: Obj, method: &str) -> bool {
+    if obj == Obj::PeerAdmin {
+        return match role {
+            Role::Super => true,
+            Role::Scoped => method == "GET",
+            Role::Employee => need == Need::Session,
+            Role::Foreign => false,
+        };
+    }
     // The foreign actor is super administrator of the other enterprise: its own objects there are
     // allowed, enterprise A's are not.
     if role == Role::Foreign && need != Need::Public {
@@ -155,6 +166,14 @@ async fn member_obj(
         // The foreign actor may change its own enterprise's members, so it gets a fresh one each time.
         Obj::OtherCorp if role == Role::Foreign => (fboss, 1),
         Obj::OtherCorp => return Some("foreign_member".into()),
+        Obj::PeerAdmin => {
+            let u = f.next("peer");
+            let (s, b) = boss.post("/api/v1/admin/members", json!({"userid": u, "name": u, "department_ids": [f.east], "initial_password": "Matrix2026"})).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            let (s, b) = boss.call(Method::PUT, &format!("/api/v1/admin/admins/{u}"), Some(json!({"permissions": HR_PERMISSIONS, "scope": {"all": false, "department_ids": [f.east]}}))).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            return Some(u);
+        }
         Obj::None => return None,
     };
     let boss = creator;
@@ -243,7 +262,7 @@ async fn request_for(
                 Obj::InScope | Obj::Own => f.east,
                 Obj::OutOfScope => f.south,
                 Obj::OtherCorp => f.foreign_dept,
-                Obj::None => return None,
+                Obj::None | Obj::PeerAdmin => return None,
             };
             if obj == Obj::Own {
                 return None;
@@ -354,6 +373,16 @@ fn allowed(status: StatusCode, body: &Value) -> bool {
     ) && !invisible_field
 }
 
+/// The scoped administrator's rights: every permission, over 华东.
+const HR_PERMISSIONS: [&str; 6] = [
+    "contacts.manage",
+    "contacts.import",
+    "roles.manage",
+    "apps.manage",
+    "audit.read",
+    "security.manage",
+];
+
 both!(authorization_matrix, async |app: &TestApp| {
     let boss = app.admin().await;
     let east = dept(&boss, "华东", 1).await;
@@ -361,15 +390,7 @@ both!(authorization_matrix, async |app: &TestApp| {
     let hr = app
         .member_with_password(&boss, "hr", &[east], "Matrix2026h")
         .await;
-    let all: Vec<&str> = [
-        "contacts.manage",
-        "contacts.import",
-        "roles.manage",
-        "apps.manage",
-        "audit.read",
-        "security.manage",
-    ]
-    .to_vec();
+    let all: Vec<&str> = HR_PERMISSIONS.to_vec();
     let (s, b) = boss
         .call(
             Method::PUT,
@@ -440,6 +461,13 @@ both!(authorization_matrix, async |app: &TestApp| {
         let (need, kind) = classify(r.method, r.path);
         let objs: &[Obj] = match kind {
             Kind::Plain => &[Obj::None],
+            Kind::Member | Kind::MemberNotOwn => &[
+                Obj::Own,
+                Obj::InScope,
+                Obj::OutOfScope,
+                Obj::OtherCorp,
+                Obj::PeerAdmin,
+            ],
             _ => &[Obj::Own, Obj::InScope, Obj::OutOfScope, Obj::OtherCorp],
         };
         for (role, client) in roles {
@@ -500,7 +528,7 @@ both!(authorization_matrix, async |app: &TestApp| {
                             .await
                     }
                 };
-                let want = expected(need, kind, role, obj);
+                let want = expected(need, kind, role, obj, r.method);
                 checked += 1;
                 if allowed(status, &answer) != want {
                     failures.push(format!(

@@ -11,6 +11,8 @@ mod chat_replies;
 mod chat_search;
 mod cluster;
 mod directory;
+mod hardening_data;
+mod hardening_scope;
 mod identity;
 mod org;
 mod platform;

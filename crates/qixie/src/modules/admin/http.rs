@@ -156,7 +156,7 @@ async fn audit_search(
     Query(f): Query<audit::AuditQuery>,
 ) -> AppResult<Json<Value>> {
     let g = actor.require::<perm::AuditRead>()?;
-    let (items, total) = audit::search(&app.db, g.corp(), &f).await?;
+    let (items, total) = audit::search(&app.db, &g, &f).await?;
     Ok(Json(json!({ "items": items, "total": total })))
 }
 
@@ -168,7 +168,7 @@ async fn audit_export(
     let g = actor.require::<perm::AuditRead>()?;
     f.offset = Some(0);
     f.limit = Some(10_000);
-    let (items, _) = audit::search(&app.db, g.corp(), &f).await?;
+    let (items, _) = audit::search(&app.db, &g, &f).await?;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let _ = w.write_record([
         "time",

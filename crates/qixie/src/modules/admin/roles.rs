@@ -1,11 +1,13 @@
 //! Administrators: super administrators (never fewer than one) and administrators with a chosen set of
 //! permissions over the whole enterprise or department subtrees.
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
-use crate::kernel::authz::{Actor, Grant, Permission, Scope, perm};
+use crate::kernel::authz::{Actor, AdminRank, Grant, Permission, Scope, perm};
 use crate::kernel::db::{Database, Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{CorpId, MemberId};
@@ -63,6 +65,54 @@ pub async fn grants_of(
         .collect();
     let scope = scope_of(db, corp, &r).await?;
     Ok((r.is_super, perms, scope))
+}
+
+/// A member's administrator role for the rank rule, if they hold one.
+pub async fn rank_of(
+    db: &Database,
+    corp: CorpId,
+    member: MemberId,
+) -> AppResult<Option<AdminRank>> {
+    let row: Option<RoleRow> = db
+        .opt(sql("SELECT is_super, permissions, scope_all, scope_departments FROM admin_roles WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(member))
+        .await?;
+    match row {
+        None => Ok(None),
+        some => {
+            let (is_super, permissions, scope) = grants_of(db, corp, some).await?;
+            Ok(Some(AdminRank {
+                is_super,
+                permissions,
+                scope,
+            }))
+        }
+    }
+}
+
+/// Every administrator's role in the enterprise, by member id, for checks over many members at once.
+pub async fn ranks(db: &Database, corp: CorpId) -> AppResult<HashMap<i64, AdminRank>> {
+    let rows: Vec<(i64, bool, String, bool, String)> = db
+        .all(sql("SELECT member_id, is_super, permissions, scope_all, scope_departments FROM admin_roles WHERE corp_id = $1").bind(corp))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (member, is_super, permissions, scope_all, scope_departments) in rows {
+        let row = RoleRow {
+            is_super,
+            permissions,
+            scope_all,
+            scope_departments,
+        };
+        let (is_super, permissions, scope) = grants_of(db, corp, Some(row)).await?;
+        out.insert(
+            member,
+            AdminRank {
+                is_super,
+                permissions,
+                scope,
+            },
+        );
+    }
+    Ok(out)
 }
 
 pub async fn set_super(tx: &mut Tx, corp: CorpId, member: MemberId, now: i64) -> AppResult<()> {

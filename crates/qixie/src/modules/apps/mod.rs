@@ -2,6 +2,8 @@
 //! tokens they exchange their secrets for. Secrets are shown once and stored only as hashes.
 pub mod http;
 
+use std::collections::{BTreeMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -12,6 +14,7 @@ use crate::kernel::db::{Database, Tx, sql};
 use crate::kernel::error::{AppResult, ErrorKind, Validator};
 use crate::kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
 use crate::kernel::ser::{join_ids, split_ids, split_list};
+use crate::modules::org::audience::{self, Audience, Selection};
 
 pub const TOKEN_TTL_S: i64 = 7200;
 const FIRST_AGENTID: i64 = 1_000_002;
@@ -393,6 +396,55 @@ pub async fn actor_for_token(app: &AppState, token: &str) -> AppResult<(Actor, A
 
 /// An app as an actor with its current rights, or None when it is gone. Also used by work an app
 /// queued (WeCom batch jobs), so the job acts with the rights the app has when it runs.
+/// The departments an app manages through the contacts API: its visible departments with their
+/// subtrees. Members named one by one in the visible range are reached by messages but give no
+/// management rights; only an app without any visible range (and the contacts-sync app) covers the
+/// whole enterprise.
+async fn management_scope(db: &Database, row: &AppRow) -> AppResult<Scope> {
+    let depts = split_ids(&row.visible_departments);
+    if row.kind == "contacts_sync" || (depts.is_empty() && row.visible_members.trim().is_empty()) {
+        return Ok(Scope::All);
+    }
+    let paths: Vec<(String,)> = db
+        .all(
+            sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
+                .bind(row.corp_id)
+                .push_in(depts),
+        )
+        .await?;
+    Ok(Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect()))
+}
+
+/// The members of `sel` an app reaches with messages and group chats: those inside its visible range
+/// (visible departments with their subtrees, and members named one by one); the rest are reported as
+/// invalid, as WeCom reports them.
+pub async fn reach(db: &Database, row: &AppRow, sel: &Selection) -> AppResult<Audience> {
+    let corp = CorpId(row.corp_id);
+    let named: HashSet<String> = split_list(&row.visible_members).into_iter().collect();
+    let scope = management_scope(db, row).await?;
+    if scope == Scope::All {
+        return audience::resolve(db, corp, sel, &Scope::All).await;
+    }
+    let mut out = audience::resolve(db, corp, sel, &scope).await?;
+    if !named.is_empty() {
+        let everyone = audience::resolve(db, corp, sel, &Scope::All).await?;
+        let mut members: BTreeMap<i64, (String, String)> = out
+            .members
+            .into_iter()
+            .map(|(id, u, n)| (id, (u, n)))
+            .collect();
+        for (id, u, n) in everyone.members {
+            if named.contains(&u) {
+                members.insert(id, (u, n));
+            }
+        }
+        out.members = members.into_iter().map(|(id, (u, n))| (id, u, n)).collect();
+        out.invalid_users
+            .retain(|u| !out.members.iter().any(|(_, x, _)| x == u));
+    }
+    Ok(out)
+}
+
 pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Actor, AppRow)>> {
     let Some(row) = app
         .db
@@ -407,20 +459,7 @@ pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Act
     if scopes.iter().any(|s| s == "contacts.write") {
         perms.extend([Permission::ContactsManage, Permission::ContactsImport]);
     }
-    let depts = split_ids(&row.visible_departments);
-    let scope = if row.kind == "contacts_sync" || depts.is_empty() {
-        Scope::All
-    } else {
-        let paths: Vec<(String,)> = app
-            .db
-            .all(
-                sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
-                    .bind(corp)
-                    .push_in(depts),
-            )
-            .await?;
-        Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect())
-    };
+    let scope = management_scope(&app.db, &row).await?;
     let read = scopes
         .iter()
         .any(|s| s == "contacts.read" || s == "contacts.write");

@@ -938,7 +938,7 @@ pub async fn quiet_hours_of(
     grant: &Grant<perm::ContactsManage>,
     userid: &str,
 ) -> AppResult<Value> {
-    let m = crate::modules::org::member::get_managed(&app.db, grant, userid).await?;
+    let m = crate::modules::org::member::get_in_scope(&app.db, grant, userid).await?;
     let mut v = load_one(&app.db, m.id.0).await?.quiet_hours_view(app.now());
     v["userid"] = json!(m.userid);
     v["name"] = json!(m.name);

@@ -1100,6 +1100,70 @@ impl crate::modules::org::offboarding::Handover for GroupOwnership {
             Ok(owned.len() as u64)
         })
     }
+
+    /// A deleted member's groups pass to their longest-standing administrator or member; their
+    /// memberships, favourites, quick replies and reminders go; the messages they sent stay, marked
+    /// as sent by someone no longer in the enterprise (no sender id).
+    fn forget<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        corp: CorpId,
+        member: MemberId,
+    ) -> crate::modules::org::offboarding::HandoverFuture<'a> {
+        Box::pin(async move {
+            let owned: Vec<ConvRow> = tx
+                .all(
+                    sql(format!(
+                        "SELECT {CONV_COLS} FROM chat_conversations c WHERE c.corp_id = $1 AND c.owner_id = $2 AND c.status = 'active'"
+                    ))
+                    .bind(corp)
+                    .bind(member),
+                )
+                .await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default();
+            for c in &owned {
+                let heir: Option<(i64, String, String)> = tx
+                    .opt(
+                        sql("SELECT m.id, m.userid, m.name FROM chat_members cm JOIN members m ON m.id = cm.member_id                              WHERE cm.conversation_id = $1 AND cm.member_id <> $2 AND m.status IN ('active', 'not_activated')                              ORDER BY CASE cm.role WHEN 'admin' THEN 0 ELSE 1 END, cm.joined_at, m.id LIMIT 1")
+                        .bind(c.id)
+                        .bind(member),
+                    )
+                    .await?;
+                if let Some(heir) = heir {
+                    hand_group_to(tx, c, &Sender::System, heir, now).await?;
+                }
+            }
+            for table in [
+                "chat_members",
+                "chat_favourites",
+                "chat_join_requests",
+                "chat_attention",
+                "chat_attention_held",
+                "chat_attention_digests",
+                "chat_auto_replies",
+                "chat_urgent",
+            ] {
+                tx.exec(sql(format!("DELETE FROM {table} WHERE member_id = $1")).bind(member))
+                    .await?;
+            }
+            tx.exec(
+                sql("DELETE FROM chat_quick_replies WHERE corp_id = $1 AND member_id = $2")
+                    .bind(corp)
+                    .bind(member),
+            )
+            .await?;
+            tx.exec(
+                sql("UPDATE chat_events SET sender_id = NULL WHERE corp_id = $1 AND sender_kind = 'member' AND sender_id = $2")
+                    .bind(corp)
+                    .bind(member),
+            )
+            .await?;
+            Ok(owned.len() as u64)
+        })
+    }
 }
 
 /// Sets the group announcement (owner and administrators); everyone sees it on entry until read.

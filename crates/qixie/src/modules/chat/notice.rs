@@ -195,7 +195,7 @@ pub async fn send_from_app(
 ) -> AppResult<Delivered> {
     require_message_scope(app_row)?;
     let corp = actor.corp;
-    let aud = crate::modules::org::audience::resolve(&app.db, corp, sel, actor.scope()).await?;
+    let aud = crate::modules::apps::reach(&app.db, app_row, sel).await?;
     if aud.members.is_empty() {
         return Err(ErrorKind::AllRecipientsInvalid.into());
     }

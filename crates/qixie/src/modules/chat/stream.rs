@@ -150,7 +150,10 @@ impl EventRow {
             seq: self.seq,
             at: self.created_at,
             kind: self.kind.clone(),
-            sender: json!({ "kind": self.sender_kind, "userid": self.sender_ref, "name": self.sender_name }),
+            // A member sender without an id was deleted from the enterprise: shown under their name,
+            // marked as departed.
+            sender: json!({ "kind": self.sender_kind, "userid": self.sender_ref, "name": self.sender_name,
+                            "departed": self.sender_kind == "member" && self.sender_id.is_none() }),
             msg_type: self.msg_type.clone(),
             // A recalled message keeps its place in the stream but not its content.
             content: if recalled {

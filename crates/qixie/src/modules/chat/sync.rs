@@ -33,7 +33,12 @@ pub fn spawn_listener(app: AppState) {
     let mut rx = app.events.subscribe();
     tokio::spawn(async move {
         loop {
-            let corp = match rx.recv().await {
+            let event = rx.recv().await;
+            // A deleted member has left every conversation: rosters cached here may still list them.
+            if let Ok(DomainEvent::MemberDeleted { .. }) = &event {
+                app.chat.roster.forget_all();
+            }
+            let corp = match event {
                 Ok(
                     DomainEvent::MemberCreated { corp, .. }
                     | DomainEvent::MemberUpdated { corp, .. }

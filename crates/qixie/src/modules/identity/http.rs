@@ -235,7 +235,7 @@ async fn unlock(
     let g = actor.require::<perm::ContactsManage>()?;
     login::unlock(&app, &actor, &g, &userid).await?;
     Ok(Json(
-        json!({ "member": member::get_managed(&app.db, &g, &userid).await? }),
+        json!({ "member": member::get_in_scope(&app.db, &g, &userid).await? }),
     ))
 }
 
@@ -247,6 +247,6 @@ async fn signout_all(
     let g = actor.require::<perm::ContactsManage>()?;
     let n = login::sign_out_all(&app, &actor, &g, &userid).await?;
     Ok(Json(
-        json!({ "member": member::get_managed(&app.db, &g, &userid).await?, "sessions_ended": n }),
+        json!({ "member": member::get_in_scope(&app.db, &g, &userid).await?, "sessions_ended": n }),
     ))
 }

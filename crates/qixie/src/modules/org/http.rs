@@ -295,7 +295,7 @@ async fn admin_member(
 ) -> AppResult<Json<Value>> {
     let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(
-        json!({ "member": member::get_managed(&app.db, &g, &userid).await? }),
+        json!({ "member": member::get_in_scope(&app.db, &g, &userid).await? }),
     ))
 }
 
@@ -493,7 +493,7 @@ async fn tag_members(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let (items, parties) = tag::members(&app.db, g.corp(), id).await?;
+    let (items, parties) = tag::members_in_scope(&app.db, &g, id).await?;
     Ok(Json(json!({ "items": items, "department_ids": parties })))
 }
 

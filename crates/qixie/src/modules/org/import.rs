@@ -14,10 +14,10 @@ use super::member::bulk::{ImportRow, NewImported, insert_many, set_leaders, upse
 use super::sheet::{self, ImportRecord};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
-use crate::kernel::authz::{Actor, Grant, Perm, perm};
+use crate::kernel::authz::{Actor, AdminRank, Grant, Perm, perm};
 use crate::kernel::db::{Dialect, Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
-use crate::kernel::ids::{CorpId, new_id};
+use crate::kernel::ids::{CorpId, MemberId, new_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +90,8 @@ pub async fn run_rows(
         .collect();
     let corp = grant.corp();
     let now = app.now();
+    // Administrators the importer does not outrank cannot be changed by the file (the rank rule).
+    let ranks = crate::modules::admin::roles::ranks(&app.db, corp).await?;
     let mut tx = app.db.begin().await?;
     // A large import writes B-trees (members, memberships, search terms) far bigger than the
     // writer's usual page cache; a larger one for this transaction keeps SQLite from spilling and
@@ -98,7 +100,7 @@ pub async fn run_rows(
     if big {
         tx.exec(sql("PRAGMA cache_size = -131072")).await?;
     }
-    let result = apply(&mut tx, grant, corp, &records, &mut errors, now).await;
+    let result = apply(&mut tx, grant, corp, &ranks, &records, &mut errors, now).await;
     let report = match result {
         Ok(outcome) => {
             finish(
@@ -197,6 +199,7 @@ async fn apply<P: Perm>(
     tx: &mut Tx,
     grant: &Grant<P>,
     corp: CorpId,
+    ranks: &HashMap<i64, AdminRank>,
     records: &[ImportRecord],
     errors: &mut Vec<RowProblem>,
     now: i64,
@@ -260,6 +263,14 @@ async fn apply<P: Perm>(
                 problems.push(("leader", "self"));
             } else if !by_userid.contains_key(l) && !file_userids.contains(l.as_str()) {
                 problems.push(("leader", "not_found"));
+            } else if let Some(e) = by_userid.get(l)
+                && !file_userids.contains(l.as_str())
+                && !grant_covers(
+                    grant,
+                    existing_paths.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
+                )
+            {
+                problems.push(("leader", "out_of_scope"));
             }
         }
         let existing = by_userid.get(&rec.userid).map(|e| e.id);
@@ -270,6 +281,10 @@ async fn apply<P: Perm>(
             )
         {
             problems.push(("userid", "out_of_scope"));
+        } else if let Some(id) = existing
+            && grant.check_outranks(MemberId(id), ranks.get(&id)).is_err()
+        {
+            problems.push(("userid", "outranks_you"));
         }
         // Resolve department paths, creating missing departments only under parents in scope.
         let mut dept_ids = Vec::new();

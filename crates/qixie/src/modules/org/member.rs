@@ -629,17 +629,34 @@ async fn write_links<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record
     Ok(())
 }
 
-async fn leader_id(tx: &mut Tx, corp: CorpId, r: &Record) -> AppResult<Option<i64>> {
-    match &r.leader_userid {
-        None => Ok(None),
-        Some(u) => {
-            let found = resolve_userids(tx, corp, std::slice::from_ref(u)).await?;
-            found
-                .first()
-                .map(|(id, _)| Some(*id))
-                .ok_or_else(|| AppError::field("leader_userid", "not_found"))
+/// The leader named by `r`. A leader newly named (not the one `current` already has) must lie in
+/// the grant's scope: a scoped administrator cannot link their members to the rest of the enterprise.
+async fn leader_id<P: Perm>(
+    tx: &mut Tx,
+    grant: &Grant<P>,
+    r: &Record,
+    current: Option<i64>,
+) -> AppResult<Option<i64>> {
+    let Some(u) = &r.leader_userid else {
+        return Ok(None);
+    };
+    let found = resolve_userids(tx, grant.corp(), std::slice::from_ref(u)).await?;
+    let id = found
+        .first()
+        .map(|(id, _)| *id)
+        .ok_or_else(|| AppError::field("leader_userid", "not_found"))?;
+    if Some(id) != current && !grant.is_whole_enterprise() {
+        let paths: Vec<(String,)> = tx
+            .all(sql("SELECT d.path FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id WHERE md.corp_id = $1 AND md.member_id = $2").bind(grant.corp()).bind(id))
+            .await?;
+        let paths: Vec<String> = paths.into_iter().map(|(p,)| p).collect();
+        if grant.check_member_paths(&paths).is_err() {
+            return Err(
+                AppError::field("leader_userid", "out_of_scope").with_kind(ErrorKind::OutOfScope)
+            );
         }
     }
+    Ok(Some(id))
 }
 
 /// Inserts a member row (and links) inside the caller's transaction; returns the new id.
@@ -652,7 +669,7 @@ async fn insert_row<P: Perm>(
 ) -> AppResult<i64> {
     let corp = grant.corp();
     let id = new_id(now);
-    let leader = leader_id(tx, corp, r).await?;
+    let leader = leader_id(tx, grant, r, None).await?;
     let (ini, full) = pinyin_key::pinyin_of(&r.name);
     tx.exec(
         sql("INSERT INTO members (id, corp_id, userid, name, alias, employee_no, mobile, email, position, gender, avatar, telephone, status, leader_id, main_department, \
@@ -702,7 +719,14 @@ async fn update_row<P: Perm>(
     now: i64,
 ) -> AppResult<()> {
     let corp = grant.corp();
-    let leader = leader_id(tx, corp, r).await?;
+    let current: Option<(Option<i64>,)> = tx
+        .opt(
+            sql("SELECT leader_id FROM members WHERE corp_id = $1 AND id = $2")
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
+    let leader = leader_id(tx, grant, r, current.and_then(|(l,)| l)).await?;
     if leader == Some(id) {
         return Err(AppError::field("leader_userid", "self"));
     }
@@ -836,8 +860,21 @@ pub async fn insert_new<P: Perm>(
     Ok(MemberId(insert_row(tx, grant, &r, status, now).await?))
 }
 
-/// Loads a member for a change, checking the grant covers it.
+/// Loads a member for a change, checking the grant covers them and that the actor outranks them
+/// (an administrator at or above the actor's rank is not theirs to manage).
 pub async fn get_managed<P: Perm>(
+    db: &Database,
+    grant: &Grant<P>,
+    userid: &str,
+) -> AppResult<Member> {
+    let m = get_in_scope(db, grant, userid).await?;
+    let rank = crate::modules::admin::roles::rank_of(db, grant.corp(), m.id).await?;
+    grant.check_outranks(m.id, rank.as_ref())?;
+    Ok(m)
+}
+
+/// Loads a member for an administrator to look at, checking only that the grant's scope covers them.
+pub async fn get_in_scope<P: Perm>(
     db: &Database,
     grant: &Grant<P>,
     userid: &str,
@@ -919,6 +956,9 @@ pub async fn delete(
             .bind(m.id),
     )
     .await?;
+    for h in app.offboarding.handovers() {
+        h.forget(&mut tx, corp, m.id).await?;
+    }
     tx.exec(
         sql("DELETE FROM members WHERE corp_id = $1 AND id = $2")
             .bind(corp)
@@ -1106,9 +1146,16 @@ pub async fn offboard(
 ) -> AppResult<(Member, Vec<(String, u64)>)> {
     let m = get_managed(&app.db, grant, userid).await?;
     let corp = grant.corp();
-    let s = get(&app.db, corp, successor)
-        .await
-        .map_err(|_| AppError::new(ErrorKind::SuccessorInvalid))?;
+    // The successor receives what the departing member owned, so they too must be someone the
+    // administrator manages.
+    let s = match get_in_scope(&app.db, grant, successor).await {
+        Ok(s) => s,
+        Err(e) if e.kind == ErrorKind::OutOfScope => {
+            return Err(AppError::field("successor_userid", "out_of_scope")
+                .with_kind(ErrorKind::OutOfScope));
+        }
+        Err(_) => return Err(ErrorKind::SuccessorInvalid.into()),
+    };
     if s.id == m.id || !matches!(s.status, MemberStatus::Active | MemberStatus::NotActivated) {
         return Err(ErrorKind::SuccessorInvalid.into());
     }

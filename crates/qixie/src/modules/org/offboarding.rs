@@ -1,5 +1,6 @@
 //! Offboarding hand-over (离职继承): each module that owns things on a member's behalf registers a
-//! hand-over; offboarding runs them all in its transaction.
+//! hand-over; offboarding runs them all in its transaction, and deleting a member runs their
+//! `forget` step.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +22,16 @@ pub trait Handover: Send + Sync {
         from: MemberId,
         to: MemberId,
     ) -> HandoverFuture<'a>;
+    /// Deleting a member (no successor): removes what was theirs alone and whatever refers to them,
+    /// so the member's record can go while what others still need (messages they sent) stays.
+    fn forget<'a>(
+        &'a self,
+        _tx: &'a mut Tx,
+        _corp: CorpId,
+        _member: MemberId,
+    ) -> HandoverFuture<'a> {
+        Box::pin(async { Ok(0) })
+    }
 }
 
 #[derive(Default)]

@@ -1,4 +1,6 @@
 //! Tags (标签) on members and departments.
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::json;
 
@@ -105,6 +107,7 @@ pub async fn rename(
     let name = check_name(name)?;
     let corp = grant.corp();
     let before = get(&app.db, corp, id).await?;
+    check_whole_tag_in_scope(&app.db, grant, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     tx.exec(
@@ -139,6 +142,7 @@ pub async fn delete(
 ) -> AppResult<()> {
     let corp = grant.corp();
     let before = get(&app.db, corp, id).await?;
+    check_whole_tag_in_scope(&app.db, grant, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     tx.exec(
@@ -204,6 +208,57 @@ pub async fn members(db: &Database, corp: CorpId, id: i64) -> AppResult<(Vec<Mem
     ))
 }
 
+/// A tag's members and departments as an administrator sees them: only those inside the grant's
+/// scope, so a scoped administrator learns nothing about the rest of the enterprise.
+pub async fn members_in_scope(
+    db: &Database,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+) -> AppResult<(Vec<Member>, Vec<i64>)> {
+    let (members, parties) = members(db, grant.corp(), id).await?;
+    if grant.is_whole_enterprise() {
+        return Ok((members, parties));
+    }
+    let paths = department_paths(db, grant.corp()).await?;
+    Ok((
+        members
+            .into_iter()
+            .filter(|m| grant.check_member_paths(&m.paths).is_ok())
+            .collect(),
+        parties
+            .into_iter()
+            .filter(|d| paths.get(d).is_some_and(|p| grant.check_path(p).is_ok()))
+            .collect(),
+    ))
+}
+
+async fn department_paths(db: &Database, corp: CorpId) -> AppResult<HashMap<i64, String>> {
+    Ok(super::department::all_rows(db, corp)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.path))
+        .collect())
+}
+
+/// Renaming or deleting a tag changes it for everyone tagged: a scoped administrator may do so only
+/// when every member and department on the tag lies inside their scope.
+async fn check_whole_tag_in_scope(
+    db: &Database,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+) -> AppResult<()> {
+    if grant.is_whole_enterprise() {
+        return Ok(());
+    }
+    let (all_members, all_parties) = members(db, grant.corp(), id).await?;
+    let (seen_members, seen_parties) = members_in_scope(db, grant, id).await?;
+    if all_members.len() == seen_members.len() && all_parties.len() == seen_parties.len() {
+        Ok(())
+    } else {
+        Err(ErrorKind::OutOfScope.into())
+    }
+}
+
 /// Adds or removes members and departments; returns the userids and department ids that were invalid
 /// (unknown or outside the grant's scope), as WeCom reports them.
 pub async fn change_members(
@@ -220,7 +275,7 @@ pub async fn change_members(
     let mut invalid_users = Vec::new();
     let mut member_ids = Vec::new();
     for u in userids {
-        match member::get_managed(&app.db, grant, u).await {
+        match member::get_in_scope(&app.db, grant, u).await {
             Ok(m) => member_ids.push(m.id),
             Err(_) => invalid_users.push(u.clone()),
         }
