@@ -144,6 +144,7 @@ impl Application {
             ));
             crate::modules::identity::schedule_housekeeping(&state).await?;
             crate::modules::chat::search::schedule_backfill(&state).await?;
+            crate::modules::chat::search::spawn_indexer(state.clone());
             let now = state.now();
             jobs::schedule_periodic(&state, jobs::OPTIMIZE_JOB, 3600 * 1000, now).await?;
             jobs::schedule_periodic(&state, crate::wecom::media::PURGE_JOB, 3600 * 1000, now)

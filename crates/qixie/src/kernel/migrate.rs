@@ -71,6 +71,14 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
             postgres: include_str!("../../migrations/0008_directory.postgres.sql"),
         },
     ),
+    (
+        9,
+        "chat_search_pending",
+        Script::PerEngine {
+            sqlite: include_str!("../../migrations/0009_chat_search_pending.sqlite.sql"),
+            postgres: include_str!("../../migrations/0009_chat_search_pending.postgres.sql"),
+        },
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

@@ -460,3 +460,44 @@ both!(
         let _ = (&p.boss, &p.wang);
     }
 );
+
+both!(
+    parts_of_chinese_words_are_found_and_indexing_is_durable,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        let g = group(&p.zhang, "周会", &["li"]).await;
+        let wednesday = say(&p.zhang, &g, "下周三开会").await;
+        let afternoon = say(&p.li, &g, "下午开会吧").await;
+        say(&p.li, &g, "王小明请假了").await;
+        // jieba cuts 下周三 as 下 | 周三 and 开会吧 differently from 开会: the character pairs find both.
+        assert_eq!(hits(&p.li, &[("q", "下周")]).await, vec![id(&wednesday)]);
+        assert_eq!(
+            hits(&p.li, &[("q", "开会")]).await,
+            vec![id(&afternoon), id(&wednesday)]
+        );
+        assert_eq!(hits(&p.zhang, &[("q", "小明")]).await.len(), 1);
+        assert!(hits(&p.zhang, &[("q", "周四")]).await.is_empty());
+        // The writer only records messages as pending; the indexer (or the next search) indexes them,
+        // and nothing stays pending once a search has run.
+        let (pending,): (i64,) = app
+            .state
+            .db
+            .one(qixie::kernel::db::sql(
+                "SELECT COUNT(*) FROM chat_search_pending",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(pending, 0);
+        // A message recalled before it was indexed never reaches the index.
+        let secret = say(&p.zhang, &g, "临时密码是九九八八").await;
+        let (s, b) = p
+            .zhang
+            .post(
+                &format!("/api/v1/chat/messages/{}/recall", id(&secret)),
+                json!({}),
+            )
+            .await;
+        assert!(s.is_success(), "{b}");
+        assert!(hits(&p.li, &[("q", "临时密码")]).await.is_empty());
+    }
+);

@@ -1,8 +1,10 @@
 //! Message search (`GET /chat/search`): across every conversation the caller belongs to, Chinese and
 //! other languages alike, filtered by conversation, sender, time and kind of content.
 //!
-//! Each message that is not recalled has a row in `chat_search`, written in the transaction that
-//! stores the message (`stream::insert_rows`) and removed in the one that recalls it. The row carries
+//! Each message that is not recalled has a row in `chat_search`. The transaction that stores a
+//! message records it in `chat_search_pending` (`stream::insert_rows`); the indexer writes the row
+//! in its own transaction, off the writer's commit path, and a search first indexes what is still
+//! pending; a recall removes the row. The row carries
 //! the filters and `tokens`: the message's searchable text cut into words by [`words`] and joined by
 //! spaces. SQLite indexes those words with FTS5, PostgreSQL with a GIN index over
 //! `to_tsvector('simple', tokens)` (migrations/0004_chat_search.*.sql, docs/adr/0006-message-search.md).
@@ -101,23 +103,11 @@ fn class(c: char) -> Class {
     }
 }
 
-/// The words of `text`, for the index and for queries alike, in order of first appearance and
-/// without repeats. A run of Chinese characters is cut by jieba in search mode: each word of the
-/// sentence and the shorter dictionary words inside it (项目评审会 gives 项目, 评审, 评审会), so a
-/// query for a part finds the whole and a query for the whole finds it too. HMM guessing of unknown
-/// words is off: it depends on the neighbouring characters, so a name could be cut one way in a
-/// message and another in a query; without it, an unknown name becomes single characters on both
-/// sides. A run of letters and digits of any other script is one word, lower-cased (full-width
-/// letters count as ASCII). Everything else separates words.
-pub fn words(text: &str) -> Vec<String> {
+/// The runs of `text`, folded: Chinese characters, letters and digits of other scripts, each run
+/// with its class (what lies between runs separates words).
+fn runs(text: &str) -> Vec<(Class, String)> {
     let folded: Vec<char> = text.chars().map(fold).collect();
-    let mut out: Vec<String> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut keep = |w: &str| {
-        if !w.is_empty() && w.chars().count() <= MAX_WORD_CHARS && seen.insert(w.to_owned()) {
-            out.push(w.to_owned());
-        }
-    };
+    let mut out = Vec::new();
     let mut i = 0;
     while i < folded.len() {
         let kind = class(folded[i]);
@@ -125,38 +115,87 @@ pub fn words(text: &str) -> Vec<String> {
         while j < folded.len() && class(folded[j]) == kind {
             j += 1;
         }
-        let run: String = folded[i..j].iter().collect();
-        match kind {
-            Class::Han => {
-                for t in jieba().cut_for_search(&run, false) {
-                    keep(t.word);
-                }
-            }
-            Class::Word => keep(&run),
-            Class::Other => {}
+        if kind != Class::Other {
+            out.push((kind, folded[i..j].iter().collect()));
         }
         i = j;
     }
     out
 }
 
-/// A query's words; the last one also matches longer words when it is not Chinese (typing "rep"
-/// finds "report").
+/// Every pair of adjacent characters of a Chinese run (下周三 gives 下周, 周三).
+fn bigrams(run: &str) -> impl Iterator<Item = String> + '_ {
+    let chars: Vec<char> = run.chars().collect();
+    (1..chars.len()).map(move |i| chars[i - 1..=i].iter().collect())
+}
+
+/// The words of `text` as the index stores them, in order of first appearance and without repeats.
+/// A run of Chinese characters gives jieba's words in search mode (each word of the sentence and
+/// the shorter dictionary words inside it: 项目评审会 gives 项目, 评审, 评审会) and every pair of
+/// adjacent characters, so that a query finds any part of two characters or more even where jieba
+/// cuts across it (下周三 is cut 下 | 周三, yet 下周 finds it; docs/adr/0006-message-search.md).
+/// HMM guessing of unknown words is off: it depends on the neighbouring characters. A run of
+/// letters and digits of any other script is one word, lower-cased (full-width letters count as
+/// ASCII). Everything else separates words.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut keep = |w: &str| {
+        if !w.is_empty() && w.chars().count() <= MAX_WORD_CHARS && seen.insert(w.to_owned()) {
+            out.push(w.to_owned());
+        }
+    };
+    for (kind, run) in runs(text) {
+        match kind {
+            Class::Han => {
+                for t in jieba().cut_for_search(&run, false) {
+                    keep(t.word);
+                }
+                for b in bigrams(&run) {
+                    keep(&b);
+                }
+            }
+            _ => keep(&run),
+        }
+    }
+    out
+}
+
+/// A query's words, each of which must be among a message's words; prefix words also match longer
+/// words. A Chinese run of the query becomes its pairs of adjacent characters (all of which the
+/// index holds for any text containing the run), a single Chinese character a prefix (it matches
+/// the pairs and words it starts); the last word of another script is a prefix (typing "rep" finds
+/// "report").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Terms {
     pub words: Vec<String>,
-    pub prefix_last: bool,
+    prefix: Vec<bool>,
 }
 
 impl Terms {
     pub fn parse(q: &str) -> Terms {
-        let words = words(q);
-        let prefix_last = words.last().is_some_and(|w| !w.chars().any(is_han));
-        Terms { words, prefix_last }
+        let mut words: Vec<String> = Vec::new();
+        let mut prefix: Vec<bool> = Vec::new();
+        let mut push = |w: String, p: bool| {
+            if w.chars().count() <= MAX_WORD_CHARS && !words.contains(&w) {
+                words.push(w);
+                prefix.push(p);
+            }
+        };
+        let runs = runs(q);
+        let last = runs.len().saturating_sub(1);
+        for (k, (kind, run)) in runs.into_iter().enumerate() {
+            match kind {
+                Class::Han if run.chars().count() == 1 => push(run, true),
+                Class::Han => bigrams(&run).for_each(|b| push(b, false)),
+                _ => push(run, k == last),
+            }
+        }
+        Terms { words, prefix }
     }
 
     fn is_prefix(&self, k: usize) -> bool {
-        self.prefix_last && k + 1 == self.words.len()
+        self.prefix.get(k).copied().unwrap_or(false)
     }
 
     /// FTS5 query: every word (an implicit AND), each quoted.
@@ -315,19 +354,28 @@ fn entry(row: &EventRow) -> Option<Entry> {
     })
 }
 
-/// Indexes the messages among `rows`, inside the transaction that stores them. Rows already
-/// indexed are left as they are.
+/// Indexes the messages among `rows` inside `tx`. Rows already indexed are left as they are.
 pub async fn index_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
+    let entries = entries_of(rows).await;
+    write_entries(tx, &entries).await
+}
+
+/// The index entries of the messages among `rows` (cutting words is the costly part: callers do it
+/// before they take the write lock where they can).
+async fn entries_of(rows: &[EventRow]) -> Vec<Entry> {
     let indexed = |r: &EventRow| r.is_message() && r.recalled_at.is_none();
     if !rows.iter().any(indexed) {
-        return Ok(());
+        return Vec::new();
     }
     prepare(
         rows.iter()
             .any(|r| indexed(r) && r.content.chars().any(is_han)),
     )
     .await;
-    let entries: Vec<Entry> = rows.iter().filter_map(entry).collect();
+    rows.iter().filter_map(entry).collect()
+}
+
+async fn write_entries(tx: &mut Tx, entries: &[Entry]) -> AppResult<()> {
     let dialect = tx.dialect();
     // Ten bound columns a row; see stream::insert_rows on SQLite's cost of many parameters.
     let per_statement = match dialect {
@@ -366,6 +414,135 @@ pub async fn index_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Indexing off the writer's commit path
+// ---------------------------------------------------------------------------------------------------
+
+/// Messages indexed in one indexer transaction at most.
+const PENDING_BATCH: i64 = 500;
+/// Batches a search indexes at most before it answers (a search under a flood of sends answers
+/// with what is indexed by then rather than wait for the flood).
+const SEARCH_CATCH_UP_BATCHES: usize = 8;
+/// How often the indexer looks for work nobody woke it for (another node's, or left by a crash).
+const INDEXER_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Wakes this process's indexers after a commit that left messages pending.
+static PENDING: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Records the messages among `rows` as waiting for the index, inside the transaction that stores
+/// them: one small insert, where cutting words and writing the text index would hold the writer.
+pub async fn mark_pending(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
+    let ids: Vec<(i64, i64)> = rows
+        .iter()
+        .filter(|r| r.is_message() && r.recalled_at.is_none())
+        .map(|r| (r.id, r.corp_id))
+        .collect();
+    // Two bound columns a row.
+    for chunk in ids.chunks(400) {
+        let mut q = sql("INSERT INTO chat_search_pending (event_id, corp_id) VALUES ");
+        for (i, (id, corp)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q = q.push(", ");
+            }
+            q = q.push_bind("({}", *id).push_bind(", {})", *corp);
+        }
+        tx.exec(q.push(" ON CONFLICT (event_id) DO NOTHING"))
+            .await?;
+    }
+    if !ids.is_empty() {
+        tx.after_commit(|| PENDING.notify_waiters());
+    }
+    Ok(())
+}
+
+/// Indexes up to `limit` pending messages: their words are cut before the write transaction, which
+/// then skips any recalled in between (on PostgreSQL the rows are locked against a recall until it
+/// commits) and clears them from the pending list. Returns how many were taken.
+pub async fn index_pending(app: &AppState, limit: i64) -> AppResult<usize> {
+    let taken: Vec<i64> = app
+        .db
+        .all::<(i64,)>(
+            sql("SELECT event_id FROM chat_search_pending ORDER BY event_id LIMIT $1").bind(limit),
+        )
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    if taken.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<EventRow> = app
+        .db
+        .all(
+            sql(format!(
+                "SELECT {} FROM chat_events e WHERE e.id IN ",
+                prefixed_event_cols()
+            ))
+            .push_in(taken.iter().copied()),
+        )
+        .await?;
+    let entries = entries_of(&rows).await;
+    let mut tx = app.db.begin().await?;
+    let mut check = sql("SELECT id FROM chat_events WHERE recalled_at IS NOT NULL AND id IN ")
+        .push_in(entries.iter().map(|e| e.event_id));
+    if tx.dialect() == Dialect::Postgres {
+        check = check.push(" FOR SHARE");
+    }
+    let recalled: HashSet<i64> = if entries.is_empty() {
+        HashSet::new()
+    } else {
+        tx.all::<(i64,)>(check)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect()
+    };
+    let live: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| !recalled.contains(&e.event_id))
+        .collect();
+    write_entries(&mut tx, &live).await?;
+    tx.exec(
+        sql("DELETE FROM chat_search_pending WHERE event_id IN ").push_in(taken.iter().copied()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(taken.len())
+}
+
+fn prefixed_event_cols() -> String {
+    stream::EVENT_COLS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Indexes what is pending, a bounded number of batches; a search calls it so that it finds every
+/// message sent before it, on whichever node it was sent.
+async fn catch_up(app: &AppState, batches: usize) -> AppResult<()> {
+    for _ in 0..batches {
+        if index_pending(app, PENDING_BATCH).await? < PENDING_BATCH as usize {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The indexer for the life of the process: woken after each commit that left messages pending,
+/// and every few seconds for work another node or an earlier run left behind.
+pub fn spawn_indexer(app: AppState) {
+    tokio::spawn(async move {
+        loop {
+            let wake = PENDING.notified();
+            if let Err(e) = catch_up(&app, usize::MAX).await {
+                tracing::warn!(error = %e, "indexing messages for search failed; retrying");
+            }
+            let _ = tokio::time::timeout(INDEXER_TICK, wake).await;
+        }
+    });
 }
 
 /// Takes messages out of the index (a recall), inside the transaction that recalls them.
@@ -411,7 +588,9 @@ pub fn register_jobs(r: &mut JobRegistry) {
 /// Queues the indexing of messages stored before the index existed; once per database (a server
 /// start after that finds the job done and queues nothing).
 pub async fn schedule_backfill(app: &AppState) -> anyhow::Result<()> {
-    queue_backfill(app, 0, &format!("{BACKFILL_JOB}:start")).await
+    // A new key whenever the words change (0009 added Chinese character pairs and emptied the
+    // index), so a database indexed the old way is indexed again, once.
+    queue_backfill(app, 0, &format!("{BACKFILL_JOB}:bigrams")).await
 }
 
 async fn queue_backfill(app: &AppState, after: i64, key: &str) -> anyhow::Result<()> {
@@ -463,11 +642,7 @@ pub async fn backfill_batch(app: &AppState, after: i64, limit: i64) -> AppResult
             sql(format!(
                 "SELECT {} FROM chat_events e WHERE e.id > $1 AND e.kind = 'message' AND e.recalled_at IS NULL \
                  AND NOT EXISTS (SELECT 1 FROM chat_search s WHERE s.event_id = e.id) ORDER BY e.id LIMIT $2",
-                stream::EVENT_COLS
-                    .split(", ")
-                    .map(|c| format!("e.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                prefixed_event_cols()
             ))
             .bind(after)
             .bind(limit),
@@ -555,7 +730,7 @@ pub async fn search(app: &AppState, actor: &Actor, input: SearchQuery) -> AppRes
             Some((row.created_at, row.id))
         }
     };
-    prepare(q.chars().any(is_han)).await;
+    catch_up(app, SEARCH_CATCH_UP_BATCHES).await?;
     let terms = Terms::parse(q);
     let filtered = flag.is_some()
         || conv.is_some()
@@ -835,13 +1010,33 @@ mod tests {
     fn queries_mark_the_last_latin_word_as_a_prefix() {
         let t = Terms::parse("项目 Rep");
         assert_eq!(t.words, vec!["项目", "rep"]);
-        assert!(t.prefix_last);
+        assert!(t.is_prefix(1));
         assert_eq!(t.fts5(), "\"项目\" \"rep\"*");
         assert_eq!(t.tsquery(), "'项目' & 'rep':*");
         let t = Terms::parse("report 评审");
-        assert!(!t.prefix_last);
+        assert!(!t.is_prefix(0) && !t.is_prefix(1));
         assert_eq!(t.tsquery(), "'report' & '评审'");
         assert!(Terms::parse("…").words.is_empty());
+    }
+
+    #[test]
+    fn any_part_of_two_chinese_characters_is_found() {
+        for (message, query) in [
+            ("下周三开会", "下周"),
+            ("下午开会吧", "开会"),
+            ("王小明请假", "小明"),
+            ("明天下午开项目评审会", "下午开项目"),
+        ] {
+            let w = words(message);
+            let t = Terms::parse(query);
+            assert!(!t.words.is_empty());
+            for x in &t.words {
+                assert!(has(&w, x), "query {query}: {x} not in {w:?}");
+            }
+        }
+        let t = Terms::parse("会");
+        assert_eq!(t.fts5(), "\"会\"*");
+        assert_eq!(Terms::parse("下周三").words, vec!["下周", "周三"]);
     }
 
     #[test]
@@ -861,7 +1056,7 @@ mod tests {
         );
         let t = Terms {
             words: vec!["report".into()],
-            prefix_last: false,
+            prefix: vec![false],
         };
         assert_eq!(
             snippet("Reports <b> report", &t),

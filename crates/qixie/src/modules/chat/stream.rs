@@ -269,8 +269,8 @@ pub fn to_row(corp: CorpId, conv: ConvId, seq: i64, now: i64, e: NewEvent) -> Ev
     }
 }
 
-/// Inserts rows with multi-row statements (a group commit inserts hundreds at once), and indexes
-/// the messages among them for search in the same transaction. Every event is stored through here.
+/// Inserts rows with multi-row statements (a group commit inserts hundreds at once), and records
+/// the messages among them as waiting for the search index. Every event is stored through here.
 pub async fn insert_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
     // 21 bound columns a row. SQLite resolves each parameter's name by walking a list, so binding
     // costs grow with the square of the parameters in one statement (measured: 400-row statements
@@ -291,7 +291,7 @@ pub async fn insert_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
         }
         tx.exec(q).await?;
     }
-    super::search::index_rows(tx, rows).await
+    super::search::mark_pending(tx, rows).await
 }
 
 fn values(q: Sql, r: &EventRow) -> Sql {
