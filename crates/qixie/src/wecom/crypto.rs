@@ -4,8 +4,8 @@
 //! padded PKCS#7-style to a multiple of 32; the signature is the SHA-1 of the sorted
 //! token, timestamp, nonce and ciphertext. Decryption is here for tests and receivers.
 use aes::Aes256;
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use aes::cipher::block_padding::NoPadding;
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use base64::Engine;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -57,38 +57,23 @@ impl MsgCrypt {
         plain.extend_from_slice(self.receive_id.as_bytes());
         let pad = 32 - plain.len() % 32;
         plain.extend(std::iter::repeat_n(pad as u8, pad));
-        let cipher = Aes256::new(GenericArray::from_slice(&self.key));
-        let mut prev: [u8; 16] = self.iv();
-        for block in plain.chunks_mut(16) {
-            for (b, p) in block.iter_mut().zip(prev.iter()) {
-                *b ^= p;
-            }
-            let block = GenericArray::from_mut_slice(block);
-            cipher.encrypt_block(block);
-            prev.copy_from_slice(block);
-        }
-        base64::engine::general_purpose::STANDARD.encode(plain)
+        // The padding to 32 is WeCom's own, so the cipher adds none.
+        let sealed = cbc::Encryptor::<Aes256>::new(&self.key.into(), &self.iv().into())
+            .encrypt_padded_vec_mut::<NoPadding>(&plain);
+        base64::engine::general_purpose::STANDARD.encode(sealed)
     }
 
     /// (message, receive id) from a base64 ciphertext; None when it does not decrypt.
     pub fn decrypt(&self, encrypted: &str) -> Option<(String, String)> {
-        let mut data = base64::engine::general_purpose::STANDARD
+        let data = base64::engine::general_purpose::STANDARD
             .decode(encrypted)
             .ok()?;
         if data.is_empty() || data.len() % 16 != 0 {
             return None;
         }
-        let cipher = Aes256::new(GenericArray::from_slice(&self.key));
-        let mut prev: [u8; 16] = self.iv();
-        for block in data.chunks_mut(16) {
-            let mut this = [0u8; 16];
-            this.copy_from_slice(block);
-            cipher.decrypt_block(GenericArray::from_mut_slice(block));
-            for (b, p) in block.iter_mut().zip(prev.iter()) {
-                *b ^= p;
-            }
-            prev = this;
-        }
+        let mut data = cbc::Decryptor::<Aes256>::new(&self.key.into(), &self.iv().into())
+            .decrypt_padded_vec_mut::<NoPadding>(&data)
+            .ok()?;
         let pad = usize::from(*data.last()?);
         if !(1..=32).contains(&pad) || pad > data.len() {
             return None;

@@ -93,6 +93,16 @@ impl Drop for PgDatabase {
     }
 }
 
+/// A service the test needs is not there: a failure under `CI=true` (where `.ci/run` provides every
+/// service), a note on a developer's machine.
+fn missing(what: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what}; under CI every service must be there"
+    );
+    eprintln!("skipped: {what}");
+}
+
 /// A NATS server of the test's own, to take away and bring back.
 struct NatsServer {
     binary: PathBuf,
@@ -637,8 +647,9 @@ fn assert_one_each(stored: &[Value], acked: &[Value]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_deliver_to_each_other_and_lose_nothing_when_one_is_killed() {
     if !reachable(NATS).await {
-        eprintln!("skipped: NATS is not reachable at {NATS} (start nats-server to run this test)");
-        return;
+        return missing(&format!(
+            "NATS is not reachable at {NATS} (start nats-server to run this test)"
+        ));
     }
     let mut cl = cluster(&format!("nats://{NATS}")).await;
     let (a, b) = (cl.a.base(), cl.b.base());
@@ -801,12 +812,12 @@ async fn until_connected(seen: &Arc<Mutex<Seen>>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_serve_without_nats_and_their_clients_catch_up_when_it_returns() {
     if !reachable(NATS).await {
-        eprintln!("skipped: NATS is not reachable at {NATS} (start nats-server to run this test)");
-        return;
+        return missing(&format!(
+            "NATS is not reachable at {NATS} (start nats-server to run this test)"
+        ));
     }
     let Some(binary) = NatsServer::find() else {
-        eprintln!("skipped: no nats-server binary to take away and bring back");
-        return;
+        return missing("no nats-server binary to take away and bring back");
     };
     let mut nats = NatsServer {
         binary,
