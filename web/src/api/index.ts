@@ -119,5 +119,5 @@ export const adminApi = {
   security: async () => unwrap<SecuritySettings>(await http.get('/admin/settings/security'), 'settings'),
   saveSecurity: async (s: SecuritySettings) => unwrap<SecuritySettings>(await http.put('/admin/settings/security', s), 'settings'),
   corp: async () => unwrap<Corp>(await http.get('/admin/corp'), 'corp'),
-  saveCorp: async (c: { name: string; industry: string; size: string }) => unwrap<Corp>(await http.patch('/admin/corp', c), 'corp'),
+  saveCorp: async (c: { name: string; industry: string; size: string; time_zone?: string }) => unwrap<Corp>(await http.patch('/admin/corp', c), 'corp'),
 };

@@ -59,6 +59,8 @@ export interface Corp {
   name: string;
   industry?: string | null;
   size?: string | null;
+  /** IANA name of the enterprise's clock. */
+  time_zone?: string;
 }
 
 export interface AdminScope {
@@ -76,6 +78,8 @@ export interface Me {
   must_change_password: boolean;
   /** The enterprise's minimum password length (security settings). */
   password_min_length?: number;
+  /** The member's own time zone; '' follows the enterprise's. */
+  time_zone?: string;
 }
 
 export interface SetupStatus {
@@ -120,6 +124,7 @@ export interface ProfilePatch {
   mobile?: string;
   gender?: Gender;
   avatar?: string;
+  time_zone?: string;
 }
 
 export interface Page<T> {

@@ -121,6 +121,13 @@ export default {
     frozen: 'Frozen',
     departed: 'Departed',
   },
+  timeZone: {
+    corp: 'Time zone',
+    corpHelp: 'Working hours, dates and schedules follow this zone; members may set their own in their profile',
+    mine: 'My time zone',
+    mineHelp: 'Working hours and do-not-disturb follow this zone',
+    followCorp: 'Same as the enterprise ({zone})',
+  },
   setup: {
     title: 'Create your enterprise',
     subtitle: 'Two steps and Qixie is ready',

@@ -121,6 +121,13 @@ export default {
     frozen: '已冻结',
     departed: '已离职',
   },
+  timeZone: {
+    corp: '企业时区',
+    corpHelp: '工作时间、日期和定时任务按此时区计算；成员可在个人资料中设置自己的时区',
+    mine: '我的时区',
+    mineHelp: '工作时间与免打扰按此时区计算',
+    followCorp: '跟随企业（{zone}）',
+  },
   setup: {
     title: '创建企业',
     subtitle: '只需两步，即可开始使用企协',

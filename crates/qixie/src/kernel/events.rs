@@ -35,6 +35,10 @@ pub enum DomainEvent {
         corp: CorpId,
         member: MemberId,
     },
+    /// The enterprise's profile changed (name, time zone, …).
+    CorpUpdated {
+        corp: CorpId,
+    },
 }
 
 #[derive(Clone)]

@@ -79,6 +79,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
             postgres: include_str!("../../migrations/0009_chat_search_pending.postgres.sql"),
         },
     ),
+    (
+        13,
+        "time_zones",
+        Script::Both(include_str!("../../migrations/0013_time_zones.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {

@@ -12,3 +12,4 @@ pub mod jobs;
 pub mod migrate;
 pub mod password;
 pub mod ser;
+pub mod time;

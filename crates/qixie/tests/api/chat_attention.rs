@@ -862,3 +862,62 @@ both!(
         let _ = (&m, &p.boss);
     }
 );
+
+both!(
+    working_hours_follow_the_member_or_enterprise_time_zone,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        at(app, 0, 22, 30);
+        // Monday 22:30 in Shanghai: after hours for everyone on the enterprise's clock.
+        let (_, li) = p.li.get("/api/v1/chat/attention").await;
+        assert_eq!(
+            (li["quiet_now"].clone(), li["time_zone"].clone()),
+            (json!(true), json!("Asia/Shanghai"))
+        );
+        // li works from New York, where it is Monday 10:30.
+        let (s, b) =
+            p.li.patch(
+                "/api/v1/me/profile",
+                json!({"time_zone": "America/New_York"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (_, li) = p.li.get("/api/v1/chat/attention").await;
+        assert_eq!(li["time_zone"], "America/New_York", "{li}");
+        assert_eq!(li["quiet_now"], false, "{li}");
+        let (_, me) = p.li.get("/api/v1/me").await;
+        assert_eq!(me["time_zone"], "America/New_York");
+        // An unknown zone changes nothing.
+        let (s, b) =
+            p.li.patch("/api/v1/me/profile", json!({"time_zone": "Mars/Olympus"}))
+                .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(b["error"]["fields"]["time_zone"], "unknown");
+        // The enterprise moves to London (15:30 there): zhang follows it, li keeps New York.
+        let (s, b) = p
+            .boss
+            .patch("/api/v1/admin/corp", json!({"time_zone": "Europe/London"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["time_zone"], "Europe/London", "{b}");
+        let (_, zhang) = p.zhang.get("/api/v1/chat/attention").await;
+        assert_eq!(
+            (zhang["quiet_now"].clone(), zhang["time_zone"].clone()),
+            (json!(false), json!("Europe/London"))
+        );
+        let (_, li) = p.li.get("/api/v1/chat/attention").await;
+        assert_eq!(li["time_zone"], "America/New_York");
+        let (s, b) = p
+            .boss
+            .patch("/api/v1/admin/corp", json!({"time_zone": "UTC+8"}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        // Back to the enterprise's clock.
+        let (s, _) =
+            p.li.patch("/api/v1/me/profile", json!({"time_zone": ""}))
+                .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, li) = p.li.get("/api/v1/chat/attention").await;
+        assert_eq!(li["time_zone"], "Europe/London");
+    }
+);

@@ -37,9 +37,10 @@ pub struct CorpRow {
     pub industry: String,
     pub size: String,
     pub creator_member_id: Option<i64>,
+    pub time_zone: String,
 }
 
-const COLS: &str = "id, corpid, name, industry, size, creator_member_id";
+const COLS: &str = "id, corpid, name, industry, size, creator_member_id, time_zone";
 
 pub async fn find_by_corpid(db: &Database, corpid: &str) -> AppResult<Option<CorpRow>> {
     Ok(db
@@ -86,6 +87,8 @@ pub struct Profile {
     pub name: String,
     pub industry: String,
     pub size: String,
+    /// IANA name of the enterprise's clock (working hours, dates, schedules).
+    pub time_zone: String,
 }
 
 pub async fn profile(db: &Database, corp: CorpId) -> AppResult<Profile> {
@@ -95,6 +98,7 @@ pub async fn profile(db: &Database, corp: CorpId) -> AppResult<Profile> {
         name: c.name,
         industry: c.industry,
         size: c.size,
+        time_zone: c.time_zone,
     })
 }
 
@@ -256,6 +260,7 @@ pub struct ProfilePatch {
     pub name: Option<String>,
     pub industry: Option<String>,
     pub size: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 pub async fn update_profile(
@@ -270,13 +275,21 @@ pub async fn update_profile(
     crate::modules::org::valid_name(&name, 64).map_err(|r| AppError::field("name", r))?;
     let industry = p.industry.unwrap_or(before.industry.clone());
     let size = p.size.unwrap_or(before.size.clone());
+    let time_zone = p
+        .time_zone
+        .map(|z| z.trim().to_owned())
+        .unwrap_or(before.time_zone.clone());
+    if !crate::kernel::time::is_known(&time_zone) {
+        return Err(AppError::field("time_zone", "unknown"));
+    }
     let now = app.now();
     let mut tx = app.db.begin().await?;
     tx.exec(
-        sql("UPDATE corps SET name = $1, industry = $2, size = $3 WHERE id = $4")
+        sql("UPDATE corps SET name = $1, industry = $2, size = $3, time_zone = $4 WHERE id = $5")
             .bind(name.trim())
             .bind(&industry)
             .bind(&size)
+            .bind(&time_zone)
             .bind(corp),
     )
     .await?;
@@ -288,13 +301,17 @@ pub async fn update_profile(
             kind: "corp.update",
             target: format!("corp:{}", before.corpid),
             before: Some(
-                json!({"name": before.name, "industry": before.industry, "size": before.size}),
+                json!({"name": before.name, "industry": before.industry, "size": before.size, "time_zone": before.time_zone}),
             ),
-            after: Some(json!({"name": name, "industry": industry, "size": size})),
+            after: Some(
+                json!({"name": name, "industry": industry, "size": size, "time_zone": time_zone}),
+            ),
         },
     )
     .await?;
     tx.commit().await?;
+    app.events
+        .publish(crate::kernel::events::DomainEvent::CorpUpdated { corp });
     profile(&app.db, corp).await
 }
 

@@ -22,15 +22,9 @@ use crate::kernel::db::{Database, sql};
 use crate::kernel::error::{AppResult, ErrorKind, Validator};
 use crate::kernel::ids::{ConvId, CorpId, MemberId};
 use crate::kernel::jobs::{self, JobRegistry};
+use crate::kernel::time::Zone;
 use crate::modules::org::audience::{self, Selection};
 
-/// The enterprise's time zone. Enterprises have no time zone setting yet and the server carries no
-/// time zone database, so working hours are read in Asia/Shanghai time, UTC+8 all year.
-pub const TIME_ZONE: &str = "Asia/Shanghai";
-const UTC_OFFSET_MS: i64 = 8 * HOUR;
-const MINUTE: i64 = 60_000;
-const HOUR: i64 = 60 * MINUTE;
-const DAY: i64 = 24 * HOUR;
 /// One conversation alerts a member at most once in this long, unless it mentions them: a busy
 /// group rings once, not once per message (the client still shows every message and the unread
 /// count).
@@ -82,6 +76,8 @@ pub struct Settings {
     pub auto_reply_text: String,
     /// When the settings last changed (0: never).
     pub version: i64,
+    /// Working hours are read on this clock: the member's own zone, else their enterprise's.
+    pub zone: Zone,
 }
 
 impl Default for Settings {
@@ -95,34 +91,9 @@ impl Default for Settings {
             auto_reply: AutoReplyMode::Off,
             auto_reply_text: String::new(),
             version: 0,
+            zone: Zone::default(),
         }
     }
-}
-
-/// The local day number (days since 1970-01-01 there), weekday (0 Monday … 6 Sunday) and minute of
-/// the day at `t`.
-pub fn local_time(t: i64) -> (i64, i64, i64) {
-    let local = t + UTC_OFFSET_MS;
-    let day = local.div_euclid(DAY);
-    // 1970-01-01 was a Thursday.
-    let weekday = (day + 3).rem_euclid(7);
-    (day, weekday, local.rem_euclid(DAY) / MINUTE)
-}
-
-/// The local calendar date at `t` as yyyymmdd.
-pub fn local_date(t: i64) -> i64 {
-    let (day, _, _) = local_time(t);
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    y * 10_000 + m * 100 + d
 }
 
 impl Settings {
@@ -130,8 +101,12 @@ impl Settings {
         self.work_days & (1 << weekday) != 0
     }
     pub fn in_working_hours(&self, t: i64) -> bool {
-        let (_, weekday, minute) = local_time(t);
-        self.is_work_day(weekday) && self.work_start <= minute && minute < self.work_end
+        let l = self.zone.local(t);
+        self.is_work_day(l.weekday) && self.work_start <= l.minute && l.minute < self.work_end
+    }
+    /// The member's calendar date at `t` as yyyymmdd.
+    pub fn local_date(&self, t: i64) -> i64 {
+        self.zone.date(t)
     }
     pub fn dnd_active(&self, t: i64) -> bool {
         self.dnd && self.dnd_until.is_none_or(|u| t < u)
@@ -145,11 +120,12 @@ impl Settings {
         if self.in_working_hours(t) {
             return Some(t);
         }
-        let (day, _, _) = local_time(t);
+        let day = self.zone.local(t).day;
+        // Local day numbers count from Thursday 1970-01-01.
         (0..=7)
             .map(|k| day + k)
             .filter(|d| self.is_work_day((d + 3).rem_euclid(7)))
-            .map(|d| d * DAY + self.work_start * MINUTE - UTC_OFFSET_MS)
+            .map(|d| self.zone.at(d, self.work_start))
             .find(|start| *start >= t)
     }
     /// When alerts resume, counted from `t`: `t` itself when they are not held; `None` while
@@ -180,7 +156,7 @@ impl Settings {
     pub fn quiet_hours_view(&self, now: i64) -> Value {
         let quiet = self.quiet(now);
         json!({
-            "time_zone": TIME_ZONE,
+            "time_zone": self.zone.name(),
             "working_hours": { "days": self.days(), "start": hhmm(self.work_start), "end": hhmm(self.work_end) },
             "dnd": { "on": self.dnd_active(now), "until": self.dnd_until.filter(|_| self.dnd_active(now)) },
             "quiet_now": quiet,
@@ -223,7 +199,7 @@ struct SettingsRow {
 }
 
 impl SettingsRow {
-    fn settings(self) -> Settings {
+    fn settings(self, zone: Zone) -> Settings {
         Settings {
             work_days: self.work_days,
             work_start: self.work_start,
@@ -233,24 +209,45 @@ impl SettingsRow {
             auto_reply: AutoReplyMode::parse(&self.auto_reply),
             auto_reply_text: self.auto_reply_text,
             version: self.updated_at,
+            zone,
         }
     }
 }
 
 const SETTINGS_COLS: &str = "member_id, work_days, work_start, work_end, dnd, dnd_until, auto_reply, auto_reply_text, updated_at";
 
+/// Settings of `ids` that exist, each on its member's clock (their own zone, else the enterprise's).
 async fn load(db: &Database, ids: &[i64]) -> AppResult<HashMap<i64, Settings>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<SettingsRow> = db
+        let zones: Vec<(i64, String, String)> = db
             .all(
+                sql("SELECT m.id, m.time_zone, c.time_zone FROM members m JOIN corps c ON c.id = m.corp_id WHERE m.id IN ")
+                    .push_in(chunk.iter().copied()),
+            )
+            .await?;
+        let mut rows: HashMap<i64, SettingsRow> = db
+            .all::<SettingsRow>(
                 sql(format!(
                     "SELECT {SETTINGS_COLS} FROM chat_attention WHERE member_id IN "
                 ))
                 .push_in(chunk.iter().copied()),
             )
-            .await?;
-        out.extend(rows.into_iter().map(|r| (r.member_id, r.settings())));
+            .await?
+            .into_iter()
+            .map(|r| (r.member_id, r))
+            .collect();
+        for (id, own, corp) in zones {
+            let zone = Zone::first_of(&own, &corp);
+            let s = match rows.remove(&id) {
+                Some(r) => r.settings(zone),
+                None => Settings {
+                    zone,
+                    ..Settings::default()
+                },
+            };
+            out.insert(id, s);
+        }
     }
     Ok(out)
 }
@@ -344,6 +341,12 @@ impl AttentionRuntime {
     }
 
     /// Forgets cached settings (they changed).
+    /// Forgets every member's settings (their enterprise's clock changed).
+    pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        lock(&self.settings).clear();
+    }
+
     pub fn forget(&self, ids: &[i64]) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let mut cache = lock(&self.settings);
@@ -949,17 +952,11 @@ pub async fn quiet_hours_of(
 mod tests {
     use super::*;
 
+    const MINUTE: i64 = 60_000;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
     // 2026-09-21 is a Monday; 00:00 there is 2026-09-20T16:00Z.
     const MONDAY: i64 = 1_789_920_000_000;
-
-    #[test]
-    fn local_time_and_date() {
-        assert_eq!(local_date(MONDAY), 20_260_921);
-        assert_eq!(local_time(MONDAY).1, 0);
-        assert_eq!(local_time(MONDAY + 9 * HOUR + 30 * MINUTE).2, 570);
-        assert_eq!(local_date(MONDAY - 1), 20_260_920);
-        assert_eq!(local_date(0), 19_700_101);
-    }
 
     #[test]
     fn working_hours_and_next_start() {
@@ -990,6 +987,23 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(forever.next_start(MONDAY + 10 * HOUR), None);
+    }
+
+    #[test]
+    fn working_hours_follow_the_zone() {
+        // 09:00 Monday in Shanghai is 03:00 in Berlin (summer time): not yet working there.
+        let berlin = Settings {
+            zone: Zone::named("Europe/Berlin").unwrap(),
+            ..Settings::default()
+        };
+        assert!(!berlin.in_working_hours(MONDAY + 9 * HOUR));
+        assert!(berlin.in_working_hours(MONDAY + 15 * HOUR));
+        // Berlin's 09:00 that Monday is 07:00 UTC, 15:00 in Shanghai.
+        assert_eq!(
+            berlin.next_start(MONDAY + 9 * HOUR),
+            Some(MONDAY + 15 * HOUR)
+        );
+        assert_eq!(berlin.local_date(MONDAY + 2 * HOUR), 20_260_920);
     }
 
     #[test]

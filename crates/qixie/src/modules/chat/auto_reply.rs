@@ -5,7 +5,7 @@
 //! with automatic replies cannot answer each other in a loop.
 use serde_json::json;
 
-use super::attention::{self, Settings};
+use super::attention::Settings;
 use super::markdown::{self, Flavour};
 use super::message;
 use super::roster::Roster;
@@ -41,7 +41,7 @@ pub async fn reply(
             )
             .bind(member)
             .bind(roster.id)
-            .bind(attention::local_date(at))
+            .bind(s.local_date(at))
             .bind(roster.corp)
             .bind(now),
         )

@@ -34,9 +34,16 @@ pub fn spawn_listener(app: AppState) {
     tokio::spawn(async move {
         loop {
             let event = rx.recv().await;
-            // A deleted member has left every conversation: rosters cached here may still list them.
-            if let Ok(DomainEvent::MemberDeleted { .. }) = &event {
-                app.chat.roster.forget_all();
+            match &event {
+                // A deleted member has left every conversation: rosters cached here may list them.
+                Ok(DomainEvent::MemberDeleted { .. }) => app.chat.roster.forget_all(),
+                // Working hours are read on the member's or the enterprise's clock, which may have
+                // changed.
+                Ok(DomainEvent::MemberUpdated { member, .. }) => {
+                    app.chat.attention.forget(&[member.0]);
+                }
+                Ok(DomainEvent::CorpUpdated { .. }) => app.chat.attention.forget_all(),
+                _ => {}
             }
             let corp = match event {
                 Ok(

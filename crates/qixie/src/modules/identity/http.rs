@@ -155,6 +155,7 @@ async fn me(State(app): State<AppState>, AnySession(s): AnySession) -> AppResult
         "csrf_token": s.row.csrf_token,
         "must_change_password": s.must_change_password,
         "password_min_length": crate::modules::admin::corp::security(&app.db, a.corp).await?.password_min_length.max(8),
+        "time_zone": member::time_zone(&app.db, a.corp, mid).await?,
     })))
 }
 

@@ -1076,6 +1076,20 @@ pub struct ProfilePatch {
     pub gender: Option<String>,
     pub avatar: Option<String>,
     pub alias: Option<String>,
+    /// An IANA time zone for the member's own clock; "" follows the enterprise's.
+    pub time_zone: Option<String>,
+}
+
+/// The member's own time zone ("" when they follow the enterprise's).
+pub async fn time_zone(db: &Database, corp: CorpId, id: MemberId) -> AppResult<String> {
+    let (z,): (String,) = db
+        .one(
+            sql("SELECT time_zone FROM members WHERE corp_id = $1 AND id = $2")
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
+    Ok(z)
 }
 
 pub async fn update_profile(
@@ -1096,8 +1110,24 @@ pub async fn update_profile(
         ..Default::default()
     };
     let r = apply_input(Some(record_of(&before)), &input)?;
+    let zone = patch.time_zone.map(|z| z.trim().to_owned());
+    if let Some(z) = zone.as_deref()
+        && !z.is_empty()
+        && !crate::kernel::time::is_known(z)
+    {
+        return Err(AppError::field("time_zone", "unknown"));
+    }
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    if let Some(z) = &zone {
+        tx.exec(
+            sql("UPDATE members SET time_zone = $1 WHERE corp_id = $2 AND id = $3")
+                .bind(z)
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
+    }
     // A member editing their own card acts with an enterprise-wide grant limited to these fields.
     let (ini, full) = pinyin_key::pinyin_of(&r.name);
     tx.exec(
@@ -1132,6 +1162,11 @@ pub async fn update_profile(
     )
     .await?;
     tx.commit().await?;
+    app.events.publish(DomainEvent::MemberUpdated {
+        corp,
+        member: id,
+        userid: before.userid.clone(),
+    });
     get_by_id(&app.db, corp, id).await
 }
 
