@@ -216,7 +216,11 @@ mod tests {
             (3, 5, 0, 100)
         );
         let bad = Config::from_sources(vec![("QIXIE_SEND_RATE_BURST".into(), "many".into())]);
-        assert!(bad.unwrap_err().to_string().contains("QIXIE_SEND_RATE_BURST"));
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("QIXIE_SEND_RATE_BURST")
+        );
     }
 
     #[test]

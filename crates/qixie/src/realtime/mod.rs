@@ -16,7 +16,11 @@ pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
     }
     let closed = app.chat.hub.end_sessions(member, sessions);
     if closed > 0 {
-        tracing::info!(member, sockets = closed, "closed the sockets of ended sessions");
+        tracing::info!(
+            member,
+            sockets = closed,
+            "closed the sockets of ended sessions"
+        );
     }
     if let Some(bus) = &app.chat.bus {
         bus.publish_ended(app, member, sessions);

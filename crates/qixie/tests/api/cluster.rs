@@ -947,7 +947,9 @@ async fn ws_ping(ws: &mut Ws) {
         .await
         .unwrap();
     loop {
-        let f = next_frame(ws).await.expect("the other session's socket stays open");
+        let f = next_frame(ws)
+            .await
+            .expect("the other session's socket stays open");
         if f["t"] == "pong" {
             return;
         }

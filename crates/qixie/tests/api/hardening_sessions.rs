@@ -185,7 +185,10 @@ async fn check_ended(
     for (mut ws, token) in ended {
         let (code, texts) = closed_by(&mut ws, t0 + Duration::from_secs(2)).await;
         assert_eq!(code, Some(SESSION_ENDED), "received {texts:?}");
-        assert!(texts.is_empty(), "frames after the session ended: {texts:?}");
+        assert!(
+            texts.is_empty(),
+            "frames after the session ended: {texts:?}"
+        );
         let after = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
         assert!(
             matches!(after, Ok(None | Some(Err(_)))),
@@ -200,95 +203,113 @@ async fn check_ended(
     }
 }
 
-both!(signing_out_closes_that_sessions_sockets, async |app: &TestApp| {
-    let s = scene(app).await;
-    let (b1, b2, a) = (
-        connect(app, &s.b).await,
-        connect(app, &s.b).await,
-        connect(app, &s.a).await,
-    );
-    let t0 = Instant::now();
-    let (st, body) = bearer(app, &s.b)
-        .post("/api/v1/auth/logout", json!({}))
-        .await;
-    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
-    check_ended(app, &s, t0, vec![(b1, &s.b), (b2, &s.b)], Some(a)).await;
-});
+both!(
+    signing_out_closes_that_sessions_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let (b1, b2, a) = (
+            connect(app, &s.b).await,
+            connect(app, &s.b).await,
+            connect(app, &s.a).await,
+        );
+        let t0 = Instant::now();
+        let (st, body) = bearer(app, &s.b)
+            .post("/api/v1/auth/logout", json!({}))
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+        check_ended(app, &s, t0, vec![(b1, &s.b), (b2, &s.b)], Some(a)).await;
+    }
+);
 
-both!(a_password_change_closes_the_other_sessions_sockets, async |app: &TestApp| {
-    let s = scene(app).await;
-    let (b, a) = (connect(app, &s.b).await, connect(app, &s.a).await);
-    let t0 = Instant::now();
-    let (st, body) = bearer(app, &s.a)
-        .post(
-            "/api/v1/me/password",
-            json!({"old_password": "Secret2026a", "new_password": "Secret2026c"}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
-    check_ended(app, &s, t0, vec![(b, &s.b)], Some(a)).await;
-});
+both!(
+    a_password_change_closes_the_other_sessions_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let (b, a) = (connect(app, &s.b).await, connect(app, &s.a).await);
+        let t0 = Instant::now();
+        let (st, body) = bearer(app, &s.a)
+            .post(
+                "/api/v1/me/password",
+                json!({"old_password": "Secret2026a", "new_password": "Secret2026c"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+        check_ended(app, &s, t0, vec![(b, &s.b)], Some(a)).await;
+    }
+);
 
-both!(a_password_reset_closes_every_socket_of_the_member, async |app: &TestApp| {
-    let s = scene(app).await;
-    let (a, b) = (connect(app, &s.a).await, connect(app, &s.b).await);
-    let t0 = Instant::now();
-    let (st, body) = s
-        .boss
-        .post("/api/v1/admin/members/zhang/reset-password", json!({}))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    check_ended(app, &s, t0, vec![(a, &s.a), (b, &s.b)], None).await;
-});
+both!(
+    a_password_reset_closes_every_socket_of_the_member,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let (a, b) = (connect(app, &s.a).await, connect(app, &s.b).await);
+        let t0 = Instant::now();
+        let (st, body) = s
+            .boss
+            .post("/api/v1/admin/members/zhang/reset-password", json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        check_ended(app, &s, t0, vec![(a, &s.a), (b, &s.b)], None).await;
+    }
+);
 
-both!(removing_a_session_from_the_list_closes_its_sockets, async |app: &TestApp| {
-    let s = scene(app).await;
-    let (b, a) = (connect(app, &s.b).await, connect(app, &s.a).await);
-    let (st, list) = bearer(app, &s.b).get("/api/v1/me/sessions").await;
-    assert_eq!(st, StatusCode::OK, "{list}");
-    let id = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["current"] == true)
-        .expect("the current session is listed")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let t0 = Instant::now();
-    let (st, body) = bearer(app, &s.a)
-        .delete(&format!("/api/v1/me/sessions/{id}"))
-        .await;
-    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
-    check_ended(app, &s, t0, vec![(b, &s.b)], Some(a)).await;
-});
+both!(
+    removing_a_session_from_the_list_closes_its_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let (b, a) = (connect(app, &s.b).await, connect(app, &s.a).await);
+        let (st, list) = bearer(app, &s.b).get("/api/v1/me/sessions").await;
+        assert_eq!(st, StatusCode::OK, "{list}");
+        let id = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["current"] == true)
+            .expect("the current session is listed")["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let t0 = Instant::now();
+        let (st, body) = bearer(app, &s.a)
+            .delete(&format!("/api/v1/me/sessions/{id}"))
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+        check_ended(app, &s, t0, vec![(b, &s.b)], Some(a)).await;
+    }
+);
 
-both!(freezing_closes_every_socket_of_the_member, async |app: &TestApp| {
-    let s = scene(app).await;
-    let (a, b) = (connect(app, &s.a).await, connect(app, &s.b).await);
-    let t0 = Instant::now();
-    let (st, body) = s
-        .boss
-        .post("/api/v1/admin/members/zhang/freeze", json!({}))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    check_ended(app, &s, t0, vec![(a, &s.a), (b, &s.b)], None).await;
-});
+both!(
+    freezing_closes_every_socket_of_the_member,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let (a, b) = (connect(app, &s.a).await, connect(app, &s.b).await);
+        let t0 = Instant::now();
+        let (st, body) = s
+            .boss
+            .post("/api/v1/admin/members/zhang/freeze", json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        check_ended(app, &s, t0, vec![(a, &s.a), (b, &s.b)], None).await;
+    }
+);
 
-both!(offboarding_closes_every_socket_of_the_member, async |app: &TestApp| {
-    let s = scene(app).await;
-    let (a, b) = (connect(app, &s.a).await, connect(app, &s.b).await);
-    let t0 = Instant::now();
-    let (st, body) = s
-        .boss
-        .post(
-            "/api/v1/admin/members/zhang/offboard",
-            json!({"successor_userid": "li"}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    check_ended(app, &s, t0, vec![(a, &s.a), (b, &s.b)], None).await;
-});
+both!(
+    offboarding_closes_every_socket_of_the_member,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let (a, b) = (connect(app, &s.a).await, connect(app, &s.b).await);
+        let t0 = Instant::now();
+        let (st, body) = s
+            .boss
+            .post(
+                "/api/v1/admin/members/zhang/offboard",
+                json!({"successor_userid": "li"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        check_ended(app, &s, t0, vec![(a, &s.a), (b, &s.b)], None).await;
+    }
+);
 
 both_with!(
     sockets_are_limited_per_session_and_per_member,

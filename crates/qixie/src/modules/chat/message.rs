@@ -128,7 +128,10 @@ pub async fn send(
     conv: ConvId,
     input: MessageInput,
 ) -> AppResult<EventRow> {
-    queue(app, actor, conv, input).await?.committed(app, actor).await
+    queue(app, actor, conv, input)
+        .await?
+        .committed(app, actor)
+        .await
 }
 
 /// A message checked and queued for the writer, not yet committed.

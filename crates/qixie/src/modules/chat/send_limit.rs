@@ -79,7 +79,9 @@ mod tests {
         }
         let e = l.check(1).unwrap_err();
         assert_eq!(e.kind, ErrorKind::SendRateLimited);
-        let wait = e.hint.as_ref().unwrap().data["retry_after_ms"].as_u64().unwrap();
+        let wait = e.hint.as_ref().unwrap().data["retry_after_ms"]
+            .as_u64()
+            .unwrap();
         assert!(wait > 0 && wait <= 1000, "{wait}");
         // Another member has an allowance of their own.
         l.check(2).unwrap();
