@@ -27,6 +27,14 @@ pub struct Config {
     pub nats_url: String,
     /// First tokens of the NATS subjects (`<prefix>.chat`): nodes sharing a database share it.
     pub nats_prefix: String,
+    /// Real-time sockets one session may have open at once on a node.
+    pub ws_max_per_session: usize,
+    /// Real-time sockets one member may have open at once on a node (all sessions together).
+    pub ws_max_per_member: usize,
+    /// Messages a member may send per second, sustained (socket and REST together, per node); 0: no limit.
+    pub send_rate_per_second: u32,
+    /// Messages a member may send in a burst above the sustained rate.
+    pub send_rate_burst: u32,
 }
 
 impl Default for Config {
@@ -44,6 +52,10 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             nats_url: String::new(),
             nats_prefix: "qixie".into(),
+            ws_max_per_session: 10,
+            ws_max_per_member: 30,
+            send_rate_per_second: 20,
+            send_rate_burst: 50,
         }
     }
 }
@@ -120,12 +132,24 @@ impl Config {
                 "ALLOWED_ORIGINS" => cfg.allowed_origins = crate::kernel::ser::split_list(v),
                 "NATS_URL" => cfg.nats_url = v.clone(),
                 "NATS_PREFIX" => cfg.nats_prefix = v.clone(),
+                "WS_MAX_PER_SESSION" => cfg.ws_max_per_session = number(k, v)?,
+                "WS_MAX_PER_MEMBER" => cfg.ws_max_per_member = number(k, v)?,
+                "SEND_RATE_PER_SECOND" => cfg.send_rate_per_second = number(k, v)?,
+                "SEND_RATE_BURST" => cfg.send_rate_burst = number(k, v)?,
                 // Read elsewhere.
                 "CONFIG" | "FAST_HASH" => {}
                 other => anyhow::bail!("unknown environment variable QIXIE_{other}"),
             }
         }
         Ok(cfg)
+    }
+
+    /// The socket limits, at least one of each.
+    pub fn ws_limits(&self) -> crate::realtime::hub::Limits {
+        crate::realtime::hub::Limits {
+            per_session: self.ws_max_per_session.max(1),
+            per_member: self.ws_max_per_member.max(1),
+        }
     }
 
     /// The base URL people use to reach this server.
@@ -146,6 +170,12 @@ impl Config {
     }
 }
 
+fn number<T: std::str::FromStr>(key: &str, v: &str) -> anyhow::Result<T> {
+    v.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +185,42 @@ mod tests {
         let c = Config::from_sources(vec![("QIXIE_LISTEN".into(), "0.0.0.0:1".into())]).unwrap();
         assert_eq!(c.listen, "0.0.0.0:1");
         assert!(Config::from_sources(vec![("QIXIE_LISTN".into(), "x".into())]).is_err());
+    }
+
+    #[test]
+    fn socket_and_send_limits_have_defaults_and_env_vars() {
+        let d = Config::default();
+        assert_eq!(
+            (
+                d.ws_max_per_session,
+                d.ws_max_per_member,
+                d.send_rate_per_second,
+                d.send_rate_burst
+            ),
+            (10, 30, 20, 50)
+        );
+        let c = Config::from_sources(vec![
+            ("QIXIE_WS_MAX_PER_SESSION".into(), "3".into()),
+            ("QIXIE_WS_MAX_PER_MEMBER".into(), "5".into()),
+            ("QIXIE_SEND_RATE_PER_SECOND".into(), "0".into()),
+            ("QIXIE_SEND_RATE_BURST".into(), "100".into()),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.ws_max_per_session,
+                c.ws_max_per_member,
+                c.send_rate_per_second,
+                c.send_rate_burst
+            ),
+            (3, 5, 0, 100)
+        );
+        let bad = Config::from_sources(vec![("QIXIE_SEND_RATE_BURST".into(), "many".into())]);
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("QIXIE_SEND_RATE_BURST")
+        );
     }
 
     #[test]

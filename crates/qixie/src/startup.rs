@@ -72,10 +72,10 @@ pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<App
         blobs: BlobStore::local(config.data_dir.join("blobs")),
         jobs: JobSignal::default(),
         node_id: crate::kernel::ids::random_token(6).into(),
-        config: Arc::new(config),
         metrics: Arc::default(),
         offboarding: Arc::new(offboarding),
-        chat: Arc::default(),
+        chat: Arc::new(crate::modules::chat::ChatRuntime::new(&config)),
+        config: Arc::new(config),
     })
 }
 
@@ -129,12 +129,11 @@ impl Application {
             );
             state.chat = Arc::new(crate::modules::chat::ChatRuntime {
                 bus: Some(bus.clone()),
-                ..Default::default()
+                ..crate::modules::chat::ChatRuntime::new(&state.config)
             });
             bus.listen(state.clone()).await?;
             tracing::info!("scale-out: delivering through NATS");
         }
-        crate::realtime::spawn_session_watch(state.clone());
         crate::modules::chat::sync::spawn_listener(state.clone());
         if options.run_jobs {
             tokio::spawn(jobs::run_scheduler(

@@ -42,6 +42,18 @@ impl IntoResponse for AppError {
             None => {}
         }
         let mut r = self.kind.status().into_response();
+        // A refusal that says how long to wait (`details.retry_after_ms`) says it in the header too.
+        if let Some(ms) = self
+            .hint
+            .as_ref()
+            .and_then(|h| h.data.get("retry_after_ms"))
+            .and_then(serde_json::Value::as_u64)
+        {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(ms.div_ceil(1000).max(1)),
+            );
+        }
         r.extensions_mut().insert(ErrorInfo {
             kind: self.kind,
             fields: self.fields,

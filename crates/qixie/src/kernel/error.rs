@@ -104,6 +104,8 @@ error_kinds! {
     UrgentNobody => ("urgent_nobody", 409, 40058, "接收人都已读这条消息，无需加急", "Every recipient has read this message; there is nobody to notify"),
     UrgentPending => ("urgent_pending", 429, 45009, "正在加急提醒这些接收人，请等对方阅读或提醒结束后再试", "These recipients are already being notified; wait until they read it or the reminders end"),
     AllRecipientsInvalid => ("all_recipients_invalid", 422, 81013, "接收人全部无效", "All recipients are invalid"),
+    SendRateLimited => ("send_rate_limited", 429, 45009, "发送太频繁，请稍后再发", "You are sending messages too fast; please wait a moment"),
+    TooManyConnections => ("too_many_connections", 429, 45009, "打开的实时连接过多，请关闭一些窗口或设备后再试", "Too many real-time connections are open; close some windows or devices and try again"),
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

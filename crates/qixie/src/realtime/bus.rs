@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::AppState;
@@ -30,6 +31,22 @@ const MAX_OTHERS: usize = 10_000;
 /// not all come back in the same instant.
 const RESYNC_STEP: usize = 1_000;
 const RESYNC_PAUSE: Duration = Duration::from_millis(200);
+
+/// Sessions of a member that ended on one node: every node closes their sockets.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionsEnded {
+    node: String,
+    member: i64,
+    ended_sessions: Vec<i64>,
+}
+
+/// What travels on `<prefix>.chat`: deliveries, and ended sessions (told apart by their fields).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Publication {
+    Ended(SessionsEnded),
+    Delivery(Delivery),
+}
 
 pub struct Bus {
     client: async_nats::Client,
@@ -187,16 +204,30 @@ impl Bus {
 
     /// Hands a delivery to NATS without waiting: the writer must not stall when NATS does.
     pub fn publish(&self, d: &Delivery) {
-        let bytes = match serde_json::to_vec(d) {
-            Ok(b) => Bytes::from(b),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode a delivery");
-                return;
-            }
+        match serde_json::to_vec(d) {
+            Ok(b) => self.enqueue(d.conv, d.seq, Bytes::from(b)),
+            Err(e) => tracing::error!(error = %e, "cannot encode a delivery"),
+        }
+    }
+
+    /// Tells the other nodes that sessions of `member` ended, so they close their sockets.
+    pub fn publish_ended(&self, app: &AppState, member: i64, sessions: &[i64]) {
+        let p = SessionsEnded {
+            node: app.node_id.to_string(),
+            member,
+            ended_sessions: sessions.to_vec(),
         };
+        match serde_json::to_vec(&p) {
+            // Outside the streams: replayed like reads and receipts if NATS was away.
+            Ok(b) => self.enqueue(0, 0, Bytes::from(b)),
+            Err(e) => tracing::error!(error = %e, "cannot encode ended sessions"),
+        }
+    }
+
+    fn enqueue(&self, conv: i64, seq: i64, bytes: Bytes) {
         let up = match self.recent.lock() {
             Ok(mut m) => {
-                m.remember(d.conv, d.seq, &bytes, Instant::now());
+                m.remember(conv, seq, &bytes, Instant::now());
                 m.up
             }
             Err(_) => true,
@@ -217,8 +248,13 @@ impl Bus {
         let a = app.clone();
         tokio::spawn(async move {
             while let Some(msg) = sub.next().await {
-                match serde_json::from_slice::<Delivery>(&msg.payload) {
-                    Ok(d) if d.node != *a.node_id => fanout::deliver_local(&a, &d).await,
+                match serde_json::from_slice::<Publication>(&msg.payload) {
+                    Ok(Publication::Delivery(d)) if d.node != *a.node_id => {
+                        fanout::deliver_local(&a, &d).await
+                    }
+                    Ok(Publication::Ended(e)) if e.node != *a.node_id => {
+                        a.chat.hub.end_sessions(e.member, &e.ended_sessions);
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "ignored a malformed delivery from NATS"),
                 }
@@ -325,5 +361,34 @@ mod tests {
         assert!(r.up);
         // A second Connected without a loss in between replays nothing.
         assert!(r.reconnected().is_empty());
+    }
+
+    #[test]
+    fn ended_sessions_and_deliveries_are_told_apart() {
+        let ended = serde_json::to_vec(&SessionsEnded {
+            node: "n1".into(),
+            member: 7,
+            ended_sessions: vec![1, 2],
+        })
+        .unwrap();
+        assert!(matches!(
+            serde_json::from_slice::<Publication>(&ended).unwrap(),
+            Publication::Ended(SessionsEnded { member: 7, .. })
+        ));
+        let d = Delivery {
+            node: "n1".into(),
+            audience: fanout::Audience::Conversation,
+            conv: 3,
+            seq: 4,
+            text: "{}".into(),
+            forget: false,
+            except: None,
+            attention: false,
+        };
+        let bytes = serde_json::to_vec(&d).unwrap();
+        assert!(matches!(
+            serde_json::from_slice::<Publication>(&bytes).unwrap(),
+            Publication::Delivery(Delivery { seq: 4, .. })
+        ));
     }
 }

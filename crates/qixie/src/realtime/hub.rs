@@ -1,9 +1,10 @@
-//! The connection index of this node: member → open sockets, each with a bounded queue. Senders never
-//! wait on a socket: a full queue means a slow client, which is told to resync and dropped, so it can
-//! never hold up anyone else.
+//! The connection index of this node: member → open sockets, each with a bounded queue and the session
+//! it was opened with. Senders never wait on a socket: a full queue means a slow client, which is told
+//! to resync and dropped, so it can never hold up anyone else. A session that ends closes its sockets.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc};
 
@@ -11,6 +12,9 @@ use tokio::sync::{Notify, mpsc};
 pub const QUEUE: usize = 1024;
 /// The `conv` of a frame after which the socket closes (the client reconnects and resumes).
 pub const CLOSE: i64 = i64::MIN;
+/// How long an ended session is remembered, so a socket of it that registers a moment after (it
+/// authenticated just before the session ended) is refused too.
+const ENDED_MEMORY: Duration = Duration::from_secs(60);
 
 /// One frame for a socket. `conv` and `seq` are set for events of a conversation's stream, so the
 /// socket can keep each conversation in order and free of duplicates.
@@ -21,41 +25,149 @@ pub struct Frame {
     pub text: Arc<str>,
 }
 
+/// Why a socket must stop at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Its queue was full: it is told to resync.
+    Slow,
+    /// Its session ended (sign-out, password change or reset, freeze, departure).
+    SessionEnded,
+}
+
+/// The signal that a socket must stop, and why. The reason is set before the wake-up, and a socket
+/// checks it before each frame it sends, so nothing goes out after it.
+#[derive(Default)]
+pub struct Kill {
+    notify: Notify,
+    reason: AtomicU8,
+}
+
+impl Kill {
+    pub fn stop(&self, why: Stop) {
+        let code = match why {
+            Stop::Slow => 1,
+            Stop::SessionEnded => 2,
+        };
+        // A session's end wins over slowness.
+        self.reason.fetch_max(code, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Whether (and why) the socket must stop.
+    pub fn reason(&self) -> Option<Stop> {
+        match self.reason.load(Ordering::SeqCst) {
+            0 => None,
+            1 => Some(Stop::Slow),
+            _ => Some(Stop::SessionEnded),
+        }
+    }
+
+    /// Waits until the socket must stop.
+    pub async fn wait(&self) -> Stop {
+        loop {
+            if let Some(r) = self.reason() {
+                return r;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
 struct Conn {
     id: u64,
+    session: i64,
     tx: mpsc::Sender<Arc<Frame>>,
-    kill: Arc<Notify>,
+    kill: Arc<Kill>,
 }
 
 /// What a socket task holds: its queue (and a sender into it, for its own replies) and the signal
-/// that it has been dropped as too slow.
+/// that it must stop.
 pub struct Registration {
     pub id: u64,
     pub rx: mpsc::Receiver<Arc<Frame>>,
     pub tx: mpsc::Sender<Arc<Frame>>,
-    pub kill: Arc<Notify>,
+    pub kill: Arc<Kill>,
+}
+
+/// How many sockets may be open at once on this node.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub per_session: usize,
+    pub per_member: usize,
+}
+
+/// Why a socket was not registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Its session has ended.
+    SessionEnded,
+    /// The session or the member has as many sockets as allowed.
+    TooMany,
 }
 
 #[derive(Default)]
 pub struct Hub {
     conns: RwLock<HashMap<i64, Vec<Conn>>>,
     next: AtomicU64,
+    /// Sessions ended lately, with when.
+    ended: Mutex<HashMap<i64, Instant>>,
 }
 
 impl Hub {
-    pub fn register(&self, member: i64) -> Registration {
+    /// Indexes a socket of `member` opened with `session`, unless that session has ended or it would
+    /// pass a limit (checked under the same lock as the insertion, so concurrent upgrades cannot pass
+    /// it together).
+    pub fn register(
+        &self,
+        member: i64,
+        session: i64,
+        limits: Limits,
+    ) -> Result<Registration, Refused> {
+        if self.has_ended(session) {
+            return Err(Refused::SessionEnded);
+        }
         let (tx, rx) = mpsc::channel(QUEUE);
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let kill = Arc::new(Notify::new());
+        let kill = Arc::new(Kill::default());
         let conn = Conn {
             id,
+            session,
             tx: tx.clone(),
             kill: kill.clone(),
         };
         if let Ok(mut m) = self.conns.write() {
-            m.entry(member).or_default().push(conn);
+            let v = m.entry(member).or_default();
+            if v.len() >= limits.per_member
+                || v.iter().filter(|c| c.session == session).count() >= limits.per_session
+            {
+                if v.is_empty() {
+                    m.remove(&member);
+                }
+                return Err(Refused::TooMany);
+            }
+            v.push(conn);
         }
-        Registration { id, rx, tx, kill }
+        // The session may have ended between the check above and the insertion.
+        if self.has_ended(session) {
+            self.unregister(member, id);
+            return Err(Refused::SessionEnded);
+        }
+        Ok(Registration { id, rx, tx, kill })
+    }
+
+    /// Whether one more socket of `session` would pass a limit (a cheap check before the upgrade;
+    /// `register` decides).
+    pub fn is_full(&self, member: i64, session: i64, limits: Limits) -> bool {
+        self.conns
+            .read()
+            .ok()
+            .and_then(|m| {
+                m.get(&member).map(|v| {
+                    v.len() >= limits.per_member
+                        || v.iter().filter(|c| c.session == session).count() >= limits.per_session
+                })
+            })
+            .unwrap_or(false)
     }
 
     pub fn unregister(&self, member: i64, id: u64) {
@@ -104,7 +216,7 @@ impl Hub {
             if v.is_empty() {
                 m.remove(&member);
             }
-            c.kill.notify_one();
+            c.kill.stop(Stop::Slow);
             tracing::info!(member, conn = id, "dropped a slow real-time connection");
         }
     }
@@ -149,12 +261,50 @@ impl Hub {
         }
     }
 
-    /// Closes every socket of a member (signed out everywhere, frozen, departed).
-    pub fn disconnect_member(&self, member: i64) {
-        let gone = self.conns.write().ok().and_then(|mut m| m.remove(&member));
-        for c in gone.unwrap_or_default() {
-            c.kill.notify_one();
+    /// Closes the sockets of `member` opened with any of `sessions`, which have ended, and refuses
+    /// sockets of them that register later. Returns how many it closed.
+    pub fn end_sessions(&self, member: i64, sessions: &[i64]) -> usize {
+        if sessions.is_empty() {
+            return 0;
         }
+        if let Ok(mut e) = self.ended.lock() {
+            let now = Instant::now();
+            e.retain(|_, at| now.duration_since(*at) < ENDED_MEMORY);
+            for s in sessions {
+                e.insert(*s, now);
+            }
+        }
+        let mut gone = Vec::new();
+        if let Ok(mut m) = self.conns.write()
+            && let Some(v) = m.get_mut(&member)
+        {
+            let (ended, kept): (Vec<Conn>, Vec<Conn>) =
+                v.drain(..).partition(|c| sessions.contains(&c.session));
+            *v = kept;
+            if v.is_empty() {
+                m.remove(&member);
+            }
+            gone = ended;
+        }
+        for c in &gone {
+            c.kill.stop(Stop::SessionEnded);
+        }
+        gone.len()
+    }
+
+    fn has_ended(&self, session: i64) -> bool {
+        self.ended.lock().is_ok_and(|e| {
+            e.get(&session)
+                .is_some_and(|at| at.elapsed() < ENDED_MEMORY)
+        })
+    }
+
+    /// How many sockets `member` has open on this node.
+    pub fn member_connections(&self, member: i64) -> usize {
+        self.conns
+            .read()
+            .map(|m| m.get(&member).map_or(0, Vec::len))
+            .unwrap_or(0)
     }
 
     /// Whether the member has a socket on this node.
@@ -177,6 +327,17 @@ impl Hub {
 mod tests {
     use super::*;
 
+    const ROOMY: Limits = Limits {
+        per_session: 100,
+        per_member: 100,
+    };
+
+    /// A socket of `member` on a session of its own.
+    fn reg(hub: &Hub, member: i64) -> Registration {
+        let session = member * 1_000 + hub.member_connections(member) as i64;
+        hub.register(member, session, ROOMY).unwrap()
+    }
+
     fn frame(seq: i64) -> Arc<Frame> {
         Arc::new(Frame {
             conv: 1,
@@ -188,9 +349,9 @@ mod tests {
     #[tokio::test]
     async fn frames_reach_every_socket_of_a_member_but_the_excepted_one() {
         let hub = Hub::default();
-        let mut a = hub.register(7);
-        let mut b = hub.register(7);
-        let mut other = hub.register(8);
+        let mut a = reg(&hub, 7);
+        let mut b = reg(&hub, 7);
+        let mut other = reg(&hub, 8);
         assert_eq!(hub.send(&[7], frame(1), Some(b.id)), 1);
         assert_eq!(a.rx.recv().await.unwrap().seq, 1);
         assert!(b.rx.try_recv().is_err());
@@ -203,16 +364,17 @@ mod tests {
     #[tokio::test]
     async fn a_slow_socket_is_dropped_without_blocking_the_sender() {
         let hub = Hub::default();
-        let slow = hub.register(1);
-        let mut fast = hub.register(2);
+        let slow = reg(&hub, 1);
+        let mut fast = reg(&hub, 2);
         for s in 0..(QUEUE as i64 + 10) {
             hub.send(&[1, 2], frame(s), None);
             fast.rx.recv().await.unwrap();
         }
         // The slow one was told to go and is no longer indexed.
-        tokio::time::timeout(std::time::Duration::from_secs(1), slow.kill.notified())
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), slow.kill.wait())
             .await
             .unwrap();
+        assert_eq!(why, Stop::Slow);
         assert!(!hub.is_online(1));
         assert!(hub.is_online(2));
     }
@@ -220,8 +382,8 @@ mod tests {
     #[tokio::test]
     async fn resync_queues_a_closing_frame_after_what_is_waiting() {
         let hub = Hub::default();
-        let mut a = hub.register(1);
-        let mut b = hub.register(2);
+        let mut a = reg(&hub, 1);
+        let mut b = reg(&hub, 2);
         hub.send(&[1, 2], frame(1), None);
         let conns = hub.connections();
         assert_eq!(conns.len(), 2);
@@ -232,5 +394,51 @@ mod tests {
         assert!(last.text.contains("\"resync\""));
         assert_eq!(b.rx.recv().await.unwrap().seq, 1);
         assert!(b.rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn an_ended_session_closes_its_sockets_only_and_stays_refused() {
+        let hub = Hub::default();
+        let a1 = hub.register(1, 10, ROOMY).unwrap();
+        let a2 = hub.register(1, 10, ROOMY).unwrap();
+        let b = hub.register(1, 11, ROOMY).unwrap();
+        assert_eq!(hub.end_sessions(1, &[10]), 2);
+        for r in [&a1, &a2] {
+            let why = tokio::time::timeout(Duration::from_secs(1), r.kill.wait())
+                .await
+                .unwrap();
+            assert_eq!(why, Stop::SessionEnded);
+        }
+        assert_eq!(b.kill.reason(), None);
+        assert_eq!(hub.member_connections(1), 1);
+        // A socket that authenticated just before the end and registers after it.
+        assert_eq!(
+            hub.register(1, 10, ROOMY).err(),
+            Some(Refused::SessionEnded)
+        );
+        // An end wins over slowness.
+        hub.end_sessions(1, &[11]);
+        assert_eq!(b.kill.reason(), Some(Stop::SessionEnded));
+        assert!(!hub.is_online(1));
+    }
+
+    #[tokio::test]
+    async fn sockets_are_limited_per_session_and_per_member() {
+        let hub = Hub::default();
+        let limits = Limits {
+            per_session: 2,
+            per_member: 3,
+        };
+        let _a = hub.register(1, 10, limits).unwrap();
+        let _b = hub.register(1, 10, limits).unwrap();
+        assert!(hub.is_full(1, 10, limits));
+        assert_eq!(hub.register(1, 10, limits).err(), Some(Refused::TooMany));
+        assert!(!hub.is_full(1, 11, limits));
+        let c = hub.register(1, 11, limits).unwrap();
+        assert_eq!(hub.register(1, 12, limits).err(), Some(Refused::TooMany));
+        // Another member is counted apart.
+        assert!(hub.register(2, 20, limits).is_ok());
+        hub.unregister(1, c.id);
+        assert!(hub.register(1, 12, limits).is_ok());
     }
 }

@@ -5,21 +5,24 @@ pub mod hub;
 pub mod socket;
 
 use crate::AppState;
-use crate::kernel::events::DomainEvent;
 
-/// Closes the sockets of members whose sessions end (sign-out everywhere, freeze, departure).
-pub fn spawn_session_watch(app: AppState) {
-    let mut rx = app.events.subscribe();
-    tokio::spawn(async move {
-        loop {
-            match rx.recv().await {
-                Ok(
-                    DomainEvent::SessionsRevoked { member, .. }
-                    | DomainEvent::MemberDeparted { member, .. },
-                ) => app.chat.hub.disconnect_member(member.0),
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-        }
-    });
+/// The one path by which ended sessions lose their sockets: sign-out, a password change (the other
+/// sessions) or reset, removing a session from the list, freezing and departure all end sessions in
+/// `identity::session`, which calls this once the change is committed. This node closes the
+/// sessions' sockets at once; with NATS every other node does the same for its own.
+pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
+    if sessions.is_empty() {
+        return;
+    }
+    let closed = app.chat.hub.end_sessions(member, sessions);
+    if closed > 0 {
+        tracing::info!(
+            member,
+            sockets = closed,
+            "closed the sockets of ended sessions"
+        );
+    }
+    if let Some(bus) = &app.chat.bus {
+        bus.publish_ended(app, member, sessions);
+    }
 }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::AppState;
 use crate::http::error::ErrorInfo;
@@ -19,29 +19,46 @@ use crate::kernel::authz::Actor;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{ConvId, MemberId};
 use crate::modules::chat::{conversation, message, stream};
-use crate::modules::identity::session::Authed;
-use crate::realtime::hub;
+use crate::modules::identity::session::AnySession;
+use crate::realtime::hub::{self, Kill, Refused, Stop};
 
 pub const HEARTBEAT_MS: u64 = 25_000;
 /// Events sent per conversation in answer to `resume`; the rest comes over REST.
 const RESUME_LIMIT: i64 = 500;
 /// Sends one socket may have in flight (they commit together in the group commit).
 const IN_FLIGHT: usize = 64;
+/// Close code after which the client should not reconnect: its session has ended (sign in again).
+pub const CLOSE_SESSION_ENDED: u16 = 4401;
+/// Close code when the session or member already has as many sockets as allowed.
+pub const CLOSE_TOO_MANY: u16 = 4429;
 
 pub async fn upgrade(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    AnySession(session): AnySession,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
     check_origin(&app, &headers)?;
-    actor.member_id().ok_or(ErrorKind::Forbidden)?;
+    if session.must_change_password {
+        return Err(ErrorKind::PasswordChangeRequired.into());
+    }
+    let member = session.actor.member_id().ok_or(ErrorKind::Forbidden)?;
+    let session_id = session.row.id;
+    // A cheap refusal before the upgrade; `run` decides under the hub's lock.
+    if app
+        .chat
+        .hub
+        .is_full(member.0, session_id, app.config.ws_limits())
+    {
+        return Err(ErrorKind::TooManyConnections.into());
+    }
+    let actor = session.actor;
     Ok(ws
         // Small buffers: an idle client should cost kilobytes.
         .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(256 * 1024)
-        .on_upgrade(move |socket| run(app, actor, socket)))
+        .on_upgrade(move |socket| run(app, actor, session_id, socket)))
 }
 
 /// Browsers send Origin; it must be this server (or a configured origin). Other clients send none.
@@ -92,9 +109,14 @@ struct Conn {
     sent: HashMap<i64, i64>,
     /// Acks and nacks come back through the socket's own queue (as frames outside the streams).
     replies: mpsc::Sender<Arc<hub::Frame>>,
-    /// Bounds the sends in flight; made on the first send (most connections only listen).
-    sends: Option<Arc<Semaphore>>,
+    kill: Arc<Kill>,
+    /// Sends queued for the writer, in the order received, waiting for their commit; the task that
+    /// answers them is started on the first send (most connections only listen).
+    sends: Option<mpsc::Sender<Pending>>,
 }
+
+/// A send on its way: its `ref` and either its place in the writer's queue or why it was refused.
+type Pending = (String, AppResult<message::Queued>);
 
 /// Sends the pending summary of held alerts, if there is one; `Err` when the socket is gone.
 async fn send_pending_digest(
@@ -113,11 +135,25 @@ async fn send_pending_digest(
 
 /// Everything an idle connection keeps lives in this task, so its state is kept small: the paths that
 /// read the database or parse requests are boxed and exist only while they run.
-async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
+async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
     let Some(member) = actor.member_id() else {
         return;
     };
-    let mut reg = app.chat.hub.register(member.0);
+    let mut reg = match app
+        .chat
+        .hub
+        .register(member.0, session, app.config.ws_limits())
+    {
+        Ok(reg) => reg,
+        Err(why) => {
+            let (code, reason) = match why {
+                Refused::SessionEnded => (CLOSE_SESSION_ENDED, "session_ended"),
+                Refused::TooMany => (CLOSE_TOO_MANY, "too_many_connections"),
+            };
+            let _ = socket.send(close(code, reason)).await;
+            return;
+        }
+    };
     app.metrics.ws_connected();
     let hello =
         json!({ "t": "hello", "member": actor.audit_identity().1, "heartbeat_ms": HEARTBEAT_MS })
@@ -128,6 +164,7 @@ async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
         member,
         sent: HashMap::new(),
         replies: reg.tx.clone(),
+        kill: reg.kill.clone(),
         sends: None,
     };
     if socket.send(text(hello)).await.is_err() {
@@ -148,13 +185,22 @@ async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
     let mut heartbeat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
     let mut last_heard = Instant::now();
     loop {
+        // Checked before every frame: nothing goes out once the socket must stop.
+        if let Some(why) = reg.kill.reason() {
+            stop(&mut socket, why).await;
+            break;
+        }
         tokio::select! {
-            _ = reg.kill.notified() => {
-                let _ = socket.send(text(json!({ "t": "resync", "reason": "slow" }).to_string())).await;
+            why = reg.kill.wait() => {
+                stop(&mut socket, why).await;
                 break;
             }
             frame = reg.rx.recv() => {
                 let Some(frame) = frame else { break };
+                if let Some(why) = reg.kill.reason() {
+                    stop(&mut socket, why).await;
+                    break;
+                }
                 if frame.conv == hub::CLOSE {
                     let _ = socket.send(text(frame.text.to_string())).await;
                     break;
@@ -185,6 +231,22 @@ async fn run(app: AppState, actor: Actor, mut socket: WebSocket) {
     }
     conn.app.chat.hub.unregister(member.0, reg.id);
     conn.app.metrics.ws_disconnected();
+}
+
+/// The last words of a socket that must stop.
+async fn stop(socket: &mut WebSocket, why: Stop) {
+    let last = match why {
+        Stop::Slow => text(json!({ "t": "resync", "reason": "slow" }).to_string()),
+        Stop::SessionEnded => close(CLOSE_SESSION_ENDED, "session_ended"),
+    };
+    let _ = socket.send(last).await;
+}
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
 }
 
 fn text(s: String) -> Message {
@@ -281,38 +343,37 @@ impl Conn {
                 conv,
                 msg,
             } => {
-                // Sends run beside the socket loop so a client can pipeline them; the permit bounds
-                // how many, and a client over the bound waits here.
-                let sends = self
-                    .sends
-                    .get_or_insert_with(|| Arc::new(Semaphore::new(IN_FLIGHT)));
-                let Ok(permit) = sends.clone().acquire_owned().await else {
+                // Checked and queued for the writer here, one after another, so the sends of one
+                // socket are stored in the order received; their commits are awaited beside the
+                // socket loop (a client may pipeline up to IN_FLIGHT), and answered in that order.
+                let queued = match self.app.chat.send_limit.check(self.member.0) {
+                    Err(e) => Err(e),
+                    Ok(()) => match conv.parse::<i64>() {
+                        Ok(c) => {
+                            Box::pin(message::queue(&self.app, &self.actor, ConvId(c), msg)).await
+                        }
+                        Err(_) => Err(AppError::new(ErrorKind::ConversationNotFound)),
+                    },
+                };
+                if self.sends.is_none() {
+                    let (tx, rx) = mpsc::channel(IN_FLIGHT);
+                    tokio::spawn(answer_sends(
+                        self.app.clone(),
+                        self.actor.clone(),
+                        rx,
+                        self.replies.clone(),
+                        self.kill.clone(),
+                    ));
+                    self.sends = Some(tx);
+                }
+                let Some(sends) = &self.sends else {
                     return Ok(());
                 };
-                let app = self.app.clone();
-                let actor = self.actor.clone();
-                let replies = self.replies.clone();
-                tokio::spawn(async move {
-                    let frame = match conv.parse::<i64>() {
-                        Ok(c) => match message::send(&app, &actor, ConvId(c), msg).await {
-                            Ok(row) => json!({ "t": "ack", "ref": reference, "event": row.view() }),
-                            Err(e) => {
-                                json!({ "t": "nack", "ref": reference, "error": error_frame(&e, &actor) })
-                            }
-                        },
-                        Err(_) => {
-                            let e = AppError::new(ErrorKind::ConversationNotFound);
-                            json!({ "t": "nack", "ref": reference, "error": error_frame(&e, &actor) })
-                        }
-                    };
-                    let reply = hub::Frame {
-                        conv: 0,
-                        seq: 0,
-                        text: Arc::from(frame.to_string().as_str()),
-                    };
-                    let _ = replies.send(Arc::new(reply)).await;
-                    drop(permit);
-                });
+                // A full channel makes this socket wait: at most IN_FLIGHT sends in flight. Closed:
+                // the answering task stopped because the socket's queue is full; the loop ends.
+                if sends.send((reference, queued)).await.is_err() {
+                    return Err(axum::Error::new(std::io::Error::other("socket too slow")));
+                }
                 Ok(())
             }
         }
@@ -363,6 +424,40 @@ impl Conn {
     }
 }
 
+/// Answers one socket's sends in the order they were queued: `ack` once committed, `nack` if refused.
+async fn answer_sends(
+    app: AppState,
+    actor: Arc<Actor>,
+    mut rx: mpsc::Receiver<Pending>,
+    replies: mpsc::Sender<Arc<hub::Frame>>,
+    kill: Arc<Kill>,
+) {
+    while let Some((reference, queued)) = rx.recv().await {
+        let outcome = match queued {
+            Ok(q) => q.committed(&app, &actor).await,
+            Err(e) => Err(e),
+        };
+        let frame = match outcome {
+            Ok(row) => json!({ "t": "ack", "ref": reference, "event": row.view() }),
+            Err(e) => json!({ "t": "nack", "ref": reference, "error": error_frame(&e, &actor) }),
+        };
+        let reply = Arc::new(hub::Frame {
+            conv: 0,
+            seq: 0,
+            text: Arc::from(frame.to_string().as_str()),
+        });
+        match replies.try_send(reply) {
+            Ok(()) => {}
+            // The socket is not reading its queue: it is too slow, like any other whose queue fills.
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                kill.stop(Stop::Slow);
+                return;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        }
+    }
+}
+
 async fn joined_seqs(
     app: &AppState,
     member: MemberId,
@@ -385,7 +480,7 @@ async fn joined_seqs(
 
 #[cfg(test)]
 mod tests {
-    fn future_size<A, B, C, F: std::future::Future>(_: fn(A, B, C) -> F) -> usize {
+    fn future_size<A, B, C, D, F: std::future::Future>(_: fn(A, B, C, D) -> F) -> usize {
         std::mem::size_of::<F>()
     }
 

@@ -242,6 +242,8 @@ async fn cluster(nats_url: &str) -> Cluster {
         ("QIXIE_NATS_URL".to_owned(), nats_url.to_owned()),
         // Parallel runs on one NATS server do not hear each other.
         ("QIXIE_NATS_PREFIX".to_owned(), unique("qixie-test-")),
+        // One member sends thousands of messages at once here, far above the per-member rate.
+        ("QIXIE_SEND_RATE_PER_SECOND".to_owned(), "0".to_owned()),
     ]);
     let node = |name| Node {
         name,
@@ -891,4 +893,76 @@ async fn nodes_serve_without_nats_and_their_clients_catch_up_when_it_returns() {
     assert_one_each(&events, &acked);
     assert_eq!(acked.len(), 5 + 1 + 16 * 160);
     assert_received_all("li on A", &li, &events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_on_one_node_closes_its_sockets_on_the_other() {
+    // A NATS server of the test's own when the binary is there, else the shared one.
+    let mut own = NatsServer::find().map(|binary| NatsServer {
+        binary,
+        port: free_port(),
+        child: None,
+    });
+    let url = match own.as_mut() {
+        Some(n) => {
+            n.start().await;
+            n.url()
+        }
+        None if reachable(NATS).await => format!("nats://{NATS}"),
+        None => {
+            eprintln!("skipped: no nats-server binary and NATS is not reachable at {NATS}");
+            return;
+        }
+    };
+    let cl = cluster(&url).await;
+    let (a, b) = (cl.a.base(), cl.b.base());
+    let admin = login(&a, &cl.corp_id, ADMIN, ADMIN_PW).await;
+    let (_, zt) = member(&a, &cl.corp_id, &admin, "zhang").await;
+    // The same session on B, twice, and another session of zhang's on B that stays.
+    let mut on_b = connect(&b, &zt).await.unwrap();
+    let mut also_on_b = connect(&b, &zt).await.unwrap();
+    let (s, other) = Client::new(&b)
+        .post(
+            "/api/v1/auth/login",
+            json!({"corp_id": cl.corp_id, "account": "zhang", "password": "Cluster2026x", "client": "api"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{other}");
+    let mut stays = connect(&b, other["token"].as_str().unwrap()).await.unwrap();
+    // Signed out through A.
+    let mut c = Client::new(&a);
+    c.bearer = Some(zt.clone());
+    let t0 = Instant::now();
+    let (s, body) = c.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    for ws in [&mut on_b, &mut also_on_b] {
+        let deadline = t0 + Duration::from_secs(2);
+        let code = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, ws.next()).await {
+                Err(_) => panic!("the socket on B is still open 2 s after signing out on A"),
+                Ok(Some(Ok(Message::Close(f)))) => break f.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(Message::Text(t)))) => panic!("a frame after signing out: {t}"),
+                Ok(None | Some(Err(_))) => break None,
+                Ok(Some(Ok(_))) => {}
+            }
+        };
+        assert_eq!(code, Some(4401));
+    }
+    ws_ping(&mut stays).await;
+}
+
+/// The socket answers a ping.
+async fn ws_ping(ws: &mut Ws) {
+    ws.send(Message::Text(r#"{"op":"ping"}"#.into()))
+        .await
+        .unwrap();
+    loop {
+        let f = next_frame(ws)
+            .await
+            .expect("the other session's socket stays open");
+        if f["t"] == "pong" {
+            return;
+        }
+    }
 }

@@ -668,6 +668,8 @@ async fn send(
     Path(id): Path<String>,
     Body(input): Body<MessageInput>,
 ) -> AppResult<(StatusCode, Json<stream::EventView>)> {
+    let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
+    app.chat.send_limit.check(me.0)?;
     let row = message::send(&app, &actor, conv_id(&id)?, input).await?;
     Ok((StatusCode::CREATED, Json(row.view())))
 }

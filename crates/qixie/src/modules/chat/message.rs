@@ -128,6 +128,36 @@ pub async fn send(
     conv: ConvId,
     input: MessageInput,
 ) -> AppResult<EventRow> {
+    queue(app, actor, conv, input)
+        .await?
+        .committed(app, actor)
+        .await
+}
+
+/// A message checked and queued for the writer, not yet committed.
+pub struct Queued(super::writer::Queued);
+
+impl Queued {
+    /// Waits for the commit; then an urgent message starts notifying.
+    pub async fn committed(self, app: &AppState, actor: &Actor) -> AppResult<EventRow> {
+        let row = self.0.committed().await?;
+        if row.urgent {
+            // Urgent messages notify everyone at once and again until read, and are logged.
+            super::urgent::on_send(app, actor, &row).await?;
+        }
+        Ok(row)
+    }
+}
+
+/// Checks a message and queues it for the writer without waiting for the commit. Messages one caller
+/// queues one after another are stored in that order (a socket's sends keep their order this way
+/// while several are in flight).
+pub async fn queue(
+    app: &AppState,
+    actor: &Actor,
+    conv: ConvId,
+    input: MessageInput,
+) -> AppResult<Queued> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let corp = actor.corp;
     let roster = app.chat.roster.get_in(&app.db, corp, conv).await?;
@@ -225,10 +255,10 @@ pub async fn send(
     ev.urgent = input.urgent.unwrap_or(false);
     ev.not_urgent = input.not_urgent.unwrap_or(false) && !ev.urgent;
     ev.client_id = input.client_id;
-    let row = app
+    let queued = app
         .chat
         .writer
-        .submit(
+        .enqueue(
             app,
             Outgoing {
                 corp,
@@ -237,11 +267,7 @@ pub async fn send(
             },
         )
         .await?;
-    if row.urgent {
-        // Urgent messages notify everyone at once and again until read, and are logged.
-        super::urgent::on_send(app, actor, &row).await?;
-    }
-    Ok(row)
+    Ok(Queued(queued))
 }
 
 /// A message event from `sender` with `content`; text, html and flags are filled in by the caller.

@@ -16,6 +16,7 @@ pub mod quick_replies;
 pub mod robots;
 pub mod roster;
 pub mod search;
+pub mod send_limit;
 pub mod stream;
 pub mod sync;
 pub mod urgent;
@@ -29,6 +30,8 @@ use crate::realtime::hub::Hub;
 /// The parts of messaging that live for the whole process.
 #[derive(Default)]
 pub struct ChatRuntime {
+    /// How fast each member may send (see `send_limit`).
+    pub send_limit: send_limit::SendLimit,
     pub hub: Hub,
     pub roster: roster::RosterCache,
     pub writer: writer::Writer,
@@ -36,6 +39,18 @@ pub struct ChatRuntime {
     pub attention: attention::AttentionRuntime,
     /// Set when several nodes share the database (QIXIE_NATS_URL).
     pub bus: Option<Arc<Bus>>,
+}
+
+impl ChatRuntime {
+    pub fn new(config: &crate::config::Config) -> ChatRuntime {
+        ChatRuntime {
+            send_limit: send_limit::SendLimit::new(
+                config.send_rate_per_second,
+                config.send_rate_burst,
+            ),
+            ..ChatRuntime::default()
+        }
+    }
 }
 
 pub fn register_jobs(r: &mut crate::kernel::jobs::JobRegistry) {

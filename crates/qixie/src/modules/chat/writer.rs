@@ -33,6 +33,19 @@ struct Job {
     reply: oneshot::Sender<AppResult<EventRow>>,
 }
 
+/// A queued message: its row once committed.
+pub struct Queued {
+    answer: oneshot::Receiver<AppResult<EventRow>>,
+}
+
+impl Queued {
+    pub async fn committed(self) -> AppResult<EventRow> {
+        self.answer
+            .await
+            .map_err(|_| AppError::internal(anyhow::anyhow!("message writer dropped a send")))?
+    }
+}
+
 pub struct Writer {
     tx: mpsc::Sender<Job>,
     rx: Mutex<Option<mpsc::Receiver<Job>>>,
@@ -51,15 +64,19 @@ impl Default for Writer {
 impl Writer {
     /// Queues a message and waits until it is committed (or refused).
     pub async fn submit(&self, app: &AppState, out: Outgoing) -> AppResult<EventRow> {
+        self.enqueue(app, out).await?.committed().await
+    }
+
+    /// Queues a message without waiting for its commit: messages queued one after another by one
+    /// caller are written in that order (their seqs follow it within a conversation).
+    pub async fn enqueue(&self, app: &AppState, out: Outgoing) -> AppResult<Queued> {
         self.start(app);
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { out, reply })
             .await
             .map_err(|_| AppError::internal(anyhow::anyhow!("message writer stopped")))?;
-        answer
-            .await
-            .map_err(|_| AppError::internal(anyhow::anyhow!("message writer dropped a send")))?
+        Ok(Queued { answer })
     }
 
     /// Starts the writing task on first use (the command line never sends, so never starts it).

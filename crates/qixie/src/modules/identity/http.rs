@@ -125,7 +125,7 @@ async fn login_handler(
 }
 
 async fn logout(State(app): State<AppState>, AnySession(s): AnySession) -> AppResult<Response> {
-    session::revoke_token(&app.db, &s.token).await?;
+    session::revoke_token(&app, &s.token).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&session::cookie_header(&app, "", 0)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
@@ -208,7 +208,7 @@ async fn revoke_session(
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::new(crate::kernel::error::ErrorKind::NotFound))?;
-    session::revoke_one(&app.db, mid, id).await?;
+    session::revoke_one(&app, mid, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

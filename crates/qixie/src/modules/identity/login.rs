@@ -322,12 +322,7 @@ pub async fn change_password(
     let mut tx = app.db.begin().await?;
     credentials::set(&mut tx, actor.corp, mid, &hash, false, now).await?;
     member::activate(&mut tx, actor.corp, mid, now).await?;
-    tx.exec(
-        sql("DELETE FROM sessions WHERE member_id = $1 AND id <> $2")
-            .bind(mid)
-            .bind(current_session),
-    )
-    .await?;
+    session::revoke_others(&mut tx, app, mid, current_session).await?;
     audit::record(
         &mut tx,
         actor,
@@ -367,7 +362,7 @@ pub async fn reset_password(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     credentials::set(&mut tx, grant.corp(), m.id, &hash, true, now).await?;
-    session::revoke_all(&mut tx, m.id).await?;
+    session::revoke_all(&mut tx, app, m.id).await?;
     tx.exec(
         sql("DELETE FROM login_throttle WHERE key = $1").bind(account_key(grant.corp(), &m.userid)),
     )
@@ -427,7 +422,7 @@ pub async fn sign_out_all(
     let m = member::get_managed(&app.db, grant, userid).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let n = session::revoke_all(&mut tx, m.id).await?;
+    let n = session::revoke_all(&mut tx, app, m.id).await?;
     audit::record(
         &mut tx,
         actor,

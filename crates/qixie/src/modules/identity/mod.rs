@@ -19,7 +19,13 @@ pub fn register_jobs(r: &mut JobRegistry) {
         Arc::new(|app: AppState, _job| {
             Box::pin(async move {
                 let now = app.now();
-                app.db.exec(sql("DELETE FROM sessions WHERE expires_at < $1").bind(now)).await?;
+                // Expired sessions lose their sockets too.
+                let mut tx = app.db.begin().await?;
+                let expired: Vec<(i64, i64)> = tx.all(sql("DELETE FROM sessions WHERE expires_at < $1 RETURNING id, member_id").bind(now)).await?;
+                tx.commit().await?;
+                for (id, member) in expired {
+                    crate::realtime::end_sessions(&app, member, &[id]);
+                }
                 app.db.exec(sql("DELETE FROM access_tokens WHERE expires_at < $1").bind(now)).await?;
                 app.db.exec(sql("DELETE FROM login_throttle WHERE locked_until < $1 AND last_failure_at < $2").bind(now).bind(now - 24 * 3600 * 1000)).await?;
                 schedule_next(&app, now + 3600 * 1000).await?;

@@ -69,19 +69,56 @@ fn idle_ms(app: &AppState) -> i64 {
     app.config.session_idle_hours.max(1) * 3600 * 1000
 }
 
-pub async fn revoke_all(tx: &mut Tx, member: MemberId) -> AppResult<u64> {
+/// Ends every session of `member` when `tx` commits (their sockets close then, on every node).
+pub async fn revoke_all(tx: &mut Tx, app: &AppState, member: MemberId) -> AppResult<u64> {
     forget_member_after_commit(tx, member);
-    Ok(tx
-        .exec(sql("DELETE FROM sessions WHERE member_id = $1").bind(member))
-        .await?)
+    let ids: Vec<(i64,)> = tx
+        .all(sql("DELETE FROM sessions WHERE member_id = $1 RETURNING id").bind(member))
+        .await?;
+    Ok(ended_after_commit(tx, app, member, ids))
 }
 
-pub async fn revoke_token(db: &Database, token: &str) -> AppResult<()> {
+/// Ends every session of `member` but `keep` when `tx` commits (a password change).
+pub async fn revoke_others(
+    tx: &mut Tx,
+    app: &AppState,
+    member: MemberId,
+    keep: i64,
+) -> AppResult<u64> {
+    forget_member_after_commit(tx, member);
+    let ids: Vec<(i64,)> = tx
+        .all(
+            sql("DELETE FROM sessions WHERE member_id = $1 AND id <> $2 RETURNING id")
+                .bind(member)
+                .bind(keep),
+        )
+        .await?;
+    Ok(ended_after_commit(tx, app, member, ids))
+}
+
+fn ended_after_commit(tx: &mut Tx, app: &AppState, member: MemberId, ids: Vec<(i64,)>) -> u64 {
+    let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+    let n = ids.len() as u64;
+    if !ids.is_empty() {
+        let app = app.clone();
+        tx.after_commit(move || crate::realtime::end_sessions(&app, member.0, &ids));
+    }
+    n
+}
+
+/// Signs out the session of `token`.
+pub async fn revoke_token(app: &AppState, token: &str) -> AppResult<()> {
     let hash = sha256_hex(token);
     cache::forget(|k, _| k == hash);
-    db.exec(sql("DELETE FROM sessions WHERE token_hash = $1").bind(&hash))
+    let mut tx = app.db.begin().await?;
+    let ended: Vec<(i64, i64)> = tx
+        .all(sql("DELETE FROM sessions WHERE token_hash = $1 RETURNING id, member_id").bind(&hash))
         .await?;
+    tx.commit().await?;
     cache::forget(|k, _| k == hash);
+    for (id, member) in ended {
+        crate::realtime::end_sessions(app, member, &[id]);
+    }
     Ok(())
 }
 
@@ -108,9 +145,10 @@ pub async fn list(db: &Database, member: MemberId, current: i64) -> AppResult<Ve
     Ok(rows)
 }
 
-pub async fn revoke_one(db: &Database, member: MemberId, id: i64) -> AppResult<()> {
+pub async fn revoke_one(app: &AppState, member: MemberId, id: i64) -> AppResult<()> {
     forget_member(member);
-    let n = db
+    let n = app
+        .db
         .exec(
             sql("DELETE FROM sessions WHERE member_id = $1 AND id = $2")
                 .bind(member)
@@ -121,6 +159,7 @@ pub async fn revoke_one(db: &Database, member: MemberId, id: i64) -> AppResult<(
     if n == 0 {
         Err(ErrorKind::NotFound.into())
     } else {
+        crate::realtime::end_sessions(app, member.0, &[id]);
         Ok(())
     }
 }

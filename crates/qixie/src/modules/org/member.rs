@@ -910,7 +910,7 @@ pub async fn update(
                 crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, before.id)
                     .await?;
             }
-            set_status_in(&mut tx, corp, before.id, s, now).await?;
+            set_status_in(&mut tx, app, corp, before.id, s, now).await?;
         }
     }
     audit::record(
@@ -949,7 +949,7 @@ pub async fn delete(
     let mut tx = app.db.begin().await?;
     crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     super::tree_cache::invalidate_after_commit(&mut tx, corp);
-    crate::modules::identity::session::forget_member_after_commit(&mut tx, m.id);
+    crate::modules::identity::session::revoke_all(&mut tx, app, m.id).await?;
     tx.exec(
         sql("UPDATE members SET leader_id = NULL WHERE corp_id = $1 AND leader_id = $2")
             .bind(corp)
@@ -987,6 +987,7 @@ pub async fn delete(
 
 pub async fn set_status_in(
     tx: &mut Tx,
+    app: &AppState,
     corp: CorpId,
     id: MemberId,
     status: MemberStatus,
@@ -1002,7 +1003,7 @@ pub async fn set_status_in(
     )
     .await?;
     if matches!(status, MemberStatus::Frozen | MemberStatus::Departed) {
-        crate::modules::identity::session::revoke_all(tx, id).await?;
+        crate::modules::identity::session::revoke_all(tx, app, id).await?;
     }
     Ok(())
 }
@@ -1036,7 +1037,7 @@ pub async fn set_frozen(
     if frozen {
         crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     }
-    set_status_in(&mut tx, corp, m.id, target, now).await?;
+    set_status_in(&mut tx, app, corp, m.id, target, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -1200,7 +1201,7 @@ pub async fn offboard(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
-    set_status_in(&mut tx, corp, m.id, MemberStatus::Departed, now).await?;
+    set_status_in(&mut tx, app, corp, m.id, MemberStatus::Departed, now).await?;
     let mut handed = Vec::new();
     for h in app.offboarding.handovers() {
         let n = h.hand_over(&mut tx, corp, m.id, s.id).await?;
