@@ -84,7 +84,6 @@ async fn notice_from(
                     corp,
                     None,
                     &row.filename,
-                    &row.content_type,
                     bytes,
                 )
                 .await?;
@@ -388,7 +387,6 @@ async fn appchat_send(
                 caller.actor.corp,
                 None,
                 "image.png",
-                "",
                 bytes,
             )
             .await?;
@@ -428,10 +426,9 @@ async fn webhook_upload(
     if !matches!(kind, "file" | "voice") {
         return Err(AppError::field("type", "invalid"));
     }
-    let (name, mime, bytes) = super::media::read_file_field(req, &app, "media").await?;
-    let m =
-        crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, &mime, bytes)
-            .await?;
+    let (name, _, bytes) = super::media::read_file_field(req, &app, "media").await?;
+    let m = crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, bytes)
+        .await?;
     Ok(ok(
         json!({ "type": kind, "media_id": m.id, "created_at": (app.now() / 1000).to_string() }),
     ))

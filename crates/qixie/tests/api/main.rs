@@ -11,6 +11,7 @@ mod chat_replies;
 mod chat_search;
 mod cluster;
 mod directory;
+mod hardening_files_login;
 mod identity;
 mod org;
 mod platform;
