@@ -176,7 +176,10 @@ mod tests {
             sniff("姓名,部门\n张三,研发".as_bytes()),
             ("text/plain; charset=utf-8", false)
         );
-        assert_eq!(sniff(&[0, 159, 146, 150]), ("application/octet-stream", false));
+        assert_eq!(
+            sniff(&[0, 159, 146, 150]),
+            ("application/octet-stream", false)
+        );
         // Starts like a PNG but is not one: served as a PNG that does not show inline.
         let mut fake = png()[..8].to_vec();
         fake.extend_from_slice(b"<html><script>alert(1)</script></html>");

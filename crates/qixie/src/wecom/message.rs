@@ -79,14 +79,8 @@ async fn notice_from(
             if msgtype == "image" {
                 Notice::Image { bytes }
             } else {
-                let m = crate::modules::chat::media::store(
-                    app,
-                    corp,
-                    None,
-                    &row.filename,
-                    bytes,
-                )
-                .await?;
+                let m = crate::modules::chat::media::store(app, corp, None, &row.filename, bytes)
+                    .await?;
                 Notice::File { media_id: m.id }
             }
         }
@@ -427,8 +421,8 @@ async fn webhook_upload(
         return Err(AppError::field("type", "invalid"));
     }
     let (name, _, bytes) = super::media::read_file_field(req, &app, "media").await?;
-    let m = crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, bytes)
-        .await?;
+    let m =
+        crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, bytes).await?;
     Ok(ok(
         json!({ "type": kind, "media_id": m.id, "created_at": (app.now() / 1000).to_string() }),
     ))

@@ -7,7 +7,8 @@ use crate::both;
 use crate::chat::{PNG, group, people};
 use crate::helpers::*;
 
-const HTML: &[u8] = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>";
+const HTML: &[u8] =
+    b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>";
 
 /// Headers of a download, and its body.
 async fn download(c: &Client, media_id: &str) -> (StatusCode, reqwest::header::HeaderMap) {
@@ -38,64 +39,67 @@ fn assert_inert(h: &reqwest::header::HeaderMap) {
     );
 }
 
-both!(html_and_polyglot_uploads_are_served_inert, async |app: &TestApp| {
-    let p = people(app).await;
-    let g = group(&p.zhang, "资料", &["li"]).await;
-    // A web page uploaded as a file downloads as bytes, never renders as a page of ours.
-    let (s, page) = p
-        .zhang
-        .upload("/api/v1/chat/media", "invoice.html", HTML.to_vec(), &[])
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{page}");
-    assert_eq!(page["kind"], "file");
-    assert_eq!(page["mime"], "application/octet-stream");
-    let (s, _) = p
-        .zhang
-        .post(
-            &format!("/api/v1/chat/conversations/{g}/messages"),
-            json!({"type": "file", "media_id": page["media_id"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let (s, h) = download(&p.li, page["media_id"].as_str().unwrap()).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_inert(&h);
-    assert_eq!(header(&h, "content-type"), "application/octet-stream");
-    assert!(
-        header(&h, "content-disposition").starts_with("attachment;"),
-        "{h:?}"
-    );
-    // A real PNG with a page after it, named .html: a picture, served as one.
-    let mut poly = PNG.to_vec();
-    poly.extend_from_slice(HTML);
-    let (s, img) = p
-        .zhang
-        .upload("/api/v1/chat/media", "cat.html", poly, &[])
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{img}");
-    assert_eq!(img["kind"], "image");
-    assert_eq!(img["mime"], "image/png");
-    let (s, h) = download(&p.zhang, img["media_id"].as_str().unwrap()).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_inert(&h);
-    assert_eq!(header(&h, "content-type"), "image/png");
-    // Something that only starts like a PNG is no picture: it downloads.
-    let mut fake = PNG[..16].to_vec();
-    fake.extend_from_slice(HTML);
-    let (s, f) = p
-        .zhang
-        .upload("/api/v1/chat/media", "fake.png", fake, &[])
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{f}");
-    assert_eq!(f["kind"], "file");
-    let (_, h) = download(&p.zhang, f["media_id"].as_str().unwrap()).await;
-    assert_inert(&h);
-    assert!(
-        header(&h, "content-disposition").starts_with("attachment;"),
-        "{h:?}"
-    );
-    let _ = (&p.boss, &p.wang);
-});
+both!(
+    html_and_polyglot_uploads_are_served_inert,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        let g = group(&p.zhang, "资料", &["li"]).await;
+        // A web page uploaded as a file downloads as bytes, never renders as a page of ours.
+        let (s, page) = p
+            .zhang
+            .upload("/api/v1/chat/media", "invoice.html", HTML.to_vec(), &[])
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{page}");
+        assert_eq!(page["kind"], "file");
+        assert_eq!(page["mime"], "application/octet-stream");
+        let (s, _) = p
+            .zhang
+            .post(
+                &format!("/api/v1/chat/conversations/{g}/messages"),
+                json!({"type": "file", "media_id": page["media_id"]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, h) = download(&p.li, page["media_id"].as_str().unwrap()).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_inert(&h);
+        assert_eq!(header(&h, "content-type"), "application/octet-stream");
+        assert!(
+            header(&h, "content-disposition").starts_with("attachment;"),
+            "{h:?}"
+        );
+        // A real PNG with a page after it, named .html: a picture, served as one.
+        let mut poly = PNG.to_vec();
+        poly.extend_from_slice(HTML);
+        let (s, img) = p
+            .zhang
+            .upload("/api/v1/chat/media", "cat.html", poly, &[])
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{img}");
+        assert_eq!(img["kind"], "image");
+        assert_eq!(img["mime"], "image/png");
+        let (s, h) = download(&p.zhang, img["media_id"].as_str().unwrap()).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_inert(&h);
+        assert_eq!(header(&h, "content-type"), "image/png");
+        // Something that only starts like a PNG is no picture: it downloads.
+        let mut fake = PNG[..16].to_vec();
+        fake.extend_from_slice(HTML);
+        let (s, f) = p
+            .zhang
+            .upload("/api/v1/chat/media", "fake.png", fake, &[])
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        assert_eq!(f["kind"], "file");
+        let (_, h) = download(&p.zhang, f["media_id"].as_str().unwrap()).await;
+        assert_inert(&h);
+        assert!(
+            header(&h, "content-disposition").starts_with("attachment;"),
+            "{h:?}"
+        );
+        let _ = (&p.boss, &p.wang);
+    }
+);
 
 both!(wecom_media_get_is_served_inert, async |app: &TestApp| {
     let boss = app.admin().await;
@@ -159,33 +163,36 @@ both!(wecom_media_get_is_served_inert, async |app: &TestApp| {
     }
 });
 
-both!(blocked_extensions_cannot_be_dodged, async |app: &TestApp| {
-    let p = people(app).await;
-    for name in [
-        "virus.exe.",
-        "VIRUS.EXE",
-        "a.exe ",
-        "a.exe...",
-        "a.EXE . ",
-        "a.exe.txt",
-    ] {
+both!(
+    blocked_extensions_cannot_be_dodged,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        for name in [
+            "virus.exe.",
+            "VIRUS.EXE",
+            "a.exe ",
+            "a.exe...",
+            "a.EXE . ",
+            "a.exe.txt",
+        ] {
+            let (s, b) = p
+                .zhang
+                .upload("/api/v1/chat/media", name, b"MZ\x90\x00".to_vec(), &[])
+                .await;
+            assert_eq!(
+                (s, code(&b)),
+                (StatusCode::UNPROCESSABLE_ENTITY, "file_type_refused"),
+                "{name}: {b}"
+            );
+        }
         let (s, b) = p
             .zhang
-            .upload("/api/v1/chat/media", name, b"MZ\x90\x00".to_vec(), &[])
+            .upload("/api/v1/chat/media", "exe.txt", b"notes".to_vec(), &[])
             .await;
-        assert_eq!(
-            (s, code(&b)),
-            (StatusCode::UNPROCESSABLE_ENTITY, "file_type_refused"),
-            "{name}: {b}"
-        );
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let _ = (&p.boss, &p.li, &p.wang);
     }
-    let (s, b) = p
-        .zhang
-        .upload("/api/v1/chat/media", "exe.txt", b"notes".to_vec(), &[])
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let _ = (&p.boss, &p.li, &p.wang);
-});
+);
 
 both!(others_media_cannot_be_attached, async |app: &TestApp| {
     let p = people(app).await;
@@ -280,114 +287,116 @@ both!(others_media_cannot_be_attached, async |app: &TestApp| {
     assert_eq!(s, StatusCode::OK);
 });
 
-both!(parallel_wrong_passwords_lock_like_serial_ones, async |app: &TestApp| {
-    let admin = app.admin().await;
-    let (s, b) = admin.call(Method::PUT, "/api/v1/admin/settings/security", Some(json!({"password_min_length": 8, "password_rotation_days": 0, "login_max_failures": 3, "login_lock_minutes": 30}))).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    app.member_with_password(&admin, "victim", &[1], "Secret2026")
-        .await;
-    let anon = app.anon();
-    let attempts = (0..50).map(|i| {
-        let anon = &anon;
-        async move {
-            anon.post(
+both!(
+    parallel_wrong_passwords_lock_like_serial_ones,
+    async |app: &TestApp| {
+        let admin = app.admin().await;
+        let (s, b) = admin.call(Method::PUT, "/api/v1/admin/settings/security", Some(json!({"password_min_length": 8, "password_rotation_days": 0, "login_max_failures": 3, "login_lock_minutes": 30}))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        app.member_with_password(&admin, "victim", &[1], "Secret2026")
+            .await;
+        let anon = app.anon();
+        let attempts = (0..50).map(|i| {
+            let anon = &anon;
+            async move {
+                anon.post(
+                    "/api/v1/auth/login",
+                    json!({"account": "victim", "password": format!("wrong{i}")}),
+                )
+                .await
+            }
+        });
+        let answers = futures_util::future::join_all(attempts).await;
+        for (s, b) in &answers {
+            assert!(
+                matches!(
+                    (*s, code(b)),
+                    (StatusCode::UNAUTHORIZED, "bad_credentials")
+                        | (StatusCode::LOCKED, "account_locked")
+                        | (StatusCode::TOO_MANY_REQUESTS, "throttled")
+                ),
+                "{s} {b}"
+            );
+        }
+        let (s, b) = anon
+            .post(
                 "/api/v1/auth/login",
-                json!({"account": "victim", "password": format!("wrong{i}")}),
+                json!({"account": "victim", "password": "Secret2026"}),
             )
-            .await
-        }
-    });
-    let answers = futures_util::future::join_all(attempts).await;
-    for (s, b) in &answers {
-        assert!(
-            matches!(
-                (*s, code(b)),
-                (StatusCode::UNAUTHORIZED, "bad_credentials")
-                    | (StatusCode::LOCKED, "account_locked")
-                    | (StatusCode::TOO_MANY_REQUESTS, "throttled")
-            ),
-            "{s} {b}"
-        );
+            .await;
+        assert_eq!((s, code(&b)), (StatusCode::LOCKED, "account_locked"), "{b}");
+        // Only as many passwords were checked as the limit allows, and the account locked once.
+        let (_, a) = admin
+            .get("/api/v1/admin/audit?kind=auth.login_failed&target=victim")
+            .await;
+        let checked = a["total"].as_i64().unwrap();
+        assert!((1..=3).contains(&checked), "{checked} checked: {a}");
+        let (_, a) = admin
+            .get("/api/v1/admin/audit?kind=auth.locked&target=victim")
+            .await;
+        assert_eq!(a["total"], json!(1), "{a}");
     }
-    let (s, b) = anon
-        .post(
-            "/api/v1/auth/login",
-            json!({"account": "victim", "password": "Secret2026"}),
-        )
-        .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::LOCKED, "account_locked"),
-        "{b}"
-    );
-    // Only as many passwords were checked as the limit allows, and the account locked once.
-    let (_, a) = admin
-        .get("/api/v1/admin/audit?kind=auth.login_failed&target=victim")
-        .await;
-    let checked = a["total"].as_i64().unwrap();
-    assert!((1..=3).contains(&checked), "{checked} checked: {a}");
-    let (_, a) = admin
-        .get("/api/v1/admin/audit?kind=auth.locked&target=victim")
-        .await;
-    assert_eq!(a["total"], json!(1), "{a}");
-});
+);
 
-both!(sign_in_takes_json_from_our_pages_only, async |app: &TestApp| {
-    let http = reqwest::Client::new();
-    let url = format!("{}/api/v1/auth/login", app.base);
-    let body = json!({"account": ADMIN, "password": ADMIN_PW}).to_string();
-    let send = |ct: Option<&'static str>, extra: Option<(&'static str, String)>| {
-        let mut r = http.post(&url).body(body.clone());
-        if let Some(ct) = ct {
-            r = r.header("content-type", ct);
+both!(
+    sign_in_takes_json_from_our_pages_only,
+    async |app: &TestApp| {
+        let http = reqwest::Client::new();
+        let url = format!("{}/api/v1/auth/login", app.base);
+        let body = json!({"account": ADMIN, "password": ADMIN_PW}).to_string();
+        let send = |ct: Option<&'static str>, extra: Option<(&'static str, String)>| {
+            let mut r = http.post(&url).body(body.clone());
+            if let Some(ct) = ct {
+                r = r.header("content-type", ct);
+            }
+            if let Some((k, v)) = extra {
+                r = r.header(k, v);
+            }
+            async move {
+                let res = r.send().await.unwrap();
+                let s = res.status();
+                (s, res.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        // A cross-site form can only send these types.
+        for ct in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            None,
+        ] {
+            let (s, b) = send(ct, None).await;
+            assert_eq!(
+                (s, code(&b)),
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required"),
+                "{ct:?}"
+            );
+            assert!(!b["error"]["message"].as_str().unwrap().is_empty());
         }
-        if let Some((k, v)) = extra {
-            r = r.header(k, v);
+        let json_ct = Some("application/json; charset=utf-8");
+        for bad in [
+            ("origin", "https://evil.example".to_owned()),
+            ("origin", "null".to_owned()),
+            ("sec-fetch-site", "cross-site".to_owned()),
+        ] {
+            let (s, b) = send(json_ct, Some((bad.0, bad.1.clone()))).await;
+            assert_eq!(
+                (s, code(&b)),
+                (StatusCode::FORBIDDEN, "cross_site_request"),
+                "{bad:?}"
+            );
         }
-        async move {
-            let res = r.send().await.unwrap();
-            let s = res.status();
-            (s, res.json::<Value>().await.unwrap_or(Value::Null))
+        // Our own pages, and clients that are not browsers, sign in.
+        for ok in [
+            Some(("origin", app.base.clone())),
+            Some(("sec-fetch-site", "same-origin".to_owned())),
+            None,
+        ] {
+            let (s, b) = send(json_ct, ok.clone()).await;
+            assert_eq!(s, StatusCode::OK, "{ok:?}: {b}");
         }
-    };
-    // A cross-site form can only send these types.
-    for ct in [
-        Some("text/plain"),
-        Some("application/x-www-form-urlencoded"),
-        Some("multipart/form-data; boundary=x"),
-        None,
-    ] {
-        let (s, b) = send(ct, None).await;
-        assert_eq!(
-            (s, code(&b)),
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required"),
-            "{ct:?}"
-        );
-        assert!(!b["error"]["message"].as_str().unwrap().is_empty());
     }
-    let json_ct = Some("application/json; charset=utf-8");
-    for bad in [
-        ("origin", "https://evil.example".to_owned()),
-        ("origin", "null".to_owned()),
-        ("sec-fetch-site", "cross-site".to_owned()),
-    ] {
-        let (s, b) = send(json_ct, Some((bad.0, bad.1.clone()))).await;
-        assert_eq!(
-            (s, code(&b)),
-            (StatusCode::FORBIDDEN, "cross_site_request"),
-            "{bad:?}"
-        );
-    }
-    // Our own pages, and clients that are not browsers, sign in.
-    for ok in [
-        Some(("origin", app.base.clone())),
-        Some(("sec-fetch-site", "same-origin".to_owned())),
-        None,
-    ] {
-        let (s, b) = send(json_ct, ok.clone()).await;
-        assert_eq!(s, StatusCode::OK, "{ok:?}: {b}");
-    }
-});
+);
 
 both!(json_bodies_end_after_the_value, async |app: &TestApp| {
     let admin = app.admin().await;

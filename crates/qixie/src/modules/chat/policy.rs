@@ -87,7 +87,13 @@ pub fn file_extensions(name: &str) -> Vec<String> {
     let mut parts = base.split('.');
     parts.next();
     parts
-        .map(|p| p.split(':').next().unwrap_or_default().trim().to_lowercase())
+        .map(|p| {
+            p.split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase()
+        })
         .filter(|p| !p.is_empty())
         .collect()
 }
