@@ -3,15 +3,17 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, header};
 use serde::de::DeserializeOwned;
 
+use crate::config::Config;
 use crate::kernel::error::{AppError, ErrorKind};
 use crate::kernel::i18n::Lang;
 
-/// A JSON body. Parsed whatever the Content-Type says (WeCom clients send none); a malformed body is
-/// a 400 in our vocabulary, a missing or mistyped field a 422 naming the field.
+/// A JSON body. Parsed whatever the Content-Type says (WeCom clients send none); a malformed body,
+/// or anything but whitespace after the value, is a 400 in our vocabulary, a missing or mistyped
+/// field a 422 naming the field.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
@@ -31,14 +33,59 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         bytes
     };
     let de = &mut serde_json::Deserializer::from_slice(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         if e.inner().is_data() && path != "." {
             AppError::field(&path, "invalid")
         } else {
             AppError::new(ErrorKind::BadRequest)
         }
-    })
+    })?;
+    // One value per body: `{"a":1} xyz` or `{"a":1}{"b":2}` is not JSON.
+    de.end().map_err(|_| AppError::new(ErrorKind::BadRequest))?;
+    Ok(value)
+}
+
+/// Refuses a body that is not declared `application/json` (parameters such as `charset` allowed).
+/// Routes a browser form could reach cross-site (sign-in) use it, since a form cannot send that type.
+pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() == Some("application/json") {
+        Ok(())
+    } else {
+        Err(ErrorKind::JsonRequired.into())
+    }
+}
+
+/// Whether a browser request comes from this server's own pages (or a configured origin). Browsers
+/// send `Origin` on every POST and on socket upgrades; when it is absent, `Sec-Fetch-Site` decides.
+/// Requests with neither (API clients, curl) are not from a browser page and pass.
+pub fn check_same_origin(config: &Config, headers: &HeaderMap) -> Result<(), AppError> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(origin) = text(header::ORIGIN) {
+        let origin = origin.trim_end_matches('/');
+        let host = text(header::HOST).unwrap_or_default();
+        let own = !host.is_empty()
+            && (origin == format!("http://{host}") || origin == format!("https://{host}"));
+        let listed = config
+            .allowed_origins
+            .iter()
+            .any(|o| o.trim_end_matches('/') == origin)
+            || config.public_base() == origin;
+        return if own || listed {
+            Ok(())
+        } else {
+            Err(ErrorKind::CrossSite.into())
+        };
+    }
+    match text(HeaderName::from_static("sec-fetch-site")) {
+        None | Some("same-origin" | "none") => Ok(()),
+        Some(_) => Err(ErrorKind::CrossSite.into()),
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {

@@ -2,6 +2,7 @@
 //! client. Errors leave handlers as `AppError` and are rendered per surface by one middleware each.
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod metrics;
 pub mod openapi;
 pub mod web;

@@ -29,6 +29,7 @@ macro_rules! error_kinds {
 error_kinds! {
     Internal => ("internal", 500, -1, "系统繁忙，请稍后再试", "Something went wrong on our side; please try again"),
     BadRequest => ("bad_request", 400, 40058, "请求格式不正确", "The request is malformed"),
+    JsonRequired => ("json_required", 415, 40058, "请求内容须为 JSON（Content-Type: application/json）", "The request body must be JSON (Content-Type: application/json)"),
     Validation => ("validation_failed", 422, 40058, "填写的内容有误，请检查标出的字段", "Some fields are invalid; please check them"),
     Unauthenticated => ("unauthenticated", 401, 60011, "请先登录", "Please sign in"),
     Forbidden => ("forbidden", 403, 60011, "没有权限执行此操作", "You do not have permission to do this"),
@@ -36,6 +37,7 @@ error_kinds! {
     TargetOutranks => ("target_outranks_you", 403, 60011, "不能管理权限与你相同或比你更高的管理员", "You cannot manage an administrator whose rights equal or exceed yours"),
     AdminProtected => ("admin_protected", 403, 60011, "应用接口不能修改或删除管理员", "Apps cannot change or delete administrators"),
     CsrfFailed => ("csrf_failed", 403, 60011, "页面已过期，请刷新后重试", "The page has expired; please reload and try again"),
+    CrossSite => ("cross_site_request", 403, 60011, "请求来自其他网站，已拒绝；请直接在本系统的页面中操作", "The request came from another site and was refused; please use this system's own pages"),
     NotFound => ("not_found", 404, 40058, "对象不存在", "Not found"),
     NoSuchRoute => ("no_such_route", 404, 40058, "接口不存在", "No such API route"),
     SetupDone => ("setup_already_done", 409, 40058, "企业已创建，请直接登录", "The enterprise is already set up; please sign in"),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,7 +38,8 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    check_origin(&app, &headers)?;
+    // Browsers send Origin; it must be this server (or a configured origin). Other clients send none.
+    crate::http::extract::check_same_origin(&app.config, &headers)?;
     if session.must_change_password {
         return Err(ErrorKind::PasswordChangeRequired.into());
     }
@@ -59,26 +60,6 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(256 * 1024)
         .on_upgrade(move |socket| run(app, actor, session_id, socket)))
-}
-
-/// Browsers send Origin; it must be this server (or a configured origin). Other clients send none.
-fn check_origin(app: &AppState, headers: &HeaderMap) -> AppResult<()> {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let own = [format!("http://{host}"), format!("https://{host}")];
-    if own.iter().any(|o| o == origin)
-        || app.config.allowed_origins.iter().any(|o| o == origin)
-        || app.config.public_base() == origin
-    {
-        Ok(())
-    } else {
-        Err(ErrorKind::Forbidden.into())
-    }
 }
 
 #[derive(Deserialize)]

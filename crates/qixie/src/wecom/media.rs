@@ -4,14 +4,14 @@
 //! so no contacts permission is asked for.
 use axum::Router;
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
 use super::contacts::Params;
 use super::{AppCaller, ok};
 use crate::AppState;
+use crate::http::files::{Show, file_response};
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{CorpId, random_token};
@@ -202,14 +202,7 @@ async fn download(
 ) -> AppResult<Response> {
     let media_id = p.text("media_id").ok_or(ErrorKind::MediaNotFound)?;
     let (row, bytes) = load(&app, caller.actor.corp, media_id).await?;
-    let headers = [
-        (header::CONTENT_TYPE, row.content_type.clone()),
-        (
-            header::CONTENT_DISPOSITION,
-            content_disposition(&row.filename),
-        ),
-    ];
-    Ok((headers, bytes).into_response())
+    Ok(file_response(&row.filename, bytes, Show::Download))
 }
 
 /// The first file in multipart field `name`: (file name, content type, bytes). Also used by the
@@ -253,60 +246,4 @@ pub async fn read_file_field(
         return Ok((filename, content_type, bytes.to_vec()));
     }
     Err(AppError::field(name, "required"))
-}
-
-/// `attachment` with an ASCII `filename` for old clients and, when the name is not plain ASCII,
-/// the exact name as RFC 5987 `filename*`.
-pub fn content_disposition(name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if fallback == name {
-        return format!("attachment; filename=\"{name}\"");
-    }
-    format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        rfc5987(name)
-    )
-}
-
-/// Percent-encodes everything but RFC 5987's attr-char.
-fn rfc5987(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn disposition_keeps_ascii_and_encodes_the_rest() {
-        assert_eq!(
-            content_disposition("report 1.pdf"),
-            "attachment; filename=\"report 1.pdf\""
-        );
-        assert_eq!(
-            content_disposition("通讯录.csv"),
-            "attachment; filename=\"___.csv\"; filename*=UTF-8''%E9%80%9A%E8%AE%AF%E5%BD%95.csv"
-        );
-        assert_eq!(
-            content_disposition("a\"b.txt"),
-            "attachment; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt"
-        );
-    }
 }

@@ -79,15 +79,8 @@ async fn notice_from(
             if msgtype == "image" {
                 Notice::Image { bytes }
             } else {
-                let m = crate::modules::chat::media::store(
-                    app,
-                    corp,
-                    None,
-                    &row.filename,
-                    &row.content_type,
-                    bytes,
-                )
-                .await?;
+                let m = crate::modules::chat::media::store(app, corp, None, &row.filename, bytes)
+                    .await?;
                 Notice::File { media_id: m.id }
             }
         }
@@ -422,7 +415,6 @@ async fn appchat_send(
                 caller.actor.corp,
                 None,
                 "image.png",
-                "",
                 bytes,
             )
             .await?;
@@ -462,10 +454,9 @@ async fn webhook_upload(
     if !matches!(kind, "file" | "voice") {
         return Err(AppError::field("type", "invalid"));
     }
-    let (name, mime, bytes) = super::media::read_file_field(req, &app, "media").await?;
+    let (name, _, bytes) = super::media::read_file_field(req, &app, "media").await?;
     let m =
-        crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, &mime, bytes)
-            .await?;
+        crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, bytes).await?;
     Ok(ok(
         json!({ "type": kind, "media_id": m.id, "created_at": (app.now() / 1000).to_string() }),
     ))

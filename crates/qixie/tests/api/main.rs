@@ -12,6 +12,7 @@ mod chat_search;
 mod cluster;
 mod directory;
 mod hardening_data;
+mod hardening_files_login;
 mod hardening_scope;
 mod hardening_sessions;
 mod identity;

@@ -1,8 +1,8 @@
 //! Routes of the messaging API (docs/api/chat.md) and the real-time socket.
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
 use axum::routing::{delete, get, patch, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,6 +13,7 @@ use super::stream::{self, EventRow};
 use super::{media, policy, robots};
 use crate::AppState;
 use crate::http::extract::Body;
+use crate::http::files::{Show, file_response};
 use crate::http::openapi::ApiRoutes;
 use crate::kernel::authz::{Actor, perm};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
@@ -819,8 +820,8 @@ async fn upload(
     req: Request,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    let (name, mime, bytes) = crate::wecom::media::read_file_field(req, &app, "file").await?;
-    let m = media::store(&app, actor.corp, Some(me.0), &name, &mime, bytes).await?;
+    let (name, _, bytes) = crate::wecom::media::read_file_field(req, &app, "file").await?;
+    let m = media::store(&app, actor.corp, Some(me.0), &name, bytes).await?;
     let mut body = m.content();
     body["kind"] = json!(m.kind);
     Ok((StatusCode::CREATED, Json(body)))
@@ -840,27 +841,13 @@ async fn download(
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let thumb = q.thumb.as_deref().is_some_and(|t| t == "1" || t == "true");
     let (m, bytes) = media::load(&app, actor.corp, me.0, &id, thumb).await?;
-    let mime = if thumb && m.kind == "image" {
-        "image/jpeg".to_owned()
-    } else {
-        m.mime.clone()
-    };
-    // Images show inline; everything else downloads under its original name.
-    let disposition = if m.kind == "image" {
-        "inline".to_owned()
-    } else {
-        crate::wecom::media::content_disposition(&m.name)
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    // Pictures show inline; everything else downloads under its original name.
+    let mut res = file_response(&m.name, bytes, Show::ImagesInline);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(res)
 }
 
 #[derive(Deserialize)]

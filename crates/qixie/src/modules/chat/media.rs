@@ -20,9 +20,12 @@ pub struct ChatMedia {
     pub height: Option<i64>,
     pub blob_key: String,
     pub thumb_key: Option<String>,
+    /// The member who uploaded it; None for robot and app uploads.
+    pub uploader_id: Option<i64>,
 }
 
-const COLS: &str = "id, corp_id, kind, name, mime, size, width, height, blob_key, thumb_key";
+const COLS: &str =
+    "id, corp_id, kind, name, mime, size, width, height, blob_key, thumb_key, uploader_id";
 /// Longest side of a thumbnail, in pixels.
 const THUMB_SIDE: u32 = 360;
 /// Images larger than this are kept as files rather than decoded (decompression bombs).
@@ -83,7 +86,6 @@ pub async fn store(
     corp: CorpId,
     uploader: Option<i64>,
     name: &str,
-    mime: &str,
     bytes: Vec<u8>,
 ) -> AppResult<ChatMedia> {
     let name = name.trim();
@@ -114,19 +116,14 @@ pub async fn store(
         corp_id: corp.0,
         kind: if decoded.is_some() { "image" } else { "file" }.into(),
         name: name.to_owned(),
-        mime: if decoded.is_some() || mime.is_empty() {
-            mime_guess::from_path(name)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_owned()
-        } else {
-            mime.to_owned()
-        },
+        // What the bytes are, as downloads will serve them; never the name's or the uploader's word.
+        mime: crate::http::files::sniff(&bytes).0.to_owned(),
         size: bytes.len() as i64,
         width: decoded.as_ref().map(|d| i64::from(d.width)),
         height: decoded.as_ref().map(|d| i64::from(d.height)),
         blob_key,
         thumb_key,
+        uploader_id: uploader,
     };
     app.db
         .exec(
@@ -148,8 +145,43 @@ pub async fn store(
     Ok(row)
 }
 
-/// The bytes of a medium (or its thumbnail), for a member who can see a message that shows it, or who
-/// uploaded it.
+/// A medium the member may read: one they uploaded, or one shown by a message they can see (in a
+/// conversation they belong to, sent after they joined) or kept in their favourites. Anything else
+/// is "not found", so ids of other people's files tell nothing.
+pub async fn readable(app: &AppState, corp: CorpId, member: i64, id: &str) -> AppResult<ChatMedia> {
+    let m = find(&app.db, corp, id).await?;
+    if m.uploader_id == Some(member) {
+        return Ok(m);
+    }
+    let pattern = format!("%\"media_id\":\"{}\"%", m.id);
+    let (n,): (i64,) = app
+        .db
+        .one(
+            sql("SELECT COUNT(*) FROM chat_events e JOIN chat_members cm ON cm.conversation_id = e.conversation_id AND cm.member_id = $1 AND e.seq > cm.joined_seq \
+                 WHERE e.corp_id = $2 AND e.msg_type IN ('image', 'file') AND e.recalled_at IS NULL AND e.content LIKE $3")
+                .bind(member)
+                .bind(corp)
+                .bind(&pattern),
+        )
+        .await?;
+    if n > 0 {
+        return Ok(m);
+    }
+    let (fav,): (i64,) = app
+        .db
+        .one(
+            sql("SELECT COUNT(*) FROM chat_favourites WHERE member_id = $1 AND snapshot LIKE $2")
+                .bind(member)
+                .bind(&pattern),
+        )
+        .await?;
+    if fav > 0 {
+        return Ok(m);
+    }
+    Err(ErrorKind::MediaNotFound.into())
+}
+
+/// The bytes of a medium (or its thumbnail), for a member who may read it.
 pub async fn load(
     app: &AppState,
     corp: CorpId,
@@ -157,35 +189,7 @@ pub async fn load(
     id: &str,
     thumb: bool,
 ) -> AppResult<(ChatMedia, Vec<u8>)> {
-    let m = find(&app.db, corp, id).await?;
-    let (uploader,): (Option<i64>,) = app
-        .db
-        .one(sql("SELECT uploader_id FROM chat_media WHERE id = $1").bind(id))
-        .await?;
-    if uploader != Some(member) {
-        // Seen in a message of a conversation the member belongs to (from when they joined).
-        let (n,): (i64,) = app
-            .db
-            .one(
-                sql("SELECT COUNT(*) FROM chat_events e JOIN chat_members cm ON cm.conversation_id = e.conversation_id AND cm.member_id = $1 AND e.seq > cm.joined_seq \
-                     WHERE e.corp_id = $2 AND e.msg_type IN ('image', 'file') AND e.recalled_at IS NULL AND e.content LIKE $3")
-                    .bind(member)
-                    .bind(corp)
-                    .bind(format!("%\"media_id\":\"{id}\"%")),
-            )
-            .await?;
-        let (fav,): (i64,) = app
-            .db
-            .one(
-                sql("SELECT COUNT(*) FROM chat_favourites WHERE member_id = $1 AND snapshot LIKE $2")
-                    .bind(member)
-                    .bind(format!("%\"media_id\":\"{id}\"%")),
-            )
-            .await?;
-        if n == 0 && fav == 0 {
-            return Err(ErrorKind::MediaNotFound.into());
-        }
-    }
+    let m = readable(app, corp, member, id).await?;
     let key = match (thumb, &m.thumb_key) {
         (true, Some(k)) => k.clone(),
         _ => m.blob_key.clone(),

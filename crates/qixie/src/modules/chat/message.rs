@@ -212,7 +212,9 @@ pub async fn queue(
                 .media_id
                 .as_deref()
                 .ok_or_else(|| AppError::field("media_id", "required"))?;
-            let m = super::media::find(&app.db, corp, id)
+            // Only media the sender can already read: naming another conversation's file id must not
+            // hand that file to this conversation.
+            let m = super::media::readable(app, corp, me.0, id)
                 .await
                 .map_err(|e| e.on_field("media_id"))?;
             if input.msg_type == "image" && m.kind != "image" {

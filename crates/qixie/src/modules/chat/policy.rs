@@ -78,6 +78,26 @@ impl Default for Policy {
     }
 }
 
+/// Every extension of a file name, lowercased, the last one last, as a system that opens the file
+/// may see it: without the trailing dots and spaces Windows drops (`a.exe. ` is `a.exe`), without an
+/// NTFS stream suffix (`a.exe::$DATA`), and with the inner ones too (`a.exe.txt` carries `exe`, which
+/// some servers and mail filters act on).
+pub fn file_extensions(name: &str) -> Vec<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let mut parts = base.split('.');
+    parts.next();
+    parts
+        .map(|p| {
+            p.split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase()
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 impl Policy {
     pub fn receipts_for(&self, kind: &str) -> ReceiptMode {
         match kind {
@@ -165,15 +185,16 @@ impl Policy {
         if size > self.files.max_bytes.min(MAX_FILE_BYTES) {
             return Err(ErrorKind::FileTooLarge.into());
         }
-        let ext = name
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
-        let listed = |l: &[String]| l.iter().any(|x| x.eq_ignore_ascii_case(&ext));
-        if listed(&self.files.denied_extensions)
-            || (!self.files.allowed_extensions.is_empty()
-                && !listed(&self.files.allowed_extensions))
-        {
+        let exts = file_extensions(name);
+        let listed = |l: &[String], e: &str| l.iter().any(|x| x.eq_ignore_ascii_case(e));
+        let denied = exts
+            .iter()
+            .any(|e| listed(&self.files.denied_extensions, e));
+        let allowed = self.files.allowed_extensions.is_empty()
+            || exts
+                .last()
+                .is_some_and(|e| listed(&self.files.allowed_extensions, e));
+        if denied || !allowed {
             return Err(ErrorKind::FileTypeRefused.into());
         }
         Ok(())
@@ -319,6 +340,42 @@ mod tests {
         );
         assert_eq!(
             p.check_file("noext", 1).unwrap_err().kind,
+            ErrorKind::FileTypeRefused
+        );
+    }
+
+    #[test]
+    fn extensions_are_normalised_before_the_lists_apply() {
+        assert_eq!(super::file_extensions("报告.PDF"), vec!["pdf"]);
+        assert_eq!(super::file_extensions("a.EXE . "), vec!["exe"]);
+        assert_eq!(super::file_extensions("a.tar.gz"), vec!["tar", "gz"]);
+        assert_eq!(super::file_extensions("noext"), Vec::<String>::new());
+        assert_eq!(super::file_extensions("dir/x.exe::$DATA"), vec!["exe"]);
+        let p = Policy::default();
+        for name in [
+            "virus.exe.",
+            "VIRUS.EXE",
+            "a.exe ",
+            "a.exe...",
+            "a.EXE . ",
+            "a.exe.txt",
+            "a.Exe\u{3000}",
+            "x.exe::$DATA",
+            "b.BaT",
+        ] {
+            assert_eq!(
+                p.check_file(name, 1).unwrap_err().kind,
+                ErrorKind::FileTypeRefused,
+                "{name}"
+            );
+        }
+        assert!(p.check_file("exe.txt", 1).is_ok());
+        assert!(p.check_file("report.v2.pdf", 1).is_ok());
+        let mut q = Policy::default();
+        q.files.allowed_extensions = vec!["pdf".into()];
+        assert!(q.check_file("a.PDF. ", 1).is_ok());
+        assert_eq!(
+            q.check_file("a.pdf.html", 1).unwrap_err().kind,
             ErrorKind::FileTypeRefused
         );
     }

@@ -1,7 +1,7 @@
 //! Routes for signing in and out, one's own account, and administrator actions on credentials.
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::login::{self, LoginRequest};
 use super::session::{self, AnySession, Authed};
 use crate::AppState;
-use crate::http::extract::{Body, ClientIp};
+use crate::http::extract::{self, Body, ClientIp};
 use crate::http::openapi::ApiRoutes;
 use crate::kernel::authz::{Scope, perm};
 use crate::kernel::error::{AppError, AppResult};
@@ -90,11 +90,21 @@ pub fn routes() -> ApiRoutes {
         )
 }
 
+/// Sign-in takes JSON only and only from this server's pages (or a configured origin): a page on
+/// another site cannot sign a visitor in to an account of its choosing (login CSRF).
 async fn login_handler(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
-    Body(req): Body<LoginRequest>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
+    let req = match extract::require_json(&headers)
+        .and_then(|()| extract::check_same_origin(&app.config, &headers))
+        .and_then(|()| extract::parse_json::<LoginRequest>(&body))
+    {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
     match login::login(&app, &req, &ip).await {
         Ok(ok) => {
             let api = req.client == "api";

@@ -61,6 +61,61 @@ pub fn backoff_ms(failures: i64, free: i64) -> i64 {
     }
 }
 
+/// `backoff_ms` of the row's `failures` column, as SQL.
+fn backoff_sql(free: i64) -> String {
+    let mut s = String::from("CASE");
+    for f in 0..free + 7 {
+        s.push_str(&format!(
+            " WHEN login_throttle.failures = {f} THEN {}",
+            backoff_ms(f, free)
+        ));
+    }
+    s.push_str(&format!(" ELSE {} END", backoff_ms(free + 6, free)));
+    s
+}
+
+/// Counts one attempt on `key` in a single statement, unless the account is locked or must still
+/// wait: the failures so far including this attempt, or None when refused. The attempt that reaches
+/// `max_failures` locks the account (and resets the count for after the lock).
+async fn reserve_attempt(
+    app: &AppState,
+    key: &str,
+    now: i64,
+    max_failures: i64,
+    lock_ms: i64,
+) -> AppResult<Option<i64>> {
+    let first_locks = 1 >= max_failures;
+    let mut tx = app.db.begin().await?;
+    let row: Option<(i64, i64)> = tx
+        .opt(
+            sql(format!(
+                "INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                 failures = CASE WHEN login_throttle.failures + 1 >= $5 THEN 0 ELSE login_throttle.failures + 1 END, \
+                 locked_until = CASE WHEN login_throttle.failures + 1 >= $5 THEN $6 ELSE 0 END, \
+                 last_failure_at = $3 \
+                 WHERE login_throttle.locked_until <= $3 AND login_throttle.last_failure_at + ({}) <= $3 \
+                 RETURNING failures, locked_until",
+                backoff_sql(FREE_FAILURES)
+            ))
+            .bind(key)
+            .bind(if first_locks { 0 } else { 1 })
+            .bind(now)
+            .bind(if first_locks { now + lock_ms } else { 0 })
+            .bind(max_failures)
+            .bind(now + lock_ms),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(row.map(|(failures, locked_until)| {
+        if locked_until > now {
+            max_failures
+        } else {
+            failures
+        }
+    }))
+}
+
 async fn throttle(app: &AppState, key: &str) -> AppResult<Throttle> {
     Ok(app
         .db
@@ -113,20 +168,6 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
     let acct_key = account_key(corp.id, &account);
     let ip_key = format!("ip:{ip}");
     let policy = corp::security(&app.db, corp.id).await?;
-    let a = throttle(app, &acct_key).await?;
-    if a.locked_until > now {
-        return Err(Refused {
-            error: ErrorKind::AccountLocked.into(),
-            retry_after_s: Some((a.locked_until - now) / 1000 + 1),
-        });
-    }
-    let wait = a.last_failure_at + backoff_ms(a.failures, FREE_FAILURES) - now;
-    if wait > 0 {
-        return Err(Refused {
-            error: ErrorKind::Throttled.into(),
-            retry_after_s: Some(wait / 1000 + 1),
-        });
-    }
     let i = throttle(app, &ip_key).await?;
     let ip_failures = if now - i.last_failure_at > IP_WINDOW_MS {
         0
@@ -140,6 +181,26 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
             retry_after_s: Some(ip_wait / 1000 + 1),
         });
     }
+    let max_failures = policy.login_max_failures.max(1);
+    let lock_ms = policy.login_lock_minutes.max(1) * 60_000;
+    // The attempt is counted before the password is checked, so parallel attempts cannot all pass
+    // the limit; a right password then clears the count.
+    let Some(failures) = reserve_attempt(app, &acct_key, now, max_failures, lock_ms).await? else {
+        let a = throttle(app, &acct_key).await?;
+        if a.locked_until > now {
+            return Err(Refused {
+                error: ErrorKind::AccountLocked.into(),
+                retry_after_s: Some((a.locked_until - now) / 1000 + 1),
+            });
+        }
+        let wait = (a.last_failure_at + backoff_ms(a.failures, FREE_FAILURES) - now).max(1);
+        return Err(Refused {
+            error: ErrorKind::Throttled.into(),
+            retry_after_s: Some(wait / 1000 + 1),
+        });
+    };
+    let lock = failures >= max_failures;
+    let locked_until = if lock { now + lock_ms } else { 0 };
 
     let found = member::find_row(&app.db, corp.id, &account).await.ok();
     let cred = match &found {
@@ -161,28 +222,13 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
     let now = app.now();
     if !ok || !usable {
         let mut tx = app.db.begin().await?;
-        let failures = a.failures + 1;
-        let lock = failures >= policy.login_max_failures.max(1);
-        let locked_until = if lock {
-            now + policy.login_lock_minutes.max(1) * 60_000
-        } else {
-            0
-        };
         tx.exec(
-            sql("INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure_at = $3, locked_until = $4")
-            .bind(&acct_key)
-            .bind(if lock { 0 } else { failures })
-            .bind(now)
-            .bind(locked_until),
-        )
-        .await?;
-        tx.exec(
-            sql("INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, 0) \
-                 ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure_at = $3")
+            sql("INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, 1, $2, 0) \
+                 ON CONFLICT (key) DO UPDATE SET last_failure_at = $2, \
+                 failures = CASE WHEN login_throttle.last_failure_at < $3 THEN 1 ELSE login_throttle.failures + 1 END")
             .bind(&ip_key)
-            .bind(ip_failures + 1)
-            .bind(now),
+            .bind(now)
+            .bind(now - IP_WINDOW_MS),
         )
         .await?;
         let actor = ("anonymous", account.as_str(), account.as_str());
@@ -229,6 +275,10 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
     };
     let mid = MemberId(m.id);
     if status == Some(MemberStatus::Frozen) {
+        // The password was right: the attempt counted for it is taken back.
+        app.db
+            .exec(sql("DELETE FROM login_throttle WHERE key = $1").bind(&acct_key))
+            .await?;
         return Err(AppError::new(ErrorKind::AccountFrozen).into());
     }
     let must_change = cred.must_change_password || expired(&policy, cred.password_changed_at, now);
