@@ -10,5 +10,7 @@ pub mod i18n;
 pub mod ids;
 pub mod jobs;
 pub mod migrate;
+pub mod outbound;
 pub mod password;
 pub mod ser;
+pub mod upload_limits;

@@ -56,6 +56,11 @@ pub const ADMIN_PW: &str = "Qixie2026";
 
 impl TestApp {
     pub async fn spawn(engine: Engine) -> TestApp {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    /// A server whose configuration `tweak` changes first.
+    pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_db) = match engine {
             Engine::Sqlite => (
@@ -81,12 +86,15 @@ impl TestApp {
                 (format!("{}/{name}", pg_base()), Some(name))
             }
         };
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().to_path_buf(),
             listen: "127.0.0.1:0".into(),
             database_url: url,
+            // Callback receivers in tests listen on loopback.
+            outbound_allow: vec!["127.0.0.0/8".parse().expect("network")],
             ..Config::default()
         };
+        tweak(&mut config);
         let clock = ManualClock::new(1_790_000_000_000);
         let options = Options {
             clock: clock.clone(),

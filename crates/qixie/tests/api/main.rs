@@ -11,6 +11,7 @@ mod chat_replies;
 mod chat_search;
 mod cluster;
 mod directory;
+mod hardening_parsers;
 mod identity;
 mod org;
 mod platform;
