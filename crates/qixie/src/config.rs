@@ -198,8 +198,14 @@ mod tests {
     fn upload_limits_and_outbound_allow_from_env() {
         let c = Config::from_sources(vec![
             ("QIXIE_UPLOAD_MAX_ROWS".into(), "10".into()),
-            ("QIXIE_UPLOAD_MAX_DECOMPRESSED_BYTES".into(), "1048576".into()),
-            ("QIXIE_OUTBOUND_ALLOW".into(), "10.0.0.0/8, 127.0.0.1,fd00::/8".into()),
+            (
+                "QIXIE_UPLOAD_MAX_DECOMPRESSED_BYTES".into(),
+                "1048576".into(),
+            ),
+            (
+                "QIXIE_OUTBOUND_ALLOW".into(),
+                "10.0.0.0/8, 127.0.0.1,fd00::/8".into(),
+            ),
         ])
         .unwrap();
         assert_eq!(c.upload_limits.max_rows, 10);

@@ -118,7 +118,9 @@ impl Outbound {
         if let Some(ip) = literal
             && !permitted(ip, &self.inner.allow)
         {
-            return Err(OutboundError::Refused(format!("address {ip} is not allowed")));
+            return Err(OutboundError::Refused(format!(
+                "address {ip} is not allowed"
+            )));
         }
         Ok(url)
     }
@@ -199,9 +201,7 @@ pub fn permitted(ip: IpAddr, allow: &[IpNet]) -> bool {
 /// `::ffff:a.b.c.d` → `a.b.c.d`; anything else unchanged.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -353,7 +353,13 @@ mod tests {
         for a in ["127.0.0.1", "::ffff:127.0.0.1", "10.1.2.3", "fd00::5"] {
             assert!(permitted(a.parse().unwrap(), &allow), "{a}");
         }
-        for a in ["10.2.0.1", "192.168.0.1", "169.254.169.254", "::1", "fc00::1"] {
+        for a in [
+            "10.2.0.1",
+            "192.168.0.1",
+            "169.254.169.254",
+            "::1",
+            "fc00::1",
+        ] {
             assert!(!permitted(a.parse().unwrap(), &allow), "{a}");
         }
     }

@@ -65,7 +65,10 @@ impl Exceeded {
                 "max_decompressed_bytes",
                 n,
                 format!("解压后的内容超过 {} 的上限", size_words(n)),
-                format!("its decompressed content is over the {} limit", size_words(n)),
+                format!(
+                    "its decompressed content is over the {} limit",
+                    size_words(n)
+                ),
             ),
             Exceeded::Rows(n) => (
                 "max_rows",

@@ -926,6 +926,33 @@ async fn replace_parties(
 mod tests {
     use super::*;
 
+    /// The text of a run of CDATA sections, as an XML parser would read it.
+    fn read_cdata(x: &str) -> String {
+        let mut out = String::new();
+        let mut rest = x;
+        while let Some(r) = rest.strip_prefix("<![CDATA[") {
+            let end = r.find("]]>").unwrap();
+            out.push_str(&r[..end]);
+            rest = &r[end + 3..];
+        }
+        assert_eq!(rest, "", "{x}");
+        out
+    }
+
+    /// Fuzz target for the callback XML: any text (`]]>` included) comes back unchanged from the
+    /// CDATA it is wrapped in, so a job's error message cannot end its element early.
+    #[test]
+    fn fuzz_callback_cdata() {
+        bolero::check!(name = "wecom_cdata")
+            .with_type::<String>()
+            .with_test_time(std::time::Duration::from_secs(1))
+            .for_each(|s: &String| {
+                assert_eq!(read_cdata(&cdata(s)), *s);
+                let doubled = format!("{s}]]>{s}");
+                assert_eq!(read_cdata(&cdata(&doubled)), doubled);
+            });
+    }
+
     fn dept(id: i64, parent: Option<i64>, name: &str, path: &str) -> (i64, DeptRow) {
         (
             id,

@@ -69,10 +69,22 @@ both!(zip_bomb_xlsx_is_refused, async |app: &TestApp| {
     let mut c = app.admin().await;
     c.lang = Some("en");
     let (s, b) = c
-        .upload("/api/v1/admin/members/import", "bomb.xlsx", bomb.clone(), &[])
+        .upload(
+            "/api/v1/admin/members/import",
+            "bomb.xlsx",
+            bomb.clone(),
+            &[],
+        )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"), "{b}");
-    assert_eq!(b["error"]["details"]["limit"], json!("max_decompressed_bytes"));
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"),
+        "{b}"
+    );
+    assert_eq!(
+        b["error"]["details"]["limit"],
+        json!("max_decompressed_bytes")
+    );
     assert_eq!(b["error"]["details"]["max"], json!(100 * 1024 * 1024));
     let msg = b["error"]["message"].as_str().unwrap();
     assert!(msg.contains("100 MiB"), "{msg}");
@@ -90,28 +102,49 @@ both!(zip_bomb_xlsx_is_refused, async |app: &TestApp| {
     assert_eq!(list["total"], json!(1), "{list}");
 });
 
-both!(csv_with_too_many_columns_is_refused, async |app: &TestApp| {
-    let mut c = app.admin().await;
-    c.lang = Some("en");
-    let mut csv = String::from("姓名,帐号,部门\n");
-    csv.push_str("张三,zs,总公司");
-    csv.push_str(&",x".repeat(250));
-    csv.push('\n');
-    let (s, b) = c
-        .upload("/api/v1/admin/members/import", "wide.csv", csv.into_bytes(), &[])
-        .await;
-    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"), "{b}");
-    assert_eq!(b["error"]["details"]["limit"], json!("max_columns"));
-    let msg = b["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("200 columns"), "{msg}");
-    // Trailing empty cells, as spreadsheets save them, are not columns.
-    let csv = format!("姓名,帐号,部门{}\n张三,zs,总公司{}\n", ",".repeat(300), ",".repeat(300));
-    let (s, b) = c
-        .upload("/api/v1/admin/members/import", "ok.csv", csv.into_bytes(), &[])
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["created"], json!(1), "{b}");
-});
+both!(
+    csv_with_too_many_columns_is_refused,
+    async |app: &TestApp| {
+        let mut c = app.admin().await;
+        c.lang = Some("en");
+        let mut csv = String::from("姓名,帐号,部门\n");
+        csv.push_str("张三,zs,总公司");
+        csv.push_str(&",x".repeat(250));
+        csv.push('\n');
+        let (s, b) = c
+            .upload(
+                "/api/v1/admin/members/import",
+                "wide.csv",
+                csv.into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            (s, code(&b)),
+            (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"),
+            "{b}"
+        );
+        assert_eq!(b["error"]["details"]["limit"], json!("max_columns"));
+        let msg = b["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("200 columns"), "{msg}");
+        // Trailing empty cells, as spreadsheets save them, are not columns.
+        let csv = format!(
+            "姓名,帐号,部门{}\n张三,zs,总公司{}\n",
+            ",".repeat(300),
+            ",".repeat(300)
+        );
+        let (s, b) = c
+            .upload(
+                "/api/v1/admin/members/import",
+                "ok.csv",
+                csv.into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["created"], json!(1), "{b}");
+    }
+);
 
 /// Runs `body` on a server with a configuration of its own, on both engines.
 macro_rules! both_with {
@@ -150,9 +183,22 @@ both_with!(
         let (s, b) = c
             .upload("/api/v1/admin/members/import", "six.csv", rows(6), &[])
             .await;
-        assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"), "{b}");
-        assert_eq!(b["error"]["details"], json!({"limit": "max_rows", "max": 5}));
-        assert!(b["error"]["message"].as_str().unwrap().contains("5 data rows"), "{b}");
+        assert_eq!(
+            (s, code(&b)),
+            (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"),
+            "{b}"
+        );
+        assert_eq!(
+            b["error"]["details"],
+            json!({"limit": "max_rows", "max": 5})
+        );
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("5 data rows"),
+            "{b}"
+        );
         let (_, list) = c.get("/api/v1/admin/members?limit=5").await;
         assert_eq!(list["total"], json!(1), "nothing imported: {list}");
         let (s, b) = c
@@ -171,18 +217,35 @@ both!(large_import_links_later_leaders, async |app: &TestApp| {
     let mut csv = String::from("姓名,帐号,部门,直属上级\n");
     for i in 0..n {
         // Each member's leader is the next row; the last one has none.
-        let leader = if i + 1 < n { format!("u{}", i + 1) } else { String::new() };
+        let leader = if i + 1 < n {
+            format!("u{}", i + 1)
+        } else {
+            String::new()
+        };
         csv.push_str(&format!("成员{i},u{i},总公司/部门{},{leader}\n", i % 7));
     }
     let (s, b) = c
-        .upload("/api/v1/admin/members/import", "big.csv", csv.into_bytes(), &[])
+        .upload(
+            "/api/v1/admin/members/import",
+            "big.csv",
+            csv.into_bytes(),
+            &[],
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!((b["created"].as_i64(), b["invalid"].as_i64()), (Some(n as i64), Some(0)), "{b}");
+    assert_eq!(
+        (b["created"].as_i64(), b["invalid"].as_i64()),
+        (Some(n as i64), Some(0)),
+        "{b}"
+    );
     for i in [0, 1999, 2000, 4498] {
         let (s, m) = c.get(&format!("/api/v1/admin/members/u{i}")).await;
         assert_eq!(s, StatusCode::OK, "{m}");
-        assert_eq!(m["member"]["leader_userid"], json!(format!("u{}", i + 1)), "u{i}: {m}");
+        assert_eq!(
+            m["member"]["leader_userid"],
+            json!(format!("u{}", i + 1)),
+            "u{i}: {m}"
+        );
     }
 });
 
@@ -238,7 +301,10 @@ async fn batch_job_with_callback(app: &TestApp, url: &str) -> Value {
         reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("m.csv"),
     );
     let r: Value = reqwest::Client::new()
-        .post(format!("{}/cgi-bin/media/upload?access_token={token}&type=file", app.base))
+        .post(format!(
+            "{}/cgi-bin/media/upload?access_token={token}&type=file",
+            app.base
+        ))
         .multipart(form)
         .send()
         .await
@@ -249,7 +315,10 @@ async fn batch_job_with_callback(app: &TestApp, url: &str) -> Value {
     let media = r["media_id"].as_str().unwrap().to_owned();
     let body = json!({"media_id": media, "callback": {"url": url, "token": "cbtoken", "encodingaeskey": AES_KEY}});
     let r: Value = reqwest::Client::new()
-        .post(format!("{}/cgi-bin/batch/syncuser?access_token={token}", app.base))
+        .post(format!(
+            "{}/cgi-bin/batch/syncuser?access_token={token}",
+            app.base
+        ))
         .body(body.to_string())
         .send()
         .await
@@ -295,9 +364,17 @@ both_with!(
         let (url, got) = receiver().await;
         let r = batch_job_with_callback(app, &url).await;
         // The job itself completes and reports.
-        assert_eq!((r["total"].as_i64(), r["result"][0]["errcode"].as_i64()), (Some(1), Some(0)), "{r}");
+        assert_eq!(
+            (r["total"].as_i64(), r["result"][0]["errcode"].as_i64()),
+            (Some(1), Some(0)),
+            "{r}"
+        );
         let_jobs_run(app).await;
-        assert_eq!(*got.lock().unwrap(), 0, "nothing reached the loopback receiver");
+        assert_eq!(
+            *got.lock().unwrap(),
+            0,
+            "nothing reached the loopback receiver"
+        );
         // Named by a host name that resolves to loopback: refused after resolving.
         let by_name = url.replace("127.0.0.1", "localhost");
         batch_job_with_callback(app, &by_name).await;
@@ -338,24 +415,37 @@ both_with!(
 
 // ---- qixie init ----
 
-both!(init_refuses_a_second_enterprise_without_the_flag, async |app: &TestApp| {
-    let input = || qixie::modules::admin::corp::NewEnterprise {
-        corp_name: "第二家".into(),
-        industry: String::new(),
-        size: String::new(),
-        admin_name: String::new(),
-        admin_account: "admin2".into(),
-        admin_password: ADMIN_PW.into(),
-    };
-    let err = qixie::cli::init_enterprise(&app.state, input(), false)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("--force-new-enterprise"), "{err}");
-    assert_eq!(qixie::modules::admin::corp::count(&app.state.db).await.unwrap(), 1);
-    let corp = qixie::cli::init_enterprise(&app.state, input(), true)
-        .await
-        .unwrap();
-    assert_eq!(corp.name, "第二家");
-    assert_eq!(qixie::modules::admin::corp::count(&app.state.db).await.unwrap(), 2);
-});
+both!(
+    init_refuses_a_second_enterprise_without_the_flag,
+    async |app: &TestApp| {
+        let input = || qixie::modules::admin::corp::NewEnterprise {
+            corp_name: "第二家".into(),
+            industry: String::new(),
+            size: String::new(),
+            admin_name: String::new(),
+            admin_account: "admin2".into(),
+            admin_password: ADMIN_PW.into(),
+        };
+        let err = qixie::cli::init_enterprise(&app.state, input(), false)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--force-new-enterprise"), "{err}");
+        assert_eq!(
+            qixie::modules::admin::corp::count(&app.state.db)
+                .await
+                .unwrap(),
+            1
+        );
+        let corp = qixie::cli::init_enterprise(&app.state, input(), true)
+            .await
+            .unwrap();
+        assert_eq!(corp.name, "第二家");
+        assert_eq!(
+            qixie::modules::admin::corp::count(&app.state.db)
+                .await
+                .unwrap(),
+            2
+        );
+    }
+);

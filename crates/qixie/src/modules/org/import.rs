@@ -86,7 +86,8 @@ pub async fn run_rows(
     mode: ImportMode,
     dry_run: bool,
 ) -> AppResult<ImportReport> {
-    let open = || -> Result<Rows<'_>, sheet::SheetError> { Ok(Box::new(rows.iter().cloned().map(Ok))) };
+    let open =
+        || -> Result<Rows<'_>, sheet::SheetError> { Ok(Box::new(rows.iter().cloned().map(Ok))) };
     run_source(app, actor, grant, filename, &open, mode, dry_run).await
 }
 

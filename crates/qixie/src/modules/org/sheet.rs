@@ -625,113 +625,113 @@ impl RowValidator {
             &mut self.seen_emails,
         );
         {
-        let mut row_errors = Vec::new();
-        let mut fail = |field: Field, reason: &str| {
-            row_errors.push(RowError {
+            let mut row_errors = Vec::new();
+            let mut fail = |field: Field, reason: &str| {
+                row_errors.push(RowError {
+                    row: r.row,
+                    field: field.key().to_string(),
+                    reason: reason.to_string(),
+                });
+            };
+
+            let name = r.get(Field::Name);
+            if let Err(reason) = fields::person_name(name) {
+                fail(Field::Name, reason);
+            }
+
+            let userid = r.get(Field::Userid);
+            if let Err(reason) = fields::userid(userid) {
+                fail(Field::Userid, reason);
+            } else if !seen_userids.insert(userid.to_ascii_lowercase()) {
+                // WeCom treats userids case-insensitively when checking uniqueness.
+                fail(Field::Userid, DUPLICATE_IN_FILE);
+            }
+
+            let employee_no = optional(r.get(Field::EmployeeNo));
+            if employee_no.is_some_and(|e| e.chars().count() > EMPLOYEE_NO_MAX) {
+                fail(Field::EmployeeNo, TOO_LONG);
+            }
+
+            let mobile = match fields::mobile(r.get(Field::Mobile)) {
+                Err(reason) => {
+                    fail(Field::Mobile, reason);
+                    None
+                }
+                Ok(m) => {
+                    if m.as_ref().is_some_and(|m| !seen_mobiles.insert(m.clone())) {
+                        fail(Field::Mobile, DUPLICATE_IN_FILE);
+                    }
+                    m
+                }
+            };
+
+            let email = match fields::email(r.get(Field::Email)) {
+                Err(reason) => {
+                    fail(Field::Email, reason);
+                    None
+                }
+                Ok(e) => {
+                    if e.as_ref().is_some_and(|e| !seen_emails.insert(e.clone())) {
+                        fail(Field::Email, DUPLICATE_IN_FILE);
+                    }
+                    e
+                }
+            };
+
+            let department_paths = match parse_departments(r.get(Field::Departments)) {
+                Ok(paths) => paths,
+                Err(reason) => {
+                    fail(Field::Departments, reason);
+                    Vec::new()
+                }
+            };
+
+            let position = r.get(Field::Position);
+            if position.chars().count() > POSITION_MAX {
+                fail(Field::Position, TOO_LONG);
+            }
+
+            let gender = fields::gender(r.get(Field::Gender))
+                .map_err(|reason| fail(Field::Gender, reason))
+                .ok();
+
+            let leader = optional(r.get(Field::Leader));
+            if leader.is_some_and(|l| fields::userid(l).is_err()) {
+                fail(Field::Leader, FORMAT);
+            }
+
+            let tags = split_list(r.get(Field::Tags));
+            if tags.iter().any(|t| t.chars().count() > TAG_MAX) {
+                fail(Field::Tags, TOO_LONG);
+            }
+
+            let alias = r.get(Field::Alias);
+            if alias.chars().count() > ALIAS_MAX {
+                fail(Field::Alias, TOO_LONG);
+            }
+            let telephone = r.get(Field::Telephone);
+            if telephone.chars().count() > TELEPHONE_MAX {
+                fail(Field::Telephone, TOO_LONG);
+            }
+
+            if !row_errors.is_empty() {
+                return Err(row_errors);
+            }
+            Ok(ImportRecord {
                 row: r.row,
-                field: field.key().to_string(),
-                reason: reason.to_string(),
-            });
-        };
-
-        let name = r.get(Field::Name);
-        if let Err(reason) = fields::person_name(name) {
-            fail(Field::Name, reason);
-        }
-
-        let userid = r.get(Field::Userid);
-        if let Err(reason) = fields::userid(userid) {
-            fail(Field::Userid, reason);
-        } else if !seen_userids.insert(userid.to_ascii_lowercase()) {
-            // WeCom treats userids case-insensitively when checking uniqueness.
-            fail(Field::Userid, DUPLICATE_IN_FILE);
-        }
-
-        let employee_no = optional(r.get(Field::EmployeeNo));
-        if employee_no.is_some_and(|e| e.chars().count() > EMPLOYEE_NO_MAX) {
-            fail(Field::EmployeeNo, TOO_LONG);
-        }
-
-        let mobile = match fields::mobile(r.get(Field::Mobile)) {
-            Err(reason) => {
-                fail(Field::Mobile, reason);
-                None
-            }
-            Ok(m) => {
-                if m.as_ref().is_some_and(|m| !seen_mobiles.insert(m.clone())) {
-                    fail(Field::Mobile, DUPLICATE_IN_FILE);
-                }
-                m
-            }
-        };
-
-        let email = match fields::email(r.get(Field::Email)) {
-            Err(reason) => {
-                fail(Field::Email, reason);
-                None
-            }
-            Ok(e) => {
-                if e.as_ref().is_some_and(|e| !seen_emails.insert(e.clone())) {
-                    fail(Field::Email, DUPLICATE_IN_FILE);
-                }
-                e
-            }
-        };
-
-        let department_paths = match parse_departments(r.get(Field::Departments)) {
-            Ok(paths) => paths,
-            Err(reason) => {
-                fail(Field::Departments, reason);
-                Vec::new()
-            }
-        };
-
-        let position = r.get(Field::Position);
-        if position.chars().count() > POSITION_MAX {
-            fail(Field::Position, TOO_LONG);
-        }
-
-        let gender = fields::gender(r.get(Field::Gender))
-            .map_err(|reason| fail(Field::Gender, reason))
-            .ok();
-
-        let leader = optional(r.get(Field::Leader));
-        if leader.is_some_and(|l| fields::userid(l).is_err()) {
-            fail(Field::Leader, FORMAT);
-        }
-
-        let tags = split_list(r.get(Field::Tags));
-        if tags.iter().any(|t| t.chars().count() > TAG_MAX) {
-            fail(Field::Tags, TOO_LONG);
-        }
-
-        let alias = r.get(Field::Alias);
-        if alias.chars().count() > ALIAS_MAX {
-            fail(Field::Alias, TOO_LONG);
-        }
-        let telephone = r.get(Field::Telephone);
-        if telephone.chars().count() > TELEPHONE_MAX {
-            fail(Field::Telephone, TOO_LONG);
-        }
-
-        if !row_errors.is_empty() {
-            return Err(row_errors);
-        }
-        Ok(ImportRecord {
-            row: r.row,
-            name: name.to_string(),
-            userid: userid.to_string(),
-            employee_no: employee_no.map(str::to_string),
-            mobile,
-            email,
-            department_paths,
-            position: position.to_string(),
-            gender: gender.unwrap_or_else(|| "0".into()),
-            leader: leader.map(str::to_string),
-            tags,
-            alias: alias.to_string(),
-            telephone: telephone.to_string(),
-        })
+                name: name.to_string(),
+                userid: userid.to_string(),
+                employee_no: employee_no.map(str::to_string),
+                mobile,
+                email,
+                department_paths,
+                position: position.to_string(),
+                gender: gender.unwrap_or_else(|| "0".into()),
+                leader: leader.map(str::to_string),
+                tags,
+                alias: alias.to_string(),
+                telephone: telephone.to_string(),
+            })
         }
     }
 }
@@ -1286,6 +1286,60 @@ mod tests {
             parse_import("m.csv", "姓名\n张三\n".as_bytes(), &limits(10, 10, 8)),
             Err(SheetError::TooLarge(Exceeded::DecompressedBytes(8)))
         );
+    }
+
+    /// Fuzz target: any bytes as a CSV upload. Never panics, and what comes back keeps to the
+    /// limits, in row order. Longer runs: see docs/security.md ("Upload parsers").
+    #[test]
+    fn fuzz_csv_reader() {
+        let limits = limits(50, 20, 64 * 1024);
+        bolero::check!(name = "sheet_csv")
+            .with_test_time(std::time::Duration::from_secs(2))
+            .for_each(|input: &[u8]| {
+                if let Ok(rows) = parse_import("m.csv", input, &limits) {
+                    assert!(rows.len() <= 50);
+                    assert!(rows.windows(2).all(|w| w[0].row < w[1].row));
+                    let _ = validate_rows(rows);
+                }
+                if let Ok(table) = read_table("m.csv", input, &limits) {
+                    assert!(table.len() <= 51);
+                    assert!(table.iter().all(|(_, cells)| cells.len() <= 20));
+                }
+            });
+    }
+
+    /// Fuzz target: workbooks built from generated cells, read back whole and then with some of
+    /// their bytes changed (zip structure, sizes, XML). Never panics; an intact workbook reads.
+    #[test]
+    fn fuzz_xlsx_reader() {
+        let limits = limits(50, 20, 1 << 20);
+        bolero::check!(name = "sheet_xlsx")
+            .with_type::<(Vec<(u8, u8, String)>, Vec<(u16, u8)>)>()
+            .with_test_time(std::time::Duration::from_secs(3))
+            .for_each(
+                |(cells, damage): &(Vec<(u8, u8, String)>, Vec<(u16, u8)>)| {
+                    let mut workbook = Workbook::new();
+                    let sheet = workbook.add_worksheet();
+                    let _ = sheet.write_string(0, 0, "姓名");
+                    for (r, c, text) in cells.iter().take(100) {
+                        let _ =
+                            sheet.write_string(1 + u32::from(*r % 40), u16::from(*c % 20), text);
+                    }
+                    let Ok(mut bytes) = workbook.save_to_buffer() else {
+                        return;
+                    };
+                    assert!(read_table("m.xlsx", &bytes, &limits).is_ok());
+                    let _ = parse_import("m.xlsx", &bytes, &limits);
+                    let len = bytes.len();
+                    for (at, x) in damage.iter().take(16) {
+                        if let Some(b) = bytes.get_mut(usize::from(*at) % len) {
+                            *b ^= *x;
+                        }
+                    }
+                    let _ = parse_import("m.xlsx", &bytes, &limits);
+                    let _ = read_table("m.xlsx", &bytes, &limits);
+                },
+            );
     }
 
     #[test]
