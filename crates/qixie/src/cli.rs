@@ -37,6 +37,10 @@ enum Command {
         /// Also load a demo enterprise: two subsidiaries, departments, about 60 members, tags.
         #[arg(long)]
         demo: bool,
+        /// Create the enterprise even though the database already holds one (a second enterprise
+        /// on the same installation).
+        #[arg(long)]
+        force_new_enterprise: bool,
     },
     /// Manage custom apps.
     App {
@@ -134,6 +138,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             admin_password,
             admin_name,
             demo,
+            force_new_enterprise,
         } => {
             let state = open_state(
                 config,
@@ -151,9 +156,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 admin_account,
                 admin_password,
             };
-            let corp = crate::modules::admin::corp::create_enterprise(&state, input)
-                .await
-                .map_err(describe)?;
+            let corp = init_enterprise(&state, input, force_new_enterprise).await?;
             let mut out = json!({ "corp_id": corp.corpid, "name": corp.name });
             if demo {
                 let n = crate::demo::load(&state, corp.id).await.map_err(describe)?;
@@ -220,6 +223,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `qixie init`'s enterprise. Run twice on the same data directory (a script re-run, say) it would
+/// quietly make a second enterprise beside the first; that takes `--force-new-enterprise`.
+pub async fn init_enterprise(
+    state: &crate::AppState,
+    input: crate::modules::admin::corp::NewEnterprise,
+    force_new_enterprise: bool,
+) -> anyhow::Result<crate::modules::admin::corp::CorpRow> {
+    let existing = crate::modules::admin::corp::count(&state.db)
+        .await
+        .map_err(describe)?;
+    if existing > 0 && !force_new_enterprise {
+        anyhow::bail!(
+            "this installation already has an enterprise ({existing} in its database); nothing was \
+             created. To add another enterprise anyway, run again with --force-new-enterprise"
+        );
+    }
+    crate::modules::admin::corp::create_enterprise(state, input)
+        .await
+        .map_err(describe)
 }
 
 /// Storage (without the job scheduler) and the enterprise a command names by its corp id.

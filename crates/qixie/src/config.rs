@@ -35,6 +35,10 @@ pub struct Config {
     pub send_rate_per_second: u32,
     /// Messages a member may send in a burst above the sustained rate.
     pub send_rate_burst: u32,
+    /// Caps on what an uploaded file may make a parser read (`[upload_limits]`).
+    pub upload_limits: crate::kernel::upload_limits::UploadLimits,
+    /// Private or local networks outbound requests (callbacks) may reach anyway; empty: none.
+    pub outbound_allow: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -56,6 +60,8 @@ impl Default for Config {
             ws_max_per_member: 30,
             send_rate_per_second: 20,
             send_rate_burst: 50,
+            upload_limits: Default::default(),
+            outbound_allow: Vec::new(),
         }
     }
 }
@@ -136,6 +142,12 @@ impl Config {
                 "WS_MAX_PER_MEMBER" => cfg.ws_max_per_member = number(k, v)?,
                 "SEND_RATE_PER_SECOND" => cfg.send_rate_per_second = number(k, v)?,
                 "SEND_RATE_BURST" => cfg.send_rate_burst = number(k, v)?,
+                "UPLOAD_MAX_DECOMPRESSED_BYTES" => {
+                    cfg.upload_limits.max_decompressed_bytes = positive(k, v)?
+                }
+                "UPLOAD_MAX_ROWS" => cfg.upload_limits.max_rows = positive(k, v)?,
+                "UPLOAD_MAX_COLUMNS" => cfg.upload_limits.max_columns = positive(k, v)?,
+                "OUTBOUND_ALLOW" => cfg.outbound_allow = parse_networks(v)?,
                 // Read elsewhere.
                 "CONFIG" | "FAST_HASH" => {}
                 other => anyhow::bail!("unknown environment variable QIXIE_{other}"),
@@ -174,6 +186,29 @@ fn number<T: std::str::FromStr>(key: &str, v: &str) -> anyhow::Result<T> {
     v.trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))
+/// A number above zero from the environment variable `key`.
+fn positive<T: std::str::FromStr + Default + PartialOrd>(key: &str, v: &str) -> anyhow::Result<T> {
+    v.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| *n > T::default())
+        .ok_or_else(|| anyhow::anyhow!("{key} must be a number above 0"))
+}
+
+/// `10.0.0.0/8, 192.168.1.5` → networks; a bare address is a network of one.
+pub fn parse_networks(v: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    crate::kernel::ser::split_list(v)
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "QIXIE_OUTBOUND_ALLOW: {s:?} is not a network (CIDR such as 10.0.0.0/8) or an address"
+                    )
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -221,6 +256,41 @@ mod tests {
                 .to_string()
                 .contains("QIXIE_SEND_RATE_BURST")
         );
+    fn upload_limits_and_outbound_allow_from_env() {
+        let c = Config::from_sources(vec![
+            ("QIXIE_UPLOAD_MAX_ROWS".into(), "10".into()),
+            (
+                "QIXIE_UPLOAD_MAX_DECOMPRESSED_BYTES".into(),
+                "1048576".into(),
+            ),
+            (
+                "QIXIE_OUTBOUND_ALLOW".into(),
+                "10.0.0.0/8, 127.0.0.1,fd00::/8".into(),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.upload_limits.max_rows, 10);
+        assert_eq!(c.upload_limits.max_decompressed_bytes, 1_048_576);
+        assert_eq!(c.upload_limits.max_columns, 200);
+        let nets: Vec<String> = c.outbound_allow.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"]);
+        for (k, v) in [
+            ("QIXIE_OUTBOUND_ALLOW", "10.0.0.0/33"),
+            ("QIXIE_OUTBOUND_ALLOW", "localhost"),
+            ("QIXIE_UPLOAD_MAX_ROWS", "0"),
+            ("QIXIE_UPLOAD_MAX_COLUMNS", "many"),
+        ] {
+            assert!(
+                Config::from_sources(vec![(k.into(), v.into())]).is_err(),
+                "{k}={v}"
+            );
+        }
+        let toml: Config = toml::from_str(
+            "outbound_allow = [\"192.168.0.0/16\"]\n[upload_limits]\nmax_columns = 50\n",
+        )
+        .unwrap();
+        assert_eq!(toml.upload_limits.max_columns, 50);
+        assert_eq!(toml.outbound_allow.len(), 1);
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct AppState {
     pub metrics: Arc<crate::http::metrics::Metrics>,
     pub offboarding: Arc<OffboardingRegistry>,
     pub chat: Arc<crate::modules::chat::ChatRuntime>,
+    /// The client for requests to addresses users and apps choose (callbacks).
+    pub outbound: crate::kernel::outbound::Outbound,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<App
         blobs: BlobStore::local(config.data_dir.join("blobs")),
         jobs: JobSignal::default(),
         node_id: crate::kernel::ids::random_token(6).into(),
+        outbound: crate::kernel::outbound::Outbound::new(&config.outbound_allow),
         metrics: Arc::default(),
         offboarding: Arc::new(offboarding),
         chat: Arc::new(crate::modules::chat::ChatRuntime::new(&config)),

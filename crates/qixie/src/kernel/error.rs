@@ -69,6 +69,7 @@ error_kinds! {
     ImportFileInvalid => ("import_file_invalid", 422, 40058, "无法读取导入文件，请使用 CSV（UTF-8 或 GBK）或 XLSX 模板", "The import file cannot be read; use the CSV (UTF-8 or GBK) or XLSX template"),
     ImportRejected => ("import_rejected", 422, 40058, "导入文件中有错误行，按\"全部正确才导入\"未做任何修改", "The file has invalid rows; with \"all or nothing\" nothing was changed"),
     PayloadTooLarge => ("payload_too_large", 413, 40058, "文件过大", "The file is too large"),
+    UploadTooLarge => ("upload_too_large", 413, 40058, "文件超出解析上限", "The file is over a parsing limit"),
     MediaNotFound => ("media_not_found", 404, 40007, "媒体文件不存在或已过期", "Media not found or expired"),
     JobNotFound => ("job_not_found", 404, 40058, "任务不存在", "Job not found"),
     InvalidCorp => ("invalid_corpid", 401, 40013, "企业ID不正确", "Invalid corp id"),

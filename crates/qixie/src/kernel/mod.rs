@@ -10,6 +10,8 @@ pub mod i18n;
 pub mod ids;
 pub mod jobs;
 pub mod migrate;
+pub mod outbound;
 pub mod password;
 pub mod ser;
 pub mod time;
+pub mod upload_limits;

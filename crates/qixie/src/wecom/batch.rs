@@ -32,6 +32,7 @@ use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::i18n::Lang;
 use crate::kernel::ids::{CorpId, random_token};
 use crate::kernel::jobs::{self, Job, JobRegistry};
+use crate::kernel::outbound::OutboundError;
 use crate::modules::apps;
 use crate::modules::org::department::{self, DepartmentPatch, DeptRow, NewDepartment, ROOT};
 use crate::modules::org::import::{self, ImportMode, RowProblem};
@@ -393,37 +394,35 @@ async fn deliver_callback(app: AppState, job: Job) -> anyhow::Result<()> {
         cdata(&e.agentid.to_string()),
         cdata(&encrypted)
     );
-    let res = callback_client()?
-        .post(&e.url)
-        .query(&[
-            ("msg_signature", signature.as_str()),
-            ("timestamp", timestamp.as_str()),
-            ("nonce", nonce.as_str()),
-        ])
-        .header("content-type", "text/xml; charset=utf-8")
-        .body(body)
-        .send()
-        .await?;
+    let answer = app
+        .outbound
+        .post(
+            &e.url,
+            &[
+                ("msg_signature", signature.as_str()),
+                ("timestamp", timestamp.as_str()),
+                ("nonce", nonce.as_str()),
+            ],
+            &[("content-type", "text/xml; charset=utf-8")],
+            body,
+        )
+        .await;
+    let res = match answer {
+        Ok(res) => res,
+        // A target the server may not reach stays so: the event is dropped, not retried.
+        Err(OutboundError::Refused(why)) => {
+            tracing::warn!(jobid = %e.jobid, reason = %why, "batch job callback not sent");
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    };
     anyhow::ensure!(
-        res.status().is_success(),
+        res.status.is_success(),
         "callback of batch job {} answered {}",
         e.jobid,
-        res.status()
+        res.status
     );
     Ok(())
-}
-
-fn callback_client() -> anyhow::Result<reqwest::Client> {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(c) = CLIENT.get() {
-        return Ok(c.clone());
-    }
-    let c = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    Ok(CLIENT.get_or_init(|| c).clone())
 }
 
 async fn execute(app: &AppState, corp: CorpId, p: &Payload) -> AppResult<Vec<Value>> {
@@ -544,9 +543,9 @@ async fn sync_users(
     let import_grant = actor.require::<perm::ContactsImport>()?;
     let manage = actor.require::<perm::ContactsManage>()?;
     let corp = manage.corp();
-    let rows = sheet::parse_import(filename, bytes).map_err(|e| {
+    let rows = sheet::parse_import(filename, bytes, &app.config.upload_limits).map_err(|e| {
         tracing::info!(error = %e, "batch member file rejected");
-        AppError::new(ErrorKind::ImportFileInvalid)
+        e.to_app_error()
     })?;
     let depts: HashMap<i64, DeptRow> = department::all_rows(&app.db, corp)
         .await?
@@ -858,9 +857,9 @@ async fn replace_parties(
 ) -> AppResult<Vec<Value>> {
     let g = actor.require::<perm::ContactsManage>()?;
     let corp = g.corp();
-    let table = sheet::read_table(filename, bytes).map_err(|e| {
+    let table = sheet::read_table(filename, bytes, &app.config.upload_limits).map_err(|e| {
         tracing::info!(error = %e, "batch department file rejected");
-        AppError::new(ErrorKind::ImportFileInvalid)
+        e.to_app_error()
     })?;
     let (rows, problems) = parse_party_rows(table)?;
     let listed: HashSet<i64> = rows
@@ -927,6 +926,33 @@ async fn replace_parties(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text of a run of CDATA sections, as an XML parser would read it.
+    fn read_cdata(x: &str) -> String {
+        let mut out = String::new();
+        let mut rest = x;
+        while let Some(r) = rest.strip_prefix("<![CDATA[") {
+            let end = r.find("]]>").unwrap();
+            out.push_str(&r[..end]);
+            rest = &r[end + 3..];
+        }
+        assert_eq!(rest, "", "{x}");
+        out
+    }
+
+    /// Fuzz target for the callback XML: any text (`]]>` included) comes back unchanged from the
+    /// CDATA it is wrapped in, so a job's error message cannot end its element early.
+    #[test]
+    fn fuzz_callback_cdata() {
+        bolero::check!(name = "wecom_cdata")
+            .with_type::<String>()
+            .with_test_time(std::time::Duration::from_secs(1))
+            .for_each(|s: &String| {
+                assert_eq!(read_cdata(&cdata(s)), *s);
+                let doubled = format!("{s}]]>{s}");
+                assert_eq!(read_cdata(&cdata(&doubled)), doubled);
+            });
+    }
 
     fn dept(id: i64, parent: Option<i64>, name: &str, path: &str) -> (i64, DeptRow) {
         (

@@ -133,6 +133,33 @@ mod tests {
         );
     }
 
+    /// Fuzz target for the callback envelope: whatever is encrypted decrypts to itself, and any
+    /// text offered as a ciphertext (cut, altered or random) is refused or read, never a panic.
+    #[test]
+    fn fuzz_callback_envelope() {
+        let c = MsgCrypt::new("token", KEY, CORP).unwrap();
+        bolero::check!(name = "wecom_envelope")
+            .with_type::<(String, [u8; 16], Vec<u8>)>()
+            .with_test_time(std::time::Duration::from_secs(2))
+            .for_each(|(msg, random, garbage): &(String, [u8; 16], Vec<u8>)| {
+                let enc = c.encrypt(msg, random);
+                assert_eq!(c.decrypt(&enc), Some((msg.clone(), CORP.to_owned())));
+                let _ = c.decrypt(&enc[..enc.len() / 2]);
+                let _ = c.decrypt(&String::from_utf8_lossy(garbage));
+                let mut bytes = base64::engine::general_purpose::STANDARD
+                    .decode(&enc)
+                    .unwrap();
+                let len = bytes.len();
+                for (i, g) in garbage.iter().enumerate().take(8) {
+                    let at = usize::from(*g) * 7 + i;
+                    if let Some(b) = bytes.get_mut(at % len) {
+                        *b ^= g | 1;
+                    }
+                }
+                let _ = c.decrypt(&base64::engine::general_purpose::STANDARD.encode(&bytes));
+            });
+    }
+
     #[test]
     fn keys_must_be_43_characters() {
         assert!(MsgCrypt::new("t", "short", "corp").is_none());

@@ -90,6 +90,8 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             listen: "127.0.0.1:0".into(),
             database_url: url,
+            // Callback receivers in tests listen on loopback.
+            outbound_allow: vec!["127.0.0.0/8".parse().expect("network")],
             ..Config::default()
         };
         tune(&mut config);

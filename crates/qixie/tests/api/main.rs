@@ -13,6 +13,7 @@ mod cluster;
 mod directory;
 mod hardening_data;
 mod hardening_files_login;
+mod hardening_parsers;
 mod hardening_scope;
 mod hardening_sessions;
 mod identity;

@@ -89,30 +89,40 @@ pub async fn rank_of(
     }
 }
 
-/// Every administrator's role in the enterprise, by member id, for checks over many members at once.
-pub async fn ranks(db: &Database, corp: CorpId) -> AppResult<HashMap<i64, AdminRank>> {
-    let rows: Vec<(i64, bool, String, bool, String)> = db
+/// Every administrator's role in the enterprise, by member id, read inside `tx`: imports check many
+/// members at once.
+pub async fn ranks_in(tx: &mut Tx, corp: CorpId) -> AppResult<HashMap<i64, AdminRank>> {
+    let rows: Vec<(i64, bool, String, bool, String)> = tx
         .all(sql("SELECT member_id, is_super, permissions, scope_all, scope_departments FROM admin_roles WHERE corp_id = $1").bind(corp))
         .await?;
-    let mut out = HashMap::with_capacity(rows.len());
-    for (member, is_super, permissions, scope_all, scope_departments) in rows {
-        let row = RoleRow {
-            is_super,
-            permissions,
-            scope_all,
-            scope_departments,
-        };
-        let (is_super, permissions, scope) = grants_of(db, corp, Some(row)).await?;
-        out.insert(
-            member,
-            AdminRank {
-                is_super,
-                permissions,
-                scope,
-            },
-        );
+    if rows.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(out)
+    let paths: HashMap<i64, String> = tx
+        .all::<(i64, String)>(sql("SELECT id, path FROM departments WHERE corp_id = $1").bind(corp))
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(member, is_super, permissions, scope_all, departments)| {
+            let scope = if is_super || scope_all {
+                Scope::All
+            } else {
+                Scope::Subtrees(
+                    split_ids(&departments)
+                        .iter()
+                        .filter_map(|d| paths.get(d).cloned())
+                        .collect(),
+                )
+            };
+            let permissions = split_list(&permissions)
+                .iter()
+                .filter_map(|p| Permission::from_code(p))
+                .collect();
+            (member, AdminRank { is_super, permissions, scope })
+        })
+        .collect())
 }
 
 pub async fn set_super(tx: &mut Tx, corp: CorpId, member: MemberId, now: i64) -> AppResult<()> {
