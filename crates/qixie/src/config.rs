@@ -186,6 +186,8 @@ fn number<T: std::str::FromStr>(key: &str, v: &str) -> anyhow::Result<T> {
     v.trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))
+}
+
 /// A number above zero from the environment variable `key`.
 fn positive<T: std::str::FromStr + Default + PartialOrd>(key: &str, v: &str) -> anyhow::Result<T> {
     v.trim()
@@ -256,6 +258,9 @@ mod tests {
                 .to_string()
                 .contains("QIXIE_SEND_RATE_BURST")
         );
+    }
+
+    #[test]
     fn upload_limits_and_outbound_allow_from_env() {
         let c = Config::from_sources(vec![
             ("QIXIE_UPLOAD_MAX_ROWS".into(), "10".into()),
