@@ -311,6 +311,25 @@ both!(
     }
 );
 
+both!(
+    deleting_a_member_closes_their_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        // wang belongs to no conversation (members who do cannot be deleted today).
+        app.member_with_password(&s.boss, "wang", &[1], "Secret2026w")
+            .await;
+        let (a, b) = (
+            api_token(app, "wang", "Secret2026w").await,
+            api_token(app, "wang", "Secret2026w").await,
+        );
+        let (wa, wb) = (connect(app, &a).await, connect(app, &b).await);
+        let t0 = Instant::now();
+        let (st, body) = s.boss.delete("/api/v1/admin/members/wang").await;
+        assert!(st.is_success(), "{st}: {body}");
+        check_ended(app, &s, t0, vec![(wa, &a), (wb, &b)], None).await;
+    }
+);
+
 both_with!(
     sockets_are_limited_per_session_and_per_member,
     |c: &mut qixie::config::Config| {
