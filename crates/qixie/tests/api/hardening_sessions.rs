@@ -330,6 +330,22 @@ both!(
     }
 );
 
+both!(
+    an_expired_session_loses_its_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let mut ws = connect(app, &s.a).await;
+        // A week and an hour without a request: the hourly cleanup finds the session expired.
+        app.clock.advance_ms(169 * 3600 * 1000);
+        let t0 = Instant::now();
+        app.state.jobs.wake();
+        let (code, _) = closed_by(&mut ws, t0 + Duration::from_secs(5)).await;
+        assert_eq!(code, Some(SESSION_ENDED));
+        let (status, _) = refusal(try_connect(app, &s.a).await);
+        assert_eq!(status, 401);
+    }
+);
+
 both_with!(
     sockets_are_limited_per_session_and_per_member,
     |c: &mut qixie::config::Config| {
