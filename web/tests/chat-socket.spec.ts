@@ -27,9 +27,9 @@ class FakeWs implements WebSocketLike {
   frame(f: unknown) {
     this.onmessage?.({ data: JSON.stringify(f) });
   }
-  drop() {
+  drop(code?: number) {
     this.readyState = 3;
-    this.onclose?.({});
+    this.onclose?.(code === undefined ? {} : { code });
   }
   ops() {
     return this.sent.map((s) => JSON.parse(s).op);
@@ -108,6 +108,34 @@ describe('realtime socket', () => {
     expect(opened).toHaveLength(2);
     expect(FakeWs.all[2].ops()).toEqual(['resume']);
     expect(sock.attempts).toBe(0);
+    sock.stop();
+  });
+
+  it('stays down and says so when the server closes it because the session ended', () => {
+    let ended = 0;
+    const sock = new RealtimeSocket({
+      url: () => 'ws://x/api/v1/realtime',
+      create: (url) => new FakeWs(url),
+      onFrame: () => {},
+      onOpen: () => {},
+      onSessionEnded: () => (ended += 1),
+      random: () => 0,
+    });
+    sock.start();
+    FakeWs.all[0].open();
+    FakeWs.all[0].drop(4401);
+    expect(ended).toBe(1);
+    expect(sock.state).toBe('closed');
+    vi.advanceTimersByTime(60_000);
+    expect(FakeWs.all).toHaveLength(1);
+    // Any other close still reconnects.
+    sock.stop();
+    sock.start();
+    FakeWs.all[1].open();
+    FakeWs.all[1].drop(1006);
+    vi.advanceTimersByTime(500);
+    expect(FakeWs.all).toHaveLength(3);
+    expect(ended).toBe(1);
     sock.stop();
   });
 

@@ -18,6 +18,8 @@ pub struct Installation {
     /// QIXIE_FAST_HASH=1: cheap password hashing, for tools that sign thousands of members in and
     /// do not measure sign-in itself. Tools that time sign-ins leave it off.
     pub fast_hash: bool,
+    /// Further QIXIE_* settings (a load tool lifts the per-member limits meant for people).
+    pub env: Vec<(String, String)>,
 }
 
 impl Installation {
@@ -42,6 +44,7 @@ impl Installation {
         if self.fast_hash {
             c.env("QIXIE_FAST_HASH", "1");
         }
+        c.envs(self.env.iter().cloned());
         c
     }
 

@@ -194,6 +194,7 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf) -> Result<Report
         database_url: args.database_url.clone(),
         max_upload_bytes,
         fast_hash: false,
+        env: Vec::new(),
     };
     let corp_id = install.init(CORP_NAME, ADMIN, ADMIN_PW)?;
 

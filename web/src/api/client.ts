@@ -55,6 +55,11 @@ export function configureClient(partial: Partial<ClientHooks>): void {
   hooks = { ...hooks, ...partial };
 }
 
+/** Tells the application that the session ended (as a 401 does), e.g. when the server closed the socket for it. */
+export function sessionEnded(): void {
+  hooks.onUnauthorized();
+}
+
 export function resetClient(): void {
   hooks = { ...defaultHooks };
 }

@@ -48,6 +48,8 @@ export interface SocketOptions {
   /** The connection is up (answer with `resume`). */
   onOpen: () => void;
   onState?: (s: SocketState) => void;
+  /** The server closed the socket because its session ended (close code 4401): sign in again. */
+  onSessionEnded?: () => void;
   create?: (url: string) => WebSocketLike;
   random?: () => number;
   now?: () => number;
@@ -55,6 +57,8 @@ export interface SocketOptions {
 
 const OPEN = 1;
 export const DEFAULT_HEARTBEAT_MS = 25000;
+/** Close code of a socket whose session ended (signed out, password changed, frozen, …). */
+export const SESSION_ENDED_CLOSE = 4401;
 
 /** `ws://host/api/v1/realtime` or `wss://…`, from the page's own location. */
 export function realtimeUrl(loc: { protocol: string; host: string } = window.location): string {
@@ -192,11 +196,17 @@ export class RealtimeSocket {
     ws.onerror = () => {
       /* onclose follows */
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopHeartbeat();
       this.setState('closed');
+      if ((ev as { code?: number } | null)?.code === SESSION_ENDED_CLOSE) {
+        // Reconnecting with an ended session is refused: stay down until signed in again.
+        this.stopped = true;
+        this.opts.onSessionEnded?.();
+        return;
+      }
       this.scheduleReconnect();
     };
   }

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
-import { ApiError } from '@/api/client';
+import { ApiError, sessionEnded } from '@/api/client';
 import { chatApi } from '@/api/chat';
 import type { ChatEvent, ConvMember, Conversation, Media, MyConvPatch, SendBody } from '@/api/chat';
 import { mentionFromServer } from '@/chat/attention';
@@ -223,6 +223,7 @@ export const useChatStore = defineStore('chat', () => {
       onOpen: () => socket?.send({ op: 'resume', convs: resumeMap(streams) }),
       onFrame,
       onState: (s) => (socketState.value = s),
+      onSessionEnded: () => sessionEnded(),
     });
     socket.start();
     const nudge = () => socket?.nudge();

@@ -110,7 +110,14 @@ pub struct Hub {
     conns: RwLock<HashMap<i64, Vec<Conn>>>,
     next: AtomicU64,
     /// Sessions ended lately, with when.
-    ended: Mutex<HashMap<i64, Instant>>,
+    ended: Mutex<Ended>,
+}
+
+#[derive(Default)]
+struct Ended {
+    at: HashMap<i64, Instant>,
+    /// The size at which old entries are swept next (so many ends in a row stay linear).
+    sweep_at: usize,
 }
 
 impl Hub {
@@ -269,9 +276,12 @@ impl Hub {
         }
         if let Ok(mut e) = self.ended.lock() {
             let now = Instant::now();
-            e.retain(|_, at| now.duration_since(*at) < ENDED_MEMORY);
+            if e.at.len() >= e.sweep_at {
+                e.at.retain(|_, at| now.duration_since(*at) < ENDED_MEMORY);
+                e.sweep_at = (2 * e.at.len()).max(1_024);
+            }
             for s in sessions {
-                e.insert(*s, now);
+                e.at.insert(*s, now);
             }
         }
         let mut gone = Vec::new();
@@ -294,7 +304,7 @@ impl Hub {
 
     fn has_ended(&self, session: i64) -> bool {
         self.ended.lock().is_ok_and(|e| {
-            e.get(&session)
+            e.at.get(&session)
                 .is_some_and(|at| at.elapsed() < ENDED_MEMORY)
         })
     }

@@ -311,6 +311,41 @@ both!(
     }
 );
 
+both!(
+    deleting_a_member_closes_their_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        // wang belongs to no conversation (members who do cannot be deleted today).
+        app.member_with_password(&s.boss, "wang", &[1], "Secret2026w")
+            .await;
+        let (a, b) = (
+            api_token(app, "wang", "Secret2026w").await,
+            api_token(app, "wang", "Secret2026w").await,
+        );
+        let (wa, wb) = (connect(app, &a).await, connect(app, &b).await);
+        let t0 = Instant::now();
+        let (st, body) = s.boss.delete("/api/v1/admin/members/wang").await;
+        assert!(st.is_success(), "{st}: {body}");
+        check_ended(app, &s, t0, vec![(wa, &a), (wb, &b)], None).await;
+    }
+);
+
+both!(
+    an_expired_session_loses_its_sockets,
+    async |app: &TestApp| {
+        let s = scene(app).await;
+        let mut ws = connect(app, &s.a).await;
+        // A week and an hour without a request: the hourly cleanup finds the session expired.
+        app.clock.advance_ms(169 * 3600 * 1000);
+        let t0 = Instant::now();
+        app.state.jobs.wake();
+        let (code, _) = closed_by(&mut ws, t0 + Duration::from_secs(5)).await;
+        assert_eq!(code, Some(SESSION_ENDED));
+        let (status, _) = refusal(try_connect(app, &s.a).await);
+        assert_eq!(status, 401);
+    }
+);
+
 both_with!(
     sockets_are_limited_per_session_and_per_member,
     |c: &mut qixie::config::Config| {
