@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
             postgres: include_str!("../../migrations/0008_directory.postgres.sql"),
         },
     ),
+    (
+        11,
+        "chat_media_robot",
+        Script::Both(include_str!("../../migrations/0011_chat_media_robot.sql")),
+    ),
 ];
 
 pub async fn run(db: &Database) -> anyhow::Result<()> {
