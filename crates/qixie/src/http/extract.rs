@@ -114,3 +114,92 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(ip))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct A {
+        a: i64,
+    }
+
+    #[test]
+    fn a_body_is_one_value_and_nothing_after_it() {
+        assert_eq!(parse_json::<A>(b" {\"a\":1} \n").unwrap().a, 1);
+        for bad in [
+            &b"{\"a\":1} xyz"[..],
+            b"{\"a\":1}{\"b\":2}",
+            b"{\"a\":1}]",
+            b"{\"a\":1",
+        ] {
+            assert_eq!(
+                parse_json::<A>(bad).unwrap_err().kind,
+                ErrorKind::BadRequest,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(
+            parse_json::<A>(b"{\"a\":\"x\"}").unwrap_err().kind,
+            ErrorKind::Validation
+        );
+    }
+
+    #[test]
+    fn only_json_is_taken_and_only_from_our_pages() {
+        let cfg = Config {
+            public_url: "https://im.example.com".into(),
+            allowed_origins: vec!["https://portal.example.com".into()],
+            ..Config::default()
+        };
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, axum::http::HeaderValue::from_static(v));
+            }
+            m
+        };
+        assert!(require_json(&h(&[("content-type", "application/json; charset=utf-8")])).is_ok());
+        assert!(require_json(&h(&[("content-type", "Application/JSON")])).is_ok());
+        for ct in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonx",
+        ] {
+            let e = require_json(&h(&[("content-type", ct)])).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::JsonRequired, "{ct}");
+        }
+        assert!(require_json(&HeaderMap::new()).is_err());
+        for ok in [
+            h(&[]),
+            h(&[("origin", "https://im.example.com")]),
+            h(&[("origin", "https://portal.example.com")]),
+            h(&[
+                ("origin", "http://10.0.0.5:8080"),
+                ("host", "10.0.0.5:8080"),
+            ]),
+            h(&[("sec-fetch-site", "same-origin")]),
+            h(&[("sec-fetch-site", "none")]),
+        ] {
+            assert!(check_same_origin(&cfg, &ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            h(&[("origin", "https://evil.example")]),
+            h(&[("origin", "null")]),
+            h(&[("origin", "https://im.example.com.evil.example")]),
+            h(&[
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "same-origin"),
+            ]),
+            h(&[("sec-fetch-site", "cross-site")]),
+            h(&[("sec-fetch-site", "same-site")]),
+        ] {
+            assert_eq!(
+                check_same_origin(&cfg, &bad).unwrap_err().kind,
+                ErrorKind::CrossSite,
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -80,9 +80,14 @@ const MIGRATIONS: &[(i64, &str, Script)] = &[
         },
     ),
     (
-        13,
+        10,
+        "chat_media_robot",
+        Script::Both(include_str!("../../migrations/0010_chat_media_robot.sql")),
+    ),
+    (
+        11,
         "time_zones",
-        Script::Both(include_str!("../../migrations/0013_time_zones.sql")),
+        Script::Both(include_str!("../../migrations/0011_time_zones.sql")),
     ),
 ];
 

@@ -15,6 +15,7 @@ use crate::http::extract::Body;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::CorpId;
 use crate::modules::chat::conversation::{self, GroupPatch, NewGroup};
+use crate::modules::chat::media::UploadedBy;
 use crate::modules::chat::notice::{self, Notice};
 use crate::modules::chat::{message, robots};
 use crate::modules::org::audience::Selection;
@@ -79,8 +80,14 @@ async fn notice_from(
             if msgtype == "image" {
                 Notice::Image { bytes }
             } else {
-                let m = crate::modules::chat::media::store(app, corp, None, &row.filename, bytes)
-                    .await?;
+                let m = crate::modules::chat::media::store(
+                    app,
+                    corp,
+                    UploadedBy::System,
+                    &row.filename,
+                    bytes,
+                )
+                .await?;
                 Notice::File { media_id: m.id }
             }
         }
@@ -413,7 +420,7 @@ async fn appchat_send(
             let m = crate::modules::chat::media::store(
                 &app,
                 caller.actor.corp,
-                None,
+                UploadedBy::System,
                 "image.png",
                 bytes,
             )
@@ -455,8 +462,14 @@ async fn webhook_upload(
         return Err(AppError::field("type", "invalid"));
     }
     let (name, _, bytes) = super::media::read_file_field(req, &app, "media").await?;
-    let m =
-        crate::modules::chat::media::store(&app, CorpId(robot.corp_id), None, &name, bytes).await?;
+    let m = crate::modules::chat::media::store(
+        &app,
+        CorpId(robot.corp_id),
+        UploadedBy::Robot(robot.id),
+        &name,
+        bytes,
+    )
+    .await?;
     Ok(ok(
         json!({ "type": kind, "media_id": m.id, "created_at": (app.now() / 1000).to_string() }),
     ))

@@ -241,29 +241,58 @@ both!(others_media_cannot_be_attached, async |app: &TestApp| {
         let (s, _) = download(&p.wang, m["media_id"].as_str().unwrap()).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
-    // Nor through a robot of his conversation.
-    let (s, r) = p
-        .wang
-        .post(
-            &format!("/api/v1/chat/conversations/{y}/robots"),
-            json!({"name": "小助手"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{r}");
-    let hook: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/cgi-bin/webhook/send?key={}",
-            app.base,
-            r["key"].as_str().unwrap()
-        ))
-        .body(json!({"msgtype": "file", "file": {"media_id": doc["media_id"]}}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(hook["errcode"], json!(0), "{hook}");
+    // Nor through a robot of his conversation, which attaches only its own uploads.
+    let robot = async |c: &Client, conv: &str| {
+        let (s, r) = c
+            .post(
+                &format!("/api/v1/chat/conversations/{conv}/robots"),
+                json!({"name": "小助手"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        r["key"].as_str().unwrap().to_owned()
+    };
+    let hook_upload = async |key: &str| -> String {
+        let form = reqwest::multipart::Form::new().part(
+            "media",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 robot".to_vec()).file_name("r.pdf"),
+        );
+        let r: Value = reqwest::Client::new()
+            .post(format!(
+                "{}/cgi-bin/webhook/upload_media?key={key}&type=file",
+                app.base
+            ))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["errcode"], json!(0), "{r}");
+        r["media_id"].as_str().unwrap().to_owned()
+    };
+    let hook_send = async |key: &str, media_id: &str| -> Value {
+        reqwest::Client::new()
+            .post(format!("{}/cgi-bin/webhook/send?key={key}", app.base))
+            .body(json!({"msgtype": "file", "file": {"media_id": media_id}}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    let y_robot = robot(&p.wang, &y).await;
+    let x_robot = robot(&p.zhang, &x).await;
+    let x_upload = hook_upload(&x_robot).await;
+    for id in [doc["media_id"].as_str().unwrap(), x_upload.as_str()] {
+        let hook = hook_send(&y_robot, id).await;
+        assert_eq!(hook["errcode"], json!(40007), "{hook}");
+    }
+    let own = hook_upload(&y_robot).await;
+    let hook = hook_send(&y_robot, &own).await;
+    assert_eq!(hook["errcode"], json!(0), "{hook}");
     let (s, _) = download(&p.wang, doc["media_id"].as_str().unwrap()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, hist) = p

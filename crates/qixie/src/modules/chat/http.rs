@@ -821,7 +821,14 @@ async fn upload(
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let (name, _, bytes) = crate::wecom::media::read_file_field(req, &app, "file").await?;
-    let m = media::store(&app, actor.corp, Some(me.0), &name, bytes).await?;
+    let m = media::store(
+        &app,
+        actor.corp,
+        media::UploadedBy::Member(me.0),
+        &name,
+        bytes,
+    )
+    .await?;
     let mut body = m.content();
     body["kind"] = json!(m.kind);
     Ok((StatusCode::CREATED, Json(body)))

@@ -22,10 +22,20 @@ pub struct ChatMedia {
     pub thumb_key: Option<String>,
     /// The member who uploaded it; None for robot and app uploads.
     pub uploader_id: Option<i64>,
+    /// The robot that uploaded it through its webhook.
+    pub robot_id: Option<i64>,
 }
 
-const COLS: &str =
-    "id, corp_id, kind, name, mime, size, width, height, blob_key, thumb_key, uploader_id";
+const COLS: &str = "id, corp_id, kind, name, mime, size, width, height, blob_key, thumb_key, uploader_id, robot_id";
+
+/// Who stores a medium.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadedBy {
+    Member(i64),
+    Robot(i64),
+    /// An app's notice, or the server itself.
+    System,
+}
 /// Longest side of a thumbnail, in pixels.
 const THUMB_SIDE: u32 = 360;
 /// Images larger than this are kept as files rather than decoded (decompression bombs).
@@ -84,7 +94,7 @@ fn decode(bytes: &[u8]) -> Option<Decoded> {
 pub async fn store(
     app: &AppState,
     corp: CorpId,
-    uploader: Option<i64>,
+    by: UploadedBy,
     name: &str,
     bytes: Vec<u8>,
 ) -> AppResult<ChatMedia> {
@@ -123,14 +133,22 @@ pub async fn store(
         height: decoded.as_ref().map(|d| i64::from(d.height)),
         blob_key,
         thumb_key,
-        uploader_id: uploader,
+        uploader_id: match by {
+            UploadedBy::Member(m) => Some(m),
+            _ => None,
+        },
+        robot_id: match by {
+            UploadedBy::Robot(r) => Some(r),
+            _ => None,
+        },
     };
     app.db
         .exec(
-            sql("INSERT INTO chat_media (id, corp_id, uploader_id, kind, name, mime, size, width, height, blob_key, thumb_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            sql("INSERT INTO chat_media (id, corp_id, uploader_id, robot_id, kind, name, mime, size, width, height, blob_key, thumb_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
                 .bind(&row.id)
                 .bind(corp)
-                .bind(uploader)
+                .bind(row.uploader_id)
+                .bind(row.robot_id)
                 .bind(&row.kind)
                 .bind(&row.name)
                 .bind(&row.mime)

@@ -89,7 +89,14 @@ pub async fn event(
             .await?
         }
         Notice::Image { bytes } => {
-            let m = super::media::store(app, corp, None, "image.png", bytes).await?;
+            let m = super::media::store(
+                app,
+                corp,
+                super::media::UploadedBy::System,
+                "image.png",
+                bytes,
+            )
+            .await?;
             if m.kind != "image" {
                 return Err(AppError::field("image.base64", "not_an_image"));
             }
@@ -105,11 +112,6 @@ pub async fn event(
         }
         Notice::File { media_id } => {
             let m = super::media::find(&app.db, corp, &media_id).await?;
-            // Robot and app uploads only: a member's file reaches other conversations only through
-            // messages its readers send or forward.
-            if m.uploader_id.is_some() {
-                return Err(ErrorKind::MediaNotFound.into());
-            }
             let mut e = message::message(sender, "file", m.content());
             e.plain = format!("[文件] {}", m.name);
             e
@@ -172,7 +174,14 @@ pub async fn store_image(app: &AppState, corp: CorpId, notice: Notice) -> AppRes
     let Notice::Image { bytes } = notice else {
         return Ok(notice);
     };
-    let m = super::media::store(app, corp, None, "image.png", bytes).await?;
+    let m = super::media::store(
+        app,
+        corp,
+        super::media::UploadedBy::System,
+        "image.png",
+        bytes,
+    )
+    .await?;
     if m.kind != "image" {
         return Err(AppError::field("image.media_id", "not_an_image"));
     }

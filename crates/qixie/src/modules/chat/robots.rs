@@ -188,6 +188,14 @@ pub async fn post(app: &AppState, robot: &RobotRow, notice: Notice) -> AppResult
     if roster.status != "active" {
         return Err(ErrorKind::ConversationClosed.into());
     }
+    if let Notice::File { media_id } = &notice {
+        // Only the robot's own uploads: another robot's or a member's file id must not reach this
+        // conversation.
+        let m = super::media::find(&app.db, corp, media_id).await?;
+        if m.robot_id != Some(robot.id) {
+            return Err(ErrorKind::MediaNotFound.into());
+        }
+    }
     app.chat.robot_limits.take(robot.id, app.now())?;
     let sender = Sender::Robot {
         id: robot.id,
