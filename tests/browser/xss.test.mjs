@@ -112,6 +112,13 @@ function installTrap() {
   }
 }
 
+/** Fails as soon as a payload has shown any sign of running. */
+async function nothingFired(page, conv, kind, events) {
+  assert.equal(new URL(page.url()).pathname, `/chat/${conv}`, `${kind}: the page navigated away (${page.url()}); seen: ${events.join('; ')}`);
+  assert.deepEqual(await page.evaluate(() => window.__xss), [], `${kind}: a payload ran`);
+  assert.deepEqual(events, [], `${kind}: dialogs, requests or console output from payloads`);
+}
+
 /** What the rendered bubbles contain that the renderer never emits. */
 function auditDom() {
   const allowed = new Set(['P', 'BR', 'STRONG', 'EM', 'CODE', 'PRE', 'A', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'SPAN']);
@@ -180,6 +187,7 @@ test('no payload of the injection corpus fires in the web client', async (t) => 
       // Scroll to the top until the first message is loaded: every message has been rendered.
       const list = page.locator(tid('message-list'));
       for (let round = 0; round < 200; round++) {
+        await nothingFired(page, conv, kind, events);
         const count = await page.locator(tid('message-bubble')).count();
         if (count >= expected) break;
         await list.evaluate((el) => {
@@ -194,9 +202,7 @@ test('no payload of the injection corpus fires in the web client', async (t) => 
       const audit = await page.evaluate(auditDom);
       assert.ok(audit.bubbles > expected * 0.9, `${kind}: only ${audit.bubbles} message bodies rendered from server HTML`);
       assert.deepEqual(audit.problems, [], `${kind}: markup the renderer never emits`);
-      assert.equal(new URL(page.url()).pathname, `/chat/${conv}`, `${kind}: the page navigated away`);
-      assert.deepEqual(await page.evaluate(() => window.__xss), [], `${kind}: a payload ran`);
-      assert.deepEqual(events, [], `${kind}: dialogs, requests or console output from payloads`);
+      await nothingFired(page, conv, kind, events);
       // A person clicks every link: none may run script in the page.
       const hrefs = await page.evaluate(() => [...document.querySelectorAll('.msg-html a')].map((a) => a.href));
       assert.ok(hrefs.every((h) => /^(https?:|mailto:)/.test(h)), `${kind}: ${hrefs.filter((h) => !/^(https?:|mailto:)/.test(h))}`);
