@@ -798,7 +798,7 @@ fn safe_url(dest: &str) -> Option<String> {
     // there and leave an empty link.
     let parsed = ammonia::Url::parse(dest).ok()?;
     let web = matches!(parsed.scheme(), "http" | "https");
-    (web && parsed.host_str().is_some_and(|h| !h.is_empty()) || parsed.scheme() == "mailto")
+    ((web && parsed.host_str().is_some_and(|h| !h.is_empty())) || parsed.scheme() == "mailto")
         .then(|| dest.to_string())
 }
 
