@@ -770,7 +770,8 @@ fn is_invisible(c: char) -> bool {
 /// Accepts a link destination only if it is an `http://`, `https://` or
 /// `mailto:` URL, spelled exactly so (lower-case; no whitespace, control or
 /// invisible characters anywhere, none of the characters URLs never contain
-/// unencoded: `"<>` and backtick).
+/// unencoded: `"<>` and backtick), that parses as a URL with a host (web
+/// links).
 fn safe_url(dest: &str) -> Option<String> {
     if dest.chars().any(|c| {
         c.is_whitespace()
@@ -793,7 +794,12 @@ fn safe_url(dest: &str) -> Option<String> {
             return None;
         }
     }
-    Some(dest.to_string())
+    // What the sanitiser accepts: a URL it cannot parse would lose its href
+    // there and leave an empty link.
+    let parsed = ammonia::Url::parse(dest).ok()?;
+    let web = matches!(parsed.scheme(), "http" | "https");
+    ((web && parsed.host_str().is_some_and(|h| !h.is_empty())) || parsed.scheme() == "mailto")
+        .then(|| dest.to_string())
 }
 
 // ---------------------------------------------------------------------------
