@@ -120,7 +120,14 @@ pub async fn ranks_in(tx: &mut Tx, corp: CorpId) -> AppResult<HashMap<i64, Admin
                 .iter()
                 .filter_map(|p| Permission::from_code(p))
                 .collect();
-            (member, AdminRank { is_super, permissions, scope })
+            (
+                member,
+                AdminRank {
+                    is_super,
+                    permissions,
+                    scope,
+                },
+            )
         })
         .collect())
 }
