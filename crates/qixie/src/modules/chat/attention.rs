@@ -273,7 +273,9 @@ pub struct AttentionRuntime {
     /// (member, conversation) → when it last alerted them.
     recent: Mutex<HashMap<(i64, i64), i64>>,
     /// (member, conversation) → (settings version, summary time) of a hold known to be stored.
-    held: Mutex<HashMap<(i64, i64), (i64, i64)>>,
+    /// (member, conversation) → ((settings version, summary time), first seq) of a hold known to be
+    /// stored.
+    held: Mutex<HashMap<(i64, i64), ((i64, i64), i64)>>,
     /// member → (settings version, summary time) of a summary job known to be queued.
     scheduled: Mutex<HashMap<i64, (i64, i64)>>,
 }
@@ -491,7 +493,10 @@ async fn on_messages(app: &AppState, rows: &[EventRow]) -> AppResult<()> {
                 };
                 if quiet {
                     let key = (s.version, summary_at.unwrap_or(i64::MAX));
-                    if known.get(&(*m, r.conversation_id)) == Some(&key) {
+                    if known
+                        .get(&(*m, r.conversation_id))
+                        .is_some_and(|(k, first)| *k == key && *first <= r.seq)
+                    {
                         continue;
                     }
                     holds.push(Hold {
@@ -567,7 +572,13 @@ async fn hold(app: &AppState, holds: Vec<Hold>, now: i64) -> AppResult<()> {
         let mut seen = HashSet::new();
         holds
             .into_iter()
-            .filter(|h| known.get(&(h.member, h.conv)) != Some(&h.key))
+            // Batches commit in order but their holds may arrive out of order: one with an earlier
+            // seq than the stored first seq still goes through, to lower it.
+            .filter(|h| {
+                known
+                    .get(&(h.member, h.conv))
+                    .is_none_or(|(key, first)| *key != h.key || h.seq < *first)
+            })
             .filter(|h| seen.insert((h.member, h.conv)))
             .collect()
     };
@@ -600,8 +611,11 @@ async fn hold(app: &AppState, holds: Vec<Hold>, now: i64) -> AppResult<()> {
                 .push_bind(", {}", h.seq)
                 .push_bind(", {})", h.at);
         }
-        tx.exec(q.push(" ON CONFLICT (member_id, conversation_id) DO NOTHING"))
-            .await?;
+        tx.exec(q.push(
+            " ON CONFLICT (member_id, conversation_id) DO UPDATE SET first_seq = excluded.first_seq, first_at = excluded.first_at \
+             WHERE excluded.first_seq < chat_attention_held.first_seq",
+        ))
+        .await?;
     }
     let queued: Vec<jobs::NewJob> = summaries
         .iter()
@@ -620,7 +634,10 @@ async fn hold(app: &AppState, holds: Vec<Hold>, now: i64) -> AppResult<()> {
         if known.len() > MAX_CACHED {
             known.clear();
         }
-        known.extend(fresh.iter().map(|h| ((h.member, h.conv), h.key)));
+        for h in &fresh {
+            let e = known.entry((h.member, h.conv)).or_insert((h.key, h.seq));
+            *e = (h.key, if e.0 == h.key { e.1.min(h.seq) } else { h.seq });
+        }
     }
     let mut known = lock(&rt.scheduled);
     if known.len() > MAX_CACHED {

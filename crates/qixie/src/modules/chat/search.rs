@@ -485,14 +485,30 @@ pub async fn index_pending(app: &AppState, limit: i64) -> AppResult<usize> {
         .await?;
     let entries = entries_of(&rows).await;
     let mut tx = app.db.begin().await?;
-    let mut check = sql("SELECT id FROM chat_events WHERE recalled_at IS NOT NULL AND id IN ")
-        .push_in(entries.iter().map(|e| e.event_id));
-    if tx.dialect() == Dialect::Postgres {
-        check = check.push(" FOR SHARE");
-    }
+    // Whoever takes a message off the pending list indexes it: another indexer (a search's catch-up,
+    // another node) that read the same list meanwhile finds it gone and writes nothing.
+    let claimed: HashSet<i64> = tx
+        .all::<(i64,)>(
+            sql("DELETE FROM chat_search_pending WHERE event_id IN ")
+                .push_in(taken.iter().copied())
+                .push(" RETURNING event_id"),
+        )
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    let entries: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| claimed.contains(&e.event_id))
+        .collect();
     let recalled: HashSet<i64> = if entries.is_empty() {
         HashSet::new()
     } else {
+        let mut check = sql("SELECT id FROM chat_events WHERE recalled_at IS NOT NULL AND id IN ")
+            .push_in(entries.iter().map(|e| e.event_id));
+        if tx.dialect() == Dialect::Postgres {
+            check = check.push(" FOR SHARE");
+        }
         tx.all::<(i64,)>(check)
             .await?
             .into_iter()
@@ -504,10 +520,6 @@ pub async fn index_pending(app: &AppState, limit: i64) -> AppResult<usize> {
         .filter(|e| !recalled.contains(&e.event_id))
         .collect();
     write_entries(&mut tx, &live).await?;
-    tx.exec(
-        sql("DELETE FROM chat_search_pending WHERE event_id IN ").push_in(taken.iter().copied()),
-    )
-    .await?;
     tx.commit().await?;
     Ok(taken.len())
 }
