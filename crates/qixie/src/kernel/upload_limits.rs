@@ -100,7 +100,7 @@ impl Exceeded {
 /// `104857600` → `100 MiB`; sizes that are not whole MiB stay in bytes.
 fn size_words(n: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else {
         format!("{n} bytes")

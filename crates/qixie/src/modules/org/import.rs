@@ -154,7 +154,7 @@ pub async fn run_source<'r>(
 }
 
 /// The page cache of a large import's transaction (SQLite), in KiB.
-const IMPORT_CACHE: &str = "PRAGMA cache_size = -131072";
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
 
 #[allow(clippy::too_many_arguments)]
 async fn finish(

@@ -6,6 +6,7 @@
 //! database; it only reports per-row problems with stable `field` / `reason` keys, so the caller
 //! can add its own checks (existing userids, unknown leaders, ...) in the same vocabulary.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Cursor;
 
@@ -173,11 +174,11 @@ pub fn read_table(
 /// The data rows of an import file, read as they are asked for: a CSV is never held as rows, only
 /// as its text. The header has been found already; a later problem (a row over the limits, broken
 /// quoting) comes as an `Err` item, after which the iterator ends.
-pub fn import_rows(
+pub fn import_rows<'a>(
     filename: &str,
-    bytes: &[u8],
+    bytes: &'a [u8],
     limits: &UploadLimits,
-) -> Result<SheetRows, SheetError> {
+) -> Result<SheetRows<'a>, SheetError> {
     let mut raw = open_raw(filename, bytes, limits)?;
     // The header is the first non-empty row, unless a title or instructions row sits above it:
     // then the first row naming a name or userid column within the first few rows.
@@ -215,7 +216,11 @@ pub fn import_rows(
     })
 }
 
-fn open_raw(filename: &str, bytes: &[u8], limits: &UploadLimits) -> Result<RawRows, SheetError> {
+fn open_raw<'a>(
+    filename: &str,
+    bytes: &'a [u8],
+    limits: &UploadLimits,
+) -> Result<RawRows<'a>, SheetError> {
     if bytes.starts_with(ZIP_MAGIC) || filename.to_lowercase().ends_with(".xlsx") {
         Ok(RawRows::Buffered(read_xlsx(bytes, limits)?.into_iter()))
     } else if bytes.starts_with(OLE_MAGIC) {
@@ -236,12 +241,12 @@ struct RawRow {
 }
 
 /// The non-empty rows of a file, in order.
-enum RawRows {
-    Csv(Box<CsvRows>),
+enum RawRows<'a> {
+    Csv(Box<CsvRows<'a>>),
     Buffered(std::vec::IntoIter<RawRow>),
 }
 
-impl Iterator for RawRows {
+impl Iterator for RawRows<'_> {
     type Item = Result<RawRow, SheetError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -253,13 +258,13 @@ impl Iterator for RawRows {
 }
 
 /// The data rows of a member sheet, see [`import_rows`].
-pub struct SheetRows {
-    raw: RawRows,
+pub struct SheetRows<'a> {
+    raw: RawRows<'a>,
     columns: Vec<(usize, Field)>,
     failed: bool,
 }
 
-impl Iterator for SheetRows {
+impl Iterator for SheetRows<'_> {
     type Item = Result<SheetRow, SheetError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -301,8 +306,8 @@ fn clean_cell(raw: &str) -> String {
 }
 
 /// A CSV file's non-empty rows, parsed one record at a time from its decoded text.
-struct CsvRows {
-    reader: csv::Reader<Cursor<Vec<u8>>>,
+struct CsvRows<'a> {
+    reader: csv::Reader<Cursor<Cow<'a, [u8]>>>,
     record: csv::StringRecord,
     limits: UploadLimits,
     /// Bytes of the text looked at for line breaks so far, and the breaks found there.
@@ -315,13 +320,16 @@ struct CsvRows {
     failed: bool,
 }
 
-impl CsvRows {
-    fn new(bytes: &[u8], limits: &UploadLimits) -> Result<CsvRows, SheetError> {
+impl<'a> CsvRows<'a> {
+    fn new(bytes: &'a [u8], limits: &UploadLimits) -> Result<CsvRows<'a>, SheetError> {
         let text = decode_text(bytes, limits)?;
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(Cursor::new(text.into_bytes()));
+            .from_reader(Cursor::new(match text {
+                Cow::Borrowed(t) => Cow::Borrowed(t.as_bytes()),
+                Cow::Owned(t) => Cow::Owned(t.into_bytes()),
+            }));
         Ok(CsvRows {
             reader,
             record: csv::StringRecord::new(),
@@ -400,7 +408,7 @@ impl CsvRows {
     }
 }
 
-impl Iterator for CsvRows {
+impl Iterator for CsvRows<'_> {
     type Item = Result<RawRow, SheetError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -424,7 +432,7 @@ fn line_breaks(s: &[u8]) -> usize {
 /// UTF-8 (BOM or not) when valid, otherwise GB18030 (a superset of GBK, what Excel on a Chinese
 /// Windows saves). A UTF-16 BOM is honoured too. The text may not be longer than the decompressed
 /// limit (UTF-16 and GBK grow when decoded).
-fn decode_text(bytes: &[u8], limits: &UploadLimits) -> Result<String, SheetError> {
+fn decode_text<'a>(bytes: &'a [u8], limits: &UploadLimits) -> Result<Cow<'a, str>, SheetError> {
     let text = if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) =
             encoding.decode_without_bom_handling(bytes.get(bom_len..).unwrap_or_default());
@@ -434,9 +442,10 @@ fn decode_text(bytes: &[u8], limits: &UploadLimits) -> Result<String, SheetError
                 encoding.name()
             )));
         }
-        text.into_owned()
+        text
     } else if let Ok(text) = std::str::from_utf8(bytes) {
-        text.to_owned()
+        // Plain UTF-8, the usual case, is read where it lies: no copy of the file.
+        Cow::Borrowed(text)
     } else {
         let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
         if had_errors {
@@ -444,7 +453,7 @@ fn decode_text(bytes: &[u8], limits: &UploadLimits) -> Result<String, SheetError
                 "the text is neither UTF-8 nor GBK".into(),
             ));
         }
-        text.into_owned()
+        text
     };
     if text.len() as u64 > limits.max_decompressed_bytes {
         return Err(SheetError::TooLarge(Exceeded::DecompressedBytes(
@@ -1308,38 +1317,38 @@ mod tests {
             });
     }
 
+    /// Generated cells (row, column, text) and byte changes (offset, xor mask).
+    type CellsAndDamage = (Vec<(u8, u8, String)>, Vec<(u16, u8)>);
+
     /// Fuzz target: workbooks built from generated cells, read back whole and then with some of
     /// their bytes changed (zip structure, sizes, XML). Never panics; an intact workbook reads.
     #[test]
     fn fuzz_xlsx_reader() {
         let limits = limits(50, 20, 1 << 20);
         bolero::check!(name = "sheet_xlsx")
-            .with_type::<(Vec<(u8, u8, String)>, Vec<(u16, u8)>)>()
+            .with_type::<CellsAndDamage>()
             .with_test_time(std::time::Duration::from_secs(3))
-            .for_each(
-                |(cells, damage): &(Vec<(u8, u8, String)>, Vec<(u16, u8)>)| {
-                    let mut workbook = Workbook::new();
-                    let sheet = workbook.add_worksheet();
-                    let _ = sheet.write_string(0, 0, "姓名");
-                    for (r, c, text) in cells.iter().take(100) {
-                        let _ =
-                            sheet.write_string(1 + u32::from(*r % 40), u16::from(*c % 20), text);
+            .for_each(|(cells, damage): &CellsAndDamage| {
+                let mut workbook = Workbook::new();
+                let sheet = workbook.add_worksheet();
+                let _ = sheet.write_string(0, 0, "姓名");
+                for (r, c, text) in cells.iter().take(100) {
+                    let _ = sheet.write_string(1 + u32::from(*r % 40), u16::from(*c % 20), text);
+                }
+                let Ok(mut bytes) = workbook.save_to_buffer() else {
+                    return;
+                };
+                assert!(read_table("m.xlsx", &bytes, &limits).is_ok());
+                let _ = parse_import("m.xlsx", &bytes, &limits);
+                let len = bytes.len();
+                for (at, x) in damage.iter().take(16) {
+                    if let Some(b) = bytes.get_mut(usize::from(*at) % len) {
+                        *b ^= *x;
                     }
-                    let Ok(mut bytes) = workbook.save_to_buffer() else {
-                        return;
-                    };
-                    assert!(read_table("m.xlsx", &bytes, &limits).is_ok());
-                    let _ = parse_import("m.xlsx", &bytes, &limits);
-                    let len = bytes.len();
-                    for (at, x) in damage.iter().take(16) {
-                        if let Some(b) = bytes.get_mut(usize::from(*at) % len) {
-                            *b ^= *x;
-                        }
-                    }
-                    let _ = parse_import("m.xlsx", &bytes, &limits);
-                    let _ = read_table("m.xlsx", &bytes, &limits);
-                },
-            );
+                }
+                let _ = parse_import("m.xlsx", &bytes, &limits);
+                let _ = read_table("m.xlsx", &bytes, &limits);
+            });
     }
 
     #[test]
