@@ -410,70 +410,6 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
     Receiver { url, got }
 }
 
-const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
-
-/// An access token of a contacts app of the test enterprise.
-async fn wecom_token(app: &TestApp) -> String {
-    let boss = app.admin().await;
-    let (s, b) = boss
-        .post(
-            "/api/v1/admin/apps",
-            json!({"name": "HR", "scopes": ["contacts.read", "contacts.write"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let url = format!(
-        "{}/cgi-bin/gettoken?corpid={}&corpsecret={}",
-        app.base,
-        app.corp_id,
-        b["secret"].as_str().unwrap()
-    );
-    let t: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    t["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn upload_media(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> String {
-    let form = reqwest::multipart::Form::new().part(
-        "media",
-        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()),
-    );
-    let r: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/cgi-bin/media/upload?access_token={token}&type=file",
-            app.base
-        ))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["errcode"], json!(0), "{r}");
-    r["media_id"].as_str().unwrap().to_owned()
-}
-
-async fn wecom_post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/cgi-bin/{path}?access_token={token}", app.base))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn wecom_get(app: &TestApp, token: &str, path: &str) -> Value {
-    reqwest::get(format!("{}/cgi-bin/{path}&access_token={token}", app.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Moves the clock on and wakes the job runner until `done` holds (at most ~40 s of real time: the
 /// suite runs many servers at once on few cores).
 async fn until(app: &TestApp, step_ms: i64, mut done: impl AsyncFnMut() -> bool) {
@@ -515,16 +451,16 @@ fn inner_xml(body: &str, query: &str, corpid: &str) -> String {
 both!(
     batch_job_calls_back_and_records_invitations,
     async |app: &TestApp| {
-        let token = wecom_token(app).await;
+        let token = contacts_token(app).await;
         // The receiver is down for the first delivery: the event comes again.
         let rx = receiver(vec![503, 200]).await;
         let csv = "姓名,帐号,手机号,所在部门\n张三,cb1,13811110001,1\n李四,cb2,13811110002,1\n";
-        let media = upload_media(app, &token, "members.csv", csv.as_bytes()).await;
-        let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
+        let media = cgi_upload(app, &token, "members.csv", csv.as_bytes()).await;
+        let r = cgi_post(app, &token, "batch/syncuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
         assert_eq!(r["errcode"], json!(0), "{r}");
         let jobid = r["jobid"].as_str().unwrap().to_owned();
         until(app, 1_000, async || rx.got.lock().unwrap().len() >= 2).await;
-        let r = wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
+        let r = cgi_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
         assert_eq!(
             (r["status"].as_i64(), r["total"].as_i64()),
             (Some(3), Some(2)),
@@ -556,8 +492,8 @@ both!(
         );
         // With to_invite false nobody is recorded; members already there never are.
         let csv = "姓名,帐号,手机号,所在部门\n王五,cb3,13811110003,1\n";
-        let media = upload_media(app, &token, "more.csv", csv.as_bytes()).await;
-        let r = wecom_post(
+        let media = cgi_upload(app, &token, "more.csv", csv.as_bytes()).await;
+        let r = cgi_post(
             app,
             &token,
             "batch/syncuser",
@@ -566,12 +502,12 @@ both!(
         .await;
         let jobid = r["jobid"].as_str().unwrap().to_owned();
         until(app, 100, async || {
-            wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
+            cgi_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
         })
         .await;
         let csv = "姓名,帐号,手机号,所在部门\n张三三,cb1,13811110001,1\n";
-        let media = upload_media(app, &token, "again.csv", csv.as_bytes()).await;
-        let r = wecom_post(
+        let media = cgi_upload(app, &token, "again.csv", csv.as_bytes()).await;
+        let r = cgi_post(
             app,
             &token,
             "batch/syncuser",
@@ -580,7 +516,7 @@ both!(
         .await;
         let jobid = r["jobid"].as_str().unwrap().to_owned();
         until(app, 100, async || {
-            wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
+            cgi_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
         })
         .await;
         let (_, a) = boss.get("/api/v1/admin/audit?kind=member.invite").await;
@@ -591,7 +527,7 @@ both!(
             json!({"url": rx.url, "token": "", "encodingaeskey": AES_KEY}),
             json!({"url": rx.url, "token": "t", "encodingaeskey": "short"}),
         ] {
-            let r = wecom_post(
+            let r = cgi_post(
                 app,
                 &token,
                 "batch/syncuser",
@@ -606,10 +542,10 @@ both!(
 both!(
     failed_batch_job_ends_with_status_3,
     async |app: &TestApp| {
-        let token = wecom_token(app).await;
+        let token = contacts_token(app).await;
         let rx = receiver(vec![200]).await;
         let csv = "姓名,帐号,所在部门\n张三,f1,1\n";
-        let media = upload_media(app, &token, "members.csv", csv.as_bytes()).await;
+        let media = cgi_upload(app, &token, "members.csv", csv.as_bytes()).await;
         // The stored file becomes unreadable (a directory where the file was): every attempt fails.
         let path = app
             .state
@@ -620,14 +556,14 @@ both!(
             .join(&media);
         std::fs::remove_file(&path).unwrap();
         std::fs::create_dir(&path).unwrap();
-        let r = wecom_post(app, &token, "batch/replaceuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
+        let r = cgi_post(app, &token, "batch/replaceuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
         assert_eq!(r["errcode"], json!(0), "{r}");
         let jobid = r["jobid"].as_str().unwrap().to_owned();
         until(app, 60_000, async || {
-            wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
+            cgi_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await["status"] == 3
         })
         .await;
-        let r = wecom_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
+        let r = cgi_get(app, &token, &format!("batch/getresult?jobid={jobid}")).await;
         assert_eq!(
             (r["total"].as_i64(), r["percentage"].as_i64()),
             (Some(1), Some(100)),
@@ -653,8 +589,8 @@ both!(
 both!(
     temporary_media_expire_and_are_purged,
     async |app: &TestApp| {
-        let token = wecom_token(app).await;
-        let media = upload_media(app, &token, "note.txt", b"hello").await;
+        let token = contacts_token(app).await;
+        let media = cgi_upload(app, &token, "note.txt", b"hello").await;
         let get = async |token: &str, id: &str| {
             reqwest::get(format!(
                 "{}/cgi-bin/media/get?access_token={token}&media_id={id}",
@@ -683,14 +619,14 @@ both!(
         assert!(n >= 1);
         // Three days on, the media is gone for media/get and for batch jobs, before any purge.
         app.clock.advance_ms(3 * 24 * 3600 * 1000 + 1_000);
-        let token = wecom_token(app).await;
+        let token = contacts_token(app).await;
         let r: Value = get(&token, &media).await.json().await.unwrap();
         assert_eq!(r["errcode"], json!(40007), "{r}");
-        let r = wecom_post(app, &token, "batch/syncuser", json!({"media_id": media})).await;
+        let r = cgi_post(app, &token, "batch/syncuser", json!({"media_id": media})).await;
         assert_eq!(r["errcode"], json!(40007), "{r}");
         // The hourly purge job (due now that the clock moved on) removes the row and the file; a
         // fresh upload stays.
-        let fresh = upload_media(app, &token, "new.txt", b"new").await;
+        let fresh = cgi_upload(app, &token, "new.txt", b"new").await;
         let rows = async || {
             app.state
                 .db

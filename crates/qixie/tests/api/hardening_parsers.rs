@@ -271,61 +271,13 @@ async fn receiver() -> (String, Arc<Mutex<usize>>) {
     (url, got)
 }
 
-const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
-
-async fn wecom_token(app: &TestApp) -> String {
-    let boss = app.admin().await;
-    let (s, b) = boss
-        .post(
-            "/api/v1/admin/apps",
-            json!({"name": "HR", "scopes": ["contacts.read", "contacts.write"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let url = format!(
-        "{}/cgi-bin/gettoken?corpid={}&corpsecret={}",
-        app.base,
-        app.corp_id,
-        b["secret"].as_str().unwrap()
-    );
-    let t: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    t["access_token"].as_str().unwrap().to_owned()
-}
-
 /// Submits a `batch/syncuser` job with a callback to `url`, and waits for it to finish.
 async fn batch_job_with_callback(app: &TestApp, url: &str) -> Value {
-    let token = wecom_token(app).await;
+    let token = contacts_token(app).await;
     let csv = "姓名,帐号,所在部门\n张三,cb1,1\n";
-    let form = reqwest::multipart::Form::new().part(
-        "media",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("m.csv"),
-    );
-    let r: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/cgi-bin/media/upload?access_token={token}&type=file",
-            app.base
-        ))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let media = r["media_id"].as_str().unwrap().to_owned();
+    let media = cgi_upload(app, &token, "m.csv", csv.as_bytes()).await;
     let body = json!({"media_id": media, "callback": {"url": url, "token": "cbtoken", "encodingaeskey": AES_KEY}});
-    let r: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/cgi-bin/batch/syncuser?access_token={token}",
-            app.base
-        ))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = cgi_post(app, &token, "batch/syncuser", body).await;
     assert_eq!(r["errcode"], json!(0), "{r}");
     let jobid = r["jobid"].as_str().unwrap().to_owned();
     for _ in 0..200 {

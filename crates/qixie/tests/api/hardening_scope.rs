@@ -292,41 +292,15 @@ both!(
     }
 );
 
-async fn app_token(app: &TestApp, boss: &Client, body: Value) -> String {
-    let (s, b) = boss.post("/api/v1/admin/apps", body).await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let url = format!(
-        "{}/cgi-bin/gettoken?corpid={}&corpsecret={}",
-        app.base,
-        app.corp_id,
-        b["secret"].as_str().unwrap()
-    );
-    let t: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    t["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn cgi(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/cgi-bin/{path}?access_token={token}", app.base))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 both!(apps_never_manage_administrators, async |app: &TestApp| {
     let o = org(app).await;
     let token = app_token(
         app,
-        &o.boss,
         json!({"name": "HR 系统", "scopes": ["contacts.read", "contacts.write"]}),
     )
     .await;
     for target in [ADMIN, "hr"] {
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "user/update",
@@ -344,7 +318,7 @@ both!(apps_never_manage_administrators, async |app: &TestApp| {
         .await
         .unwrap();
         assert_eq!(r["errcode"], json!(60011), "delete {target}: {r}");
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "user/batchdelete",
@@ -355,7 +329,7 @@ both!(apps_never_manage_administrators, async |app: &TestApp| {
     }
     // An ordinary member is still the app's to change.
     add_member(&o.boss, "e1", &[o.east]).await;
-    let r = cgi(
+    let r = cgi_post(
         app,
         &token,
         "user/update",
@@ -383,13 +357,11 @@ both!(
             .member_with_password(&o.boss, "s1", &[o.south], "Outside2026")
             .await;
         add_member(&o.boss, "s2", &[o.south]).await;
-        let token = app_token(
-            app,
-            &o.boss,
+        let token = app_token(app,
             json!({"name": "华东助手", "scopes": ["message"], "visible_department_ids": [o.east], "visible_userids": ["s2"]}),
         )
         .await;
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "message/send",
@@ -398,7 +370,7 @@ both!(
         .await;
         assert_eq!(r["errcode"], json!(0), "{r}");
         assert_eq!(r["invaliduser"], json!("s1"), "{r}");
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "message/send",
@@ -407,7 +379,7 @@ both!(
         .await;
         // 华南 is outside the range except for s2, named one by one.
         assert_eq!(r["errcode"], json!(0), "{r}");
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "appchat/create",
@@ -428,7 +400,7 @@ both!(
         .unwrap();
         let members = r["chat_info"]["userlist"].to_string();
         assert!(!members.contains("s1"), "{r}");
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "appchat/update",
@@ -436,7 +408,7 @@ both!(
         )
         .await;
         assert_ne!(r["errcode"], json!(0), "{r}");
-        let r = cgi(
+        let r = cgi_post(
             app,
             &token,
             "appchat/create",

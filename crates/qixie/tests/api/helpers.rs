@@ -332,3 +332,80 @@ impl TestApp {
         id
     }
 }
+
+// ---- the WeCom API (/cgi-bin) ----
+
+/// An EncodingAESKey for callbacks (wechatpy's test key).
+pub const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
+
+/// The access token of a new app of the test enterprise, made by its administrator with `body`
+/// (name, scopes, visible range).
+pub async fn app_token(app: &TestApp, body: Value) -> String {
+    let (s, b) = app.admin().await.post("/api/v1/admin/apps", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let url = format!(
+        "{}/cgi-bin/gettoken?corpid={}&corpsecret={}",
+        app.base,
+        app.corp_id,
+        b["secret"].as_str().unwrap()
+    );
+    let t: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The access token of a new app that reads and writes contacts.
+pub async fn contacts_token(app: &TestApp) -> String {
+    app_token(
+        app,
+        json!({"name": "HR", "scopes": ["contacts.read", "contacts.write"]}),
+    )
+    .await
+}
+
+/// `POST /cgi-bin/{path}` with a JSON body; WeCom's answer.
+pub async fn cgi_post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/cgi-bin/{path}?access_token={token}", app.base))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// `GET /cgi-bin/{path_and_query}` (the query already started: `user/get?userid=x`).
+pub async fn cgi_get(app: &TestApp, token: &str, path_and_query: &str) -> Value {
+    reqwest::get(format!(
+        "{}/cgi-bin/{path_and_query}&access_token={token}",
+        app.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
+/// Uploads a file through `media/upload`; its media_id.
+pub async fn cgi_upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> String {
+    let form = reqwest::multipart::Form::new().part(
+        "media",
+        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()),
+    );
+    let r: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/cgi-bin/media/upload?access_token={token}&type=file",
+            app.base
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["errcode"], json!(0), "{r}");
+    r["media_id"].as_str().unwrap().to_owned()
+}

@@ -264,6 +264,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// (settings version, summary time): a stored hold stays right while neither changes.
+type HoldKey = (i64, i64);
+
 /// What attention keeps in memory on each node.
 pub struct AttentionRuntime {
     settings: Mutex<HashMap<i64, Arc<Settings>>>,
@@ -275,7 +278,7 @@ pub struct AttentionRuntime {
     /// (member, conversation) → (settings version, summary time) of a hold known to be stored.
     /// (member, conversation) → ((settings version, summary time), first seq) of a hold known to be
     /// stored.
-    held: Mutex<HashMap<(i64, i64), ((i64, i64), i64)>>,
+    held: Mutex<HashMap<(i64, i64), (HoldKey, i64)>>,
     /// member → (settings version, summary time) of a summary job known to be queued.
     scheduled: Mutex<HashMap<i64, (i64, i64)>>,
 }
