@@ -868,9 +868,14 @@ pub async fn get_managed<P: Perm>(
     userid: &str,
 ) -> AppResult<Member> {
     let m = get_in_scope(db, grant, userid).await?;
-    let rank = crate::modules::admin::roles::rank_of(db, grant.corp(), m.id).await?;
-    grant.check_outranks(m.id, rank.as_ref())?;
+    check_outranks(db, grant, &m).await?;
     Ok(m)
+}
+
+/// The rank rule for a member already loaded in scope.
+async fn check_outranks<P: Perm>(db: &Database, grant: &Grant<P>, m: &Member) -> AppResult<()> {
+    let rank = crate::modules::admin::roles::rank_of(db, grant.corp(), m.id).await?;
+    grant.check_outranks(m.id, rank.as_ref())
 }
 
 /// Loads a member for an administrator to look at, checking only that the grant's scope covers them.
@@ -940,11 +945,13 @@ pub async fn delete(
     grant: &Grant<perm::ContactsManage>,
     userid: &str,
 ) -> AppResult<()> {
-    let m = get_managed(&app.db, grant, userid).await?;
+    let m = get_in_scope(&app.db, grant, userid).await?;
     let corp = grant.corp();
     if crate::modules::admin::corp::creator(&app.db, corp).await? == Some(m.id) {
         return Err(ErrorKind::CannotDeleteCreator.into());
     }
+    // The creator answer first (WeCom's 301005), then the rank rule.
+    check_outranks(&app.db, grant, &m).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
