@@ -41,20 +41,21 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `qixie serve`. With `init`, an enterprise is created first through `qixie init`
- * (`{ corpName, account, password, name? }`), so the wizard is skipped.
+ * (`{ corpName, account, password, name? }`), so the wizard is skipped. `settings` are further
+ * QIXIE_* variables for the server (limits a test must lift, for instance).
  * Returns `{ url, corpId, corpName, dataDir, log(), stop() }`.
  */
-export async function startServer({ init } = {}) {
+export async function startServer({ init, settings = {} } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'qixie-browser-'));
   try {
-    return await start(dataDir, init);
+    return await start(dataDir, init, settings);
   } catch (e) {
     await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
 }
 
-async function start(dataDir, init) {
+async function start(dataDir, init, settings) {
   const port = await freePort();
   // The server refuses QIXIE_* variables it does not know (QIXIE_BIN, QIXIE_TEST_PG_URL, ...), and
   // none of the caller's settings (database, config file) may leak in: only these are passed on.
@@ -64,6 +65,7 @@ async function start(dataDir, init) {
     QIXIE_LISTEN: `127.0.0.1:${port}`,
     QIXIE_FAST_HASH: '1',
     QIXIE_LOG: process.env.QIXIE_LOG ?? 'warn',
+    ...settings,
   });
 
   let corpId = null;
