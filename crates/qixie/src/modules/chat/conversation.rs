@@ -1054,6 +1054,28 @@ async fn hand_group_to(
 /// Offboarding: the successor takes over the groups the departing member owned.
 pub struct GroupOwnership;
 
+/// The active groups `member` owns, for hand-over.
+async fn owned_groups(tx: &mut Tx, corp: CorpId, member: MemberId) -> AppResult<Vec<ConvRow>> {
+    Ok(tx
+        .all(
+            sql(format!(
+                "SELECT {CONV_COLS} FROM chat_conversations c WHERE c.corp_id = $1 AND c.owner_id = $2 AND c.status = 'active'"
+            ))
+            .bind(corp)
+            .bind(member),
+        )
+        .await?)
+}
+
+/// Time of a hand-over: the offboarding and deletion transactions' own clock is not passed down,
+/// and the events only need an order, which seq gives.
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 impl crate::modules::org::offboarding::Handover for GroupOwnership {
     fn module(&self) -> &'static str {
         "chat_groups"
@@ -1066,15 +1088,7 @@ impl crate::modules::org::offboarding::Handover for GroupOwnership {
         to: MemberId,
     ) -> crate::modules::org::offboarding::HandoverFuture<'a> {
         Box::pin(async move {
-            let owned: Vec<ConvRow> = tx
-                .all(
-                    sql(format!(
-                        "SELECT {CONV_COLS} FROM chat_conversations c WHERE c.corp_id = $1 AND c.owner_id = $2 AND c.status = 'active'"
-                    ))
-                    .bind(corp)
-                    .bind(from),
-                )
-                .await?;
+            let owned = owned_groups(tx, corp, from).await?;
             let names: Vec<(i64, String, String)> = tx
                 .all(
                     sql("SELECT id, userid, name FROM members WHERE corp_id = $1 AND id = $2")
@@ -1085,12 +1099,7 @@ impl crate::modules::org::offboarding::Handover for GroupOwnership {
             let Some(successor) = names.into_iter().next() else {
                 return Ok(0);
             };
-            // Time of the hand-over: the offboarding transaction's own clock is not passed down, and
-            // the events only need an order, which seq gives.
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or_default();
+            let now = wall_clock_ms();
             for c in &owned {
                 hand_group_to(tx, c, &Sender::System, successor.clone(), now).await?;
             }
@@ -1111,19 +1120,8 @@ impl crate::modules::org::offboarding::Handover for GroupOwnership {
         member: MemberId,
     ) -> crate::modules::org::offboarding::HandoverFuture<'a> {
         Box::pin(async move {
-            let owned: Vec<ConvRow> = tx
-                .all(
-                    sql(format!(
-                        "SELECT {CONV_COLS} FROM chat_conversations c WHERE c.corp_id = $1 AND c.owner_id = $2 AND c.status = 'active'"
-                    ))
-                    .bind(corp)
-                    .bind(member),
-                )
-                .await?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or_default();
+            let owned = owned_groups(tx, corp, member).await?;
+            let now = wall_clock_ms();
             for c in &owned {
                 let heir: Option<(i64, String, String)> = tx
                     .opt(
