@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::config::Config;
 use crate::kernel::authz::{Actor, perm};
+use crate::kernel::config::Config;
 use crate::startup::{Application, Options, open_state};
 
 #[derive(Parser)]
@@ -231,8 +231,8 @@ pub async fn init_enterprise(
     state: &crate::AppState,
     input: crate::modules::admin::corp::NewEnterprise,
     force_new_enterprise: bool,
-) -> anyhow::Result<crate::modules::admin::corp::CorpRow> {
-    let existing = crate::modules::admin::corp::count(&state.db)
+) -> anyhow::Result<crate::modules::org::enterprise::CorpRow> {
+    let existing = crate::modules::org::enterprise::count(&state.db)
         .await
         .map_err(describe)?;
     if existing > 0 && !force_new_enterprise {
@@ -250,7 +250,7 @@ pub async fn init_enterprise(
 async fn open_corp(
     config: Config,
     corp_id: &str,
-) -> anyhow::Result<(crate::AppState, crate::modules::admin::corp::CorpRow)> {
+) -> anyhow::Result<(crate::AppState, crate::modules::org::enterprise::CorpRow)> {
     let state = open_state(
         config,
         &Options {
@@ -259,7 +259,7 @@ async fn open_corp(
         },
     )
     .await?;
-    let corp = crate::modules::admin::corp::find_by_corpid(&state.db, corp_id)
+    let corp = crate::modules::org::enterprise::find_by_corpid(&state.db, corp_id)
         .await
         .map_err(describe)?
         .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;

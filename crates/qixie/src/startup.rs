@@ -4,38 +4,14 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::config::Config;
-use crate::kernel::blob::BlobStore;
+use crate::kernel::AppState;
 use crate::kernel::clock::{SharedClock, SystemClock};
+use crate::kernel::config::Config;
 use crate::kernel::db::Database;
-use crate::kernel::events::EventBus;
-use crate::kernel::jobs::{self, JobRegistry, JobSignal};
+use crate::kernel::jobs::{self, JobRegistry};
+use crate::kernel::module::Module;
 use crate::kernel::password::Hasher;
-use crate::modules::org::offboarding::OffboardingRegistry;
-
-/// Everything a request handler or job may use. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Database,
-    pub clock: SharedClock,
-    pub events: EventBus,
-    pub hasher: Hasher,
-    pub blobs: BlobStore,
-    pub jobs: JobSignal,
-    pub node_id: Arc<str>,
-    pub config: Arc<Config>,
-    pub metrics: Arc<crate::http::metrics::Metrics>,
-    pub offboarding: Arc<OffboardingRegistry>,
-    pub chat: Arc<crate::modules::chat::ChatRuntime>,
-    /// The client for requests to addresses users and apps choose (callbacks).
-    pub outbound: crate::kernel::outbound::Outbound,
-}
-
-impl AppState {
-    pub fn now(&self) -> i64 {
-        self.clock.now_ms()
-    }
-}
+use crate::kernel::state::{Parts, Runtimes};
 
 pub struct Options {
     pub clock: SharedClock,
@@ -58,37 +34,45 @@ impl Default for Options {
     }
 }
 
+/// Every module, in layer order: a module may use those listed before it, never those after.
+pub const MODULES: &[&dyn Module] = &[
+    &crate::modules::org::Org,
+    &crate::modules::identity::Identity,
+    &crate::modules::admin::Admin,
+    &crate::modules::apps::Apps,
+    &crate::modules::chat::Chat,
+    &crate::wecom::WeCom,
+];
+
 /// Opens storage and runs migrations: shared by the server and the command line.
 pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = Database::connect(&config.database_url()).await?;
-    crate::kernel::migrate::run(&db).await?;
-    let mut offboarding = OffboardingRegistry::default();
-    crate::modules::org::register_handovers(&mut offboarding);
-    crate::modules::chat::register_handovers(&mut offboarding);
-    Ok(AppState {
+    let mut migrations = vec![crate::kernel::migrate::KERNEL];
+    migrations.extend(MODULES.iter().map(|m| m.migrations()));
+    crate::kernel::migrate::run(&db, &migrations).await?;
+    let mut runtimes = Runtimes::default();
+    let mut listeners = Vec::new();
+    for m in MODULES {
+        m.install(&config, &mut runtimes);
+        m.listeners(&mut listeners);
+    }
+    Ok(AppState::new(Parts {
         db,
         clock: options.clock.clone(),
-        events: EventBus::default(),
         hasher: options.hasher.clone(),
-        blobs: BlobStore::local(config.data_dir.join("blobs")),
-        jobs: JobSignal::default(),
-        node_id: crate::kernel::ids::random_token(6).into(),
-        outbound: crate::kernel::outbound::Outbound::new(&config.outbound_allow),
-        metrics: Arc::default(),
-        offboarding: Arc::new(offboarding),
-        chat: Arc::new(crate::modules::chat::ChatRuntime::new(&config)),
-        config: Arc::new(config),
-    })
+        config,
+        runtimes,
+        listeners,
+    }))
 }
 
 pub fn job_registry() -> JobRegistry {
     let mut r = JobRegistry::default();
-    crate::kernel::jobs::register_storage_jobs(&mut r);
-    crate::wecom::batch::register_jobs(&mut r);
-    crate::wecom::media::register_jobs(&mut r);
-    crate::modules::identity::register_jobs(&mut r);
-    crate::modules::chat::register_jobs(&mut r);
+    jobs::register_storage_jobs(&mut r);
+    for m in MODULES {
+        m.jobs(&mut r);
+    }
     r
 }
 
@@ -121,36 +105,19 @@ impl Application {
         let listener = listen(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-        let mut state = open_state(config, &options).await?;
-        if !state.config.nats_url.is_empty() {
-            let bus = Arc::new(
-                crate::realtime::bus::Bus::connect(
-                    &state.config.nats_url,
-                    &state.config.nats_prefix,
-                )
-                .await?,
-            );
-            state.chat = Arc::new(crate::modules::chat::ChatRuntime {
-                bus: Some(bus.clone()),
-                ..crate::modules::chat::ChatRuntime::new(&state.config)
-            });
-            bus.listen(state.clone()).await?;
-            tracing::info!("scale-out: delivering through NATS");
+        let state = open_state(config, &options).await?;
+        for m in MODULES {
+            m.start(&state, options.run_jobs)
+                .await
+                .map_err(|e| anyhow::anyhow!("starting {}: {e:#}", m.name()))?;
         }
-        crate::modules::chat::sync::spawn_listener(state.clone());
         if options.run_jobs {
             tokio::spawn(jobs::run_scheduler(
                 state.clone(),
                 Arc::new(job_registry()),
                 state.jobs.clone(),
             ));
-            crate::modules::identity::schedule_housekeeping(&state).await?;
-            crate::modules::chat::search::schedule_backfill(&state).await?;
-            crate::modules::chat::search::spawn_indexer(state.clone());
-            let now = state.now();
-            jobs::schedule_periodic(&state, jobs::OPTIMIZE_JOB, 3600 * 1000, now).await?;
-            jobs::schedule_periodic(&state, crate::wecom::media::PURGE_JOB, 3600 * 1000, now)
-                .await?;
+            jobs::schedule_periodic(&state, jobs::OPTIMIZE_JOB, 3600 * 1000, state.now()).await?;
         }
         Ok(Application { listener, state })
     }

@@ -1,10 +1,5 @@
 //! HTTP: the native API under /api/v1, the WeCom adapter under /cgi-bin, probes, metrics and the web
 //! client. Errors leave handlers as `AppError` and are rendered per surface by one middleware each.
-pub mod error;
-pub mod extract;
-pub mod files;
-pub mod metrics;
-pub mod openapi;
 pub mod web;
 
 use axum::Router;
@@ -16,16 +11,23 @@ use axum::routing::get;
 use crate::AppState;
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, ErrorKind};
-use openapi::ApiRoutes;
+use crate::kernel::http::openapi::ApiRoutes;
+use crate::kernel::http::{error, metrics};
+use crate::startup::MODULES;
 
 /// Every native API route, with its documentation.
 pub fn api_routes() -> ApiRoutes {
-    ApiRoutes::default()
-        .merge(crate::modules::identity::http::routes())
-        .merge(crate::modules::org::http::routes())
-        .merge(crate::modules::admin::http::routes())
-        .merge(crate::modules::apps::http::routes())
-        .merge(crate::modules::chat::http::routes())
+    MODULES
+        .iter()
+        .fold(ApiRoutes::default(), |r, m| r.merge(m.routes()))
+}
+
+/// Every WeCom-compatible route, answering in WeCom's errcode/errmsg.
+fn wecom_routes() -> Router<AppState> {
+    let routes = MODULES
+        .iter()
+        .fold(Router::new(), |r, m| r.merge(m.wecom_routes()));
+    crate::wecom::surface(routes)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,7 +44,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_upload_bytes + 64 * 1024;
     Router::new()
         .nest("/api/v1", api_router)
-        .nest("/cgi-bin", crate::wecom::router())
+        .nest("/cgi-bin", wecom_routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))

@@ -35,6 +35,12 @@ pub enum DomainEvent {
         corp: CorpId,
         member: MemberId,
     },
+    /// These sessions of `member` ended (sign-out, password change or reset, removal, freezing,
+    /// departure, expiry): their sockets must close, on every node.
+    SessionsEnded {
+        member: MemberId,
+        sessions: Vec<i64>,
+    },
     /// The enterprise's profile changed (name, time zone, …).
     CorpUpdated {
         corp: CorpId,

@@ -4,16 +4,13 @@ use std::pin::Pin;
 
 use super::db::{Database, Dialect, Tx, sql};
 
-type Backfill =
-    for<'a> fn(&'a mut Tx) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
-
 /// Data a migration derives in code (pinyin, for instance), written in the migration's own
 /// transaction right after its SQL, so the schema never exists without it.
-const BACKFILLS: &[(i64, Backfill)] =
-    &[(8, |tx| Box::pin(crate::modules::org::terms::backfill(tx)))];
+pub type Backfill =
+    for<'a> fn(&'a mut Tx) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 /// A migration: the same SQL for both engines, or (rarely, for triggers and the like) one text each.
-enum Script {
+pub enum Script {
     Both(&'static str),
     PerEngine {
         sqlite: &'static str,
@@ -21,77 +18,47 @@ enum Script {
     },
 }
 
-const MIGRATIONS: &[(i64, &str, Script)] = &[
-    (
-        1,
-        "foundation",
-        Script::Both(include_str!("../../migrations/0001_foundation.sql")),
-    ),
-    (
-        2,
-        "audit_append_only",
-        Script::PerEngine {
+/// One step of the schema. Versions are one sequence across the modules (each module lists its
+/// own, `Module::migrations`), applied in version order.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub script: Script,
+    pub backfill: Option<Backfill>,
+}
+
+/// The kernel's own tables (jobs, audit) came with the first migration, which also created the
+/// first modules' tables.
+pub const KERNEL: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        script: Script::Both(include_str!("../../migrations/0001_foundation.sql")),
+        backfill: None,
+    },
+    Migration {
+        version: 2,
+        name: "audit_append_only",
+        script: Script::PerEngine {
             sqlite: include_str!("../../migrations/0002_audit_append_only.sqlite.sql"),
             postgres: include_str!("../../migrations/0002_audit_append_only.postgres.sql"),
         },
-    ),
-    (
-        3,
-        "chat",
-        Script::Both(include_str!("../../migrations/0003_chat.sql")),
-    ),
-    (
-        4,
-        "chat_search",
-        Script::PerEngine {
-            sqlite: include_str!("../../migrations/0004_chat_search.sqlite.sql"),
-            postgres: include_str!("../../migrations/0004_chat_search.postgres.sql"),
-        },
-    ),
-    (
-        5,
-        "chat_attention",
-        Script::Both(include_str!("../../migrations/0005_chat_attention.sql")),
-    ),
-    (
-        6,
-        "quick_replies",
-        Script::Both(include_str!("../../migrations/0006_quick_replies.sql")),
-    ),
-    (
-        7,
-        "chat_client_ids",
-        Script::Both(include_str!("../../migrations/0007_chat_client_ids.sql")),
-    ),
-    (
-        8,
-        "directory",
-        Script::PerEngine {
-            sqlite: include_str!("../../migrations/0008_directory.sqlite.sql"),
-            postgres: include_str!("../../migrations/0008_directory.postgres.sql"),
-        },
-    ),
-    (
-        9,
-        "chat_search_pending",
-        Script::PerEngine {
-            sqlite: include_str!("../../migrations/0009_chat_search_pending.sqlite.sql"),
-            postgres: include_str!("../../migrations/0009_chat_search_pending.postgres.sql"),
-        },
-    ),
-    (
-        10,
-        "chat_media_robot",
-        Script::Both(include_str!("../../migrations/0010_chat_media_robot.sql")),
-    ),
-    (
-        11,
-        "time_zones",
-        Script::Both(include_str!("../../migrations/0011_time_zones.sql")),
-    ),
+        backfill: None,
+    },
 ];
 
-pub async fn run(db: &Database) -> anyhow::Result<()> {
+/// Applies, in version order, every migration in `sets` that this database has not seen.
+pub async fn run(db: &Database, sets: &[&[Migration]]) -> anyhow::Result<()> {
+    let mut migrations: Vec<&Migration> = sets.iter().flat_map(|s| s.iter()).collect();
+    migrations.sort_by_key(|m| m.version);
+    if let Some(w) = migrations.windows(2).find(|w| w[0].version == w[1].version) {
+        anyhow::bail!(
+            "migrations {} and {} share version {}",
+            w[0].name,
+            w[1].name,
+            w[0].version
+        );
+    }
     let mut tx = db.begin().await?;
     if db.dialect() == Dialect::Postgres {
         // Several nodes may start at once; one migrates, the others wait here.
@@ -101,18 +68,19 @@ pub async fn run(db: &Database) -> anyhow::Result<()> {
     tx.script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
         .await?;
     let applied: Vec<(i64,)> = tx.all(sql("SELECT version FROM schema_migrations")).await?;
-    for (version, name, script) in MIGRATIONS {
+    for m in migrations {
+        let (version, name) = (&m.version, &m.name);
         if applied.iter().any(|(v,)| v == version) {
             continue;
         }
         tracing::info!(version, name, "applying migration");
-        let text = match (script, db.dialect()) {
+        let text = match (&m.script, db.dialect()) {
             (Script::Both(t), _) => t,
             (Script::PerEngine { sqlite, .. }, Dialect::Sqlite) => sqlite,
             (Script::PerEngine { postgres, .. }, Dialect::Postgres) => postgres,
         };
         tx.script(text).await?;
-        for (_, backfill) in BACKFILLS.iter().filter(|(v, _)| v == version) {
+        if let Some(backfill) = m.backfill {
             backfill(&mut tx).await?;
         }
         tx.exec(

@@ -24,11 +24,11 @@ use serde_json::{Value, json};
 use super::contacts::{self, Params, wecom_error};
 use super::{AppCaller, loose, media, ok};
 use crate::AppState;
-use crate::http::extract::Body;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, perm};
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::extract::Body;
 use crate::kernel::i18n::Lang;
 use crate::kernel::ids::{CorpId, random_token};
 use crate::kernel::jobs::{self, Job, JobRegistry};
@@ -301,7 +301,7 @@ async fn run(app: AppState, job: Job) -> anyhow::Result<()> {
     )
     .await?;
     if let Some(cb) = &p.callback {
-        let corpid = crate::modules::admin::corp::get(&app.db, corp)
+        let corpid = crate::modules::org::enterprise::get(&app.db, corp)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .corpid;

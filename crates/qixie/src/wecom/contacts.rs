@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::{AppCaller, loose, ok, ok_empty};
 use crate::AppState;
-use crate::http::extract::Body;
 use crate::kernel::authz::{Actor, Grant, Scope, perm};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::extract::Body;
 use crate::kernel::ids::CorpId;
 use crate::modules::org::department::{self, Department, DepartmentPatch, NewDepartment};
 use crate::modules::org::member::{self, ListFilter, Member, MemberInput, MemberStatus};

@@ -3,7 +3,7 @@
 //! app that uploaded them; any app of that enterprise with a valid token may use them, as in WeCom,
 //! so no contacts permission is asked for.
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
@@ -11,9 +11,9 @@ use serde_json::json;
 use super::contacts::Params;
 use super::{AppCaller, ok};
 use crate::AppState;
-use crate::http::files::{Show, file_response};
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::files::{Show, file_response, read_file_field};
 use crate::kernel::ids::{CorpId, random_token};
 
 pub fn routes() -> Router<AppState> {
@@ -203,47 +203,4 @@ async fn download(
     let media_id = p.text("media_id").ok_or(ErrorKind::MediaNotFound)?;
     let (row, bytes) = load(&app, caller.actor.corp, media_id).await?;
     Ok(file_response(&row.filename, bytes, Show::Download))
-}
-
-/// The first file in multipart field `name`: (file name, content type, bytes). Also used by the
-/// native API's uploads.
-pub async fn read_file_field(
-    req: Request,
-    app: &AppState,
-    name: &str,
-) -> AppResult<(String, String, Vec<u8>)> {
-    let mut form = Multipart::from_request(req, app)
-        .await
-        .map_err(|_| AppError::field(name, "required"))?;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::new(ErrorKind::BadRequest))?
-    {
-        if field.name() != Some(name) {
-            continue;
-        }
-        let filename = field
-            .file_name()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(name)
-            .to_owned();
-        let content_type = field
-            .content_type()
-            .map(str::to_owned)
-            .filter(|c| c != "application/octet-stream")
-            .unwrap_or_else(|| {
-                mime_guess::from_path(&filename)
-                    .first_or_octet_stream()
-                    .essence_str()
-                    .to_owned()
-            });
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
-        return Ok((filename, content_type, bytes.to_vec()));
-    }
-    Err(AppError::field(name, "required"))
 }

@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 use super::contacts::Params;
 use super::{AppCaller, loose, ok, ok_empty};
 use crate::AppState;
-use crate::http::extract::Body;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::extract::Body;
 use crate::kernel::ids::CorpId;
+use crate::modules::chat::ChatState;
 use crate::modules::chat::conversation::{self, GroupPatch, NewGroup};
 use crate::modules::chat::media::UploadedBy;
 use crate::modules::chat::notice::{self, Notice};
@@ -430,7 +431,7 @@ async fn appchat_send(
         other => other,
     };
     let roster = app
-        .chat
+        .chat()
         .roster
         .get_in(&app.db, caller.actor.corp, c.id())
         .await?;
@@ -461,7 +462,7 @@ async fn webhook_upload(
     if !matches!(kind, "file" | "voice") {
         return Err(AppError::field("type", "invalid"));
     }
-    let (name, _, bytes) = super::media::read_file_field(req, &app, "media").await?;
+    let (name, _, bytes) = crate::kernel::http::files::read_file_field(req, &app, "media").await?;
     let m = crate::modules::chat::media::store(
         &app,
         CorpId(robot.corp_id),

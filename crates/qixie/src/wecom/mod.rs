@@ -21,19 +21,47 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::http::error::ErrorInfo;
-use crate::http::extract::ClientIp;
 use crate::kernel::authz::Actor;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::error::ErrorInfo;
+use crate::kernel::http::extract::ClientIp;
+use crate::kernel::jobs::{self, JobRegistry};
+use crate::kernel::module::{Module, StartFuture};
 use crate::modules::apps::{self, AppRow};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/gettoken", get(gettoken).post(gettoken))
-        .merge(contacts::routes())
-        .merge(batch::routes())
-        .merge(media::routes())
-        .merge(message::routes())
+/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media and messages.
+pub struct WeCom;
+
+impl Module for WeCom {
+    fn name(&self) -> &'static str {
+        "wecom"
+    }
+    fn wecom_routes(&self) -> Router<AppState> {
+        Router::new()
+            .route("/gettoken", get(gettoken).post(gettoken))
+            .merge(contacts::routes())
+            .merge(batch::routes())
+            .merge(media::routes())
+            .merge(message::routes())
+    }
+    fn jobs(&self, r: &mut JobRegistry) {
+        batch::register_jobs(r);
+        media::register_jobs(r);
+    }
+    fn start<'a>(&'a self, app: &'a AppState, runs_jobs: bool) -> StartFuture<'a> {
+        Box::pin(async move {
+            if runs_jobs {
+                jobs::schedule_periodic(app, media::PURGE_JOB, 3600 * 1000, app.now()).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The /cgi-bin surface around every module's WeCom routes: unknown paths and errors answered in
+/// WeCom's errcode/errmsg.
+pub fn surface(routes: Router<AppState>) -> Router<AppState> {
+    routes
         .fallback(|| async { AppError::new(ErrorKind::NotFound) })
         .layer(axum::middleware::from_fn(render_wecom_errors))
 }

@@ -2,8 +2,8 @@
 use std::sync::Arc;
 
 use qixie::AppState;
-use qixie::config::Config;
 use qixie::kernel::clock::ManualClock;
+use qixie::kernel::config::Config;
 use qixie::kernel::password::Hasher;
 use qixie::startup::{Application, Options};
 use reqwest::{Method, StatusCode};

@@ -1,106 +1,14 @@
-//! The enterprise: set-up, profile and security policy.
-use serde::{Deserialize, Serialize};
+//! Creating an enterprise (the set-up wizard and `qixie init`) and the administration console's
+//! catalogue of permissions.
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
-use crate::kernel::authz::{Actor, Grant, Permission, perm};
-use crate::kernel::db::{Database, sql};
-use crate::kernel::error::{AppError, AppResult, ErrorKind, Validator};
-use crate::kernel::ids::{CorpId, MemberId, new_id};
-use crate::modules::org::{department, member};
-
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
-pub struct SecurityPolicy {
-    pub password_min_length: i64,
-    pub password_rotation_days: i64,
-    pub login_max_failures: i64,
-    pub login_lock_minutes: i64,
-}
-
-impl Default for SecurityPolicy {
-    fn default() -> Self {
-        SecurityPolicy {
-            password_min_length: 8,
-            password_rotation_days: 0,
-            login_max_failures: 10,
-            login_lock_minutes: 30,
-        }
-    }
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CorpRow {
-    pub id: CorpId,
-    pub corpid: String,
-    pub name: String,
-    pub industry: String,
-    pub size: String,
-    pub creator_member_id: Option<i64>,
-    pub time_zone: String,
-}
-
-const COLS: &str = "id, corpid, name, industry, size, creator_member_id, time_zone";
-
-pub async fn find_by_corpid(db: &Database, corpid: &str) -> AppResult<Option<CorpRow>> {
-    Ok(db
-        .opt(sql(format!("SELECT {COLS} FROM corps WHERE corpid = $1")).bind(corpid))
-        .await?)
-}
-
-pub async fn get(db: &Database, corp: CorpId) -> AppResult<CorpRow> {
-    db.opt(sql(format!("SELECT {COLS} FROM corps WHERE id = $1")).bind(corp))
-        .await?
-        .ok_or_else(|| ErrorKind::NotFound.into())
-}
-
-/// The enterprise to sign in to when the installation hosts exactly one.
-pub async fn default_corp(db: &Database) -> AppResult<Option<CorpRow>> {
-    let rows: Vec<CorpRow> = db
-        .all(sql(format!("SELECT {COLS} FROM corps ORDER BY id LIMIT 2")))
-        .await?;
-    Ok(if rows.len() == 1 {
-        rows.into_iter().next()
-    } else {
-        None
-    })
-}
-
-pub async fn count(db: &Database) -> AppResult<i64> {
-    Ok(db.one::<(i64,)>(sql("SELECT COUNT(*) FROM corps")).await?.0)
-}
-
-pub async fn security(db: &Database, corp: CorpId) -> AppResult<SecurityPolicy> {
-    Ok(db
-        .opt(sql("SELECT password_min_length, password_rotation_days, login_max_failures, login_lock_minutes FROM corps WHERE id = $1").bind(corp))
-        .await?
-        .unwrap_or_default())
-}
-
-pub async fn creator(db: &Database, corp: CorpId) -> AppResult<Option<MemberId>> {
-    Ok(get(db, corp).await?.creator_member_id.map(MemberId))
-}
-
-#[derive(Debug, Serialize)]
-pub struct Profile {
-    pub corp_id: String,
-    pub name: String,
-    pub industry: String,
-    pub size: String,
-    /// IANA name of the enterprise's clock (working hours, dates, schedules).
-    pub time_zone: String,
-}
-
-pub async fn profile(db: &Database, corp: CorpId) -> AppResult<Profile> {
-    let c = get(db, corp).await?;
-    Ok(Profile {
-        corp_id: c.corpid,
-        name: c.name,
-        industry: c.industry,
-        size: c.size,
-        time_zone: c.time_zone,
-    })
-}
+use crate::kernel::authz::{Actor, Permission};
+use crate::kernel::error::{AppResult, Validator};
+use crate::modules::org::enterprise::{self, CorpRow, SecurityPolicy};
+use crate::modules::org::member;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewEnterprise {
@@ -134,52 +42,32 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
         v.push("admin_account", r);
     }
     if v.errors().is_empty()
-        && crate::modules::identity::policy::check(
-            &SecurityPolicy::default(),
-            &input.admin_account,
-            &input.admin_password,
-        )
-        .is_err()
+        && SecurityPolicy::default()
+            .check_password(&input.admin_account, &input.admin_password)
+            .is_err()
     {
         v.push("admin_password", "weak_password");
     }
     v.finish()?;
     let hash = app.hasher.hash(&input.admin_password).await?;
     let now = app.now();
-    let corp = CorpId(new_id(now));
-    let corpid = format!(
-        "ww{}",
-        &crate::kernel::ids::sha256_hex(&crate::kernel::ids::random_token(16))[..16]
-    );
     let mut tx = app.db.begin().await?;
-    tx.exec(
-        sql("INSERT INTO corps (id, corpid, name, industry, size, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(corp)
-            .bind(&corpid)
-            .bind(input.corp_name.trim())
-            .bind(input.industry.trim())
-            .bind(input.size.trim())
-            .bind(now),
-    )
-    .await?;
-    department::create_root(&mut tx, corp, input.corp_name.trim(), now).await?;
-    let system = Actor::system(corp);
-    let grant = system.require::<perm::ContactsManage>()?;
-    let minput = member::MemberInput {
+    let creator = member::MemberInput {
         userid: Some(input.admin_account.clone()),
         name: Some(admin_name),
         ..Default::default()
     };
-    let mid =
-        member::insert_new(&mut tx, &grant, &minput, member::MemberStatus::Active, now).await?;
-    crate::modules::identity::credentials::set(&mut tx, corp, mid, &hash, false, now).await?;
-    tx.exec(
-        sql("UPDATE corps SET creator_member_id = $1 WHERE id = $2")
-            .bind(mid)
-            .bind(corp),
+    let (corp, corpid, mid) = enterprise::insert(
+        &mut tx,
+        input.corp_name.trim(),
+        input.industry.trim(),
+        input.size.trim(),
+        &creator,
+        now,
     )
     .await?;
-    super::roles::set_super(&mut tx, corp, mid, now).await?;
+    crate::modules::identity::credentials::set(&mut tx, app, corp, mid, &hash, false, now).await?;
+    let system = Actor::system(corp);
     audit::record(
         &mut tx,
         &system,
@@ -193,126 +81,7 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
     )
     .await?;
     tx.commit().await?;
-    get(&app.db, corp).await
-}
-
-pub async fn update_security(
-    app: &AppState,
-    actor: &Actor,
-    grant: &Grant<perm::SecurityManage>,
-    p: SecurityPolicy,
-) -> AppResult<SecurityPolicy> {
-    let mut v = Validator::default();
-    v.check(
-        (8..=64).contains(&p.password_min_length),
-        "password_min_length",
-        "range",
-    )
-    .check(
-        (0..=3650).contains(&p.password_rotation_days),
-        "password_rotation_days",
-        "range",
-    )
-    .check(
-        (3..=100).contains(&p.login_max_failures),
-        "login_max_failures",
-        "range",
-    )
-    .check(
-        (1..=10_080).contains(&p.login_lock_minutes),
-        "login_lock_minutes",
-        "range",
-    );
-    v.finish()?;
-    let corp = grant.corp();
-    let before = security(&app.db, corp).await?;
-    let now = app.now();
-    let mut tx = app.db.begin().await?;
-    // The rotation period decides whether signed-in members must change their password.
-    crate::modules::identity::session::forget_all_after_commit(&mut tx);
-    tx.exec(
-        sql("UPDATE corps SET password_min_length = $1, password_rotation_days = $2, login_max_failures = $3, login_lock_minutes = $4 WHERE id = $5")
-            .bind(p.password_min_length)
-            .bind(p.password_rotation_days)
-            .bind(p.login_max_failures)
-            .bind(p.login_lock_minutes)
-            .bind(corp),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        now,
-        Entry {
-            kind: "security.update",
-            target: "security".into(),
-            before: serde_json::to_value(before).ok(),
-            after: serde_json::to_value(&p).ok(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(p)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ProfilePatch {
-    pub name: Option<String>,
-    pub industry: Option<String>,
-    pub size: Option<String>,
-    pub time_zone: Option<String>,
-}
-
-pub async fn update_profile(
-    app: &AppState,
-    actor: &Actor,
-    grant: &Grant<perm::SecurityManage>,
-    p: ProfilePatch,
-) -> AppResult<Profile> {
-    let corp = grant.corp();
-    let before = get(&app.db, corp).await?;
-    let name = p.name.unwrap_or(before.name.clone());
-    crate::modules::org::valid_name(&name, 64).map_err(|r| AppError::field("name", r))?;
-    let industry = p.industry.unwrap_or(before.industry.clone());
-    let size = p.size.unwrap_or(before.size.clone());
-    let time_zone = p
-        .time_zone
-        .map(|z| z.trim().to_owned())
-        .unwrap_or(before.time_zone.clone());
-    if !crate::kernel::time::is_known(&time_zone) {
-        return Err(AppError::field("time_zone", "unknown"));
-    }
-    let now = app.now();
-    let mut tx = app.db.begin().await?;
-    tx.exec(
-        sql("UPDATE corps SET name = $1, industry = $2, size = $3, time_zone = $4 WHERE id = $5")
-            .bind(name.trim())
-            .bind(&industry)
-            .bind(&size)
-            .bind(&time_zone)
-            .bind(corp),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        now,
-        Entry {
-            kind: "corp.update",
-            target: format!("corp:{}", before.corpid),
-            before: Some(
-                json!({"name": before.name, "industry": before.industry, "size": before.size, "time_zone": before.time_zone}),
-            ),
-            after: Some(
-                json!({"name": name, "industry": industry, "size": size, "time_zone": time_zone}),
-            ),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    app.events
-        .publish(crate::kernel::events::DomainEvent::CorpUpdated { corp });
-    profile(&app.db, corp).await
+    enterprise::get(&app.db, corp).await
 }
 
 /// Labels of every permission, for the role editor.

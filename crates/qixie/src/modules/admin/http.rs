@@ -6,15 +6,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use serde_json::{Value, json};
 
-use super::{corp, roles};
+use super::corp;
 use crate::AppState;
-use crate::http::extract::Body;
-use crate::http::openapi::ApiRoutes;
 use crate::kernel::audit;
 use crate::kernel::authz::perm;
 use crate::kernel::error::{AppResult, ErrorKind};
+use crate::kernel::http::extract::Authed;
+use crate::kernel::http::extract::Body;
+use crate::kernel::http::openapi::ApiRoutes;
 use crate::kernel::i18n::Lang;
-use crate::modules::identity::session::Authed;
+use crate::modules::org::{enterprise, roles};
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::default()
@@ -98,8 +99,8 @@ pub fn routes() -> ApiRoutes {
 }
 
 async fn setup_status(State(app): State<AppState>) -> AppResult<Json<Value>> {
-    let n = corp::count(&app.db).await?;
-    let default = corp::default_corp(&app.db).await?.map(|c| c.corpid);
+    let n = enterprise::count(&app.db).await?;
+    let default = enterprise::default_corp(&app.db).await?.map(|c| c.corpid);
     Ok(Json(
         json!({ "needs_setup": n == 0, "default_corp_id": default }),
     ))
@@ -110,7 +111,7 @@ async fn setup(
     Body(input): Body<corp::NewEnterprise>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     // The wizard creates only the first enterprise; more come from `qixie init`.
-    if corp::count(&app.db).await? > 0 {
+    if enterprise::count(&app.db).await? > 0 {
         return Err(ErrorKind::SetupDone.into());
     }
     let c = corp::create_enterprise(&app, input).await?;
@@ -216,33 +217,35 @@ async fn audit_export(
 async fn get_security(
     State(app): State<AppState>,
     Authed(actor): Authed,
-) -> AppResult<Json<corp::SecurityPolicy>> {
+) -> AppResult<Json<enterprise::SecurityPolicy>> {
     let g = actor.require::<perm::SecurityManage>()?;
-    Ok(Json(corp::security(&app.db, g.corp()).await?))
+    Ok(Json(enterprise::security(&app.db, g.corp()).await?))
 }
 
 async fn put_security(
     State(app): State<AppState>,
     Authed(actor): Authed,
-    Body(p): Body<corp::SecurityPolicy>,
-) -> AppResult<Json<corp::SecurityPolicy>> {
+    Body(p): Body<enterprise::SecurityPolicy>,
+) -> AppResult<Json<enterprise::SecurityPolicy>> {
     let g = actor.require::<perm::SecurityManage>()?;
-    Ok(Json(corp::update_security(&app, &actor, &g, p).await?))
+    Ok(Json(
+        enterprise::update_security(&app, &actor, &g, p).await?,
+    ))
 }
 
 async fn get_corp(
     State(app): State<AppState>,
     Authed(actor): Authed,
-) -> AppResult<Json<corp::Profile>> {
+) -> AppResult<Json<enterprise::Profile>> {
     let g = actor.require::<perm::SecurityManage>()?;
-    Ok(Json(corp::profile(&app.db, g.corp()).await?))
+    Ok(Json(enterprise::profile(&app.db, g.corp()).await?))
 }
 
 async fn patch_corp(
     State(app): State<AppState>,
     Authed(actor): Authed,
-    Body(p): Body<corp::ProfilePatch>,
-) -> AppResult<Json<corp::Profile>> {
+    Body(p): Body<enterprise::ProfilePatch>,
+) -> AppResult<Json<enterprise::Profile>> {
     let g = actor.require::<perm::SecurityManage>()?;
-    Ok(Json(corp::update_profile(&app, &actor, &g, p).await?))
+    Ok(Json(enterprise::update_profile(&app, &actor, &g, p).await?))
 }

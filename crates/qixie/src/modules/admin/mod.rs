@@ -1,5 +1,15 @@
-//! Administration: the enterprise itself (set-up, profile, security policy), administrators and their
-//! scopes, and the audit log's routes.
+//! Administration: creating an enterprise, the administration console's routes (enterprise profile,
+//! security policy, administrators and their scopes, the audit log).
 pub mod corp;
 pub mod http;
-pub mod roles;
+
+pub struct Admin;
+
+impl crate::kernel::module::Module for Admin {
+    fn name(&self) -> &'static str {
+        "admin"
+    }
+    fn routes(&self) -> crate::kernel::http::openapi::ApiRoutes {
+        http::routes()
+    }
+}

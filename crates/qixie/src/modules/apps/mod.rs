@@ -16,6 +16,17 @@ use crate::kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
 use crate::kernel::ser::{join_ids, split_ids, split_list};
 use crate::modules::org::audience::{self, Audience, Selection};
 
+pub struct Apps;
+
+impl crate::kernel::module::Module for Apps {
+    fn name(&self) -> &'static str {
+        "apps"
+    }
+    fn routes(&self) -> crate::kernel::http::openapi::ApiRoutes {
+        http::routes()
+    }
+}
+
 pub const TOKEN_TTL_S: i64 = 7200;
 const FIRST_AGENTID: i64 = 1_000_002;
 pub const SCOPES: &[&str] = &["contacts.read", "contacts.write", "message"];
@@ -350,7 +361,7 @@ pub async fn rotate_contacts_sync(
 
 /// `gettoken`: exchanges (corpid, secret) for an access token valid two hours.
 pub async fn issue_token(app: &AppState, corpid: &str, secret: &str) -> AppResult<(String, i64)> {
-    let corp = crate::modules::admin::corp::find_by_corpid(&app.db, corpid)
+    let corp = crate::modules::org::enterprise::find_by_corpid(&app.db, corpid)
         .await?
         .ok_or(ErrorKind::InvalidCorp)?;
     let row: AppRow = app

@@ -23,6 +23,7 @@ use crate::kernel::error::{AppResult, ErrorKind, Validator};
 use crate::kernel::ids::{ConvId, CorpId, MemberId};
 use crate::kernel::jobs::{self, JobRegistry};
 use crate::kernel::time::Zone;
+use crate::modules::chat::ChatState;
 use crate::modules::org::audience::{self, Selection};
 
 /// One conversation alerts a member at most once in this long, unless it mentions them: a busy
@@ -430,14 +431,14 @@ pub fn after_commit(app: &AppState, rows: Vec<EventRow>) {
 }
 
 async fn on_messages(app: &AppState, rows: &[EventRow]) -> AppResult<()> {
-    let rt = &app.chat.attention;
+    let rt = &app.chat().attention;
     let mut holds = Vec::new();
     let mut replies = Vec::new();
     for r in rows {
         // Decided for the moment the message was sent, however late this runs.
         let now = r.created_at;
         let conv = ConvId(r.conversation_id);
-        let roster = match app.chat.roster.get(&app.db, conv).await {
+        let roster = match app.chat().roster.get(&app.db, conv).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(conv = conv.0, error = %e, "cannot decide alerts: roster unavailable");
@@ -569,7 +570,7 @@ async fn hold(app: &AppState, holds: Vec<Hold>, now: i64) -> AppResult<()> {
     if holds.is_empty() {
         return Ok(());
     }
-    let rt = &app.chat.attention;
+    let rt = &app.chat().attention;
     let fresh: Vec<Hold> = {
         let known = lock(&rt.held);
         let mut seen = HashSet::new();
@@ -755,8 +756,8 @@ async fn summarise(app: &AppState, corp: CorpId, member: i64) -> AppResult<()> {
         .await?;
     }
     tx.commit().await?;
-    lock(&app.chat.attention.held).retain(|(m, _), _| *m != member);
-    lock(&app.chat.attention.scheduled).remove(&member);
+    lock(&app.chat().attention.held).retain(|(m, _), _| *m != member);
+    lock(&app.chat().attention.scheduled).remove(&member);
     if total > 0 {
         fanout::to_members(app, 0, vec![member], digest_frame(&digest)).await;
     }
@@ -927,7 +928,7 @@ pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppR
     {
         schedule(app, actor.corp, me.0, at).await?;
     }
-    app.chat.attention.forget(&[me.0]);
+    app.chat().attention.forget(&[me.0]);
     fanout::publish(
         app,
         Delivery {

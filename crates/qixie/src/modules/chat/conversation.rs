@@ -15,6 +15,7 @@ use crate::kernel::authz::{Actor, ActorKind, Scope};
 use crate::kernel::db::{Database, Tx, is_unique_violation, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind, Validator};
 use crate::kernel::ids::{ConvId, CorpId, MemberId, new_id, random_token};
+use crate::modules::chat::ChatState;
 use crate::modules::org::audience::{self, Selection};
 use crate::modules::org::member;
 
@@ -678,7 +679,7 @@ pub async fn update_group(
     }
     let rows = stream::append(&mut tx, corp, conv, events, now, false).await?;
     tx.commit().await?;
-    app.chat.roster.forget(conv);
+    app.chat().roster.forget(conv);
     announce_update(app, corp, conv, &rows).await?;
     find(&app.db, corp, conv).await
 }
@@ -691,7 +692,7 @@ async fn announce_update(
     rows: &[EventRow],
 ) -> AppResult<()> {
     fanout::events(app, rows, true).await;
-    let members = app.chat.roster.get_in(&app.db, corp, conv).await?;
+    let members = app.chat().roster.get_in(&app.db, corp, conv).await?;
     fanout::conversation_changed(app, conv, members.members.clone(), "updated").await;
     Ok(())
 }
@@ -742,7 +743,7 @@ pub async fn add_members(
             pending.push(u.clone());
         }
         tx.commit().await?;
-        let admins = app.chat.roster.get_in(&app.db, corp, conv).await?;
+        let admins = app.chat().roster.get_in(&app.db, corp, conv).await?;
         let ids: Vec<i64> = admins.admins.keys().copied().collect();
         fanout::conversation_changed(app, conv, ids, "updated").await;
         return Ok((Vec::new(), pending));
@@ -785,7 +786,7 @@ pub struct JoinRequest {
 
 pub async fn join_requests(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Value> {
     let corp = actor.corp;
-    let r = app.chat.roster.get_in(&app.db, corp, conv).await?;
+    let r = app.chat().roster.get_in(&app.db, corp, conv).await?;
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     if !r.role(me.0).is_some_and(|x| x.is_admin()) {
         return Err(ErrorKind::GroupAdminOnly.into());
@@ -976,7 +977,7 @@ pub async fn set_admin(
     )
     .await?;
     tx.commit().await?;
-    app.chat.roster.forget(conv);
+    app.chat().roster.forget(conv);
     announce_update(app, corp, conv, &rows).await
 }
 
@@ -1002,7 +1003,7 @@ pub async fn transfer(app: &AppState, actor: &Actor, conv: ConvId, userid: &str)
     )
     .await?;
     tx.commit().await?;
-    app.chat.roster.forget(conv);
+    app.chat().roster.forget(conv);
     announce_update(app, corp, conv, &rows).await
 }
 
@@ -1237,7 +1238,7 @@ pub async fn read_announcement(app: &AppState, actor: &Actor, conv: ConvId) -> A
 
 pub async fn announcement_readers(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Value> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    let r = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+    let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.contains(me.0) {
         return Err(ErrorKind::NotConversationMember.into());
     }
@@ -1288,7 +1289,7 @@ pub async fn close(app: &AppState, actor: &Actor, conv: ConvId, to: &str) -> App
     )
     .await?;
     tx.commit().await?;
-    app.chat.roster.forget(conv);
+    app.chat().roster.forget(conv);
     announce_update(app, corp, conv, &rows).await
 }
 
@@ -1347,7 +1348,7 @@ pub async fn mark_read(
     except_socket: Option<u64>,
 ) -> AppResult<()> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    let r = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+    let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.contains(me.0) {
         return Err(ErrorKind::NotConversationMember.into());
     }
@@ -1587,7 +1588,7 @@ type MineRow = (i64, String, i64, i64, bool, bool, bool, String, bool);
 /// The members of a conversation the caller belongs to.
 pub async fn members_view(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Value> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    let r = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+    let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.contains(me.0) {
         return Err(ErrorKind::NotConversationMember.into());
     }
@@ -1628,7 +1629,7 @@ pub async fn inactive(app: &AppState, actor: &Actor, conv: ConvId, days: i64) ->
     if !(1..=3650).contains(&days) {
         return Err(AppError::field("days", "range"));
     }
-    let r = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+    let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.role(me.0).is_some_and(|x| x.is_admin()) {
         return Err(ErrorKind::GroupAdminOnly.into());
     }
@@ -1799,7 +1800,7 @@ pub async fn sync_department_group(app: &AppState, corp: CorpId, conv: ConvId) -
     }
     let rows = stream::append(&mut tx, corp, conv, events, now, false).await?;
     tx.commit().await?;
-    app.chat.roster.forget(conv);
+    app.chat().roster.forget(conv);
     fanout::conversation_changed(app, conv, added.iter().map(|a| a.0).collect(), "added").await;
     fanout::conversation_changed(app, conv, leaving, "removed").await;
     fanout::events(app, &rows, true).await;

@@ -10,7 +10,8 @@ use serde_json::json;
 use super::stream::{EventRow, event_frame};
 use crate::AppState;
 use crate::kernel::ids::ConvId;
-use crate::realtime::hub::Frame;
+use crate::modules::chat::ChatState;
+use crate::modules::chat::realtime::hub::Frame;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -40,7 +41,7 @@ pub struct Delivery {
 /// Delivers to this node's sockets and tells the other nodes.
 pub async fn publish(app: &AppState, d: Delivery) {
     deliver_local(app, &d).await;
-    if let Some(bus) = &app.chat.bus {
+    if let Some(bus) = app.chat().bus.get() {
         bus.publish(&d);
     }
 }
@@ -49,12 +50,12 @@ pub async fn publish(app: &AppState, d: Delivery) {
 pub async fn deliver_local(app: &AppState, d: &Delivery) {
     let conv = ConvId(d.conv);
     if d.forget {
-        app.chat.roster.forget(conv);
+        app.chat().roster.forget(conv);
     }
     if d.attention
         && let Audience::Members { ids } = &d.audience
     {
-        app.chat.attention.forget(ids);
+        app.chat().attention.forget(ids);
     }
     let frame = Arc::new(Frame {
         conv: d.conv,
@@ -68,11 +69,11 @@ pub async fn deliver_local(app: &AppState, d: &Delivery) {
     };
     match &d.audience {
         Audience::Members { ids } => {
-            app.chat.hub.send(ids, frame, except);
+            app.chat().hub.send(ids, frame, except);
         }
-        Audience::Conversation => match app.chat.roster.get(&app.db, conv).await {
+        Audience::Conversation => match app.chat().roster.get(&app.db, conv).await {
             Ok(r) => {
-                app.chat.hub.send(&r.members, frame, except);
+                app.chat().hub.send(&r.members, frame, except);
             }
             Err(e) => {
                 tracing::warn!(conv = d.conv, error = %e, "cannot fan out: roster unavailable")

@@ -12,13 +12,14 @@ use super::message::{self, ForwardInput, MessageInput};
 use super::stream::{self, EventRow};
 use super::{media, policy, robots};
 use crate::AppState;
-use crate::http::extract::Body;
-use crate::http::files::{Show, file_response};
-use crate::http::openapi::ApiRoutes;
 use crate::kernel::authz::{Actor, perm};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::extract::Authed;
+use crate::kernel::http::extract::Body;
+use crate::kernel::http::files::{Show, file_response};
+use crate::kernel::http::openapi::ApiRoutes;
 use crate::kernel::ids::ConvId;
-use crate::modules::identity::session::Authed;
+use crate::modules::chat::ChatState;
 use crate::modules::org::audience::Selection;
 
 pub fn routes() -> ApiRoutes {
@@ -28,7 +29,7 @@ pub fn routes() -> ApiRoutes {
             "/realtime",
             "chat",
             "Real-time WebSocket (docs/api/realtime.md)",
-            get(crate::realtime::socket::upgrade),
+            get(crate::modules::chat::realtime::socket::upgrade),
         )
         .route(
             "GET",
@@ -670,7 +671,7 @@ async fn send(
     Body(input): Body<MessageInput>,
 ) -> AppResult<(StatusCode, Json<stream::EventView>)> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    app.chat.send_limit.check(me.0)?;
+    app.chat().send_limit.check(me.0)?;
     let row = message::send(&app, &actor, conv_id(&id)?, input).await?;
     Ok((StatusCode::CREATED, Json(row.view())))
 }
@@ -820,7 +821,7 @@ async fn upload(
     req: Request,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    let (name, _, bytes) = crate::wecom::media::read_file_field(req, &app, "file").await?;
+    let (name, _, bytes) = crate::kernel::http::files::read_file_field(req, &app, "file").await?;
     let m = media::store(
         &app,
         actor.corp,

@@ -127,7 +127,7 @@ pub async fn store(
         kind: if decoded.is_some() { "image" } else { "file" }.into(),
         name: name.to_owned(),
         // What the bytes are, as downloads will serve them; never the name's or the uploader's word.
-        mime: crate::http::files::sniff(&bytes).0.to_owned(),
+        mime: crate::kernel::http::files::sniff(&bytes).0.to_owned(),
         size: bytes.len() as i64,
         width: decoded.as_ref().map(|d| i64::from(d.width)),
         height: decoded.as_ref().map(|d| i64::from(d.height)),

@@ -17,6 +17,7 @@ use crate::kernel::authz::{Actor, Scope};
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{ConvId, CorpId, new_id};
+use crate::modules::chat::ChatState;
 use crate::modules::org::audience::{self, Selection};
 
 /// Longest text a person may send, in characters.
@@ -160,7 +161,7 @@ pub async fn queue(
 ) -> AppResult<Queued> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let corp = actor.corp;
-    let roster = app.chat.roster.get_in(&app.db, corp, conv).await?;
+    let roster = app.chat().roster.get_in(&app.db, corp, conv).await?;
     let role = roster.role(me.0).ok_or(ErrorKind::NotConversationMember)?;
     if roster.status != "active" {
         return Err(ErrorKind::ConversationClosed.into());
@@ -258,7 +259,7 @@ pub async fn queue(
     ev.not_urgent = input.not_urgent.unwrap_or(false) && !ev.urgent;
     ev.client_id = input.client_id;
     let queued = app
-        .chat
+        .chat()
         .writer
         .enqueue(
             app,
@@ -298,7 +299,7 @@ pub async fn post(
     conv: ConvId,
     event: NewEvent,
 ) -> AppResult<EventRow> {
-    app.chat
+    app.chat()
         .writer
         .submit(app, Outgoing { corp, conv, event })
         .await
@@ -314,7 +315,7 @@ async fn visible(
     let id: i64 = id.parse().map_err(|_| ErrorKind::MessageNotFound)?;
     let ev = stream::by_id(&app.db, actor.corp, id).await?;
     let conv = ConvId(ev.conversation_id);
-    let roster = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+    let roster = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     let m = conversation::membership(&app.db, conv, me)
         .await?
         .ok_or(ErrorKind::MessageNotFound)?;
@@ -538,7 +539,7 @@ pub async fn forward(app: &AppState, actor: &Actor, input: ForwardInput) -> AppR
     let mut targets = Vec::new();
     for t in &input.to {
         let conv = ConvId(t.parse().map_err(|_| AppError::field("to", "format"))?);
-        let roster = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+        let roster = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
         let role = roster.role(me.0).ok_or(ErrorKind::NotConversationMember)?;
         if roster.status != "active" {
             return Err(ErrorKind::ConversationClosed.into());

@@ -13,6 +13,7 @@ pub mod message;
 pub mod notice;
 pub mod policy;
 pub mod quick_replies;
+pub mod realtime;
 pub mod robots;
 pub mod roster;
 pub mod search;
@@ -22,10 +23,81 @@ pub mod sync;
 pub mod urgent;
 pub mod writer;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::realtime::bus::Bus;
-use crate::realtime::hub::Hub;
+use crate::AppState;
+use crate::kernel::config::Config;
+use crate::kernel::events::DomainEvent;
+use crate::kernel::http::openapi::ApiRoutes;
+use crate::kernel::jobs::JobRegistry;
+use crate::kernel::migrate::{Migration, Script};
+use crate::kernel::module::{Module, StartFuture};
+use crate::kernel::state::{Listener, Runtimes};
+use crate::modules::org::offboarding::OffboardingRegistry;
+use realtime::bus::Bus;
+use realtime::hub::Hub;
+
+pub struct Chat;
+
+impl Module for Chat {
+    fn name(&self) -> &'static str {
+        "chat"
+    }
+    fn install(&self, config: &Config, runtimes: &mut Runtimes) {
+        runtimes.insert(ChatRuntime::new(config));
+        if let Some(handovers) = runtimes.get_mut::<OffboardingRegistry>() {
+            handovers.register(Arc::new(conversation::GroupOwnership));
+        }
+    }
+    fn migrations(&self) -> &'static [Migration] {
+        MIGRATIONS
+    }
+    fn routes(&self) -> ApiRoutes {
+        http::routes()
+    }
+    fn jobs(&self, r: &mut JobRegistry) {
+        sync::register_jobs(r);
+        search::register_jobs(r);
+        attention::register_jobs(r);
+        urgent::register_jobs(r);
+    }
+    /// Ended sessions lose their sockets at once, on this node and through the bus on the others.
+    fn listeners(&self, listeners: &mut Vec<Listener>) {
+        listeners.push(Arc::new(|app: &AppState, event: &DomainEvent| {
+            if let DomainEvent::SessionsEnded { member, sessions } = event {
+                realtime::end_sessions(app, member.0, sessions);
+            }
+        }));
+    }
+    fn start<'a>(&'a self, app: &'a AppState, runs_jobs: bool) -> StartFuture<'a> {
+        Box::pin(async move {
+            if app.clustered() {
+                let bus =
+                    Arc::new(Bus::connect(&app.config.nats_url, &app.config.nats_prefix).await?);
+                let _ = app.chat().bus.set(bus.clone());
+                bus.listen(app.clone()).await?;
+                tracing::info!("scale-out: delivering through NATS");
+            }
+            sync::spawn_listener(app.clone());
+            if runs_jobs {
+                search::schedule_backfill(app).await?;
+                search::spawn_indexer(app.clone());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Messaging's run-time parts, from any handler or job.
+pub trait ChatState {
+    fn chat(&self) -> &ChatRuntime;
+}
+
+impl ChatState for AppState {
+    fn chat(&self) -> &ChatRuntime {
+        self.runtime::<ChatRuntime>()
+    }
+}
 
 /// The parts of messaging that live for the whole process.
 #[derive(Default)]
@@ -37,12 +109,12 @@ pub struct ChatRuntime {
     pub writer: writer::Writer,
     pub robot_limits: robots::RateLimits,
     pub attention: attention::AttentionRuntime,
-    /// Set when several nodes share the database (QIXIE_NATS_URL).
-    pub bus: Option<Arc<Bus>>,
+    /// Set at start when several nodes share the database (QIXIE_NATS_URL).
+    pub bus: OnceLock<Arc<Bus>>,
 }
 
 impl ChatRuntime {
-    pub fn new(config: &crate::config::Config) -> ChatRuntime {
+    pub fn new(config: &crate::kernel::config::Config) -> ChatRuntime {
         ChatRuntime {
             send_limit: send_limit::SendLimit::new(
                 config.send_rate_per_second,
@@ -53,13 +125,55 @@ impl ChatRuntime {
     }
 }
 
-pub fn register_jobs(r: &mut crate::kernel::jobs::JobRegistry) {
-    sync::register_jobs(r);
-    search::register_jobs(r);
-    attention::register_jobs(r);
-    urgent::register_jobs(r);
-}
-
-pub fn register_handovers(r: &mut crate::modules::org::offboarding::OffboardingRegistry) {
-    r.register(Arc::new(conversation::GroupOwnership));
-}
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 3,
+        name: "chat",
+        script: Script::Both(include_str!("../../../migrations/0003_chat.sql")),
+        backfill: None,
+    },
+    Migration {
+        version: 4,
+        name: "chat_search",
+        script: Script::PerEngine {
+            sqlite: include_str!("../../../migrations/0004_chat_search.sqlite.sql"),
+            postgres: include_str!("../../../migrations/0004_chat_search.postgres.sql"),
+        },
+        backfill: None,
+    },
+    Migration {
+        version: 5,
+        name: "chat_attention",
+        script: Script::Both(include_str!("../../../migrations/0005_chat_attention.sql")),
+        backfill: None,
+    },
+    Migration {
+        version: 6,
+        name: "quick_replies",
+        script: Script::Both(include_str!("../../../migrations/0006_quick_replies.sql")),
+        backfill: None,
+    },
+    Migration {
+        version: 7,
+        name: "chat_client_ids",
+        script: Script::Both(include_str!("../../../migrations/0007_chat_client_ids.sql")),
+        backfill: None,
+    },
+    Migration {
+        version: 9,
+        name: "chat_search_pending",
+        script: Script::PerEngine {
+            sqlite: include_str!("../../../migrations/0009_chat_search_pending.sqlite.sql"),
+            postgres: include_str!("../../../migrations/0009_chat_search_pending.postgres.sql"),
+        },
+        backfill: None,
+    },
+    Migration {
+        version: 10,
+        name: "chat_media_robot",
+        script: Script::Both(include_str!(
+            "../../../migrations/0010_chat_media_robot.sql"
+        )),
+        backfill: None,
+    },
+];

@@ -9,6 +9,7 @@ use super::stream::{NewEvent, Sender};
 use crate::AppState;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::CorpId;
+use crate::modules::chat::ChatState;
 
 /// A message from a system (robot or app), already decoded from WeCom's JSON.
 #[derive(Clone)]
@@ -229,7 +230,7 @@ pub async fn send_from_app(
         let conv =
             super::conversation::app_conversation(app, corp, app_row.id, &app_row.name, *member)
                 .await?;
-        let roster = app.chat.roster.get_in(&app.db, corp, conv).await?;
+        let roster = app.chat().roster.get_in(&app.db, corp, conv).await?;
         let mut ev = event(app, corp, &roster, sender.clone(), notice.clone()).await?;
         ev.client_id = Some(msgid.clone());
         sends.push((conv, ev));

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::http::extract::Body;
-use crate::http::openapi::ApiRoutes;
 use crate::kernel::audit;
 use crate::kernel::authz::{Actor, Grant, perm};
 use crate::kernel::db::{Tx, is_unique_violation, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind, Hint, Validator};
+use crate::kernel::http::extract::Authed;
+use crate::kernel::http::extract::Body;
+use crate::kernel::http::openapi::ApiRoutes;
 use crate::kernel::ids::{CorpId, new_id, sha256_hex};
-use crate::modules::identity::session::Authed;
 
 /// Longest title, in characters (the title is optional).
 pub const MAX_TITLE_CHARS: usize = 30;

@@ -14,6 +14,7 @@ use crate::kernel::authz::Actor;
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{ConvId, CorpId, new_id, sha256_hex};
+use crate::modules::chat::ChatState;
 
 pub const PER_MINUTE: usize = 20;
 
@@ -48,7 +49,7 @@ pub async fn create(
     conv.check_active()?;
     if let Some(me) = actor.member_id() {
         let r = app
-            .chat
+            .chat()
             .roster
             .get_in(&app.db, actor.corp, conv.id())
             .await?;
@@ -101,7 +102,7 @@ pub async fn create(
 
 pub async fn list(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Vec<RobotRow>> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
-    let r = app.chat.roster.get_in(&app.db, actor.corp, conv).await?;
+    let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.contains(me.0) {
         return Err(ErrorKind::NotConversationMember.into());
     }
@@ -127,7 +128,7 @@ pub async fn delete(app: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
         .await?;
     let (conv, by) = row.ok_or(ErrorKind::NotFound)?;
     let r = app
-        .chat
+        .chat()
         .roster
         .get_in(&app.db, actor.corp, ConvId(conv))
         .await?;
@@ -184,7 +185,7 @@ impl RateLimits {
 pub async fn post(app: &AppState, robot: &RobotRow, notice: Notice) -> AppResult<EventRow> {
     let corp = CorpId(robot.corp_id);
     let conv = ConvId(robot.conversation_id);
-    let roster = app.chat.roster.get_in(&app.db, corp, conv).await?;
+    let roster = app.chat().roster.get_in(&app.db, corp, conv).await?;
     if roster.status != "active" {
         return Err(ErrorKind::ConversationClosed.into());
     }
@@ -196,7 +197,7 @@ pub async fn post(app: &AppState, robot: &RobotRow, notice: Notice) -> AppResult
             return Err(ErrorKind::MediaNotFound.into());
         }
     }
-    app.chat.robot_limits.take(robot.id, app.now())?;
+    app.chat().robot_limits.take(robot.id, app.now())?;
     let sender = Sender::Robot {
         id: robot.id,
         name: robot.name.clone(),

@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::kernel::events::DomainEvent;
 use crate::kernel::ids::CorpId;
 use crate::kernel::jobs::{self, JobRegistry};
+use crate::modules::chat::ChatState;
 
 pub const SYNC_JOB: &str = "chat.sync_department_groups";
 /// Org changes within this window share one sync.
@@ -36,13 +37,13 @@ pub fn spawn_listener(app: AppState) {
             let event = rx.recv().await;
             match &event {
                 // A deleted member has left every conversation: rosters cached here may list them.
-                Ok(DomainEvent::MemberDeleted { .. }) => app.chat.roster.forget_all(),
+                Ok(DomainEvent::MemberDeleted { .. }) => app.chat().roster.forget_all(),
                 // Working hours are read on the member's or the enterprise's clock, which may have
                 // changed.
                 Ok(DomainEvent::MemberUpdated { member, .. }) => {
-                    app.chat.attention.forget(&[member.0]);
+                    app.chat().attention.forget(&[member.0]);
                 }
-                Ok(DomainEvent::CorpUpdated { .. }) => app.chat.attention.forget_all(),
+                Ok(DomainEvent::CorpUpdated { .. }) => app.chat().attention.forget_all(),
                 _ => {}
             }
             let corp = match event {

@@ -1,7 +1,9 @@
 //! Stored passwords and their history.
+use crate::AppState;
 use crate::kernel::db::{Database, Tx, sql};
 use crate::kernel::error::AppResult;
 use crate::kernel::ids::{CorpId, MemberId};
+use crate::modules::org::accounts::{AccountsFuture, AccountsProvider};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credential {
@@ -21,13 +23,14 @@ pub async fn must_change(db: &Database, member: MemberId) -> AppResult<Option<bo
 /// Sets a password and keeps the last five for the reuse check.
 pub async fn set(
     tx: &mut Tx,
+    app: &AppState,
     corp: CorpId,
     member: MemberId,
     hash: &str,
     must_change: bool,
     now: i64,
 ) -> AppResult<()> {
-    super::session::forget_member_after_commit(tx, member);
+    app.access.forget_member_after_commit(tx, member);
     tx.exec(
         sql("INSERT INTO credentials (member_id, corp_id, password_hash, must_change_password, password_changed_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (member_id) DO UPDATE SET password_hash = $3, must_change_password = $4, password_changed_at = $5")
@@ -65,7 +68,39 @@ pub async fn set_with_db(
     hash: &str,
 ) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    set(&mut tx, corp, member, hash, true, app.now()).await?;
+    set(&mut tx, app, corp, member, hash, true, app.now()).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The organisation's view of passwords and sessions (`org::accounts`).
+pub struct IdentityAccounts;
+
+impl AccountsProvider for IdentityAccounts {
+    fn set_password<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        app: &'a AppState,
+        corp: CorpId,
+        member: MemberId,
+        hash: &'a str,
+        must_change: bool,
+    ) -> AccountsFuture<'a, ()> {
+        Box::pin(async move { set(tx, app, corp, member, hash, must_change, app.now()).await })
+    }
+    fn must_change_password<'a>(
+        &'a self,
+        app: &'a AppState,
+        member: MemberId,
+    ) -> AccountsFuture<'a, Option<bool>> {
+        Box::pin(must_change(&app.db, member))
+    }
+    fn end_sessions<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        app: &'a AppState,
+        member: MemberId,
+    ) -> AccountsFuture<'a, u64> {
+        Box::pin(super::session::revoke_all(tx, app, member))
+    }
 }

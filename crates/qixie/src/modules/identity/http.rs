@@ -8,12 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::login::{self, LoginRequest};
-use super::session::{self, AnySession, Authed};
+use super::session::{self, AnySession};
 use crate::AppState;
-use crate::http::extract::{self, Body, ClientIp};
-use crate::http::openapi::ApiRoutes;
 use crate::kernel::authz::{Scope, perm};
 use crate::kernel::error::{AppError, AppResult};
+use crate::kernel::http::extract::Authed;
+use crate::kernel::http::extract::{self, Body, ClientIp};
+use crate::kernel::http::openapi::ApiRoutes;
 use crate::modules::org::member;
 
 pub fn routes() -> ApiRoutes {
@@ -149,7 +150,7 @@ async fn me(State(app): State<AppState>, AnySession(s): AnySession) -> AppResult
         .member_id()
         .ok_or(crate::kernel::error::ErrorKind::Unauthenticated)?;
     let user = member::get_by_id(&app.db, a.corp, mid).await?;
-    let corp = crate::modules::admin::corp::profile(&app.db, a.corp).await?;
+    let corp = crate::modules::org::enterprise::profile(&app.db, a.corp).await?;
     let scope = match a.scope() {
         Scope::All => json!({"all": true, "department_ids": []}),
         Scope::Subtrees(paths) => {
@@ -164,7 +165,7 @@ async fn me(State(app): State<AppState>, AnySession(s): AnySession) -> AppResult
         "admin_scope": scope,
         "csrf_token": s.row.csrf_token,
         "must_change_password": s.must_change_password,
-        "password_min_length": crate::modules::admin::corp::security(&app.db, a.corp).await?.password_min_length.max(8),
+        "password_min_length": crate::modules::org::enterprise::security(&app.db, a.corp).await?.password_min_length.max(8),
         "time_zone": member::time_zone(&app.db, a.corp, mid).await?,
     })))
 }

@@ -8,14 +8,14 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{credentials, policy, session};
+use super::{credentials, session};
 use crate::AppState;
 use crate::kernel::audit::{self, Entry};
 use crate::kernel::authz::{Actor, Grant, perm};
 use crate::kernel::db::sql;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
 use crate::kernel::ids::{CorpId, MemberId};
-use crate::modules::admin::corp;
+use crate::modules::org::enterprise;
 use crate::modules::org::member::{self, Member, MemberStatus};
 
 const FREE_FAILURES: i64 = 3;
@@ -156,8 +156,8 @@ impl From<AppError> for Refused {
 pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<LoginOk, Refused> {
     let now = app.now();
     let corp = match req.corp_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(c) => corp::find_by_corpid(&app.db, c).await?,
-        None => corp::default_corp(&app.db).await?,
+        Some(c) => enterprise::find_by_corpid(&app.db, c).await?,
+        None => enterprise::default_corp(&app.db).await?,
     };
     let Some(corp) = corp else {
         // Still spend the time a real check takes.
@@ -167,7 +167,7 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
     let account = req.account.trim().to_owned();
     let acct_key = account_key(corp.id, &account);
     let ip_key = format!("ip:{ip}");
-    let policy = corp::security(&app.db, corp.id).await?;
+    let policy = enterprise::security(&app.db, corp.id).await?;
     let i = throttle(app, &ip_key).await?;
     let ip_failures = if now - i.last_failure_at > IP_WINDOW_MS {
         0
@@ -313,7 +313,7 @@ pub async fn login(app: &AppState, req: &LoginRequest, ip: &str) -> Result<Login
     })
 }
 
-fn expired(policy: &corp::SecurityPolicy, changed_at: i64, now: i64) -> bool {
+fn expired(policy: &enterprise::SecurityPolicy, changed_at: i64, now: i64) -> bool {
     policy.password_rotation_days > 0
         && now - changed_at > policy.password_rotation_days * 24 * 3600 * 1000
 }
@@ -326,7 +326,7 @@ pub async fn must_change_now(app: &AppState, corp_id: CorpId, member: MemberId) 
     if c.must_change_password {
         return Ok(true);
     }
-    let policy = corp::security(&app.db, corp_id).await?;
+    let policy = enterprise::security(&app.db, corp_id).await?;
     Ok(expired(&policy, c.password_changed_at, app.now()))
 }
 
@@ -338,8 +338,8 @@ async fn acceptable(
     account: &str,
     new_password: &str,
 ) -> AppResult<()> {
-    let policy = corp::security(&app.db, corp_id).await?;
-    policy::check(&policy, account, new_password)?;
+    let policy = enterprise::security(&app.db, corp_id).await?;
+    policy.check_password(account, new_password)?;
     for old in credentials::history(&app.db, member).await? {
         if app.hasher.verify(new_password, Some(&old)).await? {
             return Err(ErrorKind::PasswordReused.into());
@@ -370,7 +370,7 @@ pub async fn change_password(
     let hash = app.hasher.hash(new).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    credentials::set(&mut tx, actor.corp, mid, &hash, false, now).await?;
+    credentials::set(&mut tx, app, actor.corp, mid, &hash, false, now).await?;
     member::activate(&mut tx, actor.corp, mid, now).await?;
     session::revoke_others(&mut tx, app, mid, current_session).await?;
     audit::record(
@@ -406,12 +406,14 @@ pub async fn reset_password(
             (g.clone(), Some(g))
         }
     };
-    let policy = corp::security(&app.db, grant.corp()).await?;
-    policy::check(&policy, &m.userid, &pw).map_err(|e| e.on_field("password"))?;
+    let policy = enterprise::security(&app.db, grant.corp()).await?;
+    policy
+        .check_password(&m.userid, &pw)
+        .map_err(|e| e.on_field("password"))?;
     let hash = app.hasher.hash(&pw).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    credentials::set(&mut tx, grant.corp(), m.id, &hash, true, now).await?;
+    credentials::set(&mut tx, app, grant.corp(), m.id, &hash, true, now).await?;
     session::revoke_all(&mut tx, app, m.id).await?;
     tx.exec(
         sql("DELETE FROM login_throttle WHERE key = $1").bind(account_key(grant.corp(), &m.userid)),

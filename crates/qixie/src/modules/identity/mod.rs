@@ -2,18 +2,50 @@
 pub mod credentials;
 pub mod http;
 pub mod login;
-pub mod policy;
 pub mod session;
 
 use std::sync::Arc;
 
 use crate::AppState;
+use crate::kernel::config::Config;
 use crate::kernel::db::sql;
+use crate::kernel::http::extract::Authentication;
+use crate::kernel::http::openapi::ApiRoutes;
 use crate::kernel::jobs::{self, JobRegistry};
+use crate::kernel::module::{Module, StartFuture};
+use crate::kernel::state::Runtimes;
+use crate::modules::org::accounts::Accounts;
+
+pub struct Identity;
+
+impl Module for Identity {
+    fn name(&self) -> &'static str {
+        "identity"
+    }
+    /// Signs in every module's requests, and gives the organisation passwords and session ends.
+    fn install(&self, _: &Config, runtimes: &mut Runtimes) {
+        runtimes.insert(Authentication(Box::new(session::SessionAuthenticator)));
+        runtimes.insert(Accounts(Box::new(credentials::IdentityAccounts)));
+    }
+    fn routes(&self) -> ApiRoutes {
+        http::routes()
+    }
+    fn jobs(&self, r: &mut JobRegistry) {
+        register_jobs(r);
+    }
+    fn start<'a>(&'a self, app: &'a AppState, runs_jobs: bool) -> StartFuture<'a> {
+        Box::pin(async move {
+            if runs_jobs {
+                schedule_next(app, app.now()).await?;
+            }
+            Ok(())
+        })
+    }
+}
 
 const CLEANUP_JOB: &str = "identity.cleanup";
 
-pub fn register_jobs(r: &mut JobRegistry) {
+fn register_jobs(r: &mut JobRegistry) {
     r.register(
         CLEANUP_JOB,
         Arc::new(|app: AppState, _job| {
@@ -28,7 +60,7 @@ pub fn register_jobs(r: &mut JobRegistry) {
                     by_member.entry(member).or_default().push(id);
                 }
                 for (member, ids) in by_member {
-                    crate::realtime::end_sessions(&app, member, &ids);
+                    session::announce_ended(&app, crate::kernel::ids::MemberId(member), ids);
                 }
                 app.db.exec(sql("DELETE FROM access_tokens WHERE expires_at < $1").bind(now)).await?;
                 app.db.exec(sql("DELETE FROM login_throttle WHERE locked_until < $1 AND last_failure_at < $2").bind(now).bind(now - 24 * 3600 * 1000)).await?;
@@ -56,9 +88,4 @@ async fn schedule_next(app: &AppState, at: i64) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Makes sure the periodic cleanup is queued.
-pub async fn schedule_housekeeping(app: &AppState) -> anyhow::Result<()> {
-    schedule_next(app, app.now()).await
 }

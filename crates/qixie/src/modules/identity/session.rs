@@ -6,10 +6,11 @@ use axum::http::{Method, header};
 use serde::Serialize;
 
 use crate::AppState;
-use crate::http::extract::ClientIp;
 use crate::kernel::authz::Actor;
 use crate::kernel::db::{Database, Tx, sql};
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::events::DomainEvent;
+use crate::kernel::http::extract::{Authenticator, Caller, CallerFuture, ClientIp};
 use crate::kernel::i18n::Lang;
 use crate::kernel::ids::{CorpId, MemberId, new_id, random_token, sha256_hex};
 use crate::modules::org::member::MemberStatus;
@@ -71,7 +72,7 @@ fn idle_ms(app: &AppState) -> i64 {
 
 /// Ends every session of `member` when `tx` commits (their sockets close then, on every node).
 pub async fn revoke_all(tx: &mut Tx, app: &AppState, member: MemberId) -> AppResult<u64> {
-    forget_member_after_commit(tx, member);
+    app.access.forget_member_after_commit(tx, member);
     let ids: Vec<(i64,)> = tx
         .all(sql("DELETE FROM sessions WHERE member_id = $1 RETURNING id").bind(member))
         .await?;
@@ -85,7 +86,7 @@ pub async fn revoke_others(
     member: MemberId,
     keep: i64,
 ) -> AppResult<u64> {
-    forget_member_after_commit(tx, member);
+    app.access.forget_member_after_commit(tx, member);
     let ids: Vec<(i64,)> = tx
         .all(
             sql("DELETE FROM sessions WHERE member_id = $1 AND id <> $2 RETURNING id")
@@ -101,23 +102,30 @@ fn ended_after_commit(tx: &mut Tx, app: &AppState, member: MemberId, ids: Vec<(i
     let n = ids.len() as u64;
     if !ids.is_empty() {
         let app = app.clone();
-        tx.after_commit(move || crate::realtime::end_sessions(&app, member.0, &ids));
+        tx.after_commit(move || announce_ended(&app, member, ids));
     }
     n
+}
+
+/// Announces that `sessions` of `member` ended, once that is committed.
+pub fn announce_ended(app: &AppState, member: MemberId, sessions: Vec<i64>) {
+    if !sessions.is_empty() {
+        app.announce(DomainEvent::SessionsEnded { member, sessions });
+    }
 }
 
 /// Signs out the session of `token`.
 pub async fn revoke_token(app: &AppState, token: &str) -> AppResult<()> {
     let hash = sha256_hex(token);
-    cache::forget(|k, _| k == hash);
+    app.access.forget_key(&hash);
     let mut tx = app.db.begin().await?;
     let ended: Vec<(i64, i64)> = tx
         .all(sql("DELETE FROM sessions WHERE token_hash = $1 RETURNING id, member_id").bind(&hash))
         .await?;
     tx.commit().await?;
-    cache::forget(|k, _| k == hash);
+    app.access.forget_key(&hash);
     for (id, member) in ended {
-        crate::realtime::end_sessions(app, member, &[id]);
+        announce_ended(app, MemberId(member), vec![id]);
     }
     Ok(())
 }
@@ -146,7 +154,7 @@ pub async fn list(db: &Database, member: MemberId, current: i64) -> AppResult<Ve
 }
 
 pub async fn revoke_one(app: &AppState, member: MemberId, id: i64) -> AppResult<()> {
-    forget_member(member);
+    app.access.forget_member(member);
     let n = app
         .db
         .exec(
@@ -155,11 +163,11 @@ pub async fn revoke_one(app: &AppState, member: MemberId, id: i64) -> AppResult<
                 .bind(id),
         )
         .await?;
-    forget_member(member);
+    app.access.forget_member(member);
     if n == 0 {
         Err(ErrorKind::NotFound.into())
     } else {
-        crate::realtime::end_sessions(app, member.0, &[id]);
+        announce_ended(app, member, vec![id]);
         Ok(())
     }
 }
@@ -221,81 +229,6 @@ struct Known {
     actor: Actor,
 }
 
-/// Recently authenticated sessions, by token hash, for `TTL`. Whatever ends a session or changes what
-/// it may do drops the entries concerned, before its transaction commits and again after (see
-/// `forget_member_after_commit`), and an entry read from the database while such a change was
-/// under way is not kept: a revoked session fails on its very next request. Only a single node uses
-/// the cache; with several, each request reads the database.
-mod cache {
-    use std::collections::HashMap;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::{LazyLock, Mutex};
-    use std::time::{Duration, Instant};
-
-    use super::Known;
-
-    pub const TTL: Duration = Duration::from_secs(5);
-    const MAX_ENTRIES: usize = 20_000;
-
-    static ENTRIES: LazyLock<Mutex<HashMap<String, (Instant, Known)>>> =
-        LazyLock::new(Default::default);
-    /// Bumped by every forget: an entry read before a forget is not stored after it.
-    static EPOCH: AtomicU64 = AtomicU64::new(0);
-
-    fn entries() -> std::sync::MutexGuard<'static, HashMap<String, (Instant, Known)>> {
-        ENTRIES.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn epoch() -> u64 {
-        EPOCH.load(Ordering::SeqCst)
-    }
-
-    pub fn get(key: &str) -> Option<Known> {
-        let e = entries();
-        e.get(key)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, k)| k.clone())
-    }
-
-    pub fn put(key: String, epoch: u64, known: Known) {
-        let mut e = entries();
-        if EPOCH.load(Ordering::SeqCst) != epoch {
-            return;
-        }
-        if e.len() >= MAX_ENTRIES {
-            e.retain(|_, (at, _)| at.elapsed() < TTL);
-            if e.len() >= MAX_ENTRIES {
-                e.clear();
-            }
-        }
-        e.insert(key, (Instant::now(), known));
-    }
-
-    pub fn forget(pred: impl Fn(&str, &Known) -> bool) {
-        let mut e = entries();
-        EPOCH.fetch_add(1, Ordering::SeqCst);
-        e.retain(|k, (_, v)| !pred(k, v));
-    }
-}
-
-/// Drops the cached sessions of `member` now.
-pub fn forget_member(member: MemberId) {
-    cache::forget(|_, k| k.info.member_id == member.0);
-}
-
-/// Drops the cached sessions of `member` now and when `tx` commits: for every change that ends a
-/// member's sessions or changes their status, password or rights.
-pub fn forget_member_after_commit(tx: &mut Tx, member: MemberId) {
-    forget_member(member);
-    tx.after_commit(move || forget_member(member));
-}
-
-/// Drops every cached session now and when `tx` commits (policy changes, department moves).
-pub fn forget_all_after_commit(tx: &mut Tx) {
-    cache::forget(|_, _| true);
-    tx.after_commit(|| cache::forget(|_, _| true));
-}
-
 async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
     let info: Option<SessionInfo> = app
         .db
@@ -317,7 +250,7 @@ async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
         &info.scope_departments,
     ) {
         (Some(is_super), Some(permissions), Some(scope_all), Some(scope_departments)) => {
-            Some(crate::modules::admin::roles::RoleRow {
+            Some(crate::modules::org::roles::RoleRow {
                 is_super: *is_super,
                 permissions: permissions.clone(),
                 scope_all: *scope_all,
@@ -327,7 +260,7 @@ async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
         _ => None,
     };
     let (is_super, perms, scope) =
-        crate::modules::admin::roles::grants_of(&app.db, corp, role).await?;
+        crate::modules::org::roles::grants_of(&app.db, corp, role).await?;
     let actor = Actor::member(
         corp,
         MemberId(info.member_id),
@@ -344,14 +277,15 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
     let (token, from_cookie) = token_from(parts).ok_or(ErrorKind::Unauthenticated)?;
     let now = app.now();
     let key = sha256_hex(&token);
-    let use_cache = app.chat.bus.is_none();
-    let known = match use_cache.then(|| cache::get(&key)).flatten() {
-        Some(k) => k,
+    let use_cache = !app.clustered();
+    let known = match use_cache.then(|| app.access.get::<Known>(&key)).flatten() {
+        Some(k) => Known::clone(&k),
         None => {
-            let epoch = cache::epoch();
+            let epoch = app.access.epoch();
             let k = load(app, &key).await?.ok_or(ErrorKind::Unauthenticated)?;
             if use_cache {
-                cache::put(key.clone(), epoch, k.clone());
+                app.access
+                    .put(key.clone(), epoch, MemberId(k.info.member_id), k.clone());
             }
             k
         }
@@ -388,7 +322,7 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
             .await?;
         info.last_seen_at = now;
         info.expires_at = now + idle_ms(app);
-        cache::forget(|k, _| k == key);
+        app.access.forget_key(&key);
     }
     let must_change = match (info.must_change_password, info.password_changed_at) {
         (Some(false), Some(changed_at)) => {
@@ -421,17 +355,18 @@ async fn authenticate(parts: &mut Parts, app: &AppState) -> AppResult<Session> {
     })
 }
 
-/// A signed-in member who has no pending forced password change.
-pub struct Authed(pub Actor);
+/// Signs in requests for every module's routes (`Authed`).
+pub struct SessionAuthenticator;
 
-impl FromRequestParts<AppState> for Authed {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
-        let s = authenticate(parts, app).await?;
-        if s.must_change_password {
-            return Err(ErrorKind::PasswordChangeRequired.into());
-        }
-        Ok(Authed(s.actor))
+impl Authenticator for SessionAuthenticator {
+    fn caller<'a>(&'a self, parts: &'a mut Parts, app: &'a AppState) -> CallerFuture<'a> {
+        Box::pin(async move {
+            let s = authenticate(parts, app).await?;
+            Ok(Caller {
+                actor: s.actor,
+                must_change_password: s.must_change_password,
+            })
+        })
     }
 }
 

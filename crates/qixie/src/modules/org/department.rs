@@ -388,7 +388,7 @@ pub async fn update(
         grant.check_path(&parent.path)?;
         let new_path = format!("{}{}/", parent.path, before.id);
         // Administrators' scopes are department paths, which this move rewrites.
-        crate::modules::identity::session::forget_all_after_commit(&mut tx);
+        app.access.forget_all_after_commit(&mut tx);
         // Rewrites the path of the department and its whole subtree in one statement.
         tx.exec(
             sql("UPDATE departments SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE corp_id = $3 AND path LIKE $4")

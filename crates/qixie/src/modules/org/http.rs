@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use super::{department, import, member, sheet, tag};
 use crate::AppState;
-use crate::http::extract::Body;
-use crate::http::openapi::ApiRoutes;
 use crate::kernel::authz::perm;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
-use crate::modules::identity::session::Authed;
+use crate::kernel::http::extract::Authed;
+use crate::kernel::http::extract::Body;
+use crate::kernel::http::openapi::ApiRoutes;
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::default()

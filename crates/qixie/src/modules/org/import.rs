@@ -329,7 +329,7 @@ impl Importer {
         let tags: Vec<(i64, String)> = tx
             .all(sql("SELECT id, name FROM tags WHERE corp_id = $1").bind(corp))
             .await?;
-        let ranks = crate::modules::admin::roles::ranks_in(tx, corp).await?;
+        let ranks = crate::modules::org::roles::ranks_in(tx, corp).await?;
         Ok(Importer {
             root,
             by_parent_name,

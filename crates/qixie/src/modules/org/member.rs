@@ -811,8 +811,9 @@ pub async fn create(
     };
     let hash = match &password {
         Some(p) => {
-            let policy = crate::modules::admin::corp::security(&app.db, corp).await?;
-            crate::modules::identity::policy::check(&policy, &r.userid, p)
+            let policy = super::enterprise::security(&app.db, corp).await?;
+            policy
+                .check_password(&r.userid, p)
                 .map_err(|e| AppError::field("initial_password", e.kind.code()))?;
             Some(app.hasher.hash(p).await?)
         }
@@ -822,7 +823,8 @@ pub async fn create(
     let mut tx = app.db.begin().await?;
     let id = insert_row(&mut tx, grant, &r, MemberStatus::NotActivated, now).await?;
     if let Some(h) = &hash {
-        crate::modules::identity::credentials::set(&mut tx, corp, MemberId(id), h, true, now)
+        super::accounts::of(app)
+            .set_password(&mut tx, app, corp, MemberId(id), h, true)
             .await?;
     }
     let mut after = serde_json::to_value(&r).unwrap_or_default();
@@ -874,7 +876,7 @@ pub async fn get_managed<P: Perm>(
 
 /// The rank rule for a member already loaded in scope.
 async fn check_outranks<P: Perm>(db: &Database, grant: &Grant<P>, m: &Member) -> AppResult<()> {
-    let rank = crate::modules::admin::roles::rank_of(db, grant.corp(), m.id).await?;
+    let rank = super::roles::rank_of(db, grant.corp(), m.id).await?;
     grant.check_outranks(m.id, rank.as_ref())
 }
 
@@ -912,8 +914,7 @@ pub async fn update(
         };
         if let Some(s) = status {
             if s == MemberStatus::Frozen {
-                crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, before.id)
-                    .await?;
+                super::roles::ensure_not_last_super(&mut tx, corp, before.id).await?;
             }
             set_status_in(&mut tx, app, corp, before.id, s, now).await?;
         }
@@ -947,23 +948,28 @@ pub async fn delete(
 ) -> AppResult<()> {
     let m = get_in_scope(&app.db, grant, userid).await?;
     let corp = grant.corp();
-    if crate::modules::admin::corp::creator(&app.db, corp).await? == Some(m.id) {
+    if super::enterprise::creator(&app.db, corp).await? == Some(m.id) {
         return Err(ErrorKind::CannotDeleteCreator.into());
     }
     // The creator answer first (WeCom's 301005), then the rank rule.
     check_outranks(&app.db, grant, &m).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
+    super::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     super::tree_cache::invalidate_after_commit(&mut tx, corp);
-    crate::modules::identity::session::revoke_all(&mut tx, app, m.id).await?;
+    super::accounts::of(app)
+        .end_sessions(&mut tx, app, m.id)
+        .await?;
     tx.exec(
         sql("UPDATE members SET leader_id = NULL WHERE corp_id = $1 AND leader_id = $2")
             .bind(corp)
             .bind(m.id),
     )
     .await?;
-    for h in app.offboarding.handovers() {
+    for h in app
+        .runtime::<super::offboarding::OffboardingRegistry>()
+        .handovers()
+    {
         h.forget(&mut tx, corp, m.id).await?;
     }
     tx.exec(
@@ -1000,7 +1006,7 @@ pub async fn set_status_in(
     status: MemberStatus,
     now: i64,
 ) -> AppResult<()> {
-    crate::modules::identity::session::forget_member_after_commit(tx, id);
+    app.access.forget_member_after_commit(tx, id);
     tx.exec(
         sql("UPDATE members SET status = $1, updated_at = $2 WHERE corp_id = $3 AND id = $4")
             .bind(status.as_str())
@@ -1010,7 +1016,7 @@ pub async fn set_status_in(
     )
     .await?;
     if matches!(status, MemberStatus::Frozen | MemberStatus::Departed) {
-        crate::modules::identity::session::revoke_all(tx, app, id).await?;
+        super::accounts::of(app).end_sessions(tx, app, id).await?;
     }
     Ok(())
 }
@@ -1028,7 +1034,8 @@ pub async fn set_frozen(
     let target = match (frozen, m.status) {
         (true, MemberStatus::Active | MemberStatus::NotActivated) => MemberStatus::Frozen,
         (false, MemberStatus::Frozen) => {
-            if crate::modules::identity::credentials::must_change(&app.db, m.id)
+            if super::accounts::of(app)
+                .must_change_password(app, m.id)
                 .await?
                 .unwrap_or(true)
             {
@@ -1042,7 +1049,7 @@ pub async fn set_frozen(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if frozen {
-        crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
+        super::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     }
     set_status_in(&mut tx, app, corp, m.id, target, now).await?;
     audit::record(
@@ -1202,15 +1209,18 @@ pub async fn offboard(
     if s.id == m.id || !matches!(s.status, MemberStatus::Active | MemberStatus::NotActivated) {
         return Err(ErrorKind::SuccessorInvalid.into());
     }
-    if crate::modules::admin::corp::creator(&app.db, corp).await? == Some(m.id) {
+    if super::enterprise::creator(&app.db, corp).await? == Some(m.id) {
         return Err(ErrorKind::CannotDeleteCreator.into());
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    crate::modules::admin::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
+    super::roles::ensure_not_last_super(&mut tx, corp, m.id).await?;
     set_status_in(&mut tx, app, corp, m.id, MemberStatus::Departed, now).await?;
     let mut handed = Vec::new();
-    for h in app.offboarding.handovers() {
+    for h in app
+        .runtime::<super::offboarding::OffboardingRegistry>()
+        .handovers()
+    {
         let n = h.hand_over(&mut tx, corp, m.id, s.id).await?;
         handed.push((h.module().to_owned(), n));
     }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::AppState;
+use crate::modules::chat::ChatState;
 use crate::modules::chat::fanout::{self, Delivery};
 
 /// Publications waiting for the NATS client; beyond that they are dropped (and replayed if NATS was away).
@@ -253,7 +254,7 @@ impl Bus {
                         fanout::deliver_local(&a, &d).await
                     }
                     Ok(Publication::Ended(e)) if e.node != *a.node_id => {
-                        a.chat.hub.end_sessions(e.member, &e.ended_sessions);
+                        a.chat().hub.end_sessions(e.member, &e.ended_sessions);
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "ignored a malformed delivery from NATS"),
@@ -301,8 +302,8 @@ impl Bus {
 /// After NATS was away this node may have missed other nodes' events, membership changes included:
 /// it forgets the cached rosters and asks its clients to reconnect and resume, a step at a time.
 async fn caught_up(app: &AppState) {
-    app.chat.roster.forget_all();
-    let conns = app.chat.hub.connections();
+    app.chat().roster.forget_all();
+    let conns = app.chat().hub.connections();
     if conns.is_empty() {
         return;
     }
@@ -314,7 +315,7 @@ async fn caught_up(app: &AppState) {
         if i > 0 {
             tokio::time::sleep(RESYNC_PAUSE).await;
         }
-        app.chat.hub.resync(chunk, "bus");
+        app.chat().hub.resync(chunk, "bus");
     }
 }
 

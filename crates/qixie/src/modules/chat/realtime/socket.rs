@@ -14,13 +14,14 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::AppState;
-use crate::http::error::ErrorInfo;
 use crate::kernel::authz::Actor;
 use crate::kernel::error::{AppError, AppResult, ErrorKind};
+use crate::kernel::http::error::ErrorInfo;
 use crate::kernel::ids::{ConvId, MemberId};
+use crate::modules::chat::ChatState;
+use crate::modules::chat::realtime::hub::{self, Kill, Refused, Stop};
 use crate::modules::chat::{conversation, message, stream};
 use crate::modules::identity::session::AnySession;
-use crate::realtime::hub::{self, Kill, Refused, Stop};
 
 pub const HEARTBEAT_MS: u64 = 25_000;
 /// Events sent per conversation in answer to `resume`; the rest comes over REST.
@@ -39,18 +40,18 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
     // Browsers send Origin; it must be this server (or a configured origin). Other clients send none.
-    crate::http::extract::check_same_origin(&app.config, &headers)?;
+    crate::kernel::http::extract::check_same_origin(&app.config, &headers)?;
     if session.must_change_password {
         return Err(ErrorKind::PasswordChangeRequired.into());
     }
     let member = session.actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let session_id = session.row.id;
     // A cheap refusal before the upgrade; `run` decides under the hub's lock.
-    if app
-        .chat
-        .hub
-        .is_full(member.0, session_id, app.config.ws_limits())
-    {
+    if app.chat().hub.is_full(
+        member.0,
+        session_id,
+        super::hub::Limits::from_config(&app.config),
+    ) {
         return Err(ErrorKind::TooManyConnections.into());
     }
     let actor = session.actor;
@@ -120,11 +121,11 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
     let Some(member) = actor.member_id() else {
         return;
     };
-    let mut reg = match app
-        .chat
-        .hub
-        .register(member.0, session, app.config.ws_limits())
-    {
+    let mut reg = match app.chat().hub.register(
+        member.0,
+        session,
+        super::hub::Limits::from_config(&app.config),
+    ) {
         Ok(reg) => reg,
         Err(why) => {
             let (code, reason) = match why {
@@ -149,7 +150,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
         sends: None,
     };
     if socket.send(text(hello)).await.is_err() {
-        conn.app.chat.hub.unregister(member.0, reg.id);
+        conn.app.chat().hub.unregister(member.0, reg.id);
         conn.app.metrics.ws_disconnected();
         return;
     }
@@ -159,7 +160,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
         .await
         .is_err()
     {
-        conn.app.chat.hub.unregister(member.0, reg.id);
+        conn.app.chat().hub.unregister(member.0, reg.id);
         conn.app.metrics.ws_disconnected();
         return;
     }
@@ -210,7 +211,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
             }
         }
     }
-    conn.app.chat.hub.unregister(member.0, reg.id);
+    conn.app.chat().hub.unregister(member.0, reg.id);
     conn.app.metrics.ws_disconnected();
 }
 
@@ -245,7 +246,7 @@ fn error_frame(e: &AppError, actor: &Actor) -> Value {
     {
         tracing::error!(error = %format!("{c:#}"), "real-time request failed");
     }
-    crate::http::error::api_error_body(&info, actor.lang)["error"].clone()
+    crate::kernel::http::error::api_error_body(&info, actor.lang)["error"].clone()
 }
 
 impl Conn {
@@ -327,7 +328,7 @@ impl Conn {
                 // Checked and queued for the writer here, one after another, so the sends of one
                 // socket are stored in the order received; their commits are awaited beside the
                 // socket loop (a client may pipeline up to IN_FLIGHT), and answered in that order.
-                let queued = match self.app.chat.send_limit.check(self.member.0) {
+                let queued = match self.app.chat().send_limit.check(self.member.0) {
                     Err(e) => Err(e),
                     Ok(()) => match conv.parse::<i64>() {
                         Ok(c) => {

@@ -133,7 +133,6 @@ pub async fn ranks_in(tx: &mut Tx, corp: CorpId) -> AppResult<HashMap<i64, Admin
 }
 
 pub async fn set_super(tx: &mut Tx, corp: CorpId, member: MemberId, now: i64) -> AppResult<()> {
-    crate::modules::identity::session::forget_member_after_commit(tx, member);
     tx.exec(
         sql("INSERT INTO admin_roles (corp_id, member_id, is_super, permissions, scope_all, scope_departments, updated_at) VALUES ($1, $2, TRUE, '', TRUE, '', $3) \
              ON CONFLICT (corp_id, member_id) DO UPDATE SET is_super = TRUE, scope_all = TRUE, updated_at = $3")
@@ -275,7 +274,7 @@ pub async fn put(
         ensure_not_last_super(&mut tx, corp, target.id).await?;
     }
     let codes = perms.iter().map(|p| p.code()).collect::<Vec<_>>().join(",");
-    crate::modules::identity::session::forget_member_after_commit(&mut tx, target.id);
+    app.access.forget_member_after_commit(&mut tx, target.id);
     tx.exec(
         sql("INSERT INTO admin_roles (corp_id, member_id, is_super, permissions, scope_all, scope_departments, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (corp_id, member_id) DO UPDATE SET is_super = $3, permissions = $4, scope_all = $5, scope_departments = $6, updated_at = $7")
@@ -331,7 +330,7 @@ pub async fn remove(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     ensure_not_last_super(&mut tx, corp, target.id).await?;
-    crate::modules::identity::session::forget_member_after_commit(&mut tx, target.id);
+    app.access.forget_member_after_commit(&mut tx, target.id);
     tx.exec(
         sql("DELETE FROM admin_roles WHERE corp_id = $1 AND member_id = $2")
             .bind(corp)

@@ -156,14 +156,6 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The socket limits, at least one of each.
-    pub fn ws_limits(&self) -> crate::realtime::hub::Limits {
-        crate::realtime::hub::Limits {
-            per_session: self.ws_max_per_session.max(1),
-            per_member: self.ws_max_per_member.max(1),
-        }
-    }
-
     /// The base URL people use to reach this server.
     pub fn public_base(&self) -> String {
         if self.public_url.is_empty() {

@@ -1,5 +1,5 @@
-//! Extractors shared by the routes: JSON bodies with our error vocabulary, the caller's language and
-//! address.
+//! Extractors shared by the routes: the signed-in caller, JSON bodies with our error vocabulary, the
+//! caller's language and address.
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -7,9 +7,45 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, header};
 use serde::de::DeserializeOwned;
 
-use crate::config::Config;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::kernel::AppState;
+use crate::kernel::authz::Actor;
+use crate::kernel::config::Config;
 use crate::kernel::error::{AppError, ErrorKind};
 use crate::kernel::i18n::Lang;
+
+/// Who a request's credentials belong to, as the identity module found them.
+pub struct Caller {
+    pub actor: Actor,
+    /// The member signed in with an initial or expired password and must change it first.
+    pub must_change_password: bool,
+}
+
+pub type CallerFuture<'a> = Pin<Box<dyn Future<Output = Result<Caller, AppError>> + Send + 'a>>;
+
+/// Turns a request's credentials (session cookie, bearer token) into a caller. Identity installs
+/// the one implementation (`Authentication` in the runtimes).
+pub trait Authenticator: Send + Sync {
+    fn caller<'a>(&'a self, parts: &'a mut Parts, app: &'a AppState) -> CallerFuture<'a>;
+}
+
+pub struct Authentication(pub Box<dyn Authenticator>);
+
+/// A signed-in member who has no pending forced password change.
+pub struct Authed(pub Actor);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        let c = app.runtime::<Authentication>().0.caller(parts, app).await?;
+        if c.must_change_password {
+            return Err(ErrorKind::PasswordChangeRequired.into());
+        }
+        Ok(Authed(c.actor))
+    }
+}
 
 /// A JSON body. Parsed whatever the Content-Type says (WeCom clients send none); a malformed body,
 /// or anything but whitespace after the value, is a 400 in our vocabulary, a missing or mistyped

@@ -96,6 +96,16 @@ pub struct Limits {
     pub per_member: usize,
 }
 
+impl Limits {
+    /// The configured limits, at least one of each.
+    pub fn from_config(config: &crate::kernel::config::Config) -> Limits {
+        Limits {
+            per_session: config.ws_max_per_session.max(1),
+            per_member: config.ws_max_per_member.max(1),
+        }
+    }
+}
+
 /// Why a socket was not registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {

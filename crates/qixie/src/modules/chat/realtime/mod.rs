@@ -5,6 +5,7 @@ pub mod hub;
 pub mod socket;
 
 use crate::AppState;
+use crate::modules::chat::ChatState;
 
 /// The one path by which ended sessions lose their sockets: sign-out, a password change (the other
 /// sessions) or reset, removing a session from the list, freezing and departure all end sessions in
@@ -14,7 +15,7 @@ pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
     if sessions.is_empty() {
         return;
     }
-    let closed = app.chat.hub.end_sessions(member, sessions);
+    let closed = app.chat().hub.end_sessions(member, sessions);
     if closed > 0 {
         tracing::info!(
             member,
@@ -22,7 +23,7 @@ pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
             "closed the sockets of ended sessions"
         );
     }
-    if let Some(bus) = &app.chat.bus {
+    if let Some(bus) = app.chat().bus.get() {
         bus.publish_ended(app, member, sessions);
     }
 }

@@ -1,0 +1,119 @@
+//! The application state every handler, job and listener receives. The kernel's own parts are
+//! fields; a module keeps what it needs at run time (caches, registries, socket hubs) in a runtime
+//! it installs at start, reached through `AppState::runtime`.
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::access::AccessCache;
+use super::blob::BlobStore;
+use super::clock::SharedClock;
+use super::config::Config;
+use super::db::Database;
+use super::events::{DomainEvent, EventBus};
+use super::http::metrics::Metrics;
+use super::jobs::JobSignal;
+use super::outbound::Outbound;
+use super::password::Hasher;
+
+/// Everything a request handler or job may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub clock: SharedClock,
+    pub events: EventBus,
+    pub hasher: Hasher,
+    pub blobs: BlobStore,
+    pub jobs: JobSignal,
+    pub node_id: Arc<str>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    /// The client for requests to addresses users and apps choose (callbacks).
+    pub outbound: Outbound,
+    /// Who is signed in, cached briefly; modules that change rights forget entries.
+    pub access: AccessCache,
+    runtimes: Arc<Runtimes>,
+    listeners: Arc<[Listener]>,
+}
+
+/// Reacts to an announced event on the announcing task, before anything else sees it: for what
+/// must happen at once (closing sockets of ended sessions), not for slow work (queue a job).
+pub type Listener = Arc<dyn Fn(&AppState, &DomainEvent) + Send + Sync>;
+
+/// The modules' run-time parts, one value per type.
+#[derive(Default)]
+pub struct Runtimes(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl Runtimes {
+    pub fn insert<T: Any + Send + Sync>(&mut self, value: T) {
+        self.0.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+    pub fn get_mut<T: Any + Send + Sync>(&mut self) -> Option<&mut T> {
+        self.0
+            .get_mut(&TypeId::of::<T>())
+            .and_then(Arc::get_mut)
+            .and_then(|r| r.downcast_mut::<T>())
+    }
+    fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0
+            .get(&TypeId::of::<T>())
+            .and_then(|r| r.downcast_ref::<T>())
+    }
+}
+
+/// The parts `AppState::new` does not make itself.
+pub struct Parts {
+    pub db: Database,
+    pub clock: SharedClock,
+    pub hasher: Hasher,
+    pub config: Config,
+    pub runtimes: Runtimes,
+    pub listeners: Vec<Listener>,
+}
+
+impl AppState {
+    pub fn new(p: Parts) -> AppState {
+        AppState {
+            db: p.db,
+            clock: p.clock,
+            events: EventBus::default(),
+            hasher: p.hasher,
+            blobs: BlobStore::local(p.config.data_dir.join("blobs")),
+            jobs: JobSignal::default(),
+            node_id: super::ids::random_token(6).into(),
+            outbound: Outbound::new(&p.config.outbound_allow),
+            metrics: Arc::default(),
+            access: AccessCache::default(),
+            runtimes: Arc::new(p.runtimes),
+            listeners: p.listeners.into(),
+            config: Arc::new(p.config),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Whether several nodes share the database (through NATS).
+    pub fn clustered(&self) -> bool {
+        !self.config.nats_url.is_empty()
+    }
+
+    /// The runtime of type `T`, installed by its module at start.
+    pub fn runtime<T: Any + Send + Sync>(&self) -> &T {
+        match self.runtimes.get::<T>() {
+            Some(r) => r,
+            // Only a module list that leaves out the module owning `T` gets here.
+            None => panic!("runtime {} is not installed", std::any::type_name::<T>()),
+        }
+    }
+
+    /// Tells the listeners, then the subscribers of `events`, that `event` happened. Call it once the
+    /// change is committed (`Tx::after_commit`), never before.
+    pub fn announce(&self, event: DomainEvent) {
+        for l in self.listeners.iter() {
+            l(self, &event);
+        }
+        self.events.publish(event);
+    }
+}
