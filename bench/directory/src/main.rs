@@ -276,11 +276,11 @@ async fn run_in(args: &Args, qixie: PathBuf, data_dir: PathBuf) -> Result<Report
 
 /// Refuses a PostgreSQL database that already holds an enterprise: the figures would be wrong.
 async fn ensure_empty_database(url: &str) -> Result<()> {
-    let db = qixie::kernel::db::Database::connect(url)
+    let db = qixie_kernel::db::Database::connect(url)
         .await
         .with_context(|| format!("cannot connect to {url}"))?;
     let existing = db
-        .one::<(i64,)>(qixie::kernel::db::sql("SELECT COUNT(*) FROM corps"))
+        .one::<(i64,)>(qixie_kernel::db::sql("SELECT COUNT(*) FROM corps"))
         .await;
     db.close().await;
     if let Ok((n,)) = existing

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::kernel::authz::{Actor, perm};
-use crate::kernel::config::Config;
+use qixie_kernel::authz::{Actor, perm};
+use qixie_kernel::config::Config;
 use crate::startup::{Application, Options, open_state};
 
 #[derive(Parser)]
@@ -148,7 +148,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            let input = crate::modules::admin::corp::NewEnterprise {
+            let input = qixie_admin::corp::NewEnterprise {
                 corp_name,
                 industry: String::new(),
                 size: String::new(),
@@ -183,12 +183,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
-            let input = crate::modules::apps::AppInput {
+            let input = qixie_apps::AppInput {
                 name: Some(name),
                 scopes: Some(scopes),
                 ..Default::default()
             };
-            let (row, secret) = crate::modules::apps::create(&state, &actor, &grant, input)
+            let (row, secret) = qixie_apps::create(&state, &actor, &grant, input)
                 .await
                 .map_err(describe)?;
             println!(
@@ -209,15 +209,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let (state, corp) = open_corp(config, &corp_id).await?;
             let actor = Actor::system(corp.id);
             let conv =
-                crate::modules::chat::conversation::find_by_chatid(&state.db, corp.id, &chat)
+                qixie_chat::conversation::find_by_chatid(&state.db, corp.id, &chat)
                     .await
                     .map_err(|_| anyhow::anyhow!("no group with chatid {chat}"))?;
-            let (row, key) = crate::modules::chat::robots::create(&state, &actor, &conv, &name)
+            let (row, key) = qixie_chat::robots::create(&state, &actor, &conv, &name)
                 .await
                 .map_err(describe)?;
             println!(
                 "{}",
-                json!({ "key": key, "webhook_url": crate::modules::chat::robots::webhook_url(&state, &key), "robot_id": row.id.to_string(), "chatid": conv.chatid, "name": row.name })
+                json!({ "key": key, "webhook_url": qixie_chat::robots::webhook_url(&state, &key), "robot_id": row.id.to_string(), "chatid": conv.chatid, "name": row.name })
             );
             state.db.close().await;
             Ok(())
@@ -228,11 +228,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 /// `qixie init`'s enterprise. Run twice on the same data directory (a script re-run, say) it would
 /// quietly make a second enterprise beside the first; that takes `--force-new-enterprise`.
 pub async fn init_enterprise(
-    state: &crate::AppState,
-    input: crate::modules::admin::corp::NewEnterprise,
+    state: &qixie_kernel::AppState,
+    input: qixie_admin::corp::NewEnterprise,
     force_new_enterprise: bool,
-) -> anyhow::Result<crate::modules::org::enterprise::CorpRow> {
-    let existing = crate::modules::org::enterprise::count(&state.db)
+) -> anyhow::Result<qixie_org::enterprise::CorpRow> {
+    let existing = qixie_org::enterprise::count(&state.db)
         .await
         .map_err(describe)?;
     if existing > 0 && !force_new_enterprise {
@@ -241,7 +241,7 @@ pub async fn init_enterprise(
              created. To add another enterprise anyway, run again with --force-new-enterprise"
         );
     }
-    crate::modules::admin::corp::create_enterprise(state, input)
+    qixie_admin::corp::create_enterprise(state, input)
         .await
         .map_err(describe)
 }
@@ -250,7 +250,7 @@ pub async fn init_enterprise(
 async fn open_corp(
     config: Config,
     corp_id: &str,
-) -> anyhow::Result<(crate::AppState, crate::modules::org::enterprise::CorpRow)> {
+) -> anyhow::Result<(qixie_kernel::AppState, qixie_org::enterprise::CorpRow)> {
     let state = open_state(
         config,
         &Options {
@@ -259,7 +259,7 @@ async fn open_corp(
         },
     )
     .await?;
-    let corp = crate::modules::org::enterprise::find_by_corpid(&state.db, corp_id)
+    let corp = qixie_org::enterprise::find_by_corpid(&state.db, corp_id)
         .await
         .map_err(describe)?
         .ok_or_else(|| anyhow::anyhow!("no enterprise with corp id {corp_id}"))?;
@@ -267,8 +267,8 @@ async fn open_corp(
 }
 
 /// An application error as a sentence for the terminal, with its field errors.
-fn describe(e: crate::kernel::error::AppError) -> anyhow::Error {
-    let mut s = e.kind.message(crate::kernel::i18n::Lang::En).to_owned();
+fn describe(e: qixie_kernel::error::AppError) -> anyhow::Error {
+    let mut s = e.kind.message(qixie_kernel::i18n::Lang::En).to_owned();
     for f in &e.fields {
         s.push_str(&format!("; {}: {}", f.field, f.reason));
     }

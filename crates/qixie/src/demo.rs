@@ -1,11 +1,11 @@
 //! A demo enterprise so a visitor sees a living company: a group with two subsidiaries, eight
 //! departments, about sixty members with leaders, positions and tags. Demo members can sign in with
 //! the password `Demo2026!` and are asked to change it.
-use crate::AppState;
-use crate::kernel::authz::{Actor, perm};
-use crate::kernel::error::AppResult;
-use crate::kernel::ids::CorpId;
-use crate::modules::org::{department, member, tag};
+use qixie_kernel::AppState;
+use qixie_kernel::authz::{Actor, perm};
+use qixie_kernel::error::AppResult;
+use qixie_kernel::ids::CorpId;
+use qixie_org::{department, member, tag};
 
 pub const DEMO_PASSWORD: &str = "Demo2026!";
 
@@ -106,7 +106,7 @@ pub async fn load(app: &AppState, corp: CorpId) -> AppResult<usize> {
                 ..Default::default()
             };
             let (m, _) = member::create(app, &actor, &grant, input, false).await?;
-            crate::modules::identity::credentials::set_with_db(app, corp, m.id, &password_hash)
+            qixie_identity::credentials::set_with_db(app, corp, m.id, &password_hash)
                 .await?;
             if i == 0 {
                 department::update(

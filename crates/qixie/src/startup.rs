@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::kernel::AppState;
-use crate::kernel::clock::{SharedClock, SystemClock};
-use crate::kernel::config::Config;
-use crate::kernel::db::Database;
-use crate::kernel::jobs::{self, JobRegistry};
-use crate::kernel::module::Module;
-use crate::kernel::password::Hasher;
-use crate::kernel::state::{Parts, Runtimes};
+use qixie_kernel::AppState;
+use qixie_kernel::clock::{SharedClock, SystemClock};
+use qixie_kernel::config::Config;
+use qixie_kernel::db::Database;
+use qixie_kernel::jobs::{self, JobRegistry};
+use qixie_kernel::module::Module;
+use qixie_kernel::password::Hasher;
+use qixie_kernel::state::{Parts, Runtimes};
 
 pub struct Options {
     pub clock: SharedClock,
@@ -36,21 +36,21 @@ impl Default for Options {
 
 /// Every module, in layer order: a module may use those listed before it, never those after.
 pub const MODULES: &[&dyn Module] = &[
-    &crate::modules::org::Org,
-    &crate::modules::identity::Identity,
-    &crate::modules::admin::Admin,
-    &crate::modules::apps::Apps,
-    &crate::modules::chat::Chat,
-    &crate::wecom::WeCom,
+    &qixie_org::Org,
+    &qixie_identity::Identity,
+    &qixie_admin::Admin,
+    &qixie_apps::Apps,
+    &qixie_chat::Chat,
+    &qixie_wecom::WeCom,
 ];
 
 /// Opens storage and runs migrations: shared by the server and the command line.
 pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = Database::connect(&config.database_url()).await?;
-    let mut migrations = vec![crate::kernel::migrate::KERNEL];
+    let mut migrations = vec![qixie_kernel::migrate::KERNEL];
     migrations.extend(MODULES.iter().map(|m| m.migrations()));
-    crate::kernel::migrate::run(&db, &migrations).await?;
+    qixie_kernel::migrate::run(&db, &migrations).await?;
     let mut runtimes = Runtimes::default();
     let mut listeners = Vec::new();
     for m in MODULES {

@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::AppState;
-use crate::kernel::db::sql;
-use crate::kernel::error::{AppError, ErrorKind};
-use crate::kernel::http::openapi::ApiRoutes;
-use crate::kernel::http::{error, metrics};
+use qixie_kernel::AppState;
+use qixie_kernel::db::sql;
+use qixie_kernel::error::{AppError, ErrorKind};
+use qixie_kernel::http::openapi::ApiRoutes;
+use qixie_kernel::http::{error, metrics};
 use crate::startup::MODULES;
 
 /// Every native API route, with its documentation.
@@ -27,7 +27,7 @@ fn wecom_routes() -> Router<AppState> {
     let routes = MODULES
         .iter()
         .fold(Router::new(), |r, m| r.merge(m.wecom_routes()));
-    crate::wecom::surface(routes)
+    qixie_wecom::surface(routes)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -419,21 +419,21 @@ both!(
         );
         // As if stored before the index existed.
         let db = &app.state.db;
-        if db.dialect() == qixie::kernel::db::Dialect::Sqlite {
-            db.exec(qixie::kernel::db::sql("DELETE FROM chat_search_fts"))
+        if db.dialect() == qixie_kernel::db::Dialect::Sqlite {
+            db.exec(qixie_kernel::db::sql("DELETE FROM chat_search_fts"))
                 .await
                 .unwrap();
         }
-        db.exec(qixie::kernel::db::sql("DELETE FROM chat_search"))
+        db.exec(qixie_kernel::db::sql("DELETE FROM chat_search"))
             .await
             .unwrap();
         assert!(hits(&p.li, &[("q", "合同")]).await.is_empty());
         let mut tx = db.begin().await.unwrap();
-        qixie::kernel::jobs::enqueue(
+        qixie_kernel::jobs::enqueue(
             &mut tx,
             app.state.now(),
             None,
-            qixie::modules::chat::search::BACKFILL_JOB,
+            qixie_chat::search::BACKFILL_JOB,
             &json!({"after": 0}),
             app.state.now(),
             Some("again"),
@@ -453,7 +453,7 @@ both!(
         assert_eq!(found, vec![id(&file), id(&old)], "recalled stays out");
         assert_eq!(hits(&p.li, &[("type", "file")]).await, vec![id(&file)]);
         // Running again changes nothing.
-        let (n, _) = qixie::modules::chat::search::backfill_batch(&app.state, 0, 100)
+        let (n, _) = qixie_chat::search::backfill_batch(&app.state, 0, 100)
             .await
             .unwrap();
         assert_eq!(n, 0);
@@ -482,7 +482,7 @@ both!(
         let (pending,): (i64,) = app
             .state
             .db
-            .one(qixie::kernel::db::sql(
+            .one(qixie_kernel::db::sql(
                 "SELECT COUNT(*) FROM chat_search_pending",
             ))
             .await

@@ -38,7 +38,7 @@ fn free_port() -> u16 {
 fn unique(prefix: &str) -> String {
     format!(
         "{prefix}{}",
-        qixie::kernel::ids::random_token(6)
+        qixie_kernel::ids::random_token(6)
             .to_lowercase()
             .replace(['-', '_'], "x")
     )
@@ -52,7 +52,7 @@ struct PgDatabase {
 impl PgDatabase {
     async fn create() -> PgDatabase {
         let name = unique("qixie_cluster_");
-        let admin = qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
+        let admin = qixie_kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
             .await
             .expect("postgres reachable");
         admin
@@ -80,7 +80,7 @@ impl Drop for PgDatabase {
             };
             rt.block_on(async {
                 if let Ok(admin) =
-                    qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await
+                    qixie_kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await
                 {
                     let _ = admin
                         .exec_unmanaged(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

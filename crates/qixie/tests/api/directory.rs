@@ -437,7 +437,7 @@ fn inner_xml(body: &str, query: &str, corpid: &str) -> String {
             .unwrap()
             .to_owned()
     };
-    let crypt = qixie::wecom::crypto::MsgCrypt::new("cbtoken", AES_KEY, corpid).unwrap();
+    let crypt = qixie_wecom::crypto::MsgCrypt::new("cbtoken", AES_KEY, corpid).unwrap();
     assert_eq!(
         crypt.signature(&param("timestamp"), &param("nonce"), encrypted),
         param("msg_signature"),
@@ -613,7 +613,7 @@ both!(
         let (n,): (i64,) = app
         .state
         .db
-        .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.media_purge' AND status IN ('pending', 'running', 'done')"))
+        .one(qixie_kernel::db::sql("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.media_purge' AND status IN ('pending', 'running', 'done')"))
         .await
         .unwrap();
         assert!(n >= 1);
@@ -630,20 +630,20 @@ both!(
         let rows = async || {
             app.state
                 .db
-                .one::<(i64,)>(qixie::kernel::db::sql("SELECT COUNT(*) FROM media"))
+                .one::<(i64,)>(qixie_kernel::db::sql("SELECT COUNT(*) FROM media"))
                 .await
                 .unwrap()
                 .0
         };
         until(app, 0, async || !path.exists() && rows().await == 1).await;
-        let again = qixie::wecom::media::purge_expired(&app.state)
+        let again = qixie_wecom::media::purge_expired(&app.state)
             .await
             .unwrap();
         assert_eq!(again, 0, "nothing expired is left");
         let (left,): (i64,) = app
             .state
             .db
-            .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM media"))
+            .one(qixie_kernel::db::sql("SELECT COUNT(*) FROM media"))
             .await
             .unwrap();
         assert_eq!(left, 1);
@@ -657,7 +657,7 @@ both!(
 );
 
 both!(statistics_follow_an_import, async |app: &TestApp| {
-    use qixie::kernel::db::{Dialect, sql};
+    use qixie_kernel::db::{Dialect, sql};
     let c = app.admin().await;
     let mut csv = String::from("姓名,帐号,手机,部门\n");
     for i in 0..1500 {
@@ -717,7 +717,7 @@ both!(statistics_follow_an_import, async |app: &TestApp| {
 both!(
     terms_backfill_covers_existing_members,
     async |app: &TestApp| {
-        use qixie::kernel::db::sql;
+        use qixie_kernel::db::sql;
         let c = app.admin().await;
         let d = dept(&c, "回填部", 1).await;
         for (userid, name, mobile) in [
@@ -734,7 +734,7 @@ both!(
         tx.commit().await.unwrap();
         assert_eq!(search(&c, "oyx").await.0, Vec::<String>::new());
         let mut tx = db.begin().await.unwrap();
-        qixie::modules::org::terms::backfill(&mut tx).await.unwrap();
+        qixie_org::terms::backfill(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(search(&c, "oyx").await.0, vec!["bf1".to_owned()]);
         assert_eq!(search(&c, "白").await.0, vec!["bf2".to_owned()]);

@@ -169,7 +169,7 @@ macro_rules! both_with {
 
 both_with!(
     csv_with_too_many_rows_is_refused,
-    |c: &mut qixie::kernel::config::Config| c.upload_limits.max_rows = 5,
+    |c: &mut qixie_kernel::config::Config| c.upload_limits.max_rows = 5,
     async |app: &TestApp| {
         let mut c = app.admin().await;
         c.lang = Some("en");
@@ -311,7 +311,7 @@ async fn let_jobs_run(app: &TestApp) {
 
 both_with!(
     callback_to_loopback_is_not_sent_without_allow,
-    |c: &mut qixie::kernel::config::Config| c.outbound_allow.clear(),
+    |c: &mut qixie_kernel::config::Config| c.outbound_allow.clear(),
     async |app: &TestApp| {
         let (url, got) = receiver().await;
         let r = batch_job_with_callback(app, &url).await;
@@ -336,7 +336,7 @@ both_with!(
         let jobs: Vec<(String, i64)> = app
             .state
             .db
-            .all(qixie::kernel::db::sql(
+            .all(qixie_kernel::db::sql(
                 "SELECT status, attempts FROM jobs WHERE kind = 'wecom.batch_callback'",
             ))
             .await
@@ -347,8 +347,8 @@ both_with!(
 
 both_with!(
     callback_to_loopback_is_sent_with_allow,
-    |c: &mut qixie::kernel::config::Config| {
-        c.outbound_allow = qixie::kernel::config::parse_networks("127.0.0.1/32").unwrap()
+    |c: &mut qixie_kernel::config::Config| {
+        c.outbound_allow = qixie_kernel::config::parse_networks("127.0.0.1/32").unwrap()
     },
     async |app: &TestApp| {
         let (url, got) = receiver().await;
@@ -370,7 +370,7 @@ both_with!(
 both!(
     init_refuses_a_second_enterprise_without_the_flag,
     async |app: &TestApp| {
-        let input = || qixie::modules::admin::corp::NewEnterprise {
+        let input = || qixie_admin::corp::NewEnterprise {
             corp_name: "第二家".into(),
             industry: String::new(),
             size: String::new(),
@@ -384,7 +384,7 @@ both!(
             .to_string();
         assert!(err.contains("--force-new-enterprise"), "{err}");
         assert_eq!(
-            qixie::modules::org::enterprise::count(&app.state.db)
+            qixie_org::enterprise::count(&app.state.db)
                 .await
                 .unwrap(),
             1
@@ -394,7 +394,7 @@ both!(
             .unwrap();
         assert_eq!(corp.name, "第二家");
         assert_eq!(
-            qixie::modules::org::enterprise::count(&app.state.db)
+            qixie_org::enterprise::count(&app.state.db)
                 .await
                 .unwrap(),
             2

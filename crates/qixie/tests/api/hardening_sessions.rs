@@ -348,7 +348,7 @@ both!(
 
 both_with!(
     sockets_are_limited_per_session_and_per_member,
-    |c: &mut qixie::kernel::config::Config| {
+    |c: &mut qixie_kernel::config::Config| {
         c.ws_max_per_session = 2;
         c.ws_max_per_member = 3;
     },
@@ -384,7 +384,7 @@ both_with!(
     }
 );
 
-fn slow_sends(c: &mut qixie::kernel::config::Config) {
+fn slow_sends(c: &mut qixie_kernel::config::Config) {
     c.send_rate_per_second = 1;
     c.send_rate_burst = 5;
 }
@@ -507,7 +507,7 @@ both_with!(
 
 both_with!(
     one_sockets_rapid_sends_are_stored_and_delivered_in_order,
-    |c: &mut qixie::kernel::config::Config| {
+    |c: &mut qixie_kernel::config::Config| {
         c.send_rate_per_second = 1_000_000;
         c.send_rate_burst = 1_000_000;
     },

@@ -1,10 +1,10 @@
 //! A real server on port 0 with a fresh database per test, on SQLite or PostgreSQL.
 use std::sync::Arc;
 
-use qixie::AppState;
-use qixie::kernel::clock::ManualClock;
-use qixie::kernel::config::Config;
-use qixie::kernel::password::Hasher;
+use qixie_kernel::AppState;
+use qixie_kernel::clock::ManualClock;
+use qixie_kernel::config::Config;
+use qixie_kernel::password::Hasher;
 use qixie::startup::{Application, Options};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -70,12 +70,12 @@ impl TestApp {
             Engine::Postgres => {
                 let name = format!(
                     "qixie_t_{}",
-                    qixie::kernel::ids::random_token(6)
+                    qixie_kernel::ids::random_token(6)
                         .to_lowercase()
                         .replace(['-', '_'], "x")
                 );
                 let admin =
-                    qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
+                    qixie_kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
                         .await
                         .expect("postgres reachable");
                 admin
@@ -128,7 +128,7 @@ impl TestApp {
         self.state.db.close().await;
         if let Some(name) = self.pg_db
             && let Ok(admin) =
-                qixie::kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await
+                qixie_kernel::db::Database::connect(&format!("{}/postgres", pg_base())).await
         {
             let _ = admin
                 .exec_unmanaged(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -156,7 +156,7 @@ impl TestApp {
 
     /// A second enterprise in the same installation, with its own super administrator.
     pub async fn second_corp(&self, admin_account: &str) -> String {
-        let input = qixie::modules::admin::corp::NewEnterprise {
+        let input = qixie_admin::corp::NewEnterprise {
             corp_name: "别家公司".into(),
             industry: String::new(),
             size: String::new(),
@@ -164,7 +164,7 @@ impl TestApp {
             admin_account: admin_account.into(),
             admin_password: ADMIN_PW.into(),
         };
-        qixie::modules::admin::corp::create_enterprise(&self.state, input)
+        qixie_admin::corp::create_enterprise(&self.state, input)
             .await
             .expect("second enterprise")
             .corpid
@@ -324,7 +324,7 @@ impl TestApp {
             .state
             .db
             .one(
-                qixie::kernel::db::sql("SELECT id FROM corps WHERE corpid = $1")
+                qixie_kernel::db::sql("SELECT id FROM corps WHERE corpid = $1")
                     .bind(self.corp_id.as_str()),
             )
             .await

@@ -343,7 +343,7 @@ both!(import_with_report_and_export, async |app: &TestApp| {
     let bytes = res.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK"));
     let rows =
-        qixie::modules::org::sheet::parse_import("x.xlsx", &bytes, &Default::default()).unwrap();
+        qixie_org::sheet::parse_import("x.xlsx", &bytes, &Default::default()).unwrap();
     assert_eq!(rows.len(), 4);
     // A file that is not a spreadsheet.
     let (s, b) = c

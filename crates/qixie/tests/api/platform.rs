@@ -44,8 +44,8 @@ async fn openapi_documents_every_route() {
 async fn schema_parity_between_engines() {
     let a = TestApp::spawn(Engine::Sqlite).await;
     let b = TestApp::spawn(Engine::Postgres).await;
-    let sa = qixie::kernel::migrate::describe(&a.state.db).await.unwrap();
-    let sb = qixie::kernel::migrate::describe(&b.state.db).await.unwrap();
+    let sa = qixie_kernel::migrate::describe(&a.state.db).await.unwrap();
+    let sb = qixie_kernel::migrate::describe(&b.state.db).await.unwrap();
     assert!(sa.len() > 100, "{} columns", sa.len());
     let norm = |v: Vec<(String, String, String)>| {
         v.into_iter()
@@ -95,7 +95,7 @@ both!(probes_metrics_and_bad_bodies, async |app: &TestApp| {
 });
 
 both!(jobs_run_once_across_claimers, async |app: &TestApp| {
-    use qixie::kernel::jobs;
+    use qixie_kernel::jobs;
     let db = &app.state.db;
     // Due in the future of the app's (stopped) clock, so only the claimers below see them.
     let now = app.state.now() + 500_000;
@@ -175,22 +175,22 @@ both!(concurrent_writes_do_not_fail, async |app: &TestApp| {
 both!(audit_log_is_append_only, async |app: &TestApp| {
     let db = &app.state.db;
     let (n,): (i64,) = db
-        .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM audit_log"))
+        .one(qixie_kernel::db::sql("SELECT COUNT(*) FROM audit_log"))
         .await
         .unwrap();
     assert!(n > 0, "set-up wrote an entry");
     assert!(
-        db.exec(qixie::kernel::db::sql("UPDATE audit_log SET kind = 'x'"))
+        db.exec(qixie_kernel::db::sql("UPDATE audit_log SET kind = 'x'"))
             .await
             .is_err()
     );
     assert!(
-        db.exec(qixie::kernel::db::sql("DELETE FROM audit_log"))
+        db.exec(qixie_kernel::db::sql("DELETE FROM audit_log"))
             .await
             .is_err()
     );
     let (after,): (i64,) = db
-        .one(qixie::kernel::db::sql("SELECT COUNT(*) FROM audit_log"))
+        .one(qixie_kernel::db::sql("SELECT COUNT(*) FROM audit_log"))
         .await
         .unwrap();
     assert_eq!(after, n);

@@ -1,0 +1,489 @@
+//! Custom apps (自建应用) with an agentid and a secret, the address-book sync secret, and the access
+//! tokens they exchange their secrets for. Secrets are shown once and stored only as hashes.
+pub mod http;
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use qixie_kernel::AppState;
+use qixie_kernel::audit::{self, Entry};
+use qixie_kernel::authz::{Actor, Grant, Permission, Scope, perm};
+use qixie_kernel::db::{Database, Tx, sql};
+use qixie_kernel::error::{AppResult, ErrorKind, Validator};
+use qixie_kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
+use qixie_kernel::ser::{join_ids, split_ids, split_list};
+use qixie_org::audience::{self, Audience, Selection};
+
+pub struct Apps;
+
+impl qixie_kernel::module::Module for Apps {
+    fn name(&self) -> &'static str {
+        "apps"
+    }
+    fn routes(&self) -> qixie_kernel::http::openapi::ApiRoutes {
+        http::routes()
+    }
+}
+
+pub const TOKEN_TTL_S: i64 = 7200;
+const FIRST_AGENTID: i64 = 1_000_002;
+pub const SCOPES: &[&str] = &["contacts.read", "contacts.write", "message"];
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppRow {
+    pub id: i64,
+    pub corp_id: i64,
+    pub agentid: i64,
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub logo: String,
+    pub visible_departments: String,
+    pub visible_members: String,
+    pub scopes: String,
+    pub secret_rotated_at: i64,
+    pub created_at: i64,
+}
+
+const COLS: &str = "id, corp_id, agentid, kind, name, description, logo, visible_departments, visible_members, scopes, secret_rotated_at, created_at";
+
+#[derive(Debug, Serialize)]
+pub struct AppView {
+    pub agentid: i64,
+    pub name: String,
+    pub description: String,
+    pub logo: String,
+    pub visible_department_ids: Vec<i64>,
+    pub visible_userids: Vec<String>,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub secret_rotated_at: i64,
+}
+
+impl From<AppRow> for AppView {
+    fn from(r: AppRow) -> Self {
+        AppView {
+            agentid: r.agentid,
+            visible_department_ids: split_ids(&r.visible_departments),
+            visible_userids: split_list(&r.visible_members),
+            scopes: split_list(&r.scopes),
+            name: r.name,
+            description: r.description,
+            logo: r.logo,
+            created_at: r.created_at,
+            secret_rotated_at: r.secret_rotated_at,
+        }
+    }
+}
+
+pub async fn list(db: &Database, corp: CorpId) -> AppResult<Vec<AppRow>> {
+    Ok(db
+        .all(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 ORDER BY agentid"
+            ))
+            .bind(corp),
+        )
+        .await?)
+}
+
+pub async fn get(db: &Database, corp: CorpId, agentid: i64) -> AppResult<AppRow> {
+    db.opt(
+        sql(format!(
+            "SELECT {COLS} FROM apps WHERE corp_id = $1 AND agentid = $2 AND kind = 'custom'"
+        ))
+        .bind(corp)
+        .bind(agentid),
+    )
+    .await?
+    .ok_or_else(|| ErrorKind::AppNotFound.into())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AppInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub logo: Option<String>,
+    pub visible_department_ids: Option<Vec<i64>>,
+    pub visible_userids: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+}
+
+fn validate(input: &AppInput, creating: bool) -> AppResult<()> {
+    let mut v = Validator::default();
+    if (creating || input.name.is_some())
+        && let Err(r) = qixie_org::valid_name(input.name.as_deref().unwrap_or(""), 32)
+    {
+        v.push("name", r);
+    }
+    if input
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 512)
+    {
+        v.push("description", "too_long");
+    }
+    if let Some(s) = &input.scopes {
+        v.check(
+            s.iter().all(|x| SCOPES.contains(&x.as_str())),
+            "scopes",
+            "unknown",
+        );
+    }
+    v.finish()
+}
+
+fn snapshot(r: &AppRow) -> serde_json::Value {
+    json!({"agentid": r.agentid, "name": r.name, "scopes": r.scopes, "visible_departments": r.visible_departments, "visible_members": r.visible_members})
+}
+
+/// Creates a custom app; returns it with its secret, which is never shown again.
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    input: AppInput,
+) -> AppResult<(AppRow, String)> {
+    validate(&input, true)?;
+    let corp = grant.corp();
+    let now = app.now();
+    let secret = random_token(32);
+    let mut tx = app.db.begin().await?;
+    let agentid = tx.next_value(corp.0, "agentid", FIRST_AGENTID).await?;
+    tx.exec(
+        sql(format!("INSERT INTO apps ({COLS}, secret_hash) VALUES ($1, $2, $3, 'custom', $4, $5, $6, $7, $8, $9, $10, $10, $11)"))
+            .bind(new_id(now))
+            .bind(corp)
+            .bind(agentid)
+            .bind(input.name.as_deref().unwrap_or("").trim())
+            .bind(input.description.clone().unwrap_or_default())
+            .bind(input.logo.clone().unwrap_or_default())
+            .bind(join_ids(&input.visible_department_ids.clone().unwrap_or_default()))
+            .bind(input.visible_userids.clone().unwrap_or_default().join(","))
+            .bind(input.scopes.clone().unwrap_or_default().join(","))
+            .bind(now)
+            .bind(sha256_hex(&secret)),
+    )
+    .await?;
+    let row: AppRow = tx
+        .one(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND agentid = $2 AND kind = 'custom'"
+            ))
+            .bind(corp)
+            .bind(agentid),
+        )
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.create",
+            target: format!("app:{agentid}"),
+            before: None,
+            after: Some(snapshot(&row)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((row, secret))
+}
+
+pub async fn update(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    agentid: i64,
+    input: AppInput,
+) -> AppResult<AppRow> {
+    validate(&input, false)?;
+    let corp = grant.corp();
+    let before = get(&app.db, corp, agentid).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    tx.exec(
+        sql("UPDATE apps SET name = $1, description = $2, logo = $3, visible_departments = $4, visible_members = $5, scopes = $6 WHERE id = $7")
+            .bind(input.name.as_deref().map(str::trim).unwrap_or(&before.name))
+            .bind(input.description.clone().unwrap_or(before.description.clone()))
+            .bind(input.logo.clone().unwrap_or(before.logo.clone()))
+            .bind(input.visible_department_ids.as_ref().map(|v| join_ids(v)).unwrap_or(before.visible_departments.clone()))
+            .bind(input.visible_userids.as_ref().map(|v| v.join(",")).unwrap_or(before.visible_members.clone()))
+            .bind(input.scopes.as_ref().map(|v| v.join(",")).unwrap_or(before.scopes.clone()))
+            .bind(before.id),
+    )
+    .await?;
+    let after: AppRow = tx
+        .one(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(before.id))
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.update",
+            target: format!("app:{agentid}"),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    agentid: i64,
+) -> AppResult<()> {
+    let corp = grant.corp();
+    let before = get(&app.db, corp, agentid).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    tx.exec(sql("DELETE FROM apps WHERE id = $1").bind(before.id))
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.delete",
+            target: format!("app:{agentid}"),
+            before: Some(snapshot(&before)),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A new secret for a custom app; the old one and its tokens stop working at once.
+pub async fn rotate_secret(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+    agentid: i64,
+) -> AppResult<String> {
+    let corp = grant.corp();
+    let row = get(&app.db, corp, agentid).await?;
+    let secret = random_token(32);
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    replace_secret(&mut tx, row.id, &secret, now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.secret_rotated",
+            target: format!("app:{agentid}"),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Stores the hash of a new secret; the old secret and every token issued for it stop working.
+async fn replace_secret(tx: &mut Tx, app_id: i64, secret: &str, now: i64) -> AppResult<()> {
+    tx.exec(
+        sql("UPDATE apps SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
+            .bind(sha256_hex(secret))
+            .bind(now)
+            .bind(app_id),
+    )
+    .await?;
+    tx.exec(sql("DELETE FROM access_tokens WHERE app_id = $1").bind(app_id))
+        .await?;
+    Ok(())
+}
+
+pub async fn contacts_sync(db: &Database, corp: CorpId) -> AppResult<Option<AppRow>> {
+    Ok(db
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND kind = 'contacts_sync'"
+            ))
+            .bind(corp),
+        )
+        .await?)
+}
+
+/// Creates or rotates the address-book sync secret (通讯录同步 secret), which acts on the whole
+/// address book.
+pub async fn rotate_contacts_sync(
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::AppsManage>,
+) -> AppResult<String> {
+    let corp = grant.corp();
+    let secret = random_token(32);
+    let now = app.now();
+    let existing = contacts_sync(&app.db, corp).await?;
+    let mut tx = app.db.begin().await?;
+    match existing {
+        Some(row) => {
+            replace_secret(&mut tx, row.id, &secret, now).await?;
+        }
+        None => {
+            tx.exec(
+                sql(format!("INSERT INTO apps ({COLS}, secret_hash) VALUES ($1, $2, 0, 'contacts_sync', '通讯录同步', '', '', '', '', 'contacts.read,contacts.write', $3, $3, $4)"))
+                    .bind(new_id(now))
+                    .bind(corp)
+                    .bind(now)
+                    .bind(sha256_hex(&secret)),
+            )
+            .await?;
+        }
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Entry {
+            kind: "app.contacts_sync_secret_rotated",
+            target: "app:contacts_sync".into(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// `gettoken`: exchanges (corpid, secret) for an access token valid two hours.
+pub async fn issue_token(app: &AppState, corpid: &str, secret: &str) -> AppResult<(String, i64)> {
+    let corp = qixie_org::enterprise::find_by_corpid(&app.db, corpid)
+        .await?
+        .ok_or(ErrorKind::InvalidCorp)?;
+    let row: AppRow = app
+        .db
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND secret_hash = $2"
+            ))
+            .bind(corp.id)
+            .bind(sha256_hex(secret.trim())),
+        )
+        .await?
+        .ok_or(ErrorKind::InvalidSecret)?;
+    let token = random_token(48);
+    let now = app.now();
+    app.db
+        .exec(sql("INSERT INTO access_tokens (token_hash, corp_id, app_id, expires_at) VALUES ($1, $2, $3, $4)").bind(sha256_hex(&token)).bind(corp.id).bind(row.id).bind(now + TOKEN_TTL_S * 1000))
+        .await?;
+    Ok((token, TOKEN_TTL_S))
+}
+
+/// The app behind an access token, as an actor: its scopes become permissions, its visible range the
+/// scope. 40014 for an unknown token, 42001 for an expired one.
+pub async fn actor_for_token(app: &AppState, token: &str) -> AppResult<(Actor, AppRow)> {
+    if token.is_empty() {
+        return Err(ErrorKind::MissingToken.into());
+    }
+    let found: Option<(i64, i64)> = app
+        .db
+        .opt(
+            sql("SELECT app_id, expires_at FROM access_tokens WHERE token_hash = $1")
+                .bind(sha256_hex(token)),
+        )
+        .await?;
+    let (app_id, expires_at) = found.ok_or(ErrorKind::InvalidToken)?;
+    if expires_at <= app.now() {
+        return Err(ErrorKind::TokenExpired.into());
+    }
+    actor_for_app(app, app_id)
+        .await?
+        .ok_or_else(|| ErrorKind::InvalidToken.into())
+}
+
+/// An app as an actor with its current rights, or None when it is gone. Also used by work an app
+/// queued (WeCom batch jobs), so the job acts with the rights the app has when it runs.
+/// The departments an app manages through the contacts API: its visible departments with their
+/// subtrees. Members named one by one in the visible range are reached by messages but give no
+/// management rights; only an app without any visible range (and the contacts-sync app) covers the
+/// whole enterprise.
+async fn management_scope(db: &Database, row: &AppRow) -> AppResult<Scope> {
+    let depts = split_ids(&row.visible_departments);
+    if row.kind == "contacts_sync" || (depts.is_empty() && row.visible_members.trim().is_empty()) {
+        return Ok(Scope::All);
+    }
+    let paths: Vec<(String,)> = db
+        .all(
+            sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
+                .bind(row.corp_id)
+                .push_in(depts),
+        )
+        .await?;
+    Ok(Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect()))
+}
+
+/// The members of `sel` an app reaches with messages and group chats: those inside its visible range
+/// (visible departments with their subtrees, and members named one by one); the rest are reported as
+/// invalid, as WeCom reports them.
+pub async fn reach(db: &Database, row: &AppRow, sel: &Selection) -> AppResult<Audience> {
+    let corp = CorpId(row.corp_id);
+    let named: HashSet<String> = split_list(&row.visible_members).into_iter().collect();
+    let scope = management_scope(db, row).await?;
+    if scope == Scope::All {
+        return audience::resolve(db, corp, sel, &Scope::All).await;
+    }
+    let mut out = audience::resolve(db, corp, sel, &scope).await?;
+    if !named.is_empty() {
+        let everyone = audience::resolve(db, corp, sel, &Scope::All).await?;
+        let mut members: BTreeMap<i64, (String, String)> = out
+            .members
+            .into_iter()
+            .map(|(id, u, n)| (id, (u, n)))
+            .collect();
+        for (id, u, n) in everyone.members {
+            if named.contains(&u) {
+                members.insert(id, (u, n));
+            }
+        }
+        out.members = members.into_iter().map(|(id, (u, n))| (id, u, n)).collect();
+        out.invalid_users
+            .retain(|u| !out.members.iter().any(|(_, x, _)| x == u));
+    }
+    Ok(out)
+}
+
+pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Actor, AppRow)>> {
+    let Some(row) = app
+        .db
+        .opt::<AppRow>(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(app_id))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let corp = CorpId(row.corp_id);
+    let scopes = split_list(&row.scopes);
+    let mut perms = Vec::new();
+    if scopes.iter().any(|s| s == "contacts.write") {
+        perms.extend([Permission::ContactsManage, Permission::ContactsImport]);
+    }
+    let scope = management_scope(&app.db, &row).await?;
+    let read = scopes
+        .iter()
+        .any(|s| s == "contacts.read" || s == "contacts.write");
+    Ok(Some((
+        Actor::app(
+            corp,
+            AppId(row.id),
+            row.agentid,
+            row.name.clone(),
+            perms,
+            scope,
+            read,
+        ),
+        row,
+    )))
+}

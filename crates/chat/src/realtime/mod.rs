@@ -1,0 +1,29 @@
+//! Real-time delivery: the index of this node's sockets (`hub`), the socket protocol (`socket`) and
+//! the bus that wakes other nodes (`bus`). What is delivered is decided by the chat module.
+pub mod bus;
+pub mod hub;
+pub mod socket;
+
+use qixie_kernel::AppState;
+use crate::ChatState;
+
+/// The one path by which ended sessions lose their sockets: sign-out, a password change (the other
+/// sessions) or reset, removing a session from the list, freezing and departure all end sessions in
+/// `identity::session`, which calls this once the change is committed. This node closes the
+/// sessions' sockets at once; with NATS every other node does the same for its own.
+pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
+    if sessions.is_empty() {
+        return;
+    }
+    let closed = app.chat().hub.end_sessions(member, sessions);
+    if closed > 0 {
+        tracing::info!(
+            member,
+            sockets = closed,
+            "closed the sockets of ended sessions"
+        );
+    }
+    if let Some(bus) = app.chat().bus.get() {
+        bus.publish_ended(app, member, sessions);
+    }
+}

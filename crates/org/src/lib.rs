@@ -1,0 +1,84 @@
+//! Enterprise organisation (企业与通讯录): the enterprise, departments, members, tags, administrators
+//! and their scopes, the directory, import and export, and offboarding hand-over.
+pub mod accounts;
+pub mod audience;
+pub mod department;
+pub mod enterprise;
+pub mod fields;
+pub mod http;
+pub mod import;
+pub mod member;
+pub mod offboarding;
+pub mod pinyin_key;
+pub mod roles;
+pub mod sheet;
+pub mod tag;
+pub mod terms;
+pub mod tree_cache;
+
+pub use department::Department;
+pub use member::{Member, MemberStatus};
+
+use std::sync::Arc;
+
+use qixie_kernel::config::Config;
+use qixie_kernel::http::openapi::ApiRoutes;
+use qixie_kernel::migrate::{Migration, Script};
+use qixie_kernel::module::Module;
+use qixie_kernel::state::Runtimes;
+
+pub struct Org;
+
+impl Module for Org {
+    fn name(&self) -> &'static str {
+        "org"
+    }
+    /// The offboarding registry, with the organisation's own hand-overs; modules above add theirs.
+    fn install(&self, _: &Config, runtimes: &mut Runtimes) {
+        let mut handovers = offboarding::OffboardingRegistry::default();
+        handovers.register(Arc::new(offboarding::DirectReports));
+        handovers.register(Arc::new(offboarding::DepartmentLeadership));
+        runtimes.insert(handovers);
+    }
+    fn migrations(&self) -> &'static [Migration] {
+        MIGRATIONS
+    }
+    fn routes(&self) -> ApiRoutes {
+        http::routes()
+    }
+}
+
+/// Checks a display name: not empty, not too long, none of the characters WeCom forbids.
+pub fn valid_name(name: &str, max: usize) -> Result<(), &'static str> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err("required");
+    }
+    if n.chars().count() > max {
+        return Err("too_long");
+    }
+    if n.chars()
+        .any(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control())
+    {
+        return Err("format");
+    }
+    Ok(())
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 8,
+        name: "directory",
+        script: Script::PerEngine {
+            sqlite: include_str!("../migrations/0008_directory.sqlite.sql"),
+            postgres: include_str!("../migrations/0008_directory.postgres.sql"),
+        },
+        backfill: Some(|tx| Box::pin(terms::backfill(tx))),
+    },
+    Migration {
+        version: 11,
+        name: "time_zones",
+        script: Script::Both(include_str!("../migrations/0011_time_zones.sql")),
+        backfill: None,
+    },
+];

@@ -1,0 +1,92 @@
+//! The layers of the workspace hold: each crate depends only on crates of the layers below it, and
+//! its code names no crate above it. The compiler already refuses cycles; this refuses an arrow
+//! pointing up (org using chat, say), which would compile until the day it closed a cycle.
+use std::path::{Path, PathBuf};
+
+/// Bottom to top. A new module's crate goes where its dependencies put it.
+const LAYERS: &[&str] = &[
+    "kernel", "org", "identity", "admin", "apps", "chat", "wecom", "qixie",
+];
+
+fn crates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn internal_deps(manifest: &str) -> Vec<String> {
+    let mut deps = Vec::new();
+    let mut in_deps = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && let Some(rest) = line.strip_prefix("qixie-") {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            deps.push(name);
+        }
+    }
+    deps
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_crate_is_a_known_layer() {
+    for entry in std::fs::read_dir(crates_dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            LAYERS.contains(&name.as_str()),
+            "crates/{name} is not in LAYERS (tests/layers.rs): give it its place in the order"
+        );
+    }
+}
+
+#[test]
+fn no_crate_depends_on_a_layer_above_it() {
+    for (level, name) in LAYERS.iter().enumerate() {
+        let manifest =
+            std::fs::read_to_string(crates_dir().join(name).join("Cargo.toml")).unwrap();
+        for dep in internal_deps(&manifest) {
+            let at = LAYERS.iter().position(|l| *l == dep);
+            assert!(
+                at.is_some_and(|at| at < level),
+                "crates/{name} depends on qixie-{dep}, which is not below it in {LAYERS:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_code_names_a_crate_above_its_own() {
+    for (level, name) in LAYERS.iter().enumerate() {
+        let mut files = Vec::new();
+        rust_files(&crates_dir().join(name).join("src"), &mut files);
+        assert!(!files.is_empty(), "crates/{name}/src has no Rust files");
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for above in &LAYERS[level + 1..] {
+                let ident = format!("qixie_{above}");
+                if *above != "qixie" {
+                    assert!(
+                        !text.contains(&format!("{ident}::")),
+                        "{} names {ident}, a layer above {name}",
+                        f.display()
+                    );
+                }
+            }
+        }
+    }
+}
