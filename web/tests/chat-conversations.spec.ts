@@ -11,6 +11,7 @@ import {
   hasUnreadMention,
   mentionsMe,
   sortConversations,
+  systemFollowUp,
   totalUnread,
 } from '@/chat/conversations';
 import { conv, ev } from './chatFixtures';
@@ -138,5 +139,29 @@ describe('rules', () => {
     expect(canMentionAll(conv({ my_role: 'owner' }))).toBe(true);
     expect(canMentionAll(conv({ settings: { ...conv().settings!, at_all_admins_only: false } }))).toBe(true);
     expect(canMentionAll(conv({ kind: 'direct', my_role: 'owner' }))).toBe(false);
+  });
+});
+
+describe('what a system event asks of the client', () => {
+  const sys = (code: string, params: Record<string, unknown> = {}) => ev(1, { kind: 'system', sender: { kind: 'system', name: '' }, content: { code, params } });
+  const nothing = { pins: false, urgentSeq: null, leftMe: false, conv: false, members: false };
+
+  it('refetches the conversation and its members when membership or roles change', () => {
+    expect(systemFollowUp(sys('member_joined', { users: [{ userid: 'lisi', name: '李四' }] }), 'me')).toEqual({ ...nothing, conv: true, members: true });
+    expect(systemFollowUp(sys('owner_changed', { user: 'lisi' }), 'me')).toEqual({ ...nothing, conv: true, members: true });
+    expect(systemFollowUp(sys('renamed', { name: '新群名' }), 'me')).toEqual({ ...nothing, conv: true });
+  });
+
+  it('knows when I am the one who left or was removed', () => {
+    expect(systemFollowUp(sys('member_removed', { users: [{ userid: 'me', name: '我' }] }), 'me')).toMatchObject({ leftMe: true });
+    expect(systemFollowUp(sys('member_left', { users: ['lisi'] }), 'me')).toMatchObject({ leftMe: false });
+    expect(systemFollowUp(sys('member_joined', { users: ['me'] }), 'me')).toMatchObject({ leftMe: false });
+  });
+
+  it('pins, and the message an urgent line points at', () => {
+    expect(systemFollowUp(sys('unpinned'), 'me')).toEqual({ ...nothing, pins: true });
+    expect(systemFollowUp(sys('urgent', { target_seq: 7 }), 'me')).toEqual({ ...nothing, urgentSeq: 7 });
+    expect(systemFollowUp(sys('urgent'), 'me')).toEqual(nothing);
+    expect(systemFollowUp(sys('created'), 'me')).toEqual(nothing);
   });
 });

@@ -22,6 +22,13 @@ function flatten(tree: Tree, prefix = ''): Map<string, string> {
   return out;
 }
 
+/** The module files of each language (index.ts puts them together). */
+const moduleFiles = {
+  'zh-CN': import.meta.glob<{ default: Tree }>(['../src/i18n/zh-CN/*.ts', '!**/index.ts'], { eager: true }),
+  en: import.meta.glob<{ default: Tree }>(['../src/i18n/en/*.ts', '!**/index.ts'], { eager: true }),
+};
+const fileName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
 const zh = flatten(zhCN as Tree);
 const enMap = flatten(en as Tree);
 
@@ -44,6 +51,15 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('translations', () => {
+  it('each language is its module files put together, every section from exactly one file', () => {
+    expect(Object.keys(moduleFiles.en).map(fileName).sort()).toEqual(Object.keys(moduleFiles['zh-CN']).map(fileName).sort());
+    for (const [lang, whole] of [['zh-CN', zhCN], ['en', en]] as const) {
+      // A file left out of index.ts loses its sections; a section in two files silently loses one.
+      const sections = Object.values(moduleFiles[lang]).flatMap((m) => Object.keys(m.default));
+      expect(sections.sort(), lang).toEqual(Object.keys(whole).sort());
+    }
+  });
+
   it('every zh-CN key exists in en', () => {
     const missing = [...zh.keys()].filter((k) => !enMap.has(k));
     expect(missing).toEqual([]);

@@ -1,5 +1,6 @@
 /** How a conversation in the list changes when events and reads arrive; ordering and filtering of the list. */
 import type { ChatEvent, Conversation } from '@/api/chat';
+import { peopleOf } from './describe';
 
 export interface ApplyContext {
   /** The signed-in member's userid. */
@@ -60,6 +61,38 @@ export function applyEventToConv(c: Conversation, x: ConvExtras, e: ChatEvent, c
   }
   if (e.kind === 'recall' && e.content.target_seq === extras.mentionSeq) extras.mentionSeq = 0;
   return { conv, extras };
+}
+
+/** System events after which the conversation object is fetched again (name, settings, roles, member count). */
+const CONV_CODES = new Set(['renamed', 'settings', 'announcement', 'archived', 'dissolved', 'owner_changed', 'admin_added', 'admin_removed', 'member_joined', 'member_left', 'member_removed']);
+/** System events after which a loaded member list is fetched again. */
+const MEMBER_CODES = new Set(['member_joined', 'member_left', 'member_removed', 'owner_changed', 'admin_added', 'admin_removed']);
+
+/** What a system event asks of the client beyond the list entry. */
+export interface SystemFollowUp {
+  /** Pinned messages changed: reload them where loaded. */
+  pins: boolean;
+  /** An earlier message was made urgent: its seq, to show the mark. */
+  urgentSeq: number | null;
+  /** I left or was removed: the server follows with conv "removed", so nothing is fetched. */
+  leftMe: boolean;
+  /** Fetch the conversation object again. */
+  conv: boolean;
+  /** Reload the member list where loaded. */
+  members: boolean;
+}
+
+export function systemFollowUp(e: ChatEvent, me: string): SystemFollowUp {
+  const code = e.content.code ?? '';
+  const params = e.content.params ?? {};
+  const target = (params as { target_seq?: number }).target_seq;
+  return {
+    pins: code === 'pinned' || code === 'unpinned',
+    urgentSeq: code === 'urgent' && target != null ? target : null,
+    leftMe: (code === 'member_left' || code === 'member_removed') && peopleOf(params).some((p) => p.userid === me),
+    conv: CONV_CODES.has(code),
+    members: MEMBER_CODES.has(code),
+  };
 }
 
 /** Applies "read up to seq" (this device or another). Returns null when the count cannot be known locally. */

@@ -1,6 +1,25 @@
 /** The loaded part of one conversation's history and the rows the message pane draws from it. */
 import type { ChatEvent, UserRef } from '@/api/chat';
 
+export interface Timeline {
+  events: ChatEvent[];
+  loaded: boolean;
+  /** The oldest event is loaded. */
+  atStart: boolean;
+  /** The loaded events reach the newest held one; live events are appended. */
+  atEnd: boolean;
+  loadingOlder: boolean;
+  loadingNewer: boolean;
+  /** Seq to scroll to and highlight (a search hit, a pinned message). */
+  focusSeq: number | null;
+  /** Bumped on every reload, so the pane knows to jump rather than keep its scroll position. */
+  version: number;
+}
+
+export function emptyTimeline(): Timeline {
+  return { events: [], loaded: false, atStart: false, atEnd: false, loadingOlder: false, loadingNewer: false, focusSeq: null, version: 0 };
+}
+
 /** Union by seq, ascending; for the same seq the incoming copy wins (it was read later). */
 export function mergeEvents(existing: ChatEvent[], incoming: ChatEvent[]): ChatEvent[] {
   if (!incoming.length) return existing;
