@@ -195,10 +195,7 @@ async fn audit_export(
             i.before_json.unwrap_or_default(),
             i.after_json.unwrap_or_default(),
         ];
-        let _ = w.write_record(
-            row.iter()
-                .map(|c| qixie_org::sheet::neutralise(c)),
-        );
+        let _ = w.write_record(row.iter().map(|c| qixie_org::sheet::neutralise(c)));
     }
     let bytes = w.into_inner().unwrap_or_default();
     Ok((

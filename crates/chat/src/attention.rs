@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::fanout::{self, Audience, Delivery};
 use super::stream::EventRow;
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, ActorKind, Grant, Scope, perm};
 use qixie_kernel::db::{Database, sql};
@@ -23,7 +24,6 @@ use qixie_kernel::error::{AppResult, ErrorKind, Validator};
 use qixie_kernel::ids::{ConvId, CorpId, MemberId};
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_kernel::time::Zone;
-use crate::ChatState;
 use qixie_org::audience::{self, Selection};
 
 /// One conversation alerts a member at most once in this long, unless it mentions them: a busy
@@ -709,12 +709,11 @@ async fn summarise(app: &AppState, corp: CorpId, member: i64) -> AppResult<()> {
     if held.is_empty() {
         return Ok(());
     }
-    let userid =
-        match qixie_org::member::find_row_by_id(&app.db, corp, MemberId(member)).await {
-            Ok(m) => m.userid,
-            Err(e) if e.kind == ErrorKind::MemberNotFound => String::new(),
-            Err(e) => return Err(e),
-        };
+    let userid = match qixie_org::member::find_row_by_id(&app.db, corp, MemberId(member)).await {
+        Ok(m) => m.userid,
+        Err(e) if e.kind == ErrorKind::MemberNotFound => String::new(),
+        Err(e) => return Err(e),
+    };
     let counts: Vec<(i64, i64, i64)> = app
         .db
         .all(

@@ -30,8 +30,7 @@ pub async fn reply(
     if roster.mute_all && !roster.role(member).is_some_and(|r| r.is_admin()) {
         return Ok(false);
     }
-    let card =
-        qixie_org::member::find_row_by_id(&app.db, roster.corp, MemberId(member)).await?;
+    let card = qixie_org::member::find_row_by_id(&app.db, roster.corp, MemberId(member)).await?;
     let claimed = app
         .db
         .exec(

@@ -10,12 +10,12 @@ use super::fanout;
 use super::policy::{self, ReceiptMode};
 use super::roster::Role;
 use super::stream::{self, EventRow, EventView, NewEvent, Sender};
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, ActorKind, Scope};
 use qixie_kernel::db::{Database, Tx, is_unique_violation, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, Validator};
 use qixie_kernel::ids::{ConvId, CorpId, MemberId, new_id, random_token};
-use crate::ChatState;
 use qixie_org::audience::{self, Selection};
 use qixie_org::member;
 

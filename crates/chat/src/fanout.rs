@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::stream::{EventRow, event_frame};
-use qixie_kernel::AppState;
-use qixie_kernel::ids::ConvId;
 use crate::ChatState;
 use crate::realtime::hub::Frame;
+use qixie_kernel::AppState;
+use qixie_kernel::ids::ConvId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -11,6 +11,7 @@ use super::conversation::{self, GroupPatch, MyPrefs, NewGroup};
 use super::message::{self, ForwardInput, MessageInput};
 use super::stream::{self, EventRow};
 use super::{media, policy, robots};
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, perm};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
@@ -19,7 +20,6 @@ use qixie_kernel::http::extract::Body;
 use qixie_kernel::http::files::{Show, file_response};
 use qixie_kernel::http::openapi::ApiRoutes;
 use qixie_kernel::ids::ConvId;
-use crate::ChatState;
 use qixie_org::audience::Selection;
 
 pub fn routes() -> ApiRoutes {

@@ -171,8 +171,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 10,
         name: "chat_media_robot",
-        script: Script::Both(include_str!("../migrations/0010_chat_media_robot.sql"
-        )),
+        script: Script::Both(include_str!("../migrations/0010_chat_media_robot.sql")),
         backfill: None,
     },
 ];

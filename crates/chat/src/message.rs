@@ -12,12 +12,12 @@ use super::policy::{self, ReceiptMode};
 use super::roster::Roster;
 use super::stream::{self, EventRow, NewEvent, Sender};
 use super::writer::Outgoing;
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, Scope};
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::{ConvId, CorpId, new_id};
-use crate::ChatState;
 use qixie_org::audience::{self, Selection};
 
 /// Longest text a person may send, in characters.

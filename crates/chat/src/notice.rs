@@ -6,10 +6,10 @@ use super::markdown::Flavour;
 use super::message;
 use super::roster::Roster;
 use super::stream::{NewEvent, Sender};
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::CorpId;
-use crate::ChatState;
 
 /// A message from a system (robot or app), already decoded from WeCom's JSON.
 #[derive(Clone)]

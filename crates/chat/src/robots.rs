@@ -9,12 +9,12 @@ use super::conversation::{self, ConvRow};
 use super::message;
 use super::notice::{self, Notice};
 use super::stream::{EventRow, Sender};
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::{ConvId, CorpId, new_id, sha256_hex};
-use crate::ChatState;
 
 pub const PER_MINUTE: usize = 20;
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::ids::CorpId;
 use qixie_kernel::jobs::{self, JobRegistry};
-use crate::ChatState;
 
 pub const SYNC_JOB: &str = "chat.sync_department_groups";
 /// Org changes within this window share one sync.

@@ -259,8 +259,7 @@ async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
         }
         _ => None,
     };
-    let (is_super, perms, scope) =
-        qixie_org::roles::grants_of(&app.db, corp, role).await?;
+    let (is_super, perms, scope) = qixie_org::roles::grants_of(&app.db, corp, role).await?;
     let actor = Actor::member(
         corp,
         MemberId(info.member_id),

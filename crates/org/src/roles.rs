@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::member;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, AdminRank, Grant, Permission, Scope, perm};
@@ -12,7 +13,6 @@ use qixie_kernel::db::{Database, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::{CorpId, MemberId};
 use qixie_kernel::ser::{join_ids, split_ids, split_list};
-use crate::member;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleRow {

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+use crate::startup::{Application, Options, open_state};
 use qixie_kernel::authz::{Actor, perm};
 use qixie_kernel::config::Config;
-use crate::startup::{Application, Options, open_state};
 
 #[derive(Parser)]
 #[command(
@@ -208,10 +208,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let (state, corp) = open_corp(config, &corp_id).await?;
             let actor = Actor::system(corp.id);
-            let conv =
-                qixie_chat::conversation::find_by_chatid(&state.db, corp.id, &chat)
-                    .await
-                    .map_err(|_| anyhow::anyhow!("no group with chatid {chat}"))?;
+            let conv = qixie_chat::conversation::find_by_chatid(&state.db, corp.id, &chat)
+                .await
+                .map_err(|_| anyhow::anyhow!("no group with chatid {chat}"))?;
             let (row, key) = qixie_chat::robots::create(&state, &actor, &conv, &name)
                 .await
                 .map_err(describe)?;

@@ -106,8 +106,7 @@ pub async fn load(app: &AppState, corp: CorpId) -> AppResult<usize> {
                 ..Default::default()
             };
             let (m, _) = member::create(app, &actor, &grant, input, false).await?;
-            qixie_identity::credentials::set_with_db(app, corp, m.id, &password_hash)
-                .await?;
+            qixie_identity::credentials::set_with_db(app, corp, m.id, &password_hash).await?;
             if i == 0 {
                 department::update(
                     app,

@@ -57,8 +57,7 @@ fn every_crate_is_a_known_layer() {
 #[test]
 fn no_crate_depends_on_a_layer_above_it() {
     for (level, name) in LAYERS.iter().enumerate() {
-        let manifest =
-            std::fs::read_to_string(crates_dir().join(name).join("Cargo.toml")).unwrap();
+        let manifest = std::fs::read_to_string(crates_dir().join(name).join("Cargo.toml")).unwrap();
         for dep in internal_deps(&manifest) {
             let at = LAYERS.iter().position(|l| *l == dep);
             assert!(

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 use super::contacts::{self, Params, wecom_error};
 use super::{AppCaller, loose, media, ok};
+use qixie_apps as apps;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, perm};
@@ -33,7 +34,6 @@ use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, random_token};
 use qixie_kernel::jobs::{self, Job, JobRegistry};
 use qixie_kernel::outbound::OutboundError;
-use qixie_apps as apps;
 use qixie_org::department::{self, DepartmentPatch, DeptRow, NewDepartment, ROOT};
 use qixie_org::import::{self, ImportMode, RowProblem};
 use qixie_org::member::{self, ListFilter, Member};

@@ -20,6 +20,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use qixie_apps::{self as apps, AppRow};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
@@ -27,7 +28,6 @@ use qixie_kernel::http::error::ErrorInfo;
 use qixie_kernel::http::extract::ClientIp;
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_kernel::module::{Module, StartFuture};
-use qixie_apps::{self as apps, AppRow};
 
 /// The WeCom adapter as a module: token issuing, contacts, batch jobs, media and messages.
 pub struct WeCom;

@@ -10,15 +10,15 @@ use serde_json::{Value, json};
 
 use super::contacts::Params;
 use super::{AppCaller, loose, ok, ok_empty};
-use qixie_kernel::AppState;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
-use qixie_kernel::http::extract::Body;
-use qixie_kernel::ids::CorpId;
 use qixie_chat::ChatState;
 use qixie_chat::conversation::{self, GroupPatch, NewGroup};
 use qixie_chat::media::UploadedBy;
 use qixie_chat::notice::{self, Notice};
 use qixie_chat::{message, robots};
+use qixie_kernel::AppState;
+use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::http::extract::Body;
+use qixie_kernel::ids::CorpId;
 use qixie_org::audience::Selection;
 
 pub fn routes() -> Router<AppState> {
@@ -81,14 +81,9 @@ async fn notice_from(
             if msgtype == "image" {
                 Notice::Image { bytes }
             } else {
-                let m = qixie_chat::media::store(
-                    app,
-                    corp,
-                    UploadedBy::System,
-                    &row.filename,
-                    bytes,
-                )
-                .await?;
+                let m =
+                    qixie_chat::media::store(app, corp, UploadedBy::System, &row.filename, bytes)
+                        .await?;
                 Notice::File { media_id: m.id }
             }
         }

@@ -16,9 +16,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use qixie_kernel::AppState;
 use crate::ChatState;
 use crate::fanout::{self, Delivery};
+use qixie_kernel::AppState;
 
 /// Publications waiting for the NATS client; beyond that they are dropped (and replayed if NATS was away).
 const QUEUE: usize = 16_384;

@@ -4,8 +4,8 @@ pub mod bus;
 pub mod hub;
 pub mod socket;
 
-use qixie_kernel::AppState;
 use crate::ChatState;
+use qixie_kernel::AppState;
 
 /// The one path by which ended sessions lose their sockets: sign-out, a password change (the other
 /// sessions) or reset, removing a session from the list, freezing and departure all end sessions in

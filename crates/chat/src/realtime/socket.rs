@@ -13,15 +13,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::ChatState;
+use crate::realtime::hub::{self, Kill, Refused, Stop};
+use crate::{conversation, message, stream};
+use qixie_identity::session::AnySession;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::http::error::ErrorInfo;
 use qixie_kernel::ids::{ConvId, MemberId};
-use crate::ChatState;
-use crate::realtime::hub::{self, Kill, Refused, Stop};
-use crate::{conversation, message, stream};
-use qixie_identity::session::AnySession;
 
 pub const HEARTBEAT_MS: u64 = 25_000;
 /// Events sent per conversation in answer to `resume`; the rest comes over REST.

@@ -137,6 +137,49 @@ fn rfc5987(s: &str) -> String {
     out
 }
 
+/// The first file in multipart field `name`: (file name, content type, bytes). Also used by the
+/// native API's uploads.
+pub async fn read_file_field(
+    req: Request,
+    app: &AppState,
+    name: &str,
+) -> AppResult<(String, String, Vec<u8>)> {
+    let mut form = Multipart::from_request(req, app)
+        .await
+        .map_err(|_| AppError::field(name, "required"))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::new(ErrorKind::BadRequest))?
+    {
+        if field.name() != Some(name) {
+            continue;
+        }
+        let filename = field
+            .file_name()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(name)
+            .to_owned();
+        let content_type = field
+            .content_type()
+            .map(str::to_owned)
+            .filter(|c| c != "application/octet-stream")
+            .unwrap_or_else(|| {
+                mime_guess::from_path(&filename)
+                    .first_or_octet_stream()
+                    .essence_str()
+                    .to_owned()
+            });
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
+        return Ok((filename, content_type, bytes.to_vec()));
+    }
+    Err(AppError::field(name, "required"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,47 +260,4 @@ mod tests {
             "attachment; filename=\"p.png\""
         );
     }
-}
-
-/// The first file in multipart field `name`: (file name, content type, bytes). Also used by the
-/// native API's uploads.
-pub async fn read_file_field(
-    req: Request,
-    app: &AppState,
-    name: &str,
-) -> AppResult<(String, String, Vec<u8>)> {
-    let mut form = Multipart::from_request(req, app)
-        .await
-        .map_err(|_| AppError::field(name, "required"))?;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::new(ErrorKind::BadRequest))?
-    {
-        if field.name() != Some(name) {
-            continue;
-        }
-        let filename = field
-            .file_name()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(name)
-            .to_owned();
-        let content_type = field
-            .content_type()
-            .map(str::to_owned)
-            .filter(|c| c != "application/octet-stream")
-            .unwrap_or_else(|| {
-                mime_guess::from_path(&filename)
-                    .first_or_octet_stream()
-                    .essence_str()
-                    .to_owned()
-            });
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
-        return Ok((filename, content_type, bytes.to_vec()));
-    }
-    Err(AppError::field(name, "required"))
 }

@@ -8,12 +8,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::startup::MODULES;
 use qixie_kernel::AppState;
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, ErrorKind};
 use qixie_kernel::http::openapi::ApiRoutes;
 use qixie_kernel::http::{error, metrics};
-use crate::startup::MODULES;
 
 /// Every native API route, with its documentation.
 pub fn api_routes() -> ApiRoutes {

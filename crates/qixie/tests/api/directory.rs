@@ -636,9 +636,7 @@ both!(
                 .0
         };
         until(app, 0, async || !path.exists() && rows().await == 1).await;
-        let again = qixie_wecom::media::purge_expired(&app.state)
-            .await
-            .unwrap();
+        let again = qixie_wecom::media::purge_expired(&app.state).await.unwrap();
         assert_eq!(again, 0, "nothing expired is left");
         let (left,): (i64,) = app
             .state

@@ -384,9 +384,7 @@ both!(
             .to_string();
         assert!(err.contains("--force-new-enterprise"), "{err}");
         assert_eq!(
-            qixie_org::enterprise::count(&app.state.db)
-                .await
-                .unwrap(),
+            qixie_org::enterprise::count(&app.state.db).await.unwrap(),
             1
         );
         let corp = qixie::cli::init_enterprise(&app.state, input(), true)
@@ -394,9 +392,7 @@ both!(
             .unwrap();
         assert_eq!(corp.name, "第二家");
         assert_eq!(
-            qixie_org::enterprise::count(&app.state.db)
-                .await
-                .unwrap(),
+            qixie_org::enterprise::count(&app.state.db).await.unwrap(),
             2
         );
     }

@@ -1,11 +1,11 @@
 //! A real server on port 0 with a fresh database per test, on SQLite or PostgreSQL.
 use std::sync::Arc;
 
+use qixie::startup::{Application, Options};
 use qixie_kernel::AppState;
 use qixie_kernel::clock::ManualClock;
 use qixie_kernel::config::Config;
 use qixie_kernel::password::Hasher;
-use qixie::startup::{Application, Options};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -74,10 +74,9 @@ impl TestApp {
                         .to_lowercase()
                         .replace(['-', '_'], "x")
                 );
-                let admin =
-                    qixie_kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
-                        .await
-                        .expect("postgres reachable");
+                let admin = qixie_kernel::db::Database::connect(&format!("{}/postgres", pg_base()))
+                    .await
+                    .expect("postgres reachable");
                 admin
                     .exec_unmanaged(&format!("CREATE DATABASE {name}"))
                     .await

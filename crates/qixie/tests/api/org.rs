@@ -342,8 +342,7 @@ both!(import_with_report_and_export, async |app: &TestApp| {
         .unwrap();
     let bytes = res.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK"));
-    let rows =
-        qixie_org::sheet::parse_import("x.xlsx", &bytes, &Default::default()).unwrap();
+    let rows = qixie_org::sheet::parse_import("x.xlsx", &bytes, &Default::default()).unwrap();
     assert_eq!(rows.len(), 4);
     // A file that is not a spreadsheet.
     let (s, b) = c
