@@ -61,20 +61,39 @@ impl Module for Chat {
         attention::register_jobs(r);
         urgent::register_jobs(r);
     }
-    /// Ended sessions lose their sockets at once, on this node and through the bus on the others.
+    /// On every node: ended sessions lose their sockets at once, and cached rosters and attention
+    /// settings follow the organisation.
     fn listeners(&self, listeners: &mut Vec<Listener>) {
-        listeners.push(Arc::new(|app: &AppState, event: &DomainEvent| {
-            if let DomainEvent::SessionsEnded { member, sessions } = event {
-                realtime::end_sessions(app, member.0, sessions);
-            }
-        }));
+        listeners.push(Arc::new(
+            |app: &AppState, event: &DomainEvent| match event {
+                DomainEvent::SessionsEnded { member, sessions } => {
+                    realtime::end_sessions(app, member.0, sessions)
+                }
+                // A deleted member has left every conversation: rosters cached here may list them.
+                DomainEvent::MemberDeleted { .. } => app.chat().roster.forget_all(),
+                // Working hours are read on the member's or the enterprise's clock, which may have
+                // changed.
+                DomainEvent::MemberUpdated { member, .. } => {
+                    app.chat().attention.forget(&[member.0])
+                }
+                DomainEvent::CorpUpdated { .. } => app.chat().attention.forget_all(),
+                _ => {}
+            },
+        ));
     }
     fn start<'a>(&'a self, app: &'a AppState, runs_jobs: bool) -> StartFuture<'a> {
         Box::pin(async move {
             if app.clustered() {
-                let bus =
-                    Arc::new(Bus::connect(&app.config.nats_url, &app.config.nats_prefix).await?);
+                let bus = Arc::new(
+                    Bus::connect(
+                        &app.config.nats_url,
+                        &app.config.nats_prefix,
+                        app.node_id.clone(),
+                    )
+                    .await?,
+                );
                 let _ = app.chat().bus.set(bus.clone());
+                app.set_relay(bus.clone());
                 bus.listen(app.clone()).await?;
                 tracing::info!("scale-out: delivering through NATS");
             }

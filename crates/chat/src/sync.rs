@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::ids::CorpId;
@@ -29,23 +28,13 @@ pub fn register_jobs(r: &mut JobRegistry) {
     );
 }
 
-/// Listens to org events for the life of the process.
+/// Queues the sync for org changes made on this node, for the life of the process (caches are
+/// the listeners' business: `Chat::listeners`).
 pub fn spawn_listener(app: AppState) {
     let mut rx = app.events.subscribe();
     tokio::spawn(async move {
         loop {
             let event = rx.recv().await;
-            match &event {
-                // A deleted member has left every conversation: rosters cached here may list them.
-                Ok(DomainEvent::MemberDeleted { .. }) => app.chat().roster.forget_all(),
-                // Working hours are read on the member's or the enterprise's clock, which may have
-                // changed.
-                Ok(DomainEvent::MemberUpdated { member, .. }) => {
-                    app.chat().attention.forget(&[member.0]);
-                }
-                Ok(DomainEvent::CorpUpdated { .. }) => app.chat().attention.forget_all(),
-                _ => {}
-            }
             let corp = match event {
                 Ok(
                     DomainEvent::MemberCreated { corp, .. }

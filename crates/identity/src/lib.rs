@@ -54,14 +54,14 @@ fn register_jobs(r: &mut JobRegistry) {
                 // Expired sessions lose their sockets too.
                 let mut tx = app.db.begin().await?;
                 let expired: Vec<(i64, i64)> = tx.all(sql("DELETE FROM sessions WHERE expires_at < $1 RETURNING id, member_id").bind(now)).await?;
-                tx.commit().await?;
                 let mut by_member: std::collections::HashMap<i64, Vec<i64>> = Default::default();
                 for (id, member) in expired {
                     by_member.entry(member).or_default().push(id);
                 }
                 for (member, ids) in by_member {
-                    session::announce_ended(&app, qixie_kernel::ids::MemberId(member), ids);
+                    session::emit_ended(&mut tx, &app, qixie_kernel::ids::MemberId(member), ids);
                 }
+                tx.commit().await?;
                 app.db.exec(sql("DELETE FROM access_tokens WHERE expires_at < $1").bind(now)).await?;
                 app.db.exec(sql("DELETE FROM login_throttle WHERE locked_until < $1 AND last_failure_at < $2").bind(now).bind(now - 24 * 3600 * 1000)).await?;
                 schedule_next(&app, now + 3600 * 1000).await?;

@@ -100,17 +100,14 @@ pub async fn revoke_others(
 fn ended_after_commit(tx: &mut Tx, app: &AppState, member: MemberId, ids: Vec<(i64,)>) -> u64 {
     let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
     let n = ids.len() as u64;
-    if !ids.is_empty() {
-        let app = app.clone();
-        tx.after_commit(move || announce_ended(&app, member, ids));
-    }
+    emit_ended(tx, app, member, ids);
     n
 }
 
-/// Announces that `sessions` of `member` ended, once that is committed.
-pub fn announce_ended(app: &AppState, member: MemberId, sessions: Vec<i64>) {
+/// Announces, once `tx` commits, that `sessions` of `member` ended (their sockets close).
+pub fn emit_ended(tx: &mut Tx, app: &AppState, member: MemberId, sessions: Vec<i64>) {
     if !sessions.is_empty() {
-        app.announce(DomainEvent::SessionsEnded { member, sessions });
+        tx.emit(app, DomainEvent::SessionsEnded { member, sessions });
     }
 }
 
@@ -122,11 +119,11 @@ pub async fn revoke_token(app: &AppState, token: &str) -> AppResult<()> {
     let ended: Vec<(i64, i64)> = tx
         .all(sql("DELETE FROM sessions WHERE token_hash = $1 RETURNING id, member_id").bind(&hash))
         .await?;
+    for (id, member) in ended {
+        emit_ended(&mut tx, app, MemberId(member), vec![id]);
+    }
     tx.commit().await?;
     app.access.forget_key(&hash);
-    for (id, member) in ended {
-        announce_ended(app, MemberId(member), vec![id]);
-    }
     Ok(())
 }
 
@@ -155,21 +152,21 @@ pub async fn list(db: &Database, member: MemberId, current: i64) -> AppResult<Ve
 
 pub async fn revoke_one(app: &AppState, member: MemberId, id: i64) -> AppResult<()> {
     app.access.forget_member(member);
-    let n = app
-        .db
+    let mut tx = app.db.begin().await?;
+    let n = tx
         .exec(
             sql("DELETE FROM sessions WHERE member_id = $1 AND id = $2")
                 .bind(member)
                 .bind(id),
         )
         .await?;
-    app.access.forget_member(member);
     if n == 0 {
-        Err(ErrorKind::NotFound.into())
-    } else {
-        announce_ended(app, member, vec![id]);
-        Ok(())
+        return Err(ErrorKind::NotFound.into());
     }
+    emit_ended(&mut tx, app, member, vec![id]);
+    tx.commit().await?;
+    app.access.forget_member(member);
+    Ok(())
 }
 
 fn token_from(parts: &Parts) -> Option<(String, bool)> {

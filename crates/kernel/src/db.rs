@@ -4,6 +4,8 @@
 //! `RETURNING`, `||`). Rows decode into structs deriving `sqlx::FromRow`, which is generic over the
 //! row type, so one struct serves both engines. The few places where the dialects must differ are
 //! the `Dialect` methods below, and nowhere else.
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -207,8 +209,14 @@ enum Inner {
 
 pub struct Tx {
     inner: TxInner,
-    /// Run after a successful commit, in order (cache invalidations and the like).
-    after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    /// The outbox: what to do once the commit succeeded, in the order it was asked for (cache
+    /// invalidations, announcements, deliveries). A rolled-back transaction runs none of it.
+    after_commit: Vec<AfterCommit>,
+}
+
+enum AfterCommit {
+    Now(Box<dyn FnOnce() + Send>),
+    Await(Pin<Box<dyn Future<Output = ()> + Send>>),
 }
 
 enum TxInner {
@@ -456,16 +464,33 @@ impl Tx {
 
     /// Runs `f` once the transaction has committed (never if it rolls back).
     pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
-        self.after_commit.push(Box::new(f));
+        self.after_commit.push(AfterCommit::Now(Box::new(f)));
     }
 
+    /// Awaits `work` once the transaction has committed, before `commit` returns, in order with
+    /// everything else queued (deliveries to sockets, which look up their audience).
+    pub fn after_commit_await(&mut self, work: impl Future<Output = ()> + Send + 'static) {
+        self.after_commit.push(AfterCommit::Await(Box::pin(work)));
+    }
+
+    /// Announces `event` (`AppState::announce`) once the transaction has committed: a change and
+    /// its announcement are written together, and a rolled-back change is never announced.
+    pub fn emit(&mut self, app: &crate::AppState, event: crate::events::DomainEvent) {
+        let app = app.clone();
+        self.after_commit(move || app.announce(event));
+    }
+
+    /// Commits, then runs the outbox in order.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Pg(t) => t.commit().await?,
         }
-        for f in self.after_commit {
-            f();
+        for step in self.after_commit {
+            match step {
+                AfterCommit::Now(f) => f(),
+                AfterCommit::Await(work) => work.await,
+            }
         }
         Ok(())
     }

@@ -1,11 +1,14 @@
-//! Domain events, published after the change commits. In one process a broadcast channel; across
-//! nodes the database stays the source of truth and a bus only wakes others.
-use serde::Serialize;
+//! Domain events: what changed, announced once the change has committed (`Tx::emit`). Two kinds of
+//! reader hear them: *listeners* (`Module::listeners`) run on every node, on the announcing task —
+//! for what each node keeps (caches, sockets); *subscribers* of the `EventBus` run on the node where
+//! the change happened — for work done once per change (queueing a job). With several nodes, the
+//! relay (NATS) carries each event to the others' listeners; the database stays the source of truth.
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use super::ids::{CorpId, MemberId};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
     MemberCreated {
@@ -30,10 +33,6 @@ pub enum DomainEvent {
     DepartmentChanged {
         corp: CorpId,
         department: i64,
-    },
-    SessionsRevoked {
-        corp: CorpId,
-        member: MemberId,
     },
     /// These sessions of `member` ended (sign-out, password change or reset, removal, freezing,
     /// departure, expiry): their sockets must close, on every node.

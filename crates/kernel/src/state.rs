@@ -3,7 +3,7 @@
 //! it installs at start, reached through `AppState::runtime`.
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::access::AccessCache;
 use super::blob::BlobStore;
@@ -34,10 +34,16 @@ pub struct AppState {
     pub access: AccessCache,
     runtimes: Arc<Runtimes>,
     listeners: Arc<[Listener]>,
+    relay: Arc<OnceLock<Arc<dyn Relay>>>,
 }
 
-/// Reacts to an announced event on the announcing task, before anything else sees it: for what
-/// must happen at once (closing sockets of ended sessions), not for slow work (queue a job).
+/// Carries announced events to the other nodes, which hand them to their listeners (`hear`).
+pub trait Relay: Send + Sync {
+    fn relay(&self, event: &DomainEvent);
+}
+
+/// Reacts to an announced event, on every node, on the announcing (or relaying) task: for what each
+/// node keeps and must change at once (caches, sockets of ended sessions), not for slow work.
 pub type Listener = Arc<dyn Fn(&AppState, &DomainEvent) + Send + Sync>;
 
 /// The modules' run-time parts, one value per type.
@@ -86,6 +92,7 @@ impl AppState {
             access: AccessCache::default(),
             runtimes: Arc::new(p.runtimes),
             listeners: p.listeners.into(),
+            relay: Arc::default(),
             config: Arc::new(p.config),
         }
     }
@@ -108,12 +115,25 @@ impl AppState {
         }
     }
 
-    /// Tells the listeners, then the subscribers of `events`, that `event` happened. Call it once the
-    /// change is committed (`Tx::after_commit`), never before.
+    /// Tells this node's listeners, the other nodes' listeners (through the relay) and this node's
+    /// subscribers that `event` happened. Only once the change is committed: `Tx::emit` calls it.
     pub fn announce(&self, event: DomainEvent) {
-        for l in self.listeners.iter() {
-            l(self, &event);
+        self.hear(&event);
+        if let Some(relay) = self.relay.get() {
+            relay.relay(&event);
         }
         self.events.publish(event);
+    }
+
+    /// An event announced on another node: this node's listeners react to it.
+    pub fn hear(&self, event: &DomainEvent) {
+        for l in self.listeners.iter() {
+            l(self, event);
+        }
+    }
+
+    /// Sets the relay to the other nodes (once, at start, when several nodes share the database).
+    pub fn set_relay(&self, relay: Arc<dyn Relay>) {
+        let _ = self.relay.set(relay);
     }
 }

@@ -335,11 +335,14 @@ pub async fn create(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::DepartmentChanged {
+            corp,
+            department: row.id,
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::DepartmentChanged {
-        corp,
-        department: row.id,
-    });
     get(&app.db, corp, row.id).await
 }
 
@@ -458,11 +461,14 @@ pub async fn update(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::DepartmentChanged {
+            corp,
+            department: id,
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::DepartmentChanged {
-        corp,
-        department: id,
-    });
     get(&app.db, corp, id).await
 }
 
@@ -533,11 +539,14 @@ pub async fn delete(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::DepartmentChanged {
+            corp,
+            department: id,
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::DepartmentChanged {
-        corp,
-        department: id,
-    });
     Ok(())
 }
 

@@ -271,9 +271,8 @@ pub async fn update_profile(
         },
     )
     .await?;
+    tx.emit(app, qixie_kernel::events::DomainEvent::CorpUpdated { corp });
     tx.commit().await?;
-    app.events
-        .publish(qixie_kernel::events::DomainEvent::CorpUpdated { corp });
     profile(&app.db, corp).await
 }
 

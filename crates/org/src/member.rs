@@ -841,12 +841,15 @@ pub async fn create(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::MemberCreated {
+            corp,
+            member: MemberId(id),
+            userid: r.userid.clone(),
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberCreated {
-        corp,
-        member: MemberId(id),
-        userid: r.userid.clone(),
-    });
     Ok((get_by_id(&app.db, corp, MemberId(id)).await?, generated))
 }
 
@@ -931,12 +934,15 @@ pub async fn update(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::MemberUpdated {
+            corp,
+            member: before.id,
+            userid: userid.to_owned(),
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberUpdated {
-        corp,
-        member: before.id,
-        userid: userid.to_owned(),
-    });
     get_by_id(&app.db, corp, before.id).await
 }
 
@@ -990,11 +996,14 @@ pub async fn delete(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::MemberDeleted {
+            corp,
+            userid: userid.to_owned(),
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberDeleted {
-        corp,
-        userid: userid.to_owned(),
-    });
     Ok(())
 }
 
@@ -1069,10 +1078,6 @@ pub async fn set_frozen(
     )
     .await?;
     tx.commit().await?;
-    if frozen {
-        app.events
-            .publish(DomainEvent::SessionsRevoked { corp, member: m.id });
-    }
     get_by_id(&app.db, corp, m.id).await
 }
 
@@ -1176,12 +1181,15 @@ pub async fn update_profile(
         },
     )
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::MemberUpdated {
+            corp,
+            member: id,
+            userid: before.userid.clone(),
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberUpdated {
-        corp,
-        member: id,
-        userid: before.userid.clone(),
-    });
     get_by_id(&app.db, corp, id).await
 }
 
@@ -1231,12 +1239,15 @@ pub async fn offboard(
         after: Some(json!({"status": "departed", "successor": successor, "handovers": handed.iter().map(|(k, n)| json!({"module": k, "count": n})).collect::<Vec<_>>()})),
     })
     .await?;
+    tx.emit(
+        app,
+        DomainEvent::MemberDeparted {
+            corp,
+            member: m.id,
+            successor: s.id,
+        },
+    );
     tx.commit().await?;
-    app.events.publish(DomainEvent::MemberDeparted {
-        corp,
-        member: m.id,
-        successor: s.id,
-    });
     Ok((get_by_id(&app.db, corp, m.id).await?, handed))
 }
 

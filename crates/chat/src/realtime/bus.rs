@@ -19,6 +19,8 @@ use tokio::sync::mpsc;
 use crate::ChatState;
 use crate::fanout::{self, Delivery};
 use qixie_kernel::AppState;
+use qixie_kernel::events::DomainEvent;
+use qixie_kernel::state::Relay;
 
 /// Publications waiting for the NATS client; beyond that they are dropped (and replayed if NATS was away).
 const QUEUE: usize = 16_384;
@@ -33,23 +35,24 @@ const MAX_OTHERS: usize = 10_000;
 const RESYNC_STEP: usize = 1_000;
 const RESYNC_PAUSE: Duration = Duration::from_millis(200);
 
-/// Sessions of a member that ended on one node: every node closes their sockets.
+/// A domain event announced on one node (`Relay`), for the listeners of every other node.
 #[derive(Debug, Serialize, Deserialize)]
-struct SessionsEnded {
+struct Relayed {
     node: String,
-    member: i64,
-    ended_sessions: Vec<i64>,
+    event: DomainEvent,
 }
 
-/// What travels on `<prefix>.chat`: deliveries, and ended sessions (told apart by their fields).
+/// What travels on `<prefix>.chat`: deliveries, and relayed events (told apart by their fields).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Publication {
-    Ended(SessionsEnded),
+    Event(Relayed),
     Delivery(Delivery),
 }
 
 pub struct Bus {
+    /// This node, so it skips what it published itself.
+    node: Arc<str>,
     client: async_nats::Client,
     subject: String,
     queue: mpsc::Sender<Bytes>,
@@ -139,7 +142,7 @@ pub fn subject(prefix: &str) -> anyhow::Result<String> {
 
 impl Bus {
     /// Starts connecting; returns at once even when NATS is not reachable (it keeps trying).
-    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Bus> {
+    pub async fn connect(url: &str, prefix: &str, node: Arc<str>) -> anyhow::Result<Bus> {
         let subject = subject(prefix)?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let client = async_nats::ConnectOptions::new()
@@ -195,6 +198,7 @@ impl Bus {
             }
         });
         Ok(Bus {
+            node,
             client,
             subject,
             queue,
@@ -208,20 +212,6 @@ impl Bus {
         match serde_json::to_vec(d) {
             Ok(b) => self.enqueue(d.conv, d.seq, Bytes::from(b)),
             Err(e) => tracing::error!(error = %e, "cannot encode a delivery"),
-        }
-    }
-
-    /// Tells the other nodes that sessions of `member` ended, so they close their sockets.
-    pub fn publish_ended(&self, app: &AppState, member: i64, sessions: &[i64]) {
-        let p = SessionsEnded {
-            node: app.node_id.to_string(),
-            member,
-            ended_sessions: sessions.to_vec(),
-        };
-        match serde_json::to_vec(&p) {
-            // Outside the streams: replayed like reads and receipts if NATS was away.
-            Ok(b) => self.enqueue(0, 0, Bytes::from(b)),
-            Err(e) => tracing::error!(error = %e, "cannot encode ended sessions"),
         }
     }
 
@@ -253,9 +243,7 @@ impl Bus {
                     Ok(Publication::Delivery(d)) if d.node != *a.node_id => {
                         fanout::deliver_local(&a, &d).await
                     }
-                    Ok(Publication::Ended(e)) if e.node != *a.node_id => {
-                        a.chat().hub.end_sessions(e.member, &e.ended_sessions);
-                    }
+                    Ok(Publication::Event(e)) if e.node != *a.node_id => a.hear(&e.event),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "ignored a malformed delivery from NATS"),
                 }
@@ -319,9 +307,24 @@ async fn caught_up(app: &AppState) {
     }
 }
 
+impl Relay for Bus {
+    fn relay(&self, event: &DomainEvent) {
+        let r = Relayed {
+            node: self.node.to_string(),
+            event: event.clone(),
+        };
+        match serde_json::to_vec(&r) {
+            // Outside the streams: replayed like reads and receipts if NATS was away.
+            Ok(b) => self.enqueue(0, 0, Bytes::from(b)),
+            Err(e) => tracing::error!(error = %e, "cannot encode an event for the other nodes"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qixie_kernel::ids::MemberId;
 
     #[test]
     fn prefixes_make_plain_subjects() {
@@ -365,16 +368,24 @@ mod tests {
     }
 
     #[test]
-    fn ended_sessions_and_deliveries_are_told_apart() {
-        let ended = serde_json::to_vec(&SessionsEnded {
+    fn relayed_events_and_deliveries_are_told_apart() {
+        let ended = serde_json::to_vec(&Relayed {
             node: "n1".into(),
-            member: 7,
-            ended_sessions: vec![1, 2],
+            event: DomainEvent::SessionsEnded {
+                member: MemberId(7),
+                sessions: vec![1, 2],
+            },
         })
         .unwrap();
         assert!(matches!(
             serde_json::from_slice::<Publication>(&ended).unwrap(),
-            Publication::Ended(SessionsEnded { member: 7, .. })
+            Publication::Event(Relayed {
+                event: DomainEvent::SessionsEnded {
+                    member: MemberId(7),
+                    ..
+                },
+                ..
+            })
         ));
         let d = Delivery {
             node: "n1".into(),

@@ -9,8 +9,8 @@ use qixie_kernel::AppState;
 
 /// The one path by which ended sessions lose their sockets: sign-out, a password change (the other
 /// sessions) or reset, removing a session from the list, freezing and departure all end sessions in
-/// `identity::session`, which calls this once the change is committed. This node closes the
-/// sessions' sockets at once; with NATS every other node does the same for its own.
+/// `identity::session`, which announces it once the change is committed; chat's listener calls this
+/// on every node (the event reaches the others through the relay), for that node's sockets.
 pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
     if sessions.is_empty() {
         return;
@@ -22,8 +22,5 @@ pub fn end_sessions(app: &AppState, member: i64, sessions: &[i64]) {
             sockets = closed,
             "closed the sockets of ended sessions"
         );
-    }
-    if let Some(bus) = app.chat().bus.get() {
-        bus.publish_ended(app, member, sessions);
     }
 }

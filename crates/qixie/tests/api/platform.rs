@@ -195,3 +195,45 @@ both!(audit_log_is_append_only, async |app: &TestApp| {
         .unwrap();
     assert_eq!(after, n);
 });
+
+// The outbox: what a transaction emits is announced only once it commits, in the order emitted,
+// and never when it rolls back.
+both!(announcements_follow_the_commit, |app: &TestApp| {
+    let state = app.state.clone();
+    async move {
+        use qixie_kernel::events::DomainEvent;
+        use qixie_kernel::ids::{CorpId, MemberId};
+        let mut heard = state.events.subscribe();
+        let ended = |member: i64| DomainEvent::SessionsEnded {
+            member: MemberId(member),
+            sessions: vec![],
+        };
+        let mut tx = state.db.begin().await.unwrap();
+        tx.emit(&state, ended(1));
+        drop(tx);
+        let mut tx = state.db.begin().await.unwrap();
+        tx.emit(&state, ended(2));
+        tx.emit(&state, DomainEvent::CorpUpdated { corp: CorpId(9) });
+        assert!(
+            heard.try_recv().is_err(),
+            "nothing is announced before the commit"
+        );
+        tx.commit().await.unwrap();
+        let first = heard.try_recv().unwrap();
+        assert!(
+            matches!(
+                first,
+                DomainEvent::SessionsEnded {
+                    member: MemberId(2),
+                    ..
+                }
+            ),
+            "the rolled-back event never comes, the committed ones come in order: {first:?}"
+        );
+        assert!(matches!(
+            heard.try_recv().unwrap(),
+            DomainEvent::CorpUpdated { corp: CorpId(9) }
+        ));
+        assert!(heard.try_recv().is_err());
+    }
+});
