@@ -212,6 +212,15 @@ pub struct Tx {
     /// The outbox: what to do once the commit succeeded, in the order it was asked for (cache
     /// invalidations, announcements, deliveries). A rolled-back transaction runs none of it.
     after_commit: Vec<AfterCommit>,
+    /// Savepoints made so far, for their names.
+    savepoints: usize,
+}
+
+/// A point inside a transaction to go back to: one row of a batch can fail without undoing the
+/// rows before it. Going back also drops what the row queued in the outbox.
+pub struct Savepoint {
+    name: String,
+    outbox: usize,
 }
 
 enum AfterCommit {
@@ -281,6 +290,7 @@ impl Database {
         Ok(Tx {
             inner,
             after_commit: Vec::new(),
+            savepoints: 0,
         })
     }
 
@@ -460,6 +470,33 @@ impl Tx {
             )
             .await?;
         Ok(v)
+    }
+
+    /// Marks a point to come back to (`rollback_to`) or to keep (`release`).
+    pub async fn savepoint(&mut self) -> Result<Savepoint, sqlx::Error> {
+        self.savepoints += 1;
+        let sp = Savepoint {
+            name: format!("sp{}", self.savepoints),
+            outbox: self.after_commit.len(),
+        };
+        self.script(&format!("SAVEPOINT {}", sp.name)).await?;
+        Ok(sp)
+    }
+
+    /// Undoes everything since `sp`, the writes and the outbox entries.
+    pub async fn rollback_to(&mut self, sp: Savepoint) -> Result<(), sqlx::Error> {
+        self.script(&format!(
+            "ROLLBACK TO SAVEPOINT {0}; RELEASE SAVEPOINT {0}",
+            sp.name
+        ))
+        .await?;
+        self.after_commit.truncate(sp.outbox);
+        Ok(())
+    }
+
+    /// Keeps everything since `sp`.
+    pub async fn release(&mut self, sp: Savepoint) -> Result<(), sqlx::Error> {
+        self.script(&format!("RELEASE SAVEPOINT {}", sp.name)).await
     }
 
     /// Runs `f` once the transaction has committed (never if it rolls back).

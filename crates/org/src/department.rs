@@ -301,19 +301,32 @@ pub async fn create(
     grant: &Grant<perm::ContactsManage>,
     input: NewDepartment,
 ) -> AppResult<Department> {
+    let mut tx = app.db.begin().await?;
+    let row = create_in(&mut tx, app, actor, grant, input).await?;
+    tx.commit().await?;
+    get(&app.db, grant.corp(), row.id).await
+}
+
+/// Creates a department inside the caller's transaction.
+pub async fn create_in(
+    tx: &mut Tx,
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    input: NewDepartment,
+) -> AppResult<DeptRow> {
     let mut v = Validator::default();
     validate_name(&mut v, "name", &input.name);
     v.finish()?;
     let corp = grant.corp();
     let now = app.now();
-    let mut tx = app.db.begin().await?;
-    let parent = find_in(&mut tx, corp, input.parent_id)
+    let parent = find_in(tx, corp, input.parent_id)
         .await
         .map_err(|_| AppError::field("parent_id", "not_found"))?;
     grant.check_path(&parent.path)?;
-    ensure_unique_name(&mut tx, corp, parent.id, input.name.trim(), None).await?;
+    ensure_unique_name(tx, corp, parent.id, input.name.trim(), None).await?;
     let row = insert(
-        &mut tx,
+        tx,
         corp,
         &parent,
         &input.name,
@@ -324,7 +337,7 @@ pub async fn create(
     )
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         actor,
         now,
         Entry {
@@ -342,8 +355,7 @@ pub async fn create(
             department: row.id,
         },
     );
-    tx.commit().await?;
-    get(&app.db, corp, row.id).await
+    Ok(row)
 }
 
 pub async fn get(db: &Database, corp: CorpId, id: i64) -> AppResult<Department> {
@@ -366,6 +378,21 @@ pub async fn update(
     id: i64,
     patch: DepartmentPatch,
 ) -> AppResult<Department> {
+    let mut tx = app.db.begin().await?;
+    update_in(&mut tx, app, actor, grant, id, patch).await?;
+    tx.commit().await?;
+    get(&app.db, grant.corp(), id).await
+}
+
+/// Renames, reorders, moves a department or sets its leaders, inside the caller's transaction.
+pub async fn update_in(
+    tx: &mut Tx,
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+    patch: DepartmentPatch,
+) -> AppResult<()> {
     let mut v = Validator::default();
     if let Some(n) = &patch.name {
         validate_name(&mut v, "name", n);
@@ -373,16 +400,15 @@ pub async fn update(
     v.finish()?;
     let corp = grant.corp();
     let now = app.now();
-    let mut tx = app.db.begin().await?;
-    super::tree_cache::invalidate_after_commit(&mut tx, corp);
-    let before = find_in(&mut tx, corp, id).await?;
+    super::tree_cache::invalidate_after_commit(tx, corp);
+    let before = find_in(tx, corp, id).await?;
     grant.check_path(&before.path)?;
     let mut after = before.clone();
     if let Some(parent_id) = patch.parent_id.filter(|p| Some(*p) != before.parent_id) {
         if before.id == ROOT {
             return Err(ErrorKind::RootDepartment.into());
         }
-        let parent = find_in(&mut tx, corp, parent_id)
+        let parent = find_in(tx, corp, parent_id)
             .await
             .map_err(|_| AppError::field("parent_id", "not_found"))?;
         if parent.path.starts_with(&before.path) {
@@ -391,7 +417,7 @@ pub async fn update(
         grant.check_path(&parent.path)?;
         let new_path = format!("{}{}/", parent.path, before.id);
         // Administrators' scopes are department paths, which this move rewrites.
-        app.access.forget_all_after_commit(&mut tx);
+        app.access.forget_all_after_commit(tx);
         // Rewrites the path of the department and its whole subtree in one statement.
         tx.exec(
             sql("UPDATE departments SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE corp_id = $3 AND path LIKE $4")
@@ -423,14 +449,14 @@ pub async fn update(
     if (after.name != before.name || after.parent_id != before.parent_id)
         && let Some(p) = after.parent_id
     {
-        ensure_unique_name(&mut tx, corp, p, &after.name, Some(id)).await?;
+        ensure_unique_name(tx, corp, p, &after.name, Some(id)).await?;
     }
     tx.exec(sql("UPDATE departments SET name = $1, name_en = $2, ord = $3 WHERE corp_id = $4 AND id = $5").bind(&after.name).bind(&after.name_en).bind(after.ord).bind(corp).bind(id))
         .await?;
     let mut before_json = snapshot(&before);
     let mut after_json = snapshot(&after);
     if let Some(leaders) = &patch.leader_userids {
-        let ids = super::member::resolve_userids(&mut tx, corp, leaders).await?;
+        let ids = super::member::resolve_userids(tx, corp, leaders).await?;
         if ids.len() != leaders.len() {
             return Err(AppError::field("leader_userids", "not_found"));
         }
@@ -450,7 +476,7 @@ pub async fn update(
         after_json["leader_userids"] = json!(leaders);
     }
     audit::record(
-        &mut tx,
+        tx,
         actor,
         now,
         Entry {
@@ -468,8 +494,7 @@ pub async fn update(
             department: id,
         },
     );
-    tx.commit().await?;
-    get(&app.db, corp, id).await
+    Ok(())
 }
 
 pub async fn delete(
@@ -478,11 +503,24 @@ pub async fn delete(
     grant: &Grant<perm::ContactsManage>,
     id: i64,
 ) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    delete_in(&mut tx, app, actor, grant, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an empty department without children, inside the caller's transaction.
+pub async fn delete_in(
+    tx: &mut Tx,
+    app: &AppState,
+    actor: &Actor,
+    grant: &Grant<perm::ContactsManage>,
+    id: i64,
+) -> AppResult<()> {
     let corp = grant.corp();
     let now = app.now();
-    let mut tx = app.db.begin().await?;
-    super::tree_cache::invalidate_after_commit(&mut tx, corp);
-    let row = find_in(&mut tx, corp, id).await?;
+    super::tree_cache::invalidate_after_commit(tx, corp);
+    let row = find_in(tx, corp, id).await?;
     grant.check_path(&row.path)?;
     if row.id == ROOT {
         return Err(ErrorKind::RootDepartment.into());
@@ -528,7 +566,7 @@ pub async fn delete(
     )
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         actor,
         now,
         Entry {
@@ -546,7 +584,6 @@ pub async fn delete(
             department: id,
         },
     );
-    tx.commit().await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audience;
 pub mod department;
+pub mod department_tree;
 pub mod enterprise;
 pub mod fields;
 pub mod http;

@@ -10,7 +10,6 @@
 //! `to_invite` (default true) is kept with the job; members a member file creates while it is true
 //! are recorded as invited in the audit log (Qixie has no SMS or mail channel to send the invitation:
 //! the administrator hands out the initial passwords).
-use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -26,7 +25,7 @@ use super::{AppCaller, loose, media, ok};
 use qixie_apps as apps;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
-use qixie_kernel::authz::{Actor, Grant, perm};
+use qixie_kernel::authz::{Actor, perm};
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::http::extract::Body;
@@ -34,7 +33,8 @@ use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, random_token};
 use qixie_kernel::jobs::{self, Job, JobRegistry};
 use qixie_kernel::outbound::OutboundError;
-use qixie_org::department::{self, DepartmentPatch, DeptRow, NewDepartment, ROOT};
+use qixie_org::department::{self, DeptRow};
+use qixie_org::department_tree::{self, TreeRow};
 use qixie_org::import::{self, ImportMode, RowProblem};
 use qixie_org::member::{self, ListFilter, Member};
 use qixie_org::sheet::{self, Field};
@@ -791,64 +791,9 @@ fn parse_party_rows(
     Ok((rows, problems))
 }
 
-/// Creates or changes one department; returns WeCom's action bits with the outcome.
-async fn apply_party(
-    app: &AppState,
-    actor: &Actor,
-    g: &Grant<perm::ContactsManage>,
-    r: &PartyRow,
-    exists: bool,
-) -> (i64, AppResult<()>) {
-    if !exists {
-        let input = NewDepartment {
-            name: r.name.clone(),
-            name_en: String::new(),
-            parent_id: r.parent,
-            order: r.order,
-            id: Some(r.id),
-        };
-        return (
-            1,
-            department::create(app, actor, g, input)
-                .await
-                .map(|_| ())
-                .map_err(wecom_error),
-        );
-    }
-    let before = match department::find(&app.db, g.corp(), r.id).await {
-        Ok(d) => d,
-        Err(e) => return (0, Err(e)),
-    };
-    let mut action = 0;
-    let mut patch = DepartmentPatch::default();
-    if before.name != r.name {
-        action |= 2;
-        patch.name = Some(r.name.clone());
-    }
-    // The root has no parent to change; its row only renames or reorders it.
-    if r.id != ROOT && before.parent_id != Some(r.parent) {
-        action |= 4;
-        patch.parent_id = Some(r.parent);
-    }
-    if let Some(o) = r.order.filter(|o| *o != before.ord) {
-        action |= 8;
-        patch.order = Some(o);
-    }
-    if action == 0 {
-        return (0, Ok(()));
-    }
-    (
-        action,
-        department::update(app, actor, g, r.id, patch)
-            .await
-            .map(|_| ())
-            .map_err(wecom_error),
-    )
-}
-
-/// `replaceparty`: the file's departments are created or updated, parents before children whatever
-/// the file's order; departments of the caller's scope the file does not list are deleted when
-/// empty, deepest first, and kept otherwise, as in WeCom.
+/// `replaceparty`: reads WeCom's department file and hands the list to the organisation, which
+/// replaces the tree in one transaction; the outcome of each row becomes WeCom's action bits and
+/// errcode.
 async fn replace_parties(
     app: &AppState,
     actor: &Actor,
@@ -856,17 +801,22 @@ async fn replace_parties(
     bytes: &[u8],
 ) -> AppResult<Vec<Value>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let corp = g.corp();
     let table = sheet::read_table(filename, bytes, &app.config.upload_limits).map_err(|e| {
         tracing::info!(error = %e, "batch department file rejected");
         e.to_app_error()
     })?;
     let (rows, problems) = parse_party_rows(table)?;
-    let listed: HashSet<i64> = rows
+    let unreadable: HashSet<i64> = problems.iter().map(|p| p.1).collect();
+    let list: Vec<TreeRow> = rows
         .iter()
-        .map(|r| r.id)
-        .chain(problems.iter().map(|p| p.1))
+        .map(|r| TreeRow {
+            id: r.id,
+            parent: r.parent,
+            name: r.name.clone(),
+            order: r.order,
+        })
         .collect();
+    let outcomes = department_tree::replace(app, actor, &g, &list, &unreadable).await?;
     let mut entries: Vec<(usize, Value)> = problems
         .iter()
         .map(|&(row, id, field, reason)| {
@@ -876,50 +826,15 @@ async fn replace_parties(
             )
         })
         .collect();
-    let mut known: HashSet<i64> = department::all_rows(&app.db, corp)
-        .await?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
-    let mut pending = rows;
-    loop {
-        let (ready, rest): (Vec<PartyRow>, Vec<PartyRow>) = pending
-            .into_iter()
-            .partition(|r| r.id == ROOT || known.contains(&r.parent));
-        pending = rest;
-        if ready.is_empty() {
-            break;
-        }
-        for r in ready {
-            let (action, res) = apply_party(app, actor, &g, &r, known.contains(&r.id)).await;
-            let entry = match res {
-                Ok(()) => {
-                    known.insert(r.id);
-                    party_entry(action, r.id, None)
-                }
-                Err(e) if e.kind == ErrorKind::Internal => return Err(e),
-                Err(e) => party_entry(action, r.id, Some(&e)),
-            };
-            entries.push((r.row, entry));
-        }
-    }
-    for r in pending {
-        let e = AppError::field("parentid", "not_found").with_kind(ErrorKind::DepartmentNotFound);
-        entries.push((r.row, party_entry(1, r.id, Some(&e))));
+    for (r, o) in rows.iter().zip(outcomes) {
+        let action = i64::from(o.created)
+            | i64::from(o.renamed) << 1
+            | i64::from(o.moved) << 2
+            | i64::from(o.reordered) << 3;
+        let error = o.error.map(wecom_error);
+        entries.push((r.row, party_entry(action, r.id, error.as_ref())));
     }
     entries.sort_by_key(|(row, _)| *row);
-    let mut current = department::list(&app.db, corp, Some(g.scope()), None).await?;
-    current.sort_by_key(|d| Reverse(d.path.matches('/').count()));
-    for d in current
-        .iter()
-        .filter(|d| d.id != ROOT && !listed.contains(&d.id))
-    {
-        match department::delete(app, actor, &g, d.id).await {
-            Ok(()) => {}
-            Err(e) if e.kind == ErrorKind::Internal => return Err(e),
-            Err(e) => tracing::debug!(department = d.id, error = %e, "unlisted department kept"),
-        }
-    }
     Ok(entries.into_iter().map(|(_, v)| v).collect())
 }
 
