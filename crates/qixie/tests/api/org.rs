@@ -460,3 +460,65 @@ both!(tags_and_offboarding, async |app: &TestApp| {
     let (_, audit) = c.get("/api/v1/admin/audit?kind=member.offboard").await;
     assert_eq!(audit["total"], json!(1));
 });
+
+// Replacing the tree is one transaction with a savepoint per row: a row that fails after writing
+// (a move whose new name clashes) is undone alone, and its announcement with it.
+both!(
+    tree_replacement_undoes_a_failed_row_alone,
+    async |app: &TestApp| {
+        use qixie_kernel::authz::{Actor, perm};
+        use qixie_org::department_tree::{TreeRow, replace};
+        let c = app.admin().await;
+        let a = dept(&c, "甲部", 1).await;
+        let b = dept(&c, "乙部", 1).await;
+        let x = dept(&c, "同名", b).await;
+        let a_child = dept(&c, "甲部下属", a).await;
+        let actor = Actor::system(qixie_kernel::ids::CorpId(app.corp_id_number().await));
+        let grant = actor.require::<perm::ContactsManage>().unwrap();
+        let row = |id: i64, parent: i64, name: &str| TreeRow {
+            id,
+            parent,
+            name: name.into(),
+            order: None,
+        };
+        let mut heard = app.state.events.subscribe();
+        let rows = [
+            // Moves 甲部 (and its child's path) under 乙部, then clashes with 同名 there.
+            row(a, b, "同名"),
+            row(b, 1, "乙部改"),
+            row(x, b, "同名"),
+            row(a_child, a, "甲部下属"),
+        ];
+        let out = replace(&app.state, &actor, &grant, &rows, &Default::default())
+            .await
+            .unwrap();
+        assert!(
+            out[0].moved && out[0].renamed && out[0].error.is_some(),
+            "{:?}",
+            out[0]
+        );
+        assert!(out[1].renamed && out[1].error.is_none(), "{:?}", out[1]);
+        assert!(out[2].error.is_none() && out[3].error.is_none());
+        let (_, tree) = c.get("/api/v1/directory/departments").await;
+        let find = |id: i64| {
+            tree["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["id"] == json!(id))
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(find(a)["name"], json!("甲部"));
+        assert_eq!(find(a)["parent_id"], json!(1), "the failed move is undone");
+        assert_eq!(find(a_child)["parent_id"], json!(a));
+        assert_eq!(find(b)["name"], json!("乙部改"));
+        let mut announced = Vec::new();
+        while let Ok(e) = heard.try_recv() {
+            if let qixie_kernel::events::DomainEvent::DepartmentChanged { department, .. } = e {
+                announced.push(department);
+            }
+        }
+        assert_eq!(announced, vec![b], "only the applied row is announced");
+    }
+);
