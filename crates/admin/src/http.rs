@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use serde_json::{Value, json};
 
+use super::audit_log;
 use super::corp;
 use qixie_kernel::AppState;
-use qixie_kernel::audit;
 use qixie_kernel::authz::perm;
 use qixie_kernel::error::{AppResult, ErrorKind};
 use qixie_kernel::http::extract::Authed;
@@ -154,22 +154,22 @@ async fn delete_admin(
 async fn audit_search(
     State(app): State<AppState>,
     Authed(actor): Authed,
-    Query(f): Query<audit::AuditQuery>,
+    Query(f): Query<audit_log::AuditQuery>,
 ) -> AppResult<Json<Value>> {
     let g = actor.require::<perm::AuditRead>()?;
-    let (items, total) = audit::search(&app.db, &g, &f).await?;
+    let (items, total) = audit_log::search(&app.db, &g, &f).await?;
     Ok(Json(json!({ "items": items, "total": total })))
 }
 
 async fn audit_export(
     State(app): State<AppState>,
     Authed(actor): Authed,
-    Query(mut f): Query<audit::AuditQuery>,
+    Query(mut f): Query<audit_log::AuditQuery>,
 ) -> AppResult<Response> {
     let g = actor.require::<perm::AuditRead>()?;
     f.offset = Some(0);
     f.limit = Some(10_000);
-    let (items, _) = audit::search(&app.db, &g, &f).await?;
+    let (items, _) = audit_log::search(&app.db, &g, &f).await?;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let _ = w.write_record([
         "time",

@@ -1,5 +1,6 @@
 //! Administration: creating an enterprise, the administration console's routes (enterprise profile,
 //! security policy, administrators and their scopes, the audit log).
+pub mod audit_log;
 pub mod corp;
 pub mod http;
 

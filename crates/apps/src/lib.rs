@@ -13,6 +13,7 @@ use qixie_kernel::authz::{Actor, Grant, Permission, Scope, perm};
 use qixie_kernel::db::{Database, Tx, sql};
 use qixie_kernel::error::{AppResult, ErrorKind, Validator};
 use qixie_kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
+use qixie_kernel::jobs;
 use qixie_kernel::ser::{join_ids, split_ids, split_list};
 use qixie_org::audience::{self, Audience, Selection};
 
@@ -25,7 +26,37 @@ impl qixie_kernel::module::Module for Apps {
     fn routes(&self) -> qixie_kernel::http::openapi::ApiRoutes {
         http::routes()
     }
+    fn jobs(&self, r: &mut qixie_kernel::jobs::JobRegistry) {
+        r.register(
+            TOKEN_PURGE_JOB,
+            std::sync::Arc::new(|app: AppState, _job| {
+                Box::pin(async move {
+                    let now = app.now();
+                    app.db
+                        .exec(sql("DELETE FROM access_tokens WHERE expires_at < $1").bind(now))
+                        .await?;
+                    jobs::schedule_periodic(&app, TOKEN_PURGE_JOB, HOUR_MS, now + HOUR_MS).await
+                })
+            }),
+        );
+    }
+    fn start<'a>(
+        &'a self,
+        app: &'a AppState,
+        runs_jobs: bool,
+    ) -> qixie_kernel::module::StartFuture<'a> {
+        Box::pin(async move {
+            if runs_jobs {
+                jobs::schedule_periodic(app, TOKEN_PURGE_JOB, HOUR_MS, app.now()).await?;
+            }
+            Ok(())
+        })
+    }
 }
+
+/// Removes expired access tokens, every hour.
+const TOKEN_PURGE_JOB: &str = "apps.token_purge";
+const HOUR_MS: i64 = 3600 * 1000;
 
 pub const TOKEN_TTL_S: i64 = 7200;
 const FIRST_AGENTID: i64 = 1_000_002;
@@ -416,14 +447,8 @@ async fn management_scope(db: &Database, row: &AppRow) -> AppResult<Scope> {
     if row.kind == "contacts_sync" || (depts.is_empty() && row.visible_members.trim().is_empty()) {
         return Ok(Scope::All);
     }
-    let paths: Vec<(String,)> = db
-        .all(
-            sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
-                .bind(row.corp_id)
-                .push_in(depts),
-        )
-        .await?;
-    Ok(Scope::Subtrees(paths.into_iter().map(|(p,)| p).collect()))
+    let paths = qixie_org::department::paths_of(db, CorpId(row.corp_id), depts).await?;
+    Ok(Scope::Subtrees(paths))
 }
 
 /// The members of `sel` an app reaches with messages and group chats: those inside its visible range

@@ -62,7 +62,6 @@ fn register_jobs(r: &mut JobRegistry) {
                     session::emit_ended(&mut tx, &app, qixie_kernel::ids::MemberId(member), ids);
                 }
                 tx.commit().await?;
-                app.db.exec(sql("DELETE FROM access_tokens WHERE expires_at < $1").bind(now)).await?;
                 app.db.exec(sql("DELETE FROM login_throttle WHERE locked_until < $1 AND last_failure_at < $2").bind(now).bind(now - 24 * 3600 * 1000)).await?;
                 schedule_next(&app, now + 3600 * 1000).await?;
                 Ok(())

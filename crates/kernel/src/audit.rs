@@ -1,9 +1,8 @@
 //! The audit log: append-only, written in the same transaction as the change it records.
-use serde::Serialize;
 use serde_json::Value;
 
-use super::authz::{Actor, Grant, Scope, perm};
-use super::db::{Database, Sql, Tx, sql};
+use super::authz::Actor;
+use super::db::{Tx, sql};
 use super::error::AppResult;
 use super::ids::{CorpId, new_id};
 
@@ -46,102 +45,4 @@ pub async fn record_raw(
     )
     .await?;
     Ok(())
-}
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct AuditRow {
-    #[serde(serialize_with = "crate::ser::id_as_string")]
-    pub id: i64,
-    pub at: i64,
-    pub actor_kind: String,
-    pub actor_id: String,
-    pub actor_name: String,
-    pub ip: String,
-    pub kind: String,
-    pub target: String,
-    #[serde(rename = "before", serialize_with = "crate::ser::json_text")]
-    pub before_json: Option<String>,
-    #[serde(rename = "after", serialize_with = "crate::ser::json_text")]
-    pub after_json: Option<String>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct AuditQuery {
-    pub actor: Option<String>,
-    pub target: Option<String>,
-    pub kind: Option<String>,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-    pub offset: Option<i64>,
-    pub limit: Option<i64>,
-}
-
-fn filtered(base: &str, corp: CorpId, f: &AuditQuery) -> Sql {
-    let mut q = sql(base).bind(corp);
-    if let Some(a) = f.actor.as_deref().filter(|s| !s.is_empty()) {
-        q = q
-            .push_bind(" AND (actor_id = {} OR actor_name = ", a)
-            .push_bind("{})", a);
-    }
-    if let Some(t) = f.target.as_deref().filter(|s| !s.is_empty()) {
-        q = q.push_bind(" AND target LIKE {}", format!("%{t}%"));
-    }
-    if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
-        q = q.push_bind(" AND kind LIKE {}", format!("{k}%"));
-    }
-    if let Some(from) = f.from {
-        q = q.push_bind(" AND at >= {}", from);
-    }
-    if let Some(to) = f.to {
-        q = q.push_bind(" AND at < {}", to);
-    }
-    q
-}
-
-/// Confines a query on `audit_log` to entries whose actor or target (a member or a department) lies
-/// in `scope`: a scoped reader sees what happened to and by the people they manage, nothing else.
-fn in_scope(q: Sql, scope: &Scope) -> Sql {
-    if *scope == Scope::All {
-        return q;
-    }
-    let q = q.push(" AND (audit_log.actor_kind = 'member' AND audit_log.actor_id IN (SELECT m.userid FROM members m WHERE m.corp_id = audit_log.corp_id");
-    let q = scope.filter_members(q, "m");
-    let q = q.push(") OR audit_log.target IN (SELECT 'member:' || m.userid FROM members m WHERE m.corp_id = audit_log.corp_id");
-    let q = scope.filter_members(q, "m");
-    let q = q.push(") OR audit_log.target IN (SELECT 'department:' || CAST(d.id AS TEXT) FROM departments d WHERE d.corp_id = audit_log.corp_id");
-    let q = scope.filter_departments(q, "d");
-    q.push("))")
-}
-
-/// A page of the audit log, newest first, inside the reader's grant.
-pub async fn search(
-    db: &Database,
-    grant: &Grant<perm::AuditRead>,
-    f: &AuditQuery,
-) -> AppResult<(Vec<AuditRow>, i64)> {
-    let corp = grant.corp();
-    let limit = f.limit.unwrap_or(50).clamp(1, 10_000);
-    let offset = f.offset.unwrap_or(0).max(0);
-    let (total,): (i64,) = db
-        .one(in_scope(
-            filtered("SELECT COUNT(*) FROM audit_log WHERE corp_id = $1", corp, f),
-            grant.scope(),
-        ))
-        .await?;
-    let rows = db
-        .all(
-            in_scope(
-                filtered(
-                    "SELECT id, at, actor_kind, actor_id, actor_name, ip, kind, target, before_json, after_json FROM audit_log WHERE corp_id = $1",
-                    corp,
-                    f,
-                ),
-                grant.scope(),
-            )
-            .push(" ORDER BY at DESC, id DESC")
-            .push_bind(" LIMIT {}", limit)
-            .push_bind(" OFFSET {}", offset),
-        )
-        .await?;
-    Ok((rows, total))
 }

@@ -6,7 +6,6 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 
-use super::db::Sql;
 use super::error::{AppError, AppResult, ErrorKind};
 use super::i18n::Lang;
 use super::ids::{AppId, CorpId, MemberId};
@@ -72,42 +71,6 @@ impl Scope {
                 roots.iter().all(|r| outer.covers_path(r))
             }
         }
-    }
-    /// Adds "member `alias` is in scope" to a query's WHERE clause.
-    pub fn filter_members(&self, mut q: Sql, member_alias: &str) -> Sql {
-        let Scope::Subtrees(roots) = self else {
-            return q;
-        };
-        if roots.is_empty() {
-            return q.push(" AND 1 = 0");
-        }
-        q = q.push(&format!(
-            " AND EXISTS (SELECT 1 FROM member_departments sd JOIN departments sdp ON sdp.corp_id = sd.corp_id AND sdp.id = sd.department_id \
-             WHERE sd.member_id = {member_alias}.id AND ("
-        ));
-        for (i, r) in roots.iter().enumerate() {
-            let sep = if i == 0 { "" } else { " OR " };
-            q = q.push_bind(&format!("{sep}sdp.path LIKE {{}}"), format!("{r}%"));
-        }
-        q.push("))")
-    }
-    /// Adds "department `alias` is in scope" to a query's WHERE clause.
-    pub fn filter_departments(&self, mut q: Sql, dept_alias: &str) -> Sql {
-        let Scope::Subtrees(roots) = self else {
-            return q;
-        };
-        if roots.is_empty() {
-            return q.push(" AND 1 = 0");
-        }
-        q = q.push(" AND (");
-        for (i, r) in roots.iter().enumerate() {
-            let sep = if i == 0 { "" } else { " OR " };
-            q = q.push_bind(
-                &format!("{sep}{dept_alias}.path LIKE {{}}"),
-                format!("{r}%"),
-            );
-        }
-        q.push(")")
     }
 }
 

@@ -3,6 +3,7 @@
 //! department groups and app messages.
 use std::collections::BTreeMap;
 
+use crate::scope::ScopeSql;
 use qixie_kernel::authz::Scope;
 use qixie_kernel::db::{Database, sql};
 use qixie_kernel::error::AppResult;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::scope::ScopeSql;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, Scope, perm};
@@ -62,6 +63,21 @@ pub async fn find_in(tx: &mut Tx, corp: CorpId, id: i64) -> AppResult<DeptRow> {
     )
     .await?
     .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
+}
+
+/// The materialised paths of departments `ids` (unknown ids are left out).
+pub async fn paths_of(db: &Database, corp: CorpId, ids: Vec<i64>) -> AppResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String,)> = db
+        .all(
+            sql("SELECT path FROM departments WHERE corp_id = $1 AND id IN ")
+                .bind(corp)
+                .push_in(ids),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
 pub async fn all_rows(db: &Database, corp: CorpId) -> AppResult<Vec<DeptRow>> {

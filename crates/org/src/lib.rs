@@ -12,6 +12,7 @@ pub mod member;
 pub mod offboarding;
 pub mod pinyin_key;
 pub mod roles;
+pub mod scope;
 pub mod sheet;
 pub mod tag;
 pub mod terms;

@@ -8,6 +8,7 @@ use super::department::{self, DeptRow};
 use super::fields;
 use super::pinyin_key;
 use super::terms::{self, Searchable};
+use crate::scope::ScopeSql;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, Perm, Scope, perm};
@@ -263,6 +264,17 @@ pub async fn find_by_mobile(db: &Database, corp: CorpId, mobile: &str) -> AppRes
     )
     .await?
     .ok_or_else(|| ErrorKind::MemberNotFound.into())
+}
+
+/// Every userid of the enterprise.
+pub async fn all_userids(
+    db: &Database,
+    corp: CorpId,
+) -> AppResult<std::collections::HashSet<String>> {
+    let rows: Vec<(String,)> = db
+        .all(sql("SELECT userid FROM members WHERE corp_id = $1").bind(corp))
+        .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
 }
 
 /// (id, userid) for the given userids that exist.

@@ -606,13 +606,7 @@ async fn sync_users(
             )),
         }
     }
-    let before: HashSet<String> = app
-        .db
-        .all::<(String,)>(sql("SELECT userid FROM members WHERE corp_id = $1").bind(corp))
-        .await?
-        .into_iter()
-        .map(|(u,)| u)
-        .collect();
+    let before: HashSet<String> = member::all_userids(&app.db, corp).await?;
     let report = import::run_rows(
         app,
         actor,
