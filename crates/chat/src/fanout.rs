@@ -2,6 +2,10 @@
 //! some members) and carries the frame; this node delivers it to its own sockets and, with NATS, every
 //! other node does the same for theirs. The database stays the source of truth: a node that misses a
 //! delivery still serves the event to any client that resumes.
+//!
+//! A change announces from its transaction's outbox (the `*_after_commit` functions): what it
+//! queues goes out once the transaction commits, in the order queued, before `commit` returns; a
+//! rolled-back change announces nothing.
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +15,7 @@ use super::stream::{EventRow, event_frame};
 use crate::ChatState;
 use crate::realtime::hub::Frame;
 use qixie_kernel::AppState;
+use qixie_kernel::db::Tx;
 use qixie_kernel::ids::ConvId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -102,6 +107,15 @@ pub async fn events(app: &AppState, rows: &[EventRow], forget: bool) {
     }
 }
 
+/// [`events`] once `tx` commits.
+pub fn events_after_commit(tx: &mut Tx, app: &AppState, rows: Vec<EventRow>, forget: bool) {
+    if rows.is_empty() {
+        return;
+    }
+    let app = app.clone();
+    tx.after_commit_await(async move { events(&app, &rows, forget).await });
+}
+
 /// Tells members that their view of a conversation changed (`added`, `updated`, `removed`).
 pub async fn conversation_changed(app: &AppState, conv: ConvId, members: Vec<i64>, change: &str) {
     if members.is_empty() {
@@ -123,6 +137,21 @@ pub async fn conversation_changed(app: &AppState, conv: ConvId, members: Vec<i64
     .await;
 }
 
+/// [`conversation_changed`] once `tx` commits.
+pub fn conversation_changed_after_commit(
+    tx: &mut Tx,
+    app: &AppState,
+    conv: ConvId,
+    members: Vec<i64>,
+    change: &'static str,
+) {
+    if members.is_empty() {
+        return;
+    }
+    let app = app.clone();
+    tx.after_commit_await(async move { conversation_changed(&app, conv, members, change).await });
+}
+
 /// Sends a frame outside any stream (notifications, summaries) to some members' sockets.
 pub async fn to_members(app: &AppState, conv: i64, members: Vec<i64>, text: String) {
     if members.is_empty() {
@@ -142,6 +171,21 @@ pub async fn to_members(app: &AppState, conv: i64, members: Vec<i64>, text: Stri
         },
     )
     .await;
+}
+
+/// [`to_members`] once `tx` commits.
+pub fn to_members_after_commit(
+    tx: &mut Tx,
+    app: &AppState,
+    conv: i64,
+    members: Vec<i64>,
+    text: String,
+) {
+    if members.is_empty() {
+        return;
+    }
+    let app = app.clone();
+    tx.after_commit_await(async move { to_members(&app, conv, members, text).await });
 }
 
 /// Sends one member's own read position to their other sockets.

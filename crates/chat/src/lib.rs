@@ -119,7 +119,6 @@ impl ChatState for AppState {
 }
 
 /// The parts of messaging that live for the whole process.
-#[derive(Default)]
 pub struct ChatRuntime {
     /// How fast each member may send (see `send_limit`).
     pub send_limit: send_limit::SendLimit,
@@ -139,7 +138,12 @@ impl ChatRuntime {
                 config.send_rate_per_second,
                 config.send_rate_burst,
             ),
-            ..ChatRuntime::default()
+            hub: Hub::default(),
+            roster: roster::RosterCache::default(),
+            writer: writer::Writer::new(attention::after_commit),
+            robot_limits: robots::RateLimits::default(),
+            attention: attention::AttentionRuntime::default(),
+            bus: OnceLock::new(),
         }
     }
 }

@@ -385,8 +385,8 @@ pub async fn recall_rows(
             true,
         )
         .await?;
+        fanout::events_after_commit(&mut tx, app, rows, false);
         tx.commit().await?;
-        fanout::events(app, &rows, false).await;
     }
     Ok(())
 }
@@ -477,8 +477,8 @@ pub async fn set_pinned(app: &AppState, actor: &Actor, id: &str, pinned: bool) -
         false,
     )
     .await?;
+    fanout::events_after_commit(&mut tx, app, rows, false);
     tx.commit().await?;
-    fanout::events(app, &rows, false).await;
     Ok(())
 }
 

@@ -95,8 +95,8 @@ pub async fn create(
         false,
     )
     .await?;
+    super::fanout::events_after_commit(&mut tx, app, rows, false);
     tx.commit().await?;
-    super::fanout::events(app, &rows, false).await;
     Ok((row, key))
 }
 

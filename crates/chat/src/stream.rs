@@ -90,6 +90,15 @@ impl NewEvent {
 
 pub const EVENT_COLS: &str = "conversation_id, seq, id, corp_id, kind, sender_kind, sender_id, sender_ref, sender_name, msg_type, content, html, plain, mentions, mention_all, quote, has_link, urgent, not_urgent, client_id, recalled_at, recalled_by, pinned_at, created_at";
 
+/// `EVENT_COLS` of the table named `alias` in a join.
+pub fn event_cols(alias: &str) -> String {
+    EVENT_COLS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub conversation_id: i64,
@@ -201,9 +210,10 @@ pub fn event_frame(view: &EventView) -> String {
     json!({ "t": "event", "conv": view.conv, "seq": view.seq, "event": view }).to_string()
 }
 
-/// Appends events to one conversation inside `tx`: advances its counter and inserts the rows with
-/// the seqs that follow. Fails with `ConversationClosed` when the conversation is not active (unless
-/// `allow_closed`, for the event that closes it).
+/// Appends lines (system events, recalls) to one conversation inside `tx`: advances its counter and
+/// inserts the rows with the seqs that follow. Fails with `ConversationClosed` when the conversation
+/// is not active (unless `allow_closed`, for the event that closes it). Messages are stored by the
+/// writer (writer.rs), which also queues them for the search index.
 pub async fn append(
     tx: &mut Tx,
     corp: CorpId,
@@ -212,6 +222,10 @@ pub async fn append(
     now: i64,
     allow_closed: bool,
 ) -> AppResult<Vec<EventRow>> {
+    debug_assert!(
+        events.iter().all(|e| e.kind != "message"),
+        "messages go through the writer"
+    );
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -269,8 +283,8 @@ pub fn to_row(corp: CorpId, conv: ConvId, seq: i64, now: i64, e: NewEvent) -> Ev
     }
 }
 
-/// Inserts rows with multi-row statements (a group commit inserts hundreds at once), and records
-/// the messages among them as waiting for the search index. Every event is stored through here.
+/// Inserts rows with multi-row statements (a group commit inserts hundreds at once). Every event is
+/// stored through here.
 pub async fn insert_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
     // 21 bound columns a row. SQLite resolves each parameter's name by walking a list, so binding
     // costs grow with the square of the parameters in one statement (measured: 400-row statements
@@ -291,7 +305,7 @@ pub async fn insert_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
         }
         tx.exec(q).await?;
     }
-    super::search::mark_pending(tx, rows).await
+    Ok(())
 }
 
 fn values(q: Sql, r: &EventRow) -> Sql {

@@ -222,15 +222,15 @@ async fn start(
     if let Some(at) = next_at {
         queue(&mut tx, now, corp, ev.id, at).await?;
     }
-    tx.commit().await?;
-    fanout::events(app, &lines, false).await;
-    fanout::to_members(
+    fanout::events_after_commit(&mut tx, app, lines, false);
+    fanout::to_members_after_commit(
+        &mut tx,
         app,
         conv.0,
         targets.clone(),
         notify_frame(ev, "urgent", None, Some(1)),
-    )
-    .await;
+    );
+    tx.commit().await?;
     Ok(json!({
         "notified": targets.iter().map(userid_of).collect::<Vec<_>>(),
         "skipped": skipped.iter().map(userid_of).collect::<Vec<_>>(),
@@ -391,22 +391,22 @@ async fn renotify(app: &AppState, corp: CorpId, event: i64) -> AppResult<()> {
     if let Some(at) = next {
         queue(&mut tx, now, corp, event, at.max(now)).await?;
     }
-    tx.commit().await?;
     if let Some(ev) = &ev {
         let mut by_attempt: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for (m, attempt) in sent_now {
             by_attempt.entry(attempt).or_default().push(m);
         }
         for (attempt, members) in by_attempt {
-            fanout::to_members(
+            fanout::to_members_after_commit(
+                &mut tx,
                 app,
                 ev.conversation_id,
                 members,
                 notify_frame(ev, "urgent", None, Some(attempt)),
-            )
-            .await;
+            );
         }
     }
+    tx.commit().await?;
     if next.is_some_and(|at| at <= now) {
         app.jobs.wake();
     }

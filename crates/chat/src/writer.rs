@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use super::fanout;
+use super::search;
 use super::stream::{self, EventRow, NewEvent};
 use qixie_kernel::AppState;
 use qixie_kernel::db::{Tx, is_unique_violation, sql};
@@ -46,22 +47,26 @@ impl Queued {
     }
 }
 
+/// What follows each batch once its messages are announced (deciding whom they alert): given by the
+/// module, so the writer knows nothing of it. It must not wait; the next batch is waiting.
+pub type AfterBatch = fn(&AppState, Vec<EventRow>);
+
 pub struct Writer {
     tx: mpsc::Sender<Job>,
     rx: Mutex<Option<mpsc::Receiver<Job>>>,
+    after_batch: AfterBatch,
 }
 
-impl Default for Writer {
-    fn default() -> Self {
+impl Writer {
+    pub fn new(after_batch: AfterBatch) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         Writer {
             tx,
             rx: Mutex::new(Some(rx)),
+            after_batch,
         }
     }
-}
 
-impl Writer {
     /// Queues a message and waits until it is committed (or refused).
     pub async fn submit(&self, app: &AppState, out: Outgoing) -> AppResult<EventRow> {
         self.enqueue(app, out).await?.committed().await
@@ -83,19 +88,19 @@ impl Writer {
     fn start(&self, app: &AppState) {
         let rx = self.rx.lock().ok().and_then(|mut r| r.take());
         if let Some(rx) = rx {
-            tokio::spawn(run(app.clone(), rx));
+            tokio::spawn(run(app.clone(), rx, self.after_batch));
         }
     }
 }
 
-async fn run(app: AppState, mut rx: mpsc::Receiver<Job>) {
+async fn run(app: AppState, mut rx: mpsc::Receiver<Job>, after_batch: AfterBatch) {
     let mut jobs = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut jobs, BATCH).await > 0 {
-        commit_batch(&app, std::mem::take(&mut jobs)).await;
+        commit_batch(&app, std::mem::take(&mut jobs), after_batch).await;
     }
 }
 
-async fn commit_batch(app: &AppState, jobs: Vec<Job>) {
+async fn commit_batch(app: &AppState, jobs: Vec<Job>, after_batch: AfterBatch) {
     let now = app.now();
     let mut result = write(app, &jobs, now).await;
     // A retried send raced its first attempt, committed meanwhile by another node: the unique index
@@ -117,7 +122,7 @@ async fn commit_batch(app: &AppState, jobs: Vec<Job>) {
             }
             // Rows are in seq order per conversation, which is all that ordering promises.
             fanout::events(app, &committed, false).await;
-            super::attention::after_commit(app, committed);
+            after_batch(app, committed);
         }
         Err(e) => {
             tracing::error!(error = %e, count = jobs.len(), "a batch of messages failed to commit");
@@ -270,6 +275,7 @@ async fn write(app: &AppState, jobs: &[Job], now: i64) -> AppResult<Written> {
     }
     let plain: Vec<EventRow> = rows.iter().map(|(_, r)| r.clone()).collect();
     stream::insert_rows(&mut tx, &plain).await?;
+    search::mark_pending(&mut tx, &plain).await?;
     tx.commit().await?;
     for (i, r) in rows {
         outcomes[i] = Some(Ok(r));

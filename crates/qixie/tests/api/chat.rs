@@ -904,3 +904,68 @@ both!(a_retried_send_is_stored_once, async |app: &TestApp| {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("format"))
     );
 });
+
+// A group change reaches the members once it is stored, in the order clients rely on (a member
+// added hears of the conversation before its line; a renamed group's line comes before the refetch),
+// and a refused change reaches nobody.
+both!(
+    group_changes_are_announced_once_stored,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        let g = group(&p.zhang, "周报", &["li"]).await;
+        let lt = api_token(app, "li", "Secret2026b").await;
+        let wt = api_token(app, "wang", "Secret2026c").await;
+        let mut li_ws = connect(app, &lt, None).await.unwrap();
+        let mut wang_ws = connect(app, &wt, None).await.unwrap();
+        let path = format!("/api/v1/chat/conversations/{g}");
+        let limit = |n: i64| json!({"settings": {"member_limit": n}});
+        let (s, b) = p.zhang.patch(&path, limit(2)).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let c = next(&mut li_ws, "conv").await;
+        assert_eq!(
+            (c["conv"].as_str(), c["change"].as_str()),
+            (Some(g.as_str()), Some("updated"))
+        );
+
+        // Refused once wang was written in: rolled back, and nobody hears of it.
+        let add_wang = json!({"userids": ["wang"]});
+        let (s, b) = p
+            .zhang
+            .post(&format!("{path}/members"), add_wang.clone())
+            .await;
+        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "member_limit"));
+        for ws in [&mut li_ws, &mut wang_ws] {
+            send_op(ws, json!({"op": "ping"})).await;
+            let heard = frames_until(ws, "pong").await;
+            assert!(
+                heard.iter().all(|f| f["t"] != "conv" && f["t"] != "event"),
+                "{heard:?}"
+            );
+        }
+
+        let (s, _) = p.zhang.patch(&path, limit(10)).await;
+        assert_eq!(s, StatusCode::OK);
+        next(&mut li_ws, "conv").await;
+        let (s, b) = p.zhang.post(&format!("{path}/members"), add_wang).await;
+        assert_eq!((s, &b["added"]), (StatusCode::OK, &json!(["wang"])));
+        let heard = frames_until(&mut wang_ws, "event").await;
+        assert_eq!(
+            (heard[0]["t"].as_str(), heard[0]["change"].as_str()),
+            (Some("conv"), Some("added")),
+            "{heard:?}"
+        );
+        let joined = heard.last().unwrap();
+        assert_eq!(joined["event"]["content"]["code"], "member_joined");
+        let e = next(&mut li_ws, "event").await;
+        assert_eq!(e["seq"], joined["seq"]);
+
+        let (s, _) = p.zhang.patch(&path, json!({"name": "周报群"})).await;
+        assert_eq!(s, StatusCode::OK);
+        for ws in [&mut li_ws, &mut wang_ws] {
+            let heard = frames_until(ws, "conv").await;
+            let kinds: Vec<&str> = heard.iter().filter_map(|f| f["t"].as_str()).collect();
+            assert_eq!(kinds, ["event", "conv"], "{heard:?}");
+            assert_eq!(heard[0]["event"]["content"]["code"], "renamed");
+        }
+    }
+);

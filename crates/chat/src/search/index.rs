@@ -1,0 +1,120 @@
+//! The index rows: what one message contributes, written in the caller's transaction, and removed
+//! on a recall.
+use qixie_kernel::db::{Dialect, Tx, sql};
+use qixie_kernel::error::AppResult;
+
+use super::searchable::{Searchable, searchable};
+use super::words::{is_han, prepare, words};
+use crate::stream::EventRow;
+
+/// One message's row of the index.
+pub(super) struct Entry {
+    pub(super) event_id: i64,
+    corp_id: i64,
+    conversation_id: i64,
+    seq: i64,
+    sender_id: Option<i64>,
+    found: Searchable,
+    tokens: String,
+    created_at: i64,
+}
+
+fn entry(row: &EventRow) -> Option<Entry> {
+    if !row.is_message() || row.recalled_at.is_some() {
+        return None;
+    }
+    let found = searchable(row);
+    let tokens = words(&found.text).join(" ");
+    Some(Entry {
+        event_id: row.id,
+        corp_id: row.corp_id,
+        conversation_id: row.conversation_id,
+        seq: row.seq,
+        sender_id: if row.sender_kind == "member" {
+            row.sender_id
+        } else {
+            None
+        },
+        found,
+        tokens,
+        created_at: row.created_at,
+    })
+}
+
+/// Indexes the messages among `rows` inside `tx`. Rows already indexed are left as they are.
+pub async fn index_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
+    let entries = entries_of(rows).await;
+    write_entries(tx, &entries).await
+}
+
+/// The index entries of the messages among `rows` (cutting words is the costly part: callers do it
+/// before they take the write lock where they can).
+pub(super) async fn entries_of(rows: &[EventRow]) -> Vec<Entry> {
+    let indexed = |r: &EventRow| r.is_message() && r.recalled_at.is_none();
+    if !rows.iter().any(indexed) {
+        return Vec::new();
+    }
+    prepare(
+        rows.iter()
+            .any(|r| indexed(r) && r.content.chars().any(is_han)),
+    )
+    .await;
+    rows.iter().filter_map(entry).collect()
+}
+
+pub(super) async fn write_entries(tx: &mut Tx, entries: &[Entry]) -> AppResult<()> {
+    let dialect = tx.dialect();
+    // Ten bound columns a row; see stream::insert_rows on SQLite's cost of many parameters.
+    let per_statement = match dialect {
+        Dialect::Sqlite => 50,
+        Dialect::Postgres => 400,
+    };
+    for chunk in entries.chunks(per_statement) {
+        let mut q = sql(
+            "INSERT INTO chat_search (event_id, corp_id, conversation_id, seq, sender_id, has_file, has_image, has_link, tokens, created_at) VALUES ",
+        );
+        for (i, e) in chunk.iter().enumerate() {
+            if i > 0 {
+                q = q.push(", ");
+            }
+            q = q
+                .push_bind("({}", e.event_id)
+                .push_bind(", {}", e.corp_id)
+                .push_bind(", {}", e.conversation_id)
+                .push_bind(", {}", e.seq)
+                .push_bind(", {}", e.sender_id)
+                .push_bind(", {}", e.found.has_file)
+                .push_bind(", {}", e.found.has_image)
+                .push_bind(", {}", e.found.has_link)
+                .push_bind(", {}", e.tokens.clone())
+                .push_bind(", {})", e.created_at);
+        }
+        let inserted: Vec<(i64,)> = tx
+            .all(q.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id"))
+            .await?;
+        if dialect == Dialect::Sqlite && !inserted.is_empty() {
+            tx.exec(
+                sql("INSERT INTO chat_search_fts (rowid, tokens) SELECT event_id, tokens FROM chat_search WHERE tokens <> '' AND event_id IN ")
+                    .push_in(inserted.into_iter().map(|(id,)| id)),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes messages out of the index (a recall), inside the transaction that recalls them.
+pub async fn forget(tx: &mut Tx, event_ids: &[i64]) -> AppResult<()> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    if tx.dialect() == Dialect::Sqlite {
+        tx.exec(
+            sql("DELETE FROM chat_search_fts WHERE rowid IN ").push_in(event_ids.iter().copied()),
+        )
+        .await?;
+    }
+    tx.exec(sql("DELETE FROM chat_search WHERE event_id IN ").push_in(event_ids.iter().copied()))
+        .await?;
+    Ok(())
+}
