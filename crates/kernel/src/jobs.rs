@@ -1,6 +1,8 @@
 //! Durable jobs: a table of work with a time to run. Any node may claim a due job; a claim is a lease,
 //! so a job whose node died is taken again after the lease ends, and a finished job is never run
-//! again. PostgreSQL nodes skip rows another node holds (`Dialect::skip_locked`).
+//! again. PostgreSQL nodes skip rows another node holds (`Dialect::skip_locked`). Recurring work is
+//! queued one run at a time, each run queueing the next: on a fixed period (`schedule_periodic`) or
+//! on a cron or recurrence schedule in a time zone (`schedule_next`).
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +14,8 @@ use tokio::sync::Notify;
 use super::db::{Database, Tx, sql};
 use super::error::AppResult;
 use super::ids::{CorpId, new_id};
+use super::schedule::Schedule;
+use super::time::Zone;
 
 const LEASE_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -118,19 +122,65 @@ pub async fn schedule_periodic(
     period_ms: i64,
     at: i64,
 ) -> anyhow::Result<()> {
-    let mut tx = app.db.begin().await?;
     let key = format!("{kind}:{}", at / period_ms.max(1));
-    enqueue(
-        &mut tx,
-        app.now(),
-        None,
-        kind,
-        &serde_json::json!({}),
-        at,
-        Some(&key),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    enqueue_once(app, None, kind, &serde_json::json!({}), at, &key).await
+}
+
+/// Queues the next run of recurring job `kind` (for `corp`, or for the installation) on `schedule`
+/// read in `zone`: its first occurrence after `after`. The occurrence is the dedup key, so every node
+/// may call this (at start, for instance) and the run is queued once. Returns the time queued, None
+/// once the schedule has ended.
+///
+/// The pattern: a module's `start` calls this for each schedule it keeps (with `app.now()`); the
+/// job's handler first calls `schedule_following` for the run after it and then does its work, so
+/// a failing run is retried on its own without breaking the series. One series per kind and corp:
+/// a module with several schedules in an enterprise uses one kind each, or one run that serves
+/// all the schedules due at that time. A schedule kept in the module's own table and edited there
+/// is better re-read by the handler and passed here with `after` = `job.payload_i64("at")`: the old
+/// series then joins the new one at their next common occurrence.
+pub async fn schedule_next(
+    app: &crate::AppState,
+    kind: &str,
+    corp: Option<CorpId>,
+    schedule: &Schedule,
+    zone: &Zone,
+    after: i64,
+) -> anyhow::Result<Option<i64>> {
+    let Some(at) = schedule.next_after(zone, after) else {
+        return Ok(None);
+    };
+    let key = format!("{kind}:{}:{at}", corp.map_or(0, |c| c.0));
+    let payload = serde_json::json!({"schedule": schedule.as_str(), "zone": zone.name(), "at": at});
+    enqueue_once(app, corp, kind, &payload, at, &key).await?;
+    Ok(Some(at))
+}
+
+/// From a handler of a job `schedule_next` queued: queues the occurrence after the one it runs for,
+/// on the schedule and in the zone it was queued with. A run that starts late skips the occurrences
+/// already past instead of running them all.
+pub async fn schedule_following(app: &crate::AppState, job: &Job) -> anyhow::Result<Option<i64>> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+    let schedule = Schedule::parse(payload["schedule"].as_str().unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("job {} has no valid schedule: {e}", job.id))?;
+    let zone = Zone::named(payload["zone"].as_str().unwrap_or_default()).unwrap_or_default();
+    let at = job.payload_i64("at").unwrap_or_default();
+    let corp = job.corp_id.map(CorpId);
+    schedule_next(app, &job.kind, corp, &schedule, &zone, at.max(app.now())).await
+}
+
+/// Queues one job in its own transaction unless one with `key` exists.
+async fn enqueue_once(
+    app: &crate::AppState,
+    corp: Option<CorpId>,
+    kind: &str,
+    payload: &serde_json::Value,
+    at: i64,
+    key: &str,
+) -> anyhow::Result<()> {
+    let mut tx = app.db.begin().await?;
+    enqueue(&mut tx, app.now(), corp, kind, payload, at, Some(key))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     Ok(())
 }
@@ -205,26 +255,41 @@ impl JobSignal {
     }
 }
 
+/// Claims one job due at `now` for `node` and runs it with its handler from `registry`, recording the
+/// result: whether there was one.
+pub async fn run_due(
+    app: &crate::AppState,
+    registry: &JobRegistry,
+    node: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let Some(job) = claim(&app.db, node, now).await? else {
+        return Ok(false);
+    };
+    let handler = registry.handlers.get_key_value(job.kind.as_str());
+    let result = match handler {
+        Some((_, h)) => h(app.clone(), job.clone()).await,
+        None => Err(anyhow::anyhow!("no handler for job kind {}", job.kind)),
+    };
+    // Registered kinds only: the label set stays what the code names.
+    let kind = handler.map_or("unknown", |(kind, _)| *kind);
+    app.metrics.job_ran(kind, result.is_err());
+    if let Err(e) = &result {
+        tracing::warn!(job = job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
+    }
+    if let Err(e) = finish(&app.db, &job, node, &result, app.clock.now_ms()).await {
+        tracing::error!(job = job.id, error = %e, "could not record job result");
+    }
+    Ok(true)
+}
+
 /// The scheduler loop of one node: claim, run, record, repeat; poll every second when idle.
 pub async fn run_scheduler(app: crate::AppState, registry: Arc<JobRegistry>, signal: JobSignal) {
     let node = app.node_id.clone();
     loop {
-        let now = app.clock.now_ms();
-        match claim(&app.db, &node, now).await {
-            Ok(Some(job)) => {
-                let result = match registry.handlers.get(job.kind.as_str()) {
-                    Some(h) => h(app.clone(), job.clone()).await,
-                    None => Err(anyhow::anyhow!("no handler for job kind {}", job.kind)),
-                };
-                if let Err(e) = &result {
-                    tracing::warn!(job = job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
-                }
-                if let Err(e) = finish(&app.db, &job, &node, &result, app.clock.now_ms()).await {
-                    tracing::error!(job = job.id, error = %e, "could not record job result");
-                }
-                continue;
-            }
-            Ok(None) => {}
+        match run_due(&app, &registry, &node, app.clock.now_ms()).await {
+            Ok(true) => continue,
+            Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "job claim failed"),
         }
         tokio::select! {

@@ -1,4 +1,5 @@
-//! What every module needs: storage, ids, time, errors, the authorization gate, events, jobs, audit.
+//! What every module needs: storage, ids, time, errors, the authorization gate, events, jobs and
+//! their schedules, audit.
 pub mod access;
 pub mod audit;
 pub mod authz;
@@ -16,6 +17,7 @@ pub mod migrate;
 pub mod module;
 pub mod outbound;
 pub mod password;
+pub mod schedule;
 pub mod ser;
 pub mod state;
 pub mod time;

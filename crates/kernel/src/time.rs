@@ -71,6 +71,11 @@ impl Zone {
         &self.name
     }
 
+    /// The zone's rules, for computations jiff does directly (schedules).
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
     /// The wall clock at `t` (Unix milliseconds).
     pub fn local(&self, t: i64) -> Local {
         let zoned = Timestamp::from_millisecond(t)

@@ -50,10 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .fallback(web::serve)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        // `layer` wraps each route (and the fallback), so it sees the matched route template.
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }
 

@@ -17,5 +17,7 @@ mod hardening_parsers;
 mod hardening_scope;
 mod hardening_sessions;
 mod identity;
+mod metrics;
 mod org;
 mod platform;
+mod schedules;

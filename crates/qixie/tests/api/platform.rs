@@ -69,7 +69,9 @@ both!(probes_metrics_and_bad_bodies, async |app: &TestApp| {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("qixie_http_requests_total{class=\"2xx\"}"));
+    assert!(
+        metrics.contains(r#"qixie_http_requests_total{method="GET",route="/healthz",class="2xx"}"#)
+    );
     let res = c
         .request(reqwest::Method::POST, "/api/v1/admin/tags")
         .header("content-type", "application/json")
