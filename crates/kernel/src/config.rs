@@ -39,6 +39,8 @@ pub struct Config {
     pub upload_limits: crate::upload_limits::UploadLimits,
     /// Private or local networks outbound requests (callbacks) may reach anyway; empty: none.
     pub outbound_allow: Vec<ipnet::IpNet>,
+    /// An S3-compatible bucket for uploaded files (`[blob_s3]`); none: `<data_dir>/blobs`.
+    pub blob_s3: crate::blob::S3Settings,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             send_rate_burst: 50,
             upload_limits: Default::default(),
             outbound_allow: Vec::new(),
+            blob_s3: Default::default(),
         }
     }
 }
@@ -73,6 +76,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("log", &self.log)
+            .field("blob_s3", &self.blob_s3)
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +152,14 @@ impl Config {
                 "UPLOAD_MAX_ROWS" => cfg.upload_limits.max_rows = positive(k, v)?,
                 "UPLOAD_MAX_COLUMNS" => cfg.upload_limits.max_columns = positive(k, v)?,
                 "OUTBOUND_ALLOW" => cfg.outbound_allow = parse_networks(v)?,
+                "BLOB_S3_BUCKET" => cfg.blob_s3.bucket = v.trim().to_owned(),
+                "BLOB_S3_ENDPOINT" => cfg.blob_s3.endpoint = v.trim().to_owned(),
+                "BLOB_S3_REGION" => cfg.blob_s3.region = v.trim().to_owned(),
+                "BLOB_S3_ACCESS_KEY_ID" => cfg.blob_s3.access_key_id = v.clone(),
+                "BLOB_S3_SECRET_ACCESS_KEY" => cfg.blob_s3.secret_access_key = v.clone(),
+                "BLOB_S3_ALLOW_HTTP" => {
+                    cfg.blob_s3.allow_http = matches!(v.as_str(), "1" | "true" | "yes")
+                }
                 // Read elsewhere.
                 "CONFIG" | "FAST_HASH" => {}
                 other => anyhow::bail!("unknown environment variable QIXIE_{other}"),
@@ -288,6 +300,49 @@ mod tests {
         .unwrap();
         assert_eq!(toml.upload_limits.max_columns, 50);
         assert_eq!(toml.outbound_allow.len(), 1);
+    }
+
+    #[test]
+    fn blob_bucket_from_env_or_file() {
+        assert_eq!(Config::default().blob_s3, Default::default());
+        let c = Config::from_sources(vec![
+            ("QIXIE_BLOB_S3_BUCKET".into(), "files".into()),
+            (
+                "QIXIE_BLOB_S3_ENDPOINT".into(),
+                "http://127.0.0.1:9000".into(),
+            ),
+            ("QIXIE_BLOB_S3_REGION".into(), "cn-north-1".into()),
+            ("QIXIE_BLOB_S3_ACCESS_KEY_ID".into(), "AKIA".into()),
+            ("QIXIE_BLOB_S3_SECRET_ACCESS_KEY".into(), "hush".into()),
+            ("QIXIE_BLOB_S3_ALLOW_HTTP".into(), "true".into()),
+        ])
+        .unwrap();
+        let s = &c.blob_s3;
+        assert_eq!(
+            (
+                s.bucket.as_str(),
+                s.endpoint.as_str(),
+                s.region.as_str(),
+                s.access_key_id.as_str(),
+                s.secret_access_key.as_str(),
+                s.allow_http
+            ),
+            (
+                "files",
+                "http://127.0.0.1:9000",
+                "cn-north-1",
+                "AKIA",
+                "hush",
+                true
+            )
+        );
+        assert!(!format!("{c:?}").contains("hush"));
+        let toml: Config = toml::from_str(
+            "[blob_s3]\nbucket = \"files\"\nendpoint = \"https://s3.example.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(toml.blob_s3.endpoint, "https://s3.example.com");
+        assert!(toml::from_str::<Config>("[blob_s3]\nbuckett = \"x\"\n").is_err());
     }
 
     #[test]

@@ -78,13 +78,14 @@ pub struct Parts {
 }
 
 impl AppState {
-    pub fn new(p: Parts) -> AppState {
-        AppState {
+    /// Fails when the file store the configuration names cannot be set up.
+    pub fn new(p: Parts) -> anyhow::Result<AppState> {
+        Ok(AppState {
             db: p.db,
             clock: p.clock,
             events: EventBus::default(),
             hasher: p.hasher,
-            blobs: BlobStore::local(p.config.data_dir.join("blobs")),
+            blobs: BlobStore::open(&p.config)?,
             jobs: JobSignal::default(),
             node_id: super::ids::random_token(6).into(),
             outbound: Outbound::new(&p.config.outbound_allow),
@@ -94,7 +95,7 @@ impl AppState {
             listeners: p.listeners.into(),
             relay: Arc::default(),
             config: Arc::new(p.config),
-        }
+        })
     }
 
     pub fn now(&self) -> i64 {

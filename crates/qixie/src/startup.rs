@@ -57,14 +57,14 @@ pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<App
         m.install(&config, &mut runtimes);
         m.listeners(&mut listeners);
     }
-    Ok(AppState::new(Parts {
+    AppState::new(Parts {
         db,
         clock: options.clock.clone(),
         hasher: options.hasher.clone(),
         config,
         runtimes,
         listeners,
-    }))
+    })
 }
 
 pub fn job_registry() -> JobRegistry {

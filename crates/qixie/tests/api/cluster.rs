@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{ADMIN, ADMIN_PW, Client, pg_base};
+use crate::helpers::{ADMIN, ADMIN_PW, Client, missing, pg_base};
 
 const NATS: &str = "127.0.0.1:4222";
 
@@ -91,16 +91,6 @@ impl Drop for PgDatabase {
         })
         .join();
     }
-}
-
-/// A service the test needs is not there: a failure under `CI=true` (where `.ci/run` provides every
-/// service), a note on a developer's machine.
-fn missing(what: &str) {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{what}; under CI every service must be there"
-    );
-    eprintln!("skipped: {what}");
 }
 
 /// A NATS server of the test's own, to take away and bring back.

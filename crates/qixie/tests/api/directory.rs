@@ -412,7 +412,7 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
 
 /// Moves the clock on and wakes the job runner until `done` holds (at most ~40 s of real time: the
 /// suite runs many servers at once on few cores).
-async fn until(app: &TestApp, step_ms: i64, mut done: impl AsyncFnMut() -> bool) {
+pub(crate) async fn until(app: &TestApp, step_ms: i64, mut done: impl AsyncFnMut() -> bool) {
     for _ in 0..400 {
         if done().await {
             return;
@@ -546,7 +546,8 @@ both!(
         let rx = receiver(vec![200]).await;
         let csv = "姓名,帐号,所在部门\n张三,f1,1\n";
         let media = cgi_upload(app, &token, "members.csv", csv.as_bytes()).await;
-        // The stored file becomes unreadable (a directory where the file was): every attempt fails.
+        // The stored file becomes unreadable (a link to itself, which no open gets through; not a
+        // missing file): every attempt fails.
         let path = app
             .state
             .config
@@ -555,7 +556,7 @@ both!(
             .join(app.corp_id_number().await.to_string())
             .join(&media);
         std::fs::remove_file(&path).unwrap();
-        std::fs::create_dir(&path).unwrap();
+        std::os::unix::fs::symlink(&path, &path).unwrap();
         let r = cgi_post(app, &token, "batch/replaceuser", json!({"media_id": media, "callback": {"url": rx.url, "token": "cbtoken", "encodingaeskey": AES_KEY}})).await;
         assert_eq!(r["errcode"], json!(0), "{r}");
         let jobid = r["jobid"].as_str().unwrap().to_owned();

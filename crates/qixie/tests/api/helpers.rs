@@ -20,6 +20,16 @@ pub fn pg_base() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// A service the test needs is not there: a failure under `CI=true` (where `.ci/run` provides every
+/// service), a note on a developer's machine.
+pub fn missing(what: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what}; under CI every service must be there"
+    );
+    eprintln!("skipped: {what}");
+}
+
 pub struct TestApp {
     pub base: String,
     pub state: AppState,

@@ -11,6 +11,7 @@ mod chat_replies;
 mod chat_search;
 mod cluster;
 mod directory;
+mod files;
 mod hardening_data;
 mod hardening_files_login;
 mod hardening_parsers;
