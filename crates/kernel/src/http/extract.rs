@@ -73,8 +73,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().to_string();
         if let Some(name) = unknown_field(&e.inner().to_string()) {
             // A field the API does not know is a mistake in the request, not a value to check.
+            // The path already ends at the unknown field when serde got that far.
             let field = if path == "." {
                 name.to_owned()
+            } else if path == name || path.ends_with(&format!(".{name}")) {
+                path
             } else {
                 format!("{path}.{name}")
             };

@@ -258,6 +258,12 @@ fn openapi_document_is_complete() {
                 .iter()
                 .any(|p| op.split(' ').nth(1).is_some_and(|path| path.starts_with(p)))
         })
+        // Routes under /admin/members that other modules own (identity, chat), typed with them.
+        .filter(|op| {
+            !["/attention", "/reset-password", "/signout-all", "/unlock"]
+                .iter()
+                .any(|tail| op.ends_with(tail))
+        })
         .collect();
     assert!(regressed.is_empty(), "untyped again: {regressed:?}");
     for shared in [
