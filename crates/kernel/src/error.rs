@@ -7,7 +7,7 @@ use super::i18n::Lang;
 
 macro_rules! error_kinds {
     ($($variant:ident => ($code:literal, $status:literal, $wecom:literal, $zh:literal, $en:literal),)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorKind { $($variant,)* }
 
         impl ErrorKind {
@@ -111,10 +111,114 @@ error_kinds! {
     TooManyConnections => ("too_many_connections", 429, 45009, "打开的实时连接过多，请关闭一些窗口或设备后再试", "Too many real-time connections are open; close some windows or devices and try again"),
 }
 
+macro_rules! field_reasons {
+    ($($variant:ident => ($code:literal, $zh:literal, $en:literal),)*) => {
+        /// Why a field was refused: a closed list, each with a stable code and words in both
+        /// languages. `Error` names an error kind's code for the field it concerns (`on_field`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum FieldReason { $($variant,)* Error(ErrorKind) }
+
+        impl FieldReason {
+            pub const ALL: &'static [FieldReason] = &[$(FieldReason::$variant,)*];
+            pub fn code(self) -> &'static str {
+                match self { $(FieldReason::$variant => $code,)* FieldReason::Error(k) => k.code() }
+            }
+            pub fn message(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((FieldReason::$variant, Lang::Zh) => $zh, (FieldReason::$variant, Lang::En) => $en,)*
+                    (FieldReason::Error(k), lang) => k.message(lang),
+                }
+            }
+            /// The reason with this code, among the listed reasons and the error kinds.
+            pub fn from_code(code: &str) -> Option<FieldReason> {
+                match code {
+                    $($code => Some(FieldReason::$variant),)*
+                    _ => ErrorKind::ALL.iter().find(|k| k.code() == code).map(|k| FieldReason::Error(*k)),
+                }
+            }
+        }
+    };
+}
+
+field_reasons! {
+    Required => ("required", "此项为必填项", "This field is required"),
+    Empty => ("empty", "内容为空", "Is empty"),
+    Format => ("format", "格式不正确", "Invalid format"),
+    Invalid => ("invalid", "输入无效", "Invalid value"),
+    Unknown => ("unknown", "不支持的值", "Unsupported value"),
+    UnknownField => ("unknown_field", "不认识的字段，请检查拼写", "Unknown field; check its spelling"),
+    Unsupported => ("unsupported", "不支持此类型", "This type is not supported"),
+    TooLong => ("too_long", "内容过长", "Too long"),
+    TooMany => ("too_many", "数量过多", "Too many"),
+    TooFew => ("too_few", "数量不足", "Too few"),
+    Count => ("count", "数量不在允许范围内", "The number of items is out of the allowed range"),
+    Size => ("size", "大小不在允许范围内", "The size is out of the allowed range"),
+    Range => ("range", "超出允许范围", "Out of the allowed range"),
+    OutOfRange => ("out_of_range", "超出允许范围", "Out of the allowed range"),
+    BeforeStart => ("before_start", "结束时间须晚于开始时间", "Must be after the start"),
+    InThePast => ("in_the_past", "不能早于现在", "Cannot be in the past"),
+    Taken => ("taken", "已被占用", "Already taken"),
+    Duplicate => ("duplicate", "与已有数据重复", "Duplicates existing data"),
+    DuplicateInFile => ("duplicate_in_file", "与文件中前面的行重复", "Repeats an earlier row of the file"),
+    Exists => ("exists", "已存在", "Already exists"),
+    NotFound => ("not_found", "不存在", "Does not exist"),
+    Inactive => ("inactive", "该成员未激活或已停用", "The member is not active"),
+    Mismatch => ("mismatch", "两次输入不一致", "Entries do not match"),
+    Wrong => ("wrong", "不正确", "Incorrect"),
+    SelfRef => ("self", "不能选择本人", "Cannot be the person themselves"),
+    OutOfScope => ("out_of_scope", "不在你的管理范围内", "Outside the scope you manage"),
+    OutranksYou => ("outranks_you", "该管理员的权限与你相同或更高，不能修改", "An administrator with rights equal to or wider than yours; you cannot change them"),
+    NotInDepartments => ("not_in_departments", "主部门必须是所在部门之一", "The main department must be one of the departments"),
+    Name => ("name", "文件名无效", "Invalid file name"),
+    NotAnImage => ("not_an_image", "不是图片", "Not an image"),
+    NotQuotable => ("not_quotable", "这条消息不能引用", "This message cannot be quoted"),
+}
+
+impl serde::Serialize for FieldReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl std::fmt::Display for FieldReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl PartialEq<&str> for FieldReason {
+    fn eq(&self, other: &&str) -> bool {
+        self.code() == *other
+    }
+}
+
+impl FieldReason {
+    pub fn as_str(&self) -> &'static str {
+        self.code()
+    }
+}
+
+/// Reasons still written as their code. A code outside the table is a programming error: it fails
+/// in debug builds and reads `invalid` in release ones.
+impl From<&str> for FieldReason {
+    fn from(code: &str) -> FieldReason {
+        FieldReason::from_code(code).unwrap_or_else(|| {
+            debug_assert!(false, "field reason {code:?} is not in the table");
+            FieldReason::Invalid
+        })
+    }
+}
+
+impl From<ErrorKind> for FieldReason {
+    fn from(kind: ErrorKind) -> FieldReason {
+        FieldReason::Error(kind)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub reason: String,
+    pub reason: FieldReason,
 }
 
 /// An error on its way to a client: a kind from the table, optional field errors and, for the log
@@ -147,7 +251,7 @@ impl AppError {
             hint: None,
         }
     }
-    pub fn field(field: &str, reason: &str) -> AppError {
+    pub fn field(field: &str, reason: impl Into<FieldReason>) -> AppError {
         AppError {
             kind: ErrorKind::Validation,
             fields: vec![FieldError {
@@ -211,7 +315,7 @@ pub struct Validator {
 }
 
 impl Validator {
-    pub fn check(&mut self, ok: bool, field: &str, reason: &str) -> &mut Self {
+    pub fn check(&mut self, ok: bool, field: &str, reason: impl Into<FieldReason>) -> &mut Self {
         if !ok {
             self.errors.push(FieldError {
                 field: field.into(),
@@ -220,7 +324,7 @@ impl Validator {
         }
         self
     }
-    pub fn push(&mut self, field: &str, reason: &str) {
+    pub fn push(&mut self, field: &str, reason: impl Into<FieldReason>) {
         self.errors.push(FieldError {
             field: field.into(),
             reason: reason.into(),
@@ -244,7 +348,7 @@ impl AppError {
         if self.fields.is_empty() {
             self.fields.push(FieldError {
                 field: field.into(),
-                reason: self.kind.code().into(),
+                reason: FieldReason::Error(self.kind),
             });
         }
         self

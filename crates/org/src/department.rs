@@ -26,7 +26,7 @@ pub struct DeptRow {
     pub path: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Department {
     pub id: i64,
     pub parent_id: i64,
@@ -184,7 +184,8 @@ fn sort_tree(items: &mut Vec<Department>) {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewDepartment {
     pub name: String,
     #[serde(default)]
@@ -195,7 +196,8 @@ pub struct NewDepartment {
     pub id: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DepartmentPatch {
     pub name: Option<String>,
     pub name_en: Option<String>,

@@ -3,185 +3,121 @@ use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::department::Department;
+use super::member::Member;
+use super::tag::Tag;
 use super::{department, import, member, sheet, tag};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::perm;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::http::extract::Authed;
 use qixie_kernel::http::extract::Body;
-use qixie_kernel::http::openapi::ApiRoutes;
+use qixie_kernel::http::openapi::{ApiRoutes, routes};
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::default()
-        .route(
-            "GET",
-            "/directory/departments",
-            "directory",
-            "Department tree (flat, in tree order)",
-            get(directory_departments),
-        )
-        .route(
-            "GET",
-            "/directory/members",
-            "directory",
-            "Search and list members",
-            get(directory_members),
-        )
-        .route(
-            "GET",
-            "/directory/members/{userid}",
-            "directory",
-            "A member's card",
-            get(directory_member),
-        )
-        .route(
-            "GET",
-            "/admin/departments",
-            "departments",
-            "Departments in the administrator's scope",
-            get(admin_departments),
-        )
-        .route(
-            "POST",
-            "/admin/departments",
-            "departments",
-            "Create a department",
-            post(create_department),
-        )
-        .route(
-            "PATCH",
-            "/admin/departments/{id}",
-            "departments",
-            "Rename, reorder, move, set leaders",
-            patch(update_department),
-        )
-        .route(
-            "DELETE",
-            "/admin/departments/{id}",
-            "departments",
-            "Delete an empty department",
-            delete(delete_department),
-        )
-        .route(
-            "GET",
-            "/admin/members",
-            "members",
-            "Members in the administrator's scope",
-            get(admin_members),
-        )
-        .route(
-            "POST",
-            "/admin/members",
-            "members",
-            "Add a member",
-            post(create_member),
-        )
-        .route(
-            "GET",
-            "/admin/members/export",
-            "members",
-            "Export members as XLSX or CSV",
-            get(export_members),
-        )
-        .route(
-            "POST",
-            "/admin/members/import",
-            "members",
-            "Import members from CSV or XLSX",
-            post(import_members),
-        )
-        .route(
-            "GET",
-            "/admin/members/{userid}",
-            "members",
-            "A managed member",
-            get(admin_member),
-        )
-        .route(
-            "PATCH",
-            "/admin/members/{userid}",
-            "members",
-            "Update a member",
-            patch(update_member),
-        )
-        .route(
-            "DELETE",
-            "/admin/members/{userid}",
-            "members",
-            "Delete a member",
-            delete(delete_member),
-        )
-        .route(
-            "POST",
-            "/admin/members/{userid}/freeze",
-            "members",
-            "Freeze a member",
-            post(freeze),
-        )
-        .route(
-            "POST",
-            "/admin/members/{userid}/unfreeze",
-            "members",
-            "Unfreeze a member",
-            post(unfreeze),
-        )
-        .route(
-            "POST",
-            "/admin/members/{userid}/offboard",
-            "members",
-            "Offboard with a successor",
-            post(offboard),
-        )
-        .route("GET", "/admin/tags", "tags", "Tags", get(list_tags))
-        .route(
-            "POST",
-            "/admin/tags",
-            "tags",
-            "Create a tag",
-            post(create_tag),
-        )
-        .route(
-            "PATCH",
-            "/admin/tags/{id}",
-            "tags",
-            "Rename a tag",
-            patch(rename_tag),
-        )
-        .route(
-            "DELETE",
-            "/admin/tags/{id}",
-            "tags",
-            "Delete a tag",
-            delete(delete_tag),
-        )
-        .route(
-            "GET",
-            "/admin/tags/{id}/members",
-            "tags",
-            "Members with a tag",
-            get(tag_members),
-        )
-        .route(
-            "POST",
-            "/admin/tags/{id}/members",
-            "tags",
-            "Add members to a tag",
-            post(add_tag_members),
-        )
-        .route(
-            "DELETE",
-            "/admin/tags/{id}/members",
-            "tags",
-            "Remove members from a tag",
-            delete(remove_tag_members),
-        )
+        .typed(routes!(directory_departments))
+        .typed(routes!(directory_members))
+        .typed(routes!(directory_member))
+        .typed(routes!(admin_departments, create_department))
+        .typed(routes!(update_department, delete_department))
+        .typed(routes!(admin_members, create_member))
+        .typed(routes!(export_members))
+        .typed(routes!(import_members))
+        .typed(routes!(admin_member, update_member, delete_member))
+        .typed(routes!(freeze))
+        .typed(routes!(unfreeze))
+        .typed(routes!(offboard))
+        .typed(routes!(list_tags, create_tag))
+        .typed(routes!(rename_tag, delete_tag))
+        .typed(routes!(tag_members, add_tag_members, remove_tag_members))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentList {
+    pub items: Vec<Department>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentReply {
+    pub department: Department,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<Member>,
+    pub total: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberReply {
+    pub member: Member,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedMember {
+    pub member: Member,
+    /// The generated initial password, shown once, when none was given.
+    pub initial_password: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Handover {
+    /// The module that took over the departing member's things.
+    pub module: String,
+    pub count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Offboarded {
+    pub member: Member,
+    pub handovers: Vec<Handover>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagList {
+    pub items: Vec<Tag>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagReply {
+    pub tag: Tag,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagMemberList {
+    pub items: Vec<Member>,
+    pub department_ids: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagMembersChanged {
+    pub tag: Tag,
+    pub invalid_userids: Vec<String>,
+    pub invalid_department_ids: Vec<i64>,
+}
+
+/// The import form: the file, and how to treat rows with errors.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ImportForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    mode: Option<import::ImportMode>,
+    dry_run: Option<bool>,
 }
 
 /// The whole tree, from the per-enterprise cache when nothing changed since it was built.
+#[utoipa::path(
+    get,
+    path = "/directory/departments",
+    tag = "directory",
+    summary = "Department tree (flat, in tree order)",
+    responses((status = 200, body = DepartmentList))
+)]
 async fn directory_departments(
     State(app): State<AppState>,
     Authed(actor): Authed,
@@ -193,7 +129,7 @@ async fn directory_departments(
         Err(generation) => {
             let items = department::list(&app.db, corp, None, None).await?;
             let body = bytes::Bytes::from(
-                serde_json::to_vec(&json!({ "items": items })).map_err(AppError::internal)?,
+                serde_json::to_vec(&DepartmentList { items }).map_err(AppError::internal)?,
             );
             super::tree_cache::put(corp, generation, body.clone());
             body
@@ -202,59 +138,104 @@ async fn directory_departments(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/directory/members",
+    tag = "directory",
+    summary = "Search and list members",
+    params(member::ListFilter),
+    responses((status = 200, body = MemberPage))
+)]
 async fn directory_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Query(f): Query<member::ListFilter>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberPage>> {
     let g = actor.directory()?;
     let (items, total) = member::list(&app.db, g.corp(), &f, None).await?;
-    Ok(Json(json!({ "items": items, "total": total })))
+    Ok(Json(MemberPage { items, total }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/directory/members/{userid}",
+    tag = "directory",
+    summary = "A member's card",
+    responses((status = 200, body = MemberReply))
+)]
 async fn directory_member(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(userid): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberReply>> {
     let g = actor.directory()?;
-    Ok(Json(
-        json!({ "member": member::get(&app.db, g.corp(), &userid).await? }),
-    ))
+    Ok(Json(MemberReply {
+        member: member::get(&app.db, g.corp(), &userid).await?,
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/departments",
+    tag = "departments",
+    summary = "Departments in the administrator's scope",
+    responses((status = 200, body = DepartmentList))
+)]
 async fn admin_departments(
     State(app): State<AppState>,
     Authed(actor): Authed,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<DepartmentList>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "items": department::list(&app.db, g.corp(), Some(g.scope()), None).await? }),
-    ))
+    Ok(Json(DepartmentList {
+        items: department::list(&app.db, g.corp(), Some(g.scope()), None).await?,
+    }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/departments",
+    tag = "departments",
+    summary = "Create a department",
+    request_body = department::NewDepartment,
+    responses((status = 201, body = DepartmentReply))
+)]
 async fn create_department(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Body(input): Body<department::NewDepartment>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<DepartmentReply>)> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let d = department::create(&app, &actor, &g, input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "department": d }))))
+    let department = department::create(&app, &actor, &g, input).await?;
+    Ok((StatusCode::CREATED, Json(DepartmentReply { department })))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/departments/{id}",
+    tag = "departments",
+    summary = "Rename, reorder, move, set leaders",
+    request_body = department::DepartmentPatch,
+    responses((status = 200, body = DepartmentReply))
+)]
 async fn update_department(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<i64>,
     Body(p): Body<department::DepartmentPatch>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<DepartmentReply>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "department": department::update(&app, &actor, &g, id, p).await? }),
-    ))
+    Ok(Json(DepartmentReply {
+        department: department::update(&app, &actor, &g, id, p).await?,
+    }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/departments/{id}",
+    tag = "departments",
+    summary = "Delete an empty department",
+    responses((status = 204, description = "Done"))
+)]
 async fn delete_department(
     State(app): State<AppState>,
     Authed(actor): Authed,
@@ -265,52 +246,93 @@ async fn delete_department(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/members",
+    tag = "members",
+    summary = "Members in the administrator's scope",
+    params(member::ListFilter),
+    responses((status = 200, body = MemberPage))
+)]
 async fn admin_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Query(f): Query<member::ListFilter>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberPage>> {
     let g = actor.require::<perm::ContactsManage>()?;
     let (items, total) = member::list(&app.db, g.corp(), &f, Some(g.scope())).await?;
-    Ok(Json(json!({ "items": items, "total": total })))
+    Ok(Json(MemberPage { items, total }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/members",
+    tag = "members",
+    summary = "Add a member",
+    request_body = member::MemberInput,
+    responses((status = 201, body = CreatedMember))
+)]
 async fn create_member(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Body(input): Body<member::MemberInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<CreatedMember>)> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let (m, generated) = member::create(&app, &actor, &g, input, true).await?;
+    let (member, initial_password) = member::create(&app, &actor, &g, input, true).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "member": m, "initial_password": generated })),
+        Json(CreatedMember {
+            member,
+            initial_password,
+        }),
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/members/{userid}",
+    tag = "members",
+    summary = "A managed member",
+    responses((status = 200, body = MemberReply))
+)]
 async fn admin_member(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(userid): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberReply>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "member": member::get_in_scope(&app.db, &g, &userid).await? }),
-    ))
+    Ok(Json(MemberReply {
+        member: member::get_in_scope(&app.db, &g, &userid).await?,
+    }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/members/{userid}",
+    tag = "members",
+    summary = "Update a member",
+    request_body = member::MemberInput,
+    responses((status = 200, body = MemberReply))
+)]
 async fn update_member(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(userid): Path<String>,
     Body(input): Body<member::MemberInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberReply>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "member": member::update(&app, &actor, &g, &userid, input).await? }),
-    ))
+    Ok(Json(MemberReply {
+        member: member::update(&app, &actor, &g, &userid, input).await?,
+    }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/members/{userid}",
+    tag = "members",
+    summary = "Delete a member",
+    responses((status = 204, description = "Done"))
+)]
 async fn delete_member(
     State(app): State<AppState>,
     Authed(actor): Authed,
@@ -321,46 +343,79 @@ async fn delete_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/members/{userid}/freeze",
+    tag = "members",
+    summary = "Freeze a member",
+    responses((status = 200, body = MemberReply))
+)]
 async fn freeze(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(userid): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberReply>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "member": member::set_frozen(&app, &actor, &g, &userid, true).await? }),
-    ))
+    Ok(Json(MemberReply {
+        member: member::set_frozen(&app, &actor, &g, &userid, true).await?,
+    }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/members/{userid}/unfreeze",
+    tag = "members",
+    summary = "Unfreeze a member",
+    responses((status = 200, body = MemberReply))
+)]
 async fn unfreeze(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(userid): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberReply>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "member": member::set_frozen(&app, &actor, &g, &userid, false).await? }),
-    ))
+    Ok(Json(MemberReply {
+        member: member::set_frozen(&app, &actor, &g, &userid, false).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct OffboardBody {
     successor_userid: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/members/{userid}/offboard",
+    tag = "members",
+    summary = "Offboard with a successor",
+    request_body = OffboardBody,
+    responses((status = 200, body = Offboarded))
+)]
 async fn offboard(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(userid): Path<String>,
     Body(b): Body<OffboardBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Offboarded>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let (m, handed) = member::offboard(&app, &actor, &g, &userid, &b.successor_userid).await?;
-    Ok(Json(
-        json!({ "member": m, "handovers": handed.into_iter().map(|(module, count)| json!({"module": module, "count": count})).collect::<Vec<_>>() }),
-    ))
+    let (member, handed) = member::offboard(&app, &actor, &g, &userid, &b.successor_userid).await?;
+    let handovers = handed
+        .into_iter()
+        .map(|(module, count)| Handover { module, count })
+        .collect();
+    Ok(Json(Offboarded { member, handovers }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/members/import",
+    tag = "members",
+    summary = "Import members from CSV or XLSX",
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = import::ImportReport))
+)]
 async fn import_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
@@ -389,7 +444,7 @@ async fn import_members(
                 mode = match v.as_str() {
                     "all_or_nothing" => import::ImportMode::AllOrNothing,
                     "valid_rows" | "" => import::ImportMode::ValidRows,
-                    _ => return Err(AppError::field("mode", "invalid")),
+                    _ => return Err(AppError::field("mode", FieldReason::Invalid)),
                 };
             }
             "dry_run" => {
@@ -401,17 +456,27 @@ async fn import_members(
             _ => {}
         }
     }
-    let (name, bytes) = file.ok_or_else(|| AppError::field("file", "required"))?;
+    let (name, bytes) = file.ok_or_else(|| AppError::field("file", FieldReason::Required))?;
     Ok(Json(
         import::run(&app, &actor, &g, &name, &bytes, mode, dry_run).await?,
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
+    /// `xlsx` (the default) or `csv`.
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/members/export",
+    tag = "members",
+    summary = "Export members as XLSX or CSV",
+    params(ExportQuery),
+    responses((status = 200, description = "The file", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))))
+)]
 async fn export_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
@@ -426,7 +491,7 @@ async fn export_members(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
-        _ => return Err(AppError::field("format", "invalid")),
+        _ => return Err(AppError::field("format", FieldReason::Invalid)),
     };
     let disposition = format!(
         "attachment; filename=\"members.{ext}\"; filename*=UTF-8''%E6%88%90%E5%91%98.{ext}"
@@ -441,42 +506,71 @@ async fn export_members(
         .into_response())
 }
 
-async fn list_tags(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/admin/tags",
+    tag = "tags",
+    summary = "Tags",
+    responses((status = 200, body = TagList))
+)]
+async fn list_tags(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<TagList>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "items": tag::list(&app.db, g.corp()).await? }),
-    ))
+    Ok(Json(TagList {
+        items: tag::list(&app.db, g.corp()).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct TagName {
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/tags",
+    tag = "tags",
+    summary = "Create a tag",
+    request_body = TagName,
+    responses((status = 201, body = TagReply))
+)]
 async fn create_tag(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Body(b): Body<TagName>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<TagReply>)> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "tag": tag::create(&app, &actor, &g, &b.name, None).await? })),
-    ))
+    let tag = tag::create(&app, &actor, &g, &b.name, None).await?;
+    Ok((StatusCode::CREATED, Json(TagReply { tag })))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/tags/{id}",
+    tag = "tags",
+    summary = "Rename a tag",
+    request_body = TagName,
+    responses((status = 200, body = TagReply))
+)]
 async fn rename_tag(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<i64>,
     Body(b): Body<TagName>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TagReply>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    Ok(Json(
-        json!({ "tag": tag::rename(&app, &actor, &g, id, &b.name).await? }),
-    ))
+    Ok(Json(TagReply {
+        tag: tag::rename(&app, &actor, &g, id, &b.name).await?,
+    }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/tags/{id}",
+    tag = "tags",
+    summary = "Delete a tag",
+    responses((status = 204, description = "Done"))
+)]
 async fn delete_tag(
     State(app): State<AppState>,
     Authed(actor): Authed,
@@ -487,17 +581,28 @@ async fn delete_tag(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/tags/{id}/members",
+    tag = "tags",
+    summary = "Members with a tag",
+    responses((status = 200, body = TagMemberList))
+)]
 async fn tag_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TagMemberList>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let (items, parties) = tag::members_in_scope(&app.db, &g, id).await?;
-    Ok(Json(json!({ "items": items, "department_ids": parties })))
+    let (items, department_ids) = tag::members_in_scope(&app.db, &g, id).await?;
+    Ok(Json(TagMemberList {
+        items,
+        department_ids,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct TagMembers {
     #[serde(default)]
     userids: Vec<String>,
@@ -511,29 +616,47 @@ async fn change_tag_members(
     id: i64,
     b: TagMembers,
     add: bool,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TagMembersChanged>> {
     let g = actor.require::<perm::ContactsManage>()?;
-    let (bad_users, bad_parties) =
+    let (invalid_userids, invalid_department_ids) =
         tag::change_members(&app, &actor, &g, id, &b.userids, &b.department_ids, add).await?;
-    Ok(Json(
-        json!({ "tag": tag::get(&app.db, g.corp(), id).await?, "invalid_userids": bad_users, "invalid_department_ids": bad_parties }),
-    ))
+    Ok(Json(TagMembersChanged {
+        tag: tag::get(&app.db, g.corp(), id).await?,
+        invalid_userids,
+        invalid_department_ids,
+    }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/tags/{id}/members",
+    tag = "tags",
+    summary = "Add members to a tag",
+    request_body = TagMembers,
+    responses((status = 200, body = TagMembersChanged))
+)]
 async fn add_tag_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<i64>,
     Body(b): Body<TagMembers>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TagMembersChanged>> {
     change_tag_members(app, actor, id, b, true).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/tags/{id}/members",
+    tag = "tags",
+    summary = "Remove members from a tag",
+    request_body = TagMembers,
+    responses((status = 200, body = TagMembersChanged))
+)]
 async fn remove_tag_members(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<i64>,
     Body(b): Body<TagMembers>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TagMembersChanged>> {
     change_tag_members(app, actor, id, b, false).await
 }

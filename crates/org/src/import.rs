@@ -19,7 +19,7 @@ use qixie_kernel::db::{Dialect, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::{CorpId, MemberId, new_id};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportMode {
     #[default]
@@ -27,14 +27,14 @@ pub enum ImportMode {
     AllOrNothing,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RowProblem {
     pub row: usize,
     pub field: String,
     pub reason: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub total: usize,
     pub valid: usize,

@@ -17,7 +17,7 @@ use qixie_kernel::error::{AppError, AppResult, ErrorKind, Validator};
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::ids::{CorpId, MemberId, new_id};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberStatus {
     NotActivated,
@@ -77,7 +77,7 @@ pub struct MemberRow {
 
 pub const MEMBER_COLS: &str = "m.id, m.userid, m.name, m.alias, m.employee_no, m.mobile, m.email, m.position, m.gender, m.avatar, m.telephone, m.status, m.leader_id, m.main_department, m.pinyin_initials, m.created_at";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberDept {
     pub id: i64,
     pub name: String,
@@ -85,13 +85,13 @@ pub struct MemberDept {
     pub order: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TagRef {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Member {
     #[serde(skip)]
     pub id: MemberId,
@@ -292,7 +292,8 @@ pub async fn resolve_userids(
         .await?)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
     pub department_id: Option<i64>,
     pub recursive: Option<bool>,
@@ -434,7 +435,8 @@ async fn count(
 }
 
 /// Create or update input; on update every field is optional and `Some("")` clears a text field.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MemberInput {
     pub userid: Option<String>,
     pub name: Option<String>,
@@ -1100,7 +1102,8 @@ pub async fn activate(tx: &mut Tx, corp: CorpId, id: MemberId, now: i64) -> AppR
 }
 
 /// Self-service profile edit: only the fields a member may change about themselves.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     pub name: Option<String>,
     pub email: Option<String>,
@@ -1472,7 +1475,7 @@ pub mod bulk {
 }
 
 /// How another module shows a member: a name on a card.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Card {
     #[serde(skip)]
     pub id: i64,

@@ -12,7 +12,7 @@ use qixie_kernel::db::{Database, is_unique_violation, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::CorpId;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Tag {
     pub id: i64,
     pub name: String,

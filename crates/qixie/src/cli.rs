@@ -52,6 +52,8 @@ enum Command {
         #[command(subcommand)]
         command: RobotCommand,
     },
+    /// Print the native API's OpenAPI document (the web client's types are generated from it).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +86,15 @@ enum AppCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        // Needs neither configuration nor database.
+        let spec = crate::http::api_routes().openapi();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&spec).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load() {
         Ok(c) => c,
         Err(e) => {
@@ -221,6 +232,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             state.db.close().await;
             Ok(())
         }
+        Command::Openapi => Ok(()),
     }
 }
 

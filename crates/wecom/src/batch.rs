@@ -480,7 +480,7 @@ fn problem_error(p: &RowProblem) -> AppError {
         ("leader", "not_found") => ErrorKind::MemberNotFound,
         _ => ErrorKind::Validation,
     };
-    AppError::field(&p.field, &p.reason).with_kind(kind)
+    AppError::field(&p.field, p.reason.as_str()).with_kind(kind)
 }
 
 /// WeCom's batch files give departments by id ("1;5"); the importer resolves paths of names. Each
@@ -599,7 +599,8 @@ async fn sync_users(
                 user_entry(
                     &userid,
                     Some(
-                        &AppError::field("department", &id)
+                        // The unknown id stays in WeCom's errmsg ("department 12: not_found").
+                        &AppError::field(&format!("department {id}"), "not_found")
                             .with_kind(ErrorKind::DepartmentNotFound),
                     ),
                 ),

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use crate::AppState;
 use crate::authz::Actor;
 use crate::config::Config;
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorKind, FieldReason};
 use crate::i18n::Lang;
 
 /// Who a request's credentials belong to, as the identity module found them.
@@ -71,8 +71,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
-        if e.inner().is_data() && path != "." {
-            AppError::field(&path, "invalid")
+        if let Some(name) = unknown_field(&e.inner().to_string()) {
+            // A field the API does not know is a mistake in the request, not a value to check.
+            // The path already ends at the unknown field when serde got that far.
+            let field = if path == "." {
+                name.to_owned()
+            } else if path == name || path.ends_with(&format!(".{name}")) {
+                path
+            } else {
+                format!("{path}.{name}")
+            };
+            let mut err = AppError::field(&field, FieldReason::UnknownField);
+            err.kind = ErrorKind::BadRequest;
+            err
+        } else if e.inner().is_data() && path != "." {
+            AppError::field(&path, FieldReason::Invalid)
         } else {
             AppError::new(ErrorKind::BadRequest)
         }
@@ -80,6 +93,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // One value per body: `{"a":1} xyz` or `{"a":1}{"b":2}` is not JSON.
     de.end().map_err(|_| AppError::new(ErrorKind::BadRequest))?;
     Ok(value)
+}
+
+/// The field named by serde's "unknown field `x`, expected …" (request types deny unknown fields).
+fn unknown_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name)
 }
 
 /// Refuses a body that is not declared `application/json` (parameters such as `charset` allowed).
@@ -180,6 +201,36 @@ mod tests {
             parse_json::<A>(b"{\"a\":\"x\"}").unwrap_err().kind,
             ErrorKind::Validation
         );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        a: i64,
+        #[serde(default)]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        b: i64,
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_by_name() {
+        let e = parse_json::<Strict>(b"{\"a\":1,\"colour\":\"red\"}").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert_eq!(e.fields[0].field, "colour");
+        assert_eq!(e.fields[0].reason, FieldReason::UnknownField);
+        let e = parse_json::<Strict>(b"{\"a\":1,\"inner\":{\"b\":2,\"c\":3}}").unwrap_err();
+        assert_eq!(
+            (e.kind, e.fields[0].field.as_str()),
+            (ErrorKind::BadRequest, "inner.c")
+        );
+        assert!(parse_json::<Strict>(b"{\"a\":1,\"inner\":{\"b\":2}}").is_ok());
     }
 
     #[test]

@@ -449,16 +449,16 @@ both!(authorization_matrix, async |app: &TestApp| {
         (Role::Employee, &emp),
         (Role::Foreign, &fboss),
     ];
-    let routes = qixie::http::api_routes().docs;
+    let routes = qixie::http::api_routes().docs();
     let mut failures = Vec::new();
     let mut checked = 0;
     for r in &routes {
         // Conversations are not scoped by department: membership is the right, and
         // chat::chat_routes_keep_outsiders_out checks every chat route against outsiders.
-        if r.path.starts_with("/chat/") || r.path == "/realtime" {
+        if r.path.as_str().starts_with("/chat/") || r.path.as_str() == "/realtime" {
             continue;
         }
-        let (need, kind) = classify(r.method, r.path);
+        let (need, kind) = classify(r.method.as_str(), r.path.as_str());
         let objs: &[Obj] = match kind {
             Kind::Plain => &[Obj::None],
             Kind::Member | Kind::MemberNotOwn => &[
@@ -480,8 +480,18 @@ both!(authorization_matrix, async |app: &TestApp| {
                 {
                     continue;
                 }
-                let Some((m, path, body)) =
-                    request_for(app, &boss, &fboss, &f, role, r.method, r.path, kind, obj).await
+                let Some((m, path, body)) = request_for(
+                    app,
+                    &boss,
+                    &fboss,
+                    &f,
+                    role,
+                    r.method.as_str(),
+                    r.path.as_str(),
+                    kind,
+                    obj,
+                )
+                .await
                 else {
                     continue;
                 };
@@ -497,7 +507,7 @@ both!(authorization_matrix, async |app: &TestApp| {
                             .await
                     }
                     // Signing in from the role's own client would replace its session cookie.
-                    _ if r.path == "/auth/login" => {
+                    _ if r.path.as_str() == "/auth/login" => {
                         app.anon().call(m.clone(), "/api/v1/auth/login", body).await
                     }
                     "LOGOUT" => {
@@ -528,13 +538,13 @@ both!(authorization_matrix, async |app: &TestApp| {
                             .await
                     }
                 };
-                let want = expected(need, kind, role, obj, r.method);
+                let want = expected(need, kind, role, obj, r.method.as_str());
                 checked += 1;
                 if allowed(status, &answer) != want {
                     failures.push(format!(
                         "{role:?} {} {} on {obj:?}: got {status}, expected {}",
-                        r.method,
-                        r.path,
+                        r.method.as_str(),
+                        r.path.as_str(),
                         if want { "allow" } else { "deny" }
                     ));
                 }

@@ -761,15 +761,15 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
     let snippet = q["id"].as_str().unwrap().to_owned();
     let other = app.second_corp("fboss").await;
     let foreign = app.login_to(&other, "fboss", ADMIN_PW).await;
-    for r in qixie::http::api_routes().docs {
-        if !r.path.starts_with("/chat/") || !r.path.contains('{') {
+    for r in qixie::http::api_routes().docs() {
+        if !r.path.as_str().starts_with("/chat/") || !r.path.as_str().contains('{') {
             continue;
         }
         let path = r
             .path
             .replace(
                 "{id}",
-                if r.path.starts_with("/chat/messages/") {
+                if r.path.as_str().starts_with("/chat/messages/") {
                     mid
                 } else {
                     &g
@@ -778,14 +778,14 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
             .replace("{userid}", "li")
             .replace("{rid}", "1")
             .replace("{seq}", "1");
-        let path = match r.path {
+        let path = match r.path.as_str() {
             "/chat/robots/{id}" | "/chat/favourites/{id}" | "/chat/media/{id}" => {
                 path.replace(&g, mid)
             }
             "/chat/quick-replies/{id}" => path.replace(&g, &snippet),
             _ => path,
         };
-        let body = match (r.method, r.path) {
+        let body = match (r.method.as_str(), r.path.as_str()) {
             ("GET" | "DELETE", _) => None,
             (_, p) if p.ends_with("/messages") => Some(json!({"type": "text", "text": "x"})),
             (_, p) if p.ends_with("/members") => Some(json!({"userids": ["wang"]})),
@@ -802,7 +802,7 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
         for (who, client) in [("wang", &p.wang), ("foreign", &foreign)] {
             let (s, b) = client
                 .call(
-                    Method::from_bytes(r.method.as_bytes()).unwrap(),
+                    Method::from_bytes(r.method.as_str().as_bytes()).unwrap(),
                     &format!("/api/v1{path}"),
                     body.clone(),
                 )
@@ -810,7 +810,7 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
             assert!(
                 matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
                 "{who} {} {path}: {s} {b}",
-                r.method
+                r.method.as_str()
             );
         }
     }
