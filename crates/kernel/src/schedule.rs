@@ -431,7 +431,7 @@ mod tests {
             Err(e) => {
                 assert_eq!(e.fields.len(), 1, "{text}");
                 assert_eq!(e.fields[0].field, FIELD);
-                e.fields[0].reason.clone()
+                e.fields[0].reason
             }
         };
         let start = "DTSTART:20260105T090000";

@@ -802,7 +802,7 @@ both!(chat_routes_keep_outsiders_out, async |app: &TestApp| {
         for (who, client) in [("wang", &p.wang), ("foreign", &foreign)] {
             let (s, b) = client
                 .call(
-                    Method::from_bytes(r.method.as_str().as_bytes()).unwrap(),
+                    Method::from_bytes(r.method.as_bytes()).unwrap(),
                     &format!("/api/v1{path}"),
                     body.clone(),
                 )
