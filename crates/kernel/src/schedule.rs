@@ -73,7 +73,7 @@ impl Schedule {
         // 30 February parses but never comes.
         let probe = Timestamp::UNIX_EPOCH.to_zoned(TimeZone::UTC);
         cron.find_next_occurrence(&probe, false)
-            .map_err(|e| refused("never", e))?;
+            .map_err(|e| refused("out_of_range", e))?;
         Ok(Schedule {
             text: expr.into(),
             rule: Rule::Cron(Arc::new(cron)),
@@ -123,7 +123,7 @@ impl Schedule {
         }
         set = set.set_rdates(rdates).set_exdates(exdates);
         if (&set).into_iter().next().is_none() {
-            return Err(refused("never", "the rule has no occurrence"));
+            return Err(refused("out_of_range", "the rule has no occurrence"));
         }
         Ok(Schedule {
             text: text.into(),
@@ -442,7 +442,7 @@ mod tests {
             ("61 9 * * *", "format"),
             ("0 9 * * MON-FUNDAY", "format"),
             ("every day at nine", "format"),
-            ("0 0 30 2 *", "never"),
+            ("0 0 30 2 *", "out_of_range"),
             ("RRULE:FREQ=DAILY", "required"),
             (start, "required"),
             (&format!("{start}\nRRULE:FREQ=SOMETIMES"), "format"),
@@ -459,7 +459,7 @@ mod tests {
             ),
             (
                 &format!("{start}\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"),
-                "never",
+                "out_of_range",
             ),
             (&"0 ".repeat(2000), "too_long"),
         ];
