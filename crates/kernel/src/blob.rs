@@ -2,7 +2,7 @@
 //! S3-compatible service when `[blob_s3]` (`QIXIE_BLOB_S3_*`) names one. Both go through
 //! `object_store`. A key is a `/`-separated name such as `chat/<corp>/<id>`; on the local disk it is
 //! the file's path below the root, as it has always been, so files stored before keep working.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +11,6 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use serde::Deserialize;
-
-use super::config::Config;
 
 /// An S3-compatible bucket for the files: the `[blob_s3]` table of the configuration file, or the
 /// `QIXIE_BLOB_S3_*` environment variables. Requests use path-style addressing
@@ -66,11 +64,11 @@ impl std::fmt::Display for BlobStore {
 
 impl BlobStore {
     /// The store the configuration names: the bucket of `[blob_s3]`, else `<data dir>/blobs`.
-    pub fn open(config: &Config) -> anyhow::Result<BlobStore> {
-        if config.blob_s3.given() {
-            BlobStore::s3(&config.blob_s3)
+    pub fn open(s3: &S3Settings, data_dir: &Path) -> anyhow::Result<BlobStore> {
+        if s3.given() {
+            BlobStore::s3(s3)
         } else {
-            BlobStore::local(config.data_dir.join("blobs"))
+            BlobStore::local(data_dir.join("blobs"))
         }
     }
 

@@ -510,13 +510,6 @@ impl Tx {
         self.after_commit.push(AfterCommit::Await(Box::pin(work)));
     }
 
-    /// Announces `event` (`AppState::announce`) once the transaction has committed: a change and
-    /// its announcement are written together, and a rolled-back change is never announced.
-    pub fn emit(&mut self, app: &crate::AppState, event: crate::events::DomainEvent) {
-        let app = app.clone();
-        self.after_commit(move || app.announce(event));
-    }
-
     /// Commits, then runs the outbox in order.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {

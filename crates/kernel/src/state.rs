@@ -9,7 +9,7 @@ use super::access::AccessCache;
 use super::blob::BlobStore;
 use super::clock::SharedClock;
 use super::config::Config;
-use super::db::Database;
+use super::db::{Database, Tx};
 use super::events::{DomainEvent, EventBus};
 use super::http::metrics::Metrics;
 use super::jobs::JobSignal;
@@ -85,7 +85,7 @@ impl AppState {
             clock: p.clock,
             events: EventBus::default(),
             hasher: p.hasher,
-            blobs: BlobStore::open(&p.config)?,
+            blobs: BlobStore::open(&p.config.blob_s3, &p.config.data_dir)?,
             jobs: JobSignal::default(),
             node_id: super::ids::random_token(6).into(),
             outbound: Outbound::new(&p.config.outbound_allow),
@@ -136,5 +136,14 @@ impl AppState {
     /// Sets the relay to the other nodes (once, at start, when several nodes share the database).
     pub fn set_relay(&self, relay: Arc<dyn Relay>) {
         let _ = self.relay.set(relay);
+    }
+}
+
+impl Tx {
+    /// Announces `event` (`AppState::announce`) once the transaction has committed: a change and
+    /// its announcement are written together, and a rolled-back change is never announced.
+    pub fn emit(&mut self, app: &AppState, event: DomainEvent) {
+        let app = app.clone();
+        self.after_commit(move || app.announce(event));
     }
 }
