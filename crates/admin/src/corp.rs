@@ -6,7 +6,7 @@ use serde_json::json;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Permission};
-use qixie_kernel::error::{AppResult, Validator};
+use qixie_kernel::error::{AppResult, ErrorKind, Validator};
 use qixie_org::enterprise::{self, CorpRow, SecurityPolicy};
 use qixie_org::member;
 
@@ -46,7 +46,7 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
             .check_password(&input.admin_account, &input.admin_password)
             .is_err()
     {
-        v.push("admin_password", "weak_password");
+        v.push("admin_password", ErrorKind::WeakPassword);
     }
     v.finish()?;
     let hash = app.hasher.hash(&input.admin_password).await?;

@@ -11,7 +11,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, Permission, Scope, perm};
 use qixie_kernel::db::{Database, Tx, sql};
-use qixie_kernel::error::{AppResult, ErrorKind, Validator};
+use qixie_kernel::error::{AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
 use qixie_kernel::jobs;
 use qixie_kernel::ser::{join_ids, split_ids, split_list};
@@ -154,13 +154,13 @@ fn validate(input: &AppInput, creating: bool) -> AppResult<()> {
         .as_ref()
         .is_some_and(|d| d.chars().count() > 512)
     {
-        v.push("description", "too_long");
+        v.push("description", FieldReason::TooLong);
     }
     if let Some(s) = &input.scopes {
         v.check(
             s.iter().all(|x| SCOPES.contains(&x.as_str())),
             "scopes",
-            "unknown",
+            FieldReason::Unknown,
         );
     }
     v.finish()

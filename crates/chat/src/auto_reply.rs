@@ -59,9 +59,8 @@ pub async fn reply(
         json!({ "text": text, "auto_reply": true }),
     );
     let no_names = |_: &str| None;
-    ev.html = markdown::render(&text, Flavour::Text, &no_names);
-    ev.plain = markdown::plain_text(&text, Flavour::Text, &no_names, 2000);
-    ev.has_link = !markdown::links(&text, Flavour::Text).is_empty();
+    let r = markdown::rendered(&text, Flavour::Text, &no_names, 2000);
+    (ev.html, ev.plain, ev.has_link) = (r.html, r.plain, r.has_link);
     message::post(app, roster.corp, roster.id, ev).await?;
     Ok(true)
 }

@@ -14,7 +14,7 @@ use super::{media, policy, robots};
 use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, perm};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::http::extract::Authed;
 use qixie_kernel::http::extract::Body;
 use qixie_kernel::http::files::{Show, file_response};
@@ -442,7 +442,7 @@ async fn add_members(
     Body(input): Body<AddMembers>,
 ) -> AppResult<Json<Value>> {
     if input.userids.is_empty() && input.department_ids.is_empty() {
-        return Err(AppError::field("userids", "required"));
+        return Err(AppError::field("userids", FieldReason::Required));
     }
     let (added, pending) = conversation::add_members(
         &app,

@@ -127,6 +127,7 @@ pub struct ChatRuntime {
     pub writer: writer::Writer,
     pub robot_limits: robots::RateLimits,
     pub attention: attention::AttentionRuntime,
+    pub indexing: search::Indexing,
     /// Set at start when several nodes share the database (QIXIE_NATS_URL).
     pub bus: OnceLock<Arc<Bus>>,
 }
@@ -143,6 +144,7 @@ impl ChatRuntime {
             writer: writer::Writer::new(attention::after_commit),
             robot_limits: robots::RateLimits::default(),
             attention: attention::AttentionRuntime::default(),
+            indexing: search::Indexing::default(),
             bus: OnceLock::new(),
         }
     }

@@ -66,6 +66,34 @@ pub fn render(source: &str, flavour: Flavour, name_of: &dyn Fn(&str) -> Option<S
     sanitizer().clean(&html).to_string()
 }
 
+/// A message as every reader needs it, from one parse: the safe HTML, the plain text (at most
+/// `max_chars`, as [`plain_text`]) and whether it links anywhere.
+pub struct Rendered {
+    pub html: String,
+    pub plain: String,
+    pub has_link: bool,
+}
+
+/// [`render`], [`plain_text`] and [`links`] of one message, tokenising it once.
+pub fn rendered(
+    source: &str,
+    flavour: Flavour,
+    name_of: &dyn Fn(&str) -> Option<String>,
+    max_chars: usize,
+) -> Rendered {
+    let toks = tokens(source, flavour);
+    let html = sanitizer().clean(&to_html(&toks, name_of)).to_string();
+    let plain = collapse(&to_plain(&toks, name_of), max_chars);
+    let has_link = toks
+        .iter()
+        .any(|t| matches!(t, Tok::OpenLink(_) | Tok::Url(_)));
+    Rendered {
+        html,
+        plain,
+        has_link,
+    }
+}
+
 /// Plain text of a message for search indexes, previews and notifications:
 /// markup removed, mentions as "@Name", whitespace collapsed, at most
 /// `max_chars` characters (char boundary safe, append "…" when cut).
@@ -77,7 +105,11 @@ pub fn plain_text(
     name_of: &dyn Fn(&str) -> Option<String>,
     max_chars: usize,
 ) -> String {
-    let raw = to_plain(&tokens(source, flavour), name_of);
+    collapse(&to_plain(&tokens(source, flavour), name_of), max_chars)
+}
+
+/// Whitespace runs made one space, then cut to `max_chars`.
+fn collapse(raw: &str, max_chars: usize) -> String {
     let mut collapsed = String::with_capacity(raw.len());
     for word in raw.split_whitespace() {
         if !collapsed.is_empty() {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::policy;
 use qixie_kernel::AppState;
 use qixie_kernel::db::{Database, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{CorpId, random_token};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -100,10 +100,10 @@ pub async fn store(
 ) -> AppResult<ChatMedia> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::field("file", "name"));
+        return Err(AppError::field("file", FieldReason::Name));
     }
     if bytes.is_empty() {
-        return Err(AppError::field("file", "empty"));
+        return Err(AppError::field("file", FieldReason::Empty));
     }
     let pol = policy::get(&app.db, corp).await?;
     pol.check_file(name, bytes.len() as i64)?;

@@ -16,7 +16,7 @@ use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, Scope};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{ConvId, CorpId, new_id};
 use qixie_org::audience::{self, Selection};
 
@@ -98,12 +98,10 @@ pub async fn render_text(
         .map(|(_, u, n)| (u.clone(), n.clone()))
         .collect();
     let name_of = |u: &str| names.get(u).cloned();
-    let html = markdown::render(text, flavour, &name_of);
-    let plain = markdown::plain_text(text, flavour, &name_of, 2000);
-    let has_link = !markdown::links(text, flavour).is_empty();
+    let r = markdown::rendered(text, flavour, &name_of, 2000);
     let mut mentions: Vec<String> = names.into_keys().collect();
     mentions.sort();
-    Ok((html, plain, mentions, all, has_link))
+    Ok((r.html, r.plain, mentions, all, r.has_link))
 }
 
 /// `<@userid>` in robot markdown.
@@ -176,7 +174,7 @@ pub async fn queue(
     if let Some(c) = &input.client_id
         && (c.is_empty() || c.len() > 64)
     {
-        return Err(AppError::field("client_id", "format"));
+        return Err(AppError::field("client_id", FieldReason::Format));
     }
     let sender = sender_of(actor);
     let mut ev = match input.msg_type.as_str() {
@@ -212,14 +210,14 @@ pub async fn queue(
             let id = input
                 .media_id
                 .as_deref()
-                .ok_or_else(|| AppError::field("media_id", "required"))?;
+                .ok_or_else(|| AppError::field("media_id", FieldReason::Required))?;
             // Only media the sender can already read: naming another conversation's file id must not
             // hand that file to this conversation.
             let m = super::media::readable(app, corp, me.0, id)
                 .await
                 .map_err(|e| e.on_field("media_id"))?;
             if input.msg_type == "image" && m.kind != "image" {
-                return Err(AppError::field("media_id", "not_an_image"));
+                return Err(AppError::field("media_id", FieldReason::NotAnImage));
             }
             let plain = if input.msg_type == "image" {
                 "[图片]".to_owned()
@@ -230,12 +228,12 @@ pub async fn queue(
             e.plain = plain;
             e
         }
-        _ => return Err(AppError::field("type", "unsupported")),
+        _ => return Err(AppError::field("type", FieldReason::Unsupported)),
     };
     if let Some(q) = &input.quote_id {
         let qid: i64 = q
             .parse()
-            .map_err(|_| AppError::field("quote_id", "format"))?;
+            .map_err(|_| AppError::field("quote_id", FieldReason::Format))?;
         let quoted = stream::by_id(&app.db, corp, qid)
             .await
             .map_err(|e| e.on_field("quote_id"))?;
@@ -248,7 +246,7 @@ pub async fn queue(
             || quoted.recalled_at.is_some()
             || quoted.seq <= joined
         {
-            return Err(AppError::field("quote_id", "not_quotable"));
+            return Err(AppError::field("quote_id", FieldReason::NotQuotable));
         }
         ev.quote = Some(json!({
             "id": quoted.id.to_string(), "seq": quoted.seq,
@@ -519,13 +517,13 @@ fn each() -> String {
 pub async fn forward(app: &AppState, actor: &Actor, input: ForwardInput) -> AppResult<usize> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     if input.message_ids.is_empty() || input.message_ids.len() > 100 {
-        return Err(AppError::field("message_ids", "count"));
+        return Err(AppError::field("message_ids", FieldReason::Count));
     }
     if input.to.is_empty() || input.to.len() > 20 {
-        return Err(AppError::field("to", "count"));
+        return Err(AppError::field("to", FieldReason::Count));
     }
     if !matches!(input.mode.as_str(), "each" | "merged") {
-        return Err(AppError::field("mode", "invalid"));
+        return Err(AppError::field("mode", FieldReason::Invalid));
     }
     let mut sources = Vec::new();
     for id in &input.message_ids {
@@ -538,7 +536,10 @@ pub async fn forward(app: &AppState, actor: &Actor, input: ForwardInput) -> AppR
     sources.sort_by_key(|(e, _)| (e.created_at, e.seq));
     let mut targets = Vec::new();
     for t in &input.to {
-        let conv = ConvId(t.parse().map_err(|_| AppError::field("to", "format"))?);
+        let conv = ConvId(
+            t.parse()
+                .map_err(|_| AppError::field("to", FieldReason::Format))?,
+        );
         let roster = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
         let role = roster.role(me.0).ok_or(ErrorKind::NotConversationMember)?;
         if roster.status != "active" {

@@ -8,7 +8,7 @@ use super::roster::Roster;
 use super::stream::{NewEvent, Sender};
 use crate::ChatState;
 use qixie_kernel::AppState;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::CorpId;
 
 /// A message from a system (robot or app), already decoded from WeCom's JSON.
@@ -99,7 +99,7 @@ pub async fn event(
             )
             .await?;
             if m.kind != "image" {
-                return Err(AppError::field("image.base64", "not_an_image"));
+                return Err(AppError::field("image.base64", FieldReason::NotAnImage));
             }
             let mut e = message::message(sender, "image", m.content());
             e.plain = "[图片]".into();
@@ -184,7 +184,7 @@ pub async fn store_image(app: &AppState, corp: CorpId, notice: Notice) -> AppRes
     )
     .await?;
     if m.kind != "image" {
-        return Err(AppError::field("image.media_id", "not_an_image"));
+        return Err(AppError::field("image.media_id", FieldReason::NotAnImage));
     }
     Ok(Notice::StoredImage { media_id: m.id })
 }

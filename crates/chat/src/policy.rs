@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use qixie_kernel::db::{Database, Tx, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind, Hint, Validator};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Hint, Validator};
 use qixie_kernel::ids::CorpId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,7 +206,7 @@ impl Policy {
         v.check(
             !self.naming.enabled || (!pattern.is_empty() && pattern.chars().count() <= 100),
             "naming.pattern",
-            "required",
+            FieldReason::Required,
         );
         self.naming.pattern = pattern;
         let clean = |l: &mut Vec<String>| {
@@ -227,7 +227,7 @@ impl Policy {
         v.check(
             !self.naming.enabled || !self.naming.group_types.is_empty(),
             "naming.group_types",
-            "required",
+            FieldReason::Required,
         );
         v.check(
             self.naming
@@ -235,14 +235,14 @@ impl Policy {
                 .iter()
                 .all(|t| t.chars().count() <= 20 && !t.contains('-')),
             "naming.group_types",
-            "format",
+            FieldReason::Format,
         );
         clean(&mut self.files.denied_extensions);
         clean(&mut self.files.allowed_extensions);
         v.check(
             self.files.max_bytes > 0 && self.files.max_bytes <= MAX_FILE_BYTES,
             "files.max_bytes",
-            "range",
+            FieldReason::Range,
         );
         v.finish()
     }

@@ -12,7 +12,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit;
 use qixie_kernel::authz::{Actor, Grant, perm};
 use qixie_kernel::db::{Tx, is_unique_violation, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind, Hint, Validator};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Hint, Validator};
 use qixie_kernel::http::extract::Authed;
 use qixie_kernel::http::extract::Body;
 use qixie_kernel::http::openapi::ApiRoutes;
@@ -150,14 +150,22 @@ fn clean(
     let text = text.map(|t| t.trim().to_owned());
     let mut v = Validator::default();
     if let Some(t) = &title {
-        v.check(t.chars().count() <= MAX_TITLE_CHARS, "title", "too_long");
+        v.check(
+            t.chars().count() <= MAX_TITLE_CHARS,
+            "title",
+            FieldReason::TooLong,
+        );
     }
     match &text {
-        Some(t) if t.is_empty() => v.push("text", "required"),
+        Some(t) if t.is_empty() => v.push("text", FieldReason::Required),
         Some(t) => {
-            v.check(t.chars().count() <= MAX_TEXT_CHARS, "text", "too_long");
+            v.check(
+                t.chars().count() <= MAX_TEXT_CHARS,
+                "text",
+                FieldReason::TooLong,
+            );
         }
-        None if text_required => v.push("text", "required"),
+        None if text_required => v.push("text", FieldReason::Required),
         None => {}
     }
     v.finish().map_err(|e| e.with_hint(limits_hint()))?;
@@ -463,9 +471,11 @@ pub async fn reorder(
 ) -> AppResult<Vec<QuickReply>> {
     let mut wanted = Vec::with_capacity(ids.len());
     for s in ids {
-        let id: i64 = s.parse().map_err(|_| AppError::field("ids", "not_found"))?;
+        let id: i64 = s
+            .parse()
+            .map_err(|_| AppError::field("ids", FieldReason::NotFound))?;
         if wanted.contains(&id) {
-            return Err(AppError::field("ids", "duplicate"));
+            return Err(AppError::field("ids", FieldReason::Duplicate));
         }
         wanted.push(id);
     }
@@ -484,7 +494,7 @@ pub async fn reorder(
         return Err(if shared.is_some() {
             AppError::new(ErrorKind::QuickReplyReadOnly).on_field("ids")
         } else {
-            AppError::field("ids", "not_found")
+            AppError::field("ids", FieldReason::NotFound)
         });
     }
     let mut ordered: Vec<Row> = wanted

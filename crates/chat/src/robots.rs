@@ -13,7 +13,7 @@ use crate::ChatState;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{ConvId, CorpId, new_id, sha256_hex};
 
 pub const PER_MINUTE: usize = 20;
@@ -59,7 +59,7 @@ pub async fn create(
     }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 30 || name.chars().any(char::is_control) {
-        return Err(AppError::field("name", "invalid"));
+        return Err(AppError::field("name", FieldReason::Invalid));
     }
     let key = uuid::Uuid::new_v4().to_string();
     let now = app.now();

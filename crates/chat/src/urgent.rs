@@ -17,7 +17,7 @@ use super::stream::{self, EventRow, NewEvent};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, Scope};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{ConvId, CorpId, new_id};
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_org::audience::{self, Selection};
@@ -111,7 +111,7 @@ async fn start(
         .collect();
     if let Some(list) = userids {
         if list.is_empty() || list.len() > MAX_RECIPIENTS {
-            return Err(AppError::field("userids", "count"));
+            return Err(AppError::field("userids", FieldReason::Count));
         }
         let named = audience::resolve(
             &app.db,

@@ -275,7 +275,7 @@ async fn write(app: &AppState, jobs: &[Job], now: i64) -> AppResult<Written> {
     }
     let plain: Vec<EventRow> = rows.iter().map(|(_, r)| r.clone()).collect();
     stream::insert_rows(&mut tx, &plain).await?;
-    search::mark_pending(&mut tx, &plain).await?;
+    search::mark_pending(app, &mut tx, &plain).await?;
     tx.commit().await?;
     for (i, r) in rows {
         outcomes[i] = Some(Ok(r));

@@ -13,7 +13,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, perm};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{CorpId, MemberId};
 use qixie_org::enterprise;
 use qixie_org::member::{self, Member, MemberStatus};
@@ -362,7 +362,8 @@ pub async fn change_password(
         .await?
         .ok_or(ErrorKind::WrongOldPassword)?;
     if !app.hasher.verify(old, Some(&cred.password_hash)).await? {
-        return Err(AppError::field("old_password", "wrong").with_kind(ErrorKind::WrongOldPassword));
+        return Err(AppError::field("old_password", FieldReason::Wrong)
+            .with_kind(ErrorKind::WrongOldPassword));
     }
     acceptable(app, actor.corp, mid, &m.userid, new)
         .await

@@ -202,6 +202,51 @@ impl<P: Perm> Grant<P> {
     }
 }
 
+/// What a read may reveal: one enterprise, all of it or the subtrees of a management scope. Only the
+/// gate makes one (from a grant or the directory grant), so a read function that takes it cannot be
+/// called without the check, and cannot forget the scope.
+#[derive(Debug, Clone)]
+pub struct ReadScope {
+    corp: CorpId,
+    limit: Option<Scope>,
+}
+
+impl ReadScope {
+    pub fn corp(&self) -> CorpId {
+        self.corp
+    }
+    /// The subtrees the read is confined to; `None` for the whole enterprise.
+    pub fn limit(&self) -> Option<&Scope> {
+        self.limit.as_ref().filter(|s| **s != Scope::All)
+    }
+    pub fn covers_path(&self, path: &str) -> bool {
+        self.limit().is_none_or(|s| s.covers_path(path))
+    }
+    pub fn covers_any(&self, paths: &[String]) -> bool {
+        self.limit().is_none_or(|s| s.covers_any(paths))
+    }
+}
+
+impl<P: Perm> Grant<P> {
+    /// The reads this grant allows: its management scope.
+    pub fn reads(&self) -> ReadScope {
+        ReadScope {
+            corp: self.corp,
+            limit: Some(self.scope.clone()),
+        }
+    }
+}
+
+impl DirectoryGrant {
+    /// The reads the directory allows: the whole enterprise.
+    pub fn reads(&self) -> ReadScope {
+        ReadScope {
+            corp: self.corp,
+            limit: None,
+        }
+    }
+}
+
 impl Actor {
     pub fn member(
         corp: CorpId,
@@ -301,6 +346,15 @@ impl Actor {
             Err(AppError::new(ErrorKind::ApiForbidden))
         } else {
             Err(AppError::new(ErrorKind::Forbidden))
+        }
+    }
+    /// What the actor reads of the directory where `P` manages it: a holder of `P` reads exactly
+    /// what it manages (so everything it lists it may also change, as WeCom apps expect); anyone
+    /// else who may read the directory reads all of it.
+    pub fn read_view<P: Perm>(&self) -> AppResult<ReadScope> {
+        match self.require::<P>() {
+            Ok(g) => Ok(g.reads()),
+            Err(_) => Ok(self.directory()?.reads()),
         }
     }
     pub fn directory(&self) -> AppResult<DirectoryGrant> {

@@ -172,6 +172,7 @@ field_reasons! {
     Name => ("name", "文件名无效", "Invalid file name"),
     NotAnImage => ("not_an_image", "不是图片", "Not an image"),
     NotQuotable => ("not_quotable", "这条消息不能引用", "This message cannot be quoted"),
+    BelowMemberCount => ("below_member_count", "不能少于当前成员数", "Cannot be lower than the current number of members"),
 }
 
 impl serde::Serialize for FieldReason {
@@ -200,15 +201,6 @@ impl FieldReason {
 
 /// Reasons still written as their code. A code outside the table is a programming error: it fails
 /// in debug builds and reads `invalid` in release ones.
-impl From<&str> for FieldReason {
-    fn from(code: &str) -> FieldReason {
-        FieldReason::from_code(code).unwrap_or_else(|| {
-            debug_assert!(false, "field reason {code:?} is not in the table");
-            FieldReason::Invalid
-        })
-    }
-}
-
 impl From<ErrorKind> for FieldReason {
     fn from(kind: ErrorKind) -> FieldReason {
         FieldReason::Error(kind)

@@ -21,7 +21,7 @@ use jiff::civil;
 use jiff::tz::TimeZone;
 use rrule::{Frequency, RRule, RRuleSet, Tz, Unvalidated};
 
-use super::error::{AppError, AppResult, Hint};
+use super::error::{AppError, AppResult, FieldReason, Hint};
 use super::time::Zone;
 
 /// The field a refused schedule is reported on.
@@ -69,11 +69,11 @@ impl Schedule {
     /// optionally led by seconds).
     pub fn cron(expr: &str) -> AppResult<Schedule> {
         let expr = checked(expr)?;
-        let cron = Cron::from_str(expr).map_err(|e| refused("format", e))?;
+        let cron = Cron::from_str(expr).map_err(|e| refused(FieldReason::Format, e))?;
         // 30 February parses but never comes.
         let probe = Timestamp::UNIX_EPOCH.to_zoned(TimeZone::UTC);
         cron.find_next_occurrence(&probe, false)
-            .map_err(|e| refused("out_of_range", e))?;
+            .map_err(|e| refused(FieldReason::OutOfRange, e))?;
         Ok(Schedule {
             text: expr.into(),
             rule: Rule::Cron(Arc::new(cron)),
@@ -90,7 +90,7 @@ impl Schedule {
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let Some((name, value)) = line.split_once(':') else {
                 return Err(refused(
-                    "format",
+                    FieldReason::Format,
                     format!("`{line}` has no `NAME:` in front"),
                 ));
             };
@@ -102,7 +102,7 @@ impl Schedule {
                 "EXDATE" => exdates.extend(wall_times(params, value)?),
                 _ => {
                     return Err(refused(
-                        "unsupported",
+                        FieldReason::Unsupported,
                         format!("`{line}`: the lines are DTSTART (once), RRULE, RDATE and EXDATE"),
                     ));
                 }
@@ -110,20 +110,26 @@ impl Schedule {
         }
         let start = start.ok_or_else(|| {
             refused(
-                "required",
+                FieldReason::Required,
                 "DTSTART is required: the first occurrence, as local time",
             )
         })?;
         if rules.is_empty() {
-            return Err(refused("required", "an RRULE line is required"));
+            return Err(refused(FieldReason::Required, "an RRULE line is required"));
         }
         let mut set = RRuleSet::new(start).limit();
         for rule in rules {
-            set = set.rrule(rule.validate(start).map_err(|e| refused("format", e))?);
+            set = set.rrule(
+                rule.validate(start)
+                    .map_err(|e| refused(FieldReason::Format, e))?,
+            );
         }
         set = set.set_rdates(rdates).set_exdates(exdates);
         if (&set).into_iter().next().is_none() {
-            return Err(refused("out_of_range", "the rule has no occurrence"));
+            return Err(refused(
+                FieldReason::OutOfRange,
+                "the rule has no occurrence",
+            ));
         }
         Ok(Schedule {
             text: text.into(),
@@ -162,16 +168,16 @@ impl Schedule {
 fn checked(text: &str) -> AppResult<&str> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(AppError::field(FIELD, "required"));
+        return Err(AppError::field(FIELD, FieldReason::Required));
     }
     if text.len() > MAX_LEN {
-        return Err(AppError::field(FIELD, "too_long"));
+        return Err(AppError::field(FIELD, FieldReason::TooLong));
     }
     Ok(text)
 }
 
 /// A refusal with the reason code for clients and the parser's words for the person.
-fn refused(reason: &str, detail: impl fmt::Display) -> AppError {
+fn refused(reason: FieldReason, detail: impl fmt::Display) -> AppError {
     let detail = detail.to_string();
     AppError::field(FIELD, reason).with_hint(Hint {
         zh: format!("日程规则无效：{detail}"),
@@ -193,12 +199,12 @@ fn recurrence_rule(value: &str) -> AppResult<RRule<Unvalidated>> {
             _ => parts.push(part),
         }
     }
-    let rule =
-        RRule::<Unvalidated>::from_str(&parts.join(";")).map_err(|e| refused("format", e))?;
+    let rule = RRule::<Unvalidated>::from_str(&parts.join(";"))
+        .map_err(|e| refused(FieldReason::Format, e))?;
     if matches!(rule.get_freq(), Frequency::Minutely | Frequency::Secondly) {
         // Each evaluation walks from DTSTART; a cron expression suits sub-hourly work.
         return Err(refused(
-            "unsupported",
+            FieldReason::Unsupported,
             "FREQ=MINUTELY and FREQ=SECONDLY are not supported; use a cron expression",
         ));
     }
@@ -218,7 +224,7 @@ fn wall_time(params: &str, value: &str) -> AppResult<chrono::DateTime<Tz>> {
     let zoned = params.to_ascii_uppercase().contains("TZID") || value.ends_with(['Z', 'z']);
     if zoned {
         return Err(refused(
-            "unsupported",
+            FieldReason::Unsupported,
             format!("`{value}`: times are local to the schedule's zone; leave out Z and TZID"),
         ));
     }
@@ -229,18 +235,18 @@ fn wall_time(params: &str, value: &str) -> AppResult<chrono::DateTime<Tz>> {
     };
     let wall = parsed.map_err(|_| {
         refused(
-            "format",
+            FieldReason::Format,
             format!("`{value}` is not a date (20260130) or a date and time (20260130T173000)"),
         )
     })?;
     let seconds = wall
         .to_zoned(TimeZone::UTC)
         .map(|z| z.timestamp().as_second())
-        .map_err(|e| refused("format", e))?;
+        .map_err(|e| refused(FieldReason::Format, e))?;
     Tz::UTC
         .timestamp_opt(seconds, 0)
         .single()
-        .ok_or_else(|| refused("format", format!("`{value}` is out of range")))
+        .ok_or_else(|| refused(FieldReason::Format, format!("`{value}` is out of range")))
 }
 
 /// The instant `zone`'s clock shows rrule's stand-in wall time.

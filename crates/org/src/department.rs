@@ -10,7 +10,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, Scope, perm};
 use qixie_kernel::db::{Database, Tx, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind, Validator};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::ids::CorpId;
 
@@ -252,7 +252,7 @@ pub async fn insert(
     let id = match id {
         Some(id) => {
             if id <= 0 {
-                return Err(AppError::field("id", "format"));
+                return Err(AppError::field("id", FieldReason::Format));
             }
             let taken: Option<(i64,)> = tx
                 .opt(
@@ -340,7 +340,7 @@ pub async fn create_in(
     let now = app.now();
     let parent = find_in(tx, corp, input.parent_id)
         .await
-        .map_err(|_| AppError::field("parent_id", "not_found"))?;
+        .map_err(|_| AppError::field("parent_id", FieldReason::NotFound))?;
     grant.check_path(&parent.path)?;
     ensure_unique_name(tx, corp, parent.id, input.name.trim(), None).await?;
     let row = insert(
@@ -428,7 +428,7 @@ pub async fn update_in(
         }
         let parent = find_in(tx, corp, parent_id)
             .await
-            .map_err(|_| AppError::field("parent_id", "not_found"))?;
+            .map_err(|_| AppError::field("parent_id", FieldReason::NotFound))?;
         if parent.path.starts_with(&before.path) {
             return Err(ErrorKind::DepartmentMoveCycle.into());
         }
@@ -476,7 +476,7 @@ pub async fn update_in(
     if let Some(leaders) = &patch.leader_userids {
         let ids = super::member::resolve_userids(tx, corp, leaders).await?;
         if ids.len() != leaders.len() {
-            return Err(AppError::field("leader_userids", "not_found"));
+            return Err(AppError::field("leader_userids", FieldReason::NotFound));
         }
         let old: Vec<(String,)> = tx
             .all(sql("SELECT m.userid FROM department_leaders dl JOIN members m ON m.id = dl.member_id WHERE dl.corp_id = $1 AND dl.department_id = $2 ORDER BY m.userid").bind(corp).bind(id))

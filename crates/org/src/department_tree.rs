@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, Grant, perm};
 use qixie_kernel::db::{Tx, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 
 use super::department::{self, DepartmentPatch, NewDepartment, ROOT};
 
@@ -90,7 +90,8 @@ pub async fn replace(
         outcomes[i] = Some(RowOutcome {
             created: true,
             error: Some(
-                AppError::field("parentid", "not_found").with_kind(ErrorKind::DepartmentNotFound),
+                AppError::field("parentid", FieldReason::NotFound)
+                    .with_kind(ErrorKind::DepartmentNotFound),
             ),
             ..RowOutcome::default()
         });

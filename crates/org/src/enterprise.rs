@@ -7,7 +7,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, perm};
 use qixie_kernel::db::{Database, Tx, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind, Validator};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::ids::{CorpId, MemberId, new_id};
 
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
@@ -168,22 +168,22 @@ pub async fn update_security(
     v.check(
         (8..=64).contains(&p.password_min_length),
         "password_min_length",
-        "range",
+        FieldReason::Range,
     )
     .check(
         (0..=3650).contains(&p.password_rotation_days),
         "password_rotation_days",
-        "range",
+        FieldReason::Range,
     )
     .check(
         (3..=100).contains(&p.login_max_failures),
         "login_max_failures",
-        "range",
+        FieldReason::Range,
     )
     .check(
         (1..=10_080).contains(&p.login_lock_minutes),
         "login_lock_minutes",
-        "range",
+        FieldReason::Range,
     );
     v.finish()?;
     let corp = grant.corp();
@@ -242,7 +242,7 @@ pub async fn update_profile(
         .map(|z| z.trim().to_owned())
         .unwrap_or(before.time_zone.clone());
     if !qixie_kernel::time::is_known(&time_zone) {
-        return Err(AppError::field("time_zone", "unknown"));
+        return Err(AppError::field("time_zone", FieldReason::Unknown));
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;

@@ -13,8 +13,8 @@ use super::{department, import, member, sheet, tag};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::perm;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
-use qixie_kernel::http::extract::Authed;
 use qixie_kernel::http::extract::Body;
+use qixie_kernel::http::extract::{Allowed, Authed};
 use qixie_kernel::http::openapi::{ApiRoutes, routes};
 
 pub fn routes() -> ApiRoutes {
@@ -183,9 +183,8 @@ async fn directory_member(
 )]
 async fn admin_departments(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
 ) -> AppResult<Json<DepartmentList>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(DepartmentList {
         items: department::list(&app.db, g.corp(), Some(g.scope()), None).await?,
     }))
@@ -201,10 +200,11 @@ async fn admin_departments(
 )]
 async fn create_department(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Body(input): Body<department::NewDepartment>,
 ) -> AppResult<(StatusCode, Json<DepartmentReply>)> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let department = department::create(&app, &actor, &g, input).await?;
     Ok((StatusCode::CREATED, Json(DepartmentReply { department })))
 }
@@ -219,11 +219,12 @@ async fn create_department(
 )]
 async fn update_department(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
     Body(p): Body<department::DepartmentPatch>,
 ) -> AppResult<Json<DepartmentReply>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(DepartmentReply {
         department: department::update(&app, &actor, &g, id, p).await?,
     }))
@@ -238,10 +239,11 @@ async fn update_department(
 )]
 async fn delete_department(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    let g = actor.require::<perm::ContactsManage>()?;
     department::delete(&app, &actor, &g, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -256,10 +258,9 @@ async fn delete_department(
 )]
 async fn admin_members(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
     Query(f): Query<member::ListFilter>,
 ) -> AppResult<Json<MemberPage>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let (items, total) = member::list(&app.db, g.corp(), &f, Some(g.scope())).await?;
     Ok(Json(MemberPage { items, total }))
 }
@@ -274,10 +275,11 @@ async fn admin_members(
 )]
 async fn create_member(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Body(input): Body<member::MemberInput>,
 ) -> AppResult<(StatusCode, Json<CreatedMember>)> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let (member, initial_password) = member::create(&app, &actor, &g, input, true).await?;
     Ok((
         StatusCode::CREATED,
@@ -297,10 +299,9 @@ async fn create_member(
 )]
 async fn admin_member(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
     Path(userid): Path<String>,
 ) -> AppResult<Json<MemberReply>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(MemberReply {
         member: member::get_in_scope(&app.db, &g, &userid).await?,
     }))
@@ -316,11 +317,12 @@ async fn admin_member(
 )]
 async fn update_member(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(userid): Path<String>,
     Body(input): Body<member::MemberInput>,
 ) -> AppResult<Json<MemberReply>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(MemberReply {
         member: member::update(&app, &actor, &g, &userid, input).await?,
     }))
@@ -335,10 +337,11 @@ async fn update_member(
 )]
 async fn delete_member(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(userid): Path<String>,
 ) -> AppResult<StatusCode> {
-    let g = actor.require::<perm::ContactsManage>()?;
     member::delete(&app, &actor, &g, &userid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -352,10 +355,11 @@ async fn delete_member(
 )]
 async fn freeze(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(userid): Path<String>,
 ) -> AppResult<Json<MemberReply>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(MemberReply {
         member: member::set_frozen(&app, &actor, &g, &userid, true).await?,
     }))
@@ -370,10 +374,11 @@ async fn freeze(
 )]
 async fn unfreeze(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(userid): Path<String>,
 ) -> AppResult<Json<MemberReply>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(MemberReply {
         member: member::set_frozen(&app, &actor, &g, &userid, false).await?,
     }))
@@ -395,11 +400,12 @@ struct OffboardBody {
 )]
 async fn offboard(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(userid): Path<String>,
     Body(b): Body<OffboardBody>,
 ) -> AppResult<Json<Offboarded>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let (member, handed) = member::offboard(&app, &actor, &g, &userid, &b.successor_userid).await?;
     let handovers = handed
         .into_iter()
@@ -418,10 +424,11 @@ async fn offboard(
 )]
 async fn import_members(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsImport>,
     mut form: Multipart,
 ) -> AppResult<Json<import::ImportReport>> {
-    let g = actor.require::<perm::ContactsImport>()?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut mode = import::ImportMode::ValidRows;
     let mut dry_run = false;
@@ -479,10 +486,9 @@ struct ExportQuery {
 )]
 async fn export_members(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let rows = import::export_rows(&app, &g).await?;
     let (bytes, mime, ext) = match q.format.as_deref().unwrap_or("xlsx") {
         "csv" => (sheet::export_csv(&rows), "text/csv; charset=utf-8", "csv"),
@@ -536,10 +542,11 @@ struct TagName {
 )]
 async fn create_tag(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Body(b): Body<TagName>,
 ) -> AppResult<(StatusCode, Json<TagReply>)> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let tag = tag::create(&app, &actor, &g, &b.name, None).await?;
     Ok((StatusCode::CREATED, Json(TagReply { tag })))
 }
@@ -554,11 +561,12 @@ async fn create_tag(
 )]
 async fn rename_tag(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
     Body(b): Body<TagName>,
 ) -> AppResult<Json<TagReply>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     Ok(Json(TagReply {
         tag: tag::rename(&app, &actor, &g, id, &b.name).await?,
     }))
@@ -573,10 +581,11 @@ async fn rename_tag(
 )]
 async fn delete_tag(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    let g = actor.require::<perm::ContactsManage>()?;
     tag::delete(&app, &actor, &g, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -590,10 +599,9 @@ async fn delete_tag(
 )]
 async fn tag_members(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
 ) -> AppResult<Json<TagMemberList>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let (items, department_ids) = tag::members_in_scope(&app.db, &g, id).await?;
     Ok(Json(TagMemberList {
         items,

@@ -16,7 +16,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, AdminRank, Grant, Perm, perm};
 use qixie_kernel::db::{Dialect, Tx, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{CorpId, MemberId, new_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, utoipa::ToSchema)]
@@ -31,7 +31,7 @@ pub enum ImportMode {
 pub struct RowProblem {
     pub row: usize,
     pub field: String,
-    pub reason: String,
+    pub reason: FieldReason,
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -356,24 +356,24 @@ impl Importer {
     ) -> AppResult<()> {
         let mut fresh: Vec<(Option<String>, NewImported)> = Vec::new();
         for rec in records {
-            let mut problems: Vec<(&str, &str)> = Vec::new();
+            let mut problems: Vec<(&str, FieldReason)> = Vec::new();
             // Conflicts with other members' mobile or email.
             if let Some(m) = &rec.mobile
                 && self.mobile_owner.get(m).is_some_and(|u| u != &rec.userid)
             {
-                problems.push(("mobile", "exists"));
+                problems.push(("mobile", FieldReason::Exists));
             }
             if let Some(e) = &rec.email
                 && self.email_owner.get(e).is_some_and(|u| u != &rec.userid)
             {
-                problems.push(("email", "exists"));
+                problems.push(("email", FieldReason::Exists));
             }
             if let Some(l) = &rec.leader {
                 if l == &rec.userid {
-                    problems.push(("leader", "self"));
+                    problems.push(("leader", FieldReason::SelfRef));
                 } else if !self.by_userid.contains_key(l) && !self.file_userids.contains(l.as_str())
                 {
-                    problems.push(("leader", "not_found"));
+                    problems.push(("leader", FieldReason::NotFound));
                 } else if let Some(e) = self.by_userid.get(l)
                     && !self.file_userids.contains(l.as_str())
                     && !grant_covers(
@@ -384,7 +384,7 @@ impl Importer {
                             .unwrap_or(&[]),
                     )
                 {
-                    problems.push(("leader", "out_of_scope"));
+                    problems.push(("leader", FieldReason::OutOfScope));
                 }
             }
             let existing = self.by_userid.get(&rec.userid).map(|e| e.id);
@@ -397,13 +397,13 @@ impl Importer {
                         .unwrap_or(&[]),
                 )
             {
-                problems.push(("userid", "out_of_scope"));
+                problems.push(("userid", FieldReason::OutOfScope));
             } else if let Some(id) = existing
                 && grant
                     .check_outranks(MemberId(id), self.ranks.get(&id))
                     .is_err()
             {
-                problems.push(("userid", "outranks_you"));
+                problems.push(("userid", FieldReason::OutranksYou));
             }
             // Resolve department paths, creating missing departments only under parents in scope.
             let mut dept_ids = Vec::new();
@@ -432,7 +432,7 @@ impl Importer {
                     };
                 }
                 if !ok || grant.check_path(&cur.path).is_err() {
-                    problems.push(("departments", "out_of_scope"));
+                    problems.push(("departments", FieldReason::OutOfScope));
                     break;
                 }
                 if !dept_ids.contains(&cur.id) {
@@ -443,7 +443,7 @@ impl Importer {
                 errors.extend(problems.into_iter().map(|(f, r)| RowProblem {
                     row: rec.row,
                     field: f.into(),
-                    reason: r.into(),
+                    reason: r,
                 }));
                 continue;
             }

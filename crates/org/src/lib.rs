@@ -1,5 +1,6 @@
 //! Enterprise organisation (企业与通讯录): the enterprise, departments, members, tags, administrators
 //! and their scopes, the directory, import and export, and offboarding hand-over.
+use qixie_kernel::error::FieldReason;
 pub mod accounts;
 pub mod audience;
 pub mod department;
@@ -51,18 +52,18 @@ impl Module for Org {
 }
 
 /// Checks a display name: not empty, not too long, none of the characters WeCom forbids.
-pub fn valid_name(name: &str, max: usize) -> Result<(), &'static str> {
+pub fn valid_name(name: &str, max: usize) -> Result<(), FieldReason> {
     let n = name.trim();
     if n.is_empty() {
-        return Err("required");
+        return Err(FieldReason::Required);
     }
     if n.chars().count() > max {
-        return Err("too_long");
+        return Err(FieldReason::TooLong);
     }
     if n.chars()
         .any(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control())
     {
-        return Err("format");
+        return Err(FieldReason::Format);
     }
     Ok(())
 }

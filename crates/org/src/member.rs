@@ -13,7 +13,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, Perm, Scope, perm};
 use qixie_kernel::db::{Arg, Database, Dialect, Sql, Tx, is_unique_violation, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind, Validator};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::ids::{CorpId, MemberId, new_id};
 
@@ -552,9 +552,9 @@ fn apply_input(base: Option<Record>, input: &MemberInput) -> AppResult<Record> {
         let mut ids = ids.clone();
         ids.dedup();
         if ids.is_empty() {
-            v.push("department_ids", "required");
+            v.push("department_ids", FieldReason::Required);
         } else if ids.len() > 20 {
-            v.push("department_ids", "too_many");
+            v.push("department_ids", FieldReason::TooMany);
         }
         r.department_ids = ids;
         r.department_orders = input.department_orders.clone().unwrap_or_default();
@@ -570,13 +570,13 @@ fn apply_input(base: Option<Record>, input: &MemberInput) -> AppResult<Record> {
         if r.department_ids.contains(&m) {
             r.main_department = m;
         } else {
-            v.push("main_department", "not_in_departments");
+            v.push("main_department", FieldReason::NotInDepartments);
         }
     }
     if let Some(l) = &input.leader_userid {
         r.leader_userid = Some(l.trim().to_owned()).filter(|s| !s.is_empty());
         if r.leader_userid.as_deref() == Some(r.userid.as_str()) {
-            v.push("leader_userid", "self");
+            v.push("leader_userid", FieldReason::SelfRef);
         }
     }
     if let Some(t) = &input.tag_ids {
@@ -607,7 +607,7 @@ async fn write_links<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record
         .all(sql("SELECT id, parent_id, name, name_en, ord, path FROM departments WHERE corp_id = $1 AND id IN ").bind(corp).push_in(r.department_ids.iter().copied()))
         .await?;
     if rows.len() != r.department_ids.len() {
-        return Err(AppError::field("department_ids", "not_found"));
+        return Err(AppError::field("department_ids", FieldReason::NotFound));
     }
     for d in &rows {
         grant.check_path(&d.path)?;
@@ -633,7 +633,7 @@ async fn write_links<P: Perm>(tx: &mut Tx, grant: &Grant<P>, id: i64, r: &Record
         )
         .await?;
     if tag_count.0 as usize != r.tag_ids.len() {
-        return Err(AppError::field("tag_ids", "not_found"));
+        return Err(AppError::field("tag_ids", FieldReason::NotFound));
     }
     tx.exec(sql("DELETE FROM member_tags WHERE member_id = $1").bind(id))
         .await?;
@@ -658,16 +658,15 @@ async fn leader_id<P: Perm>(
     let id = found
         .first()
         .map(|(id, _)| *id)
-        .ok_or_else(|| AppError::field("leader_userid", "not_found"))?;
+        .ok_or_else(|| AppError::field("leader_userid", FieldReason::NotFound))?;
     if Some(id) != current && !grant.is_whole_enterprise() {
         let paths: Vec<(String,)> = tx
             .all(sql("SELECT d.path FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id WHERE md.corp_id = $1 AND md.member_id = $2").bind(grant.corp()).bind(id))
             .await?;
         let paths: Vec<String> = paths.into_iter().map(|(p,)| p).collect();
         if grant.check_member_paths(&paths).is_err() {
-            return Err(
-                AppError::field("leader_userid", "out_of_scope").with_kind(ErrorKind::OutOfScope)
-            );
+            return Err(AppError::field("leader_userid", FieldReason::OutOfScope)
+                .with_kind(ErrorKind::OutOfScope));
         }
     }
     Ok(Some(id))
@@ -742,7 +741,7 @@ async fn update_row<P: Perm>(
         .await?;
     let leader = leader_id(tx, grant, r, current.and_then(|(l,)| l)).await?;
     if leader == Some(id) {
-        return Err(AppError::field("leader_userid", "self"));
+        return Err(AppError::field("leader_userid", FieldReason::SelfRef));
     }
     let (ini, full) = pinyin_key::pinyin_of(&r.name);
     tx.exec(
@@ -828,7 +827,7 @@ pub async fn create(
             let policy = super::enterprise::security(&app.db, corp).await?;
             policy
                 .check_password(&r.userid, p)
-                .map_err(|e| AppError::field("initial_password", e.kind.code()))?;
+                .map_err(|e| AppError::field("initial_password", e.kind))?;
             Some(app.hasher.hash(p).await?)
         }
         None => None,
@@ -1150,7 +1149,7 @@ pub async fn update_profile(
         && !z.is_empty()
         && !qixie_kernel::time::is_known(z)
     {
-        return Err(AppError::field("time_zone", "unknown"));
+        return Err(AppError::field("time_zone", FieldReason::Unknown));
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -1224,7 +1223,7 @@ pub async fn offboard(
     let s = match get_in_scope(&app.db, grant, successor).await {
         Ok(s) => s,
         Err(e) if e.kind == ErrorKind::OutOfScope => {
-            return Err(AppError::field("successor_userid", "out_of_scope")
+            return Err(AppError::field("successor_userid", FieldReason::OutOfScope)
                 .with_kind(ErrorKind::OutOfScope));
         }
         Err(_) => return Err(ErrorKind::SuccessorInvalid.into()),

@@ -10,7 +10,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, AdminRank, Grant, Permission, Scope, perm};
 use qixie_kernel::db::{Database, Tx, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{CorpId, MemberId};
 use qixie_kernel::ser::{join_ids, split_ids, split_list};
 
@@ -240,8 +240,8 @@ pub async fn put(
     let target = member::get_managed(&app.db, grant, userid).await?;
     let mut perms = Vec::new();
     for code in &input.permissions {
-        let p =
-            Permission::from_code(code).ok_or_else(|| AppError::field("permissions", "unknown"))?;
+        let p = Permission::from_code(code)
+            .ok_or_else(|| AppError::field("permissions", FieldReason::Unknown))?;
         if !actor.has(p) {
             return Err(ErrorKind::Forbidden.into());
         }
@@ -253,7 +253,7 @@ pub async fn put(
         return Err(ErrorKind::Forbidden.into());
     }
     if !input.scope.all && input.scope.department_ids.is_empty() && !input.is_super {
-        return Err(AppError::field("scope", "required"));
+        return Err(AppError::field("scope", FieldReason::Required));
     }
     if input.scope.all && !grant.is_whole_enterprise() {
         return Err(ErrorKind::OutOfScope.into());
@@ -261,7 +261,7 @@ pub async fn put(
     for d in &input.scope.department_ids {
         let row = crate::department::find(&app.db, corp, *d)
             .await
-            .map_err(|_| AppError::field("scope", "not_found"))?;
+            .map_err(|_| AppError::field("scope", FieldReason::NotFound))?;
         grant.check_path(&row.path)?;
     }
     let now = app.now();

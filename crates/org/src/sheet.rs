@@ -15,7 +15,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;
 
 use super::fields;
-use qixie_kernel::error::{AppError, ErrorKind};
+use qixie_kernel::error::{AppError, ErrorKind, FieldReason};
 use qixie_kernel::upload_limits::{self, ArchiveError, Exceeded, UploadLimits};
 
 /// How many leading non-empty rows may be looked at to find the header. Some templates put a
@@ -560,8 +560,8 @@ pub struct RowError {
     pub row: usize,
     /// Stable snake_case field key, see `Field::key`.
     pub field: String,
-    /// Stable reason key: "required", "too_long", "format" or "duplicate_in_file".
-    pub reason: String,
+    /// Why, from the closed table: required, too_long, format, duplicate_in_file, …
+    pub reason: FieldReason,
 }
 
 /// A row that passed every check, normalised and ready for the database layer.
@@ -587,10 +587,10 @@ pub struct ImportRecord {
     pub telephone: String,
 }
 
-const REQUIRED: &str = "required";
-const TOO_LONG: &str = "too_long";
-const FORMAT: &str = "format";
-const DUPLICATE_IN_FILE: &str = "duplicate_in_file";
+const REQUIRED: FieldReason = FieldReason::Required;
+const TOO_LONG: FieldReason = FieldReason::TooLong;
+const FORMAT: FieldReason = FieldReason::Format;
+const DUPLICATE_IN_FILE: FieldReason = FieldReason::DuplicateInFile;
 
 /// Limits in characters, as WeCom applies them.
 const EMPLOYEE_NO_MAX: usize = 64;
@@ -635,11 +635,11 @@ impl RowValidator {
         );
         {
             let mut row_errors = Vec::new();
-            let mut fail = |field: Field, reason: &str| {
+            let mut fail = |field: Field, reason: FieldReason| {
                 row_errors.push(RowError {
                     row: r.row,
                     field: field.key().to_string(),
-                    reason: reason.to_string(),
+                    reason,
                 });
             };
 
@@ -751,7 +751,7 @@ fn optional(cell: &str) -> Option<&str> {
 
 /// `总公司/研发部;总公司/产品部` → two paths. Empty entries (a trailing `;`) are skipped and
 /// repeats dropped; an empty level inside a path (`总公司//研发部`) is a format error.
-fn parse_departments(raw: &str) -> Result<Vec<Vec<String>>, &'static str> {
+fn parse_departments(raw: &str) -> Result<Vec<Vec<String>>, FieldReason> {
     let mut paths: Vec<Vec<String>> = Vec::new();
     let mut too_long = false;
     for entry in raw
@@ -958,7 +958,7 @@ mod tests {
         validate_rows(rows)
             .1
             .into_iter()
-            .map(|e| (e.row, e.field, e.reason))
+            .map(|e| (e.row, e.field, e.reason.code().to_owned()))
             .collect()
     }
 
@@ -1093,7 +1093,7 @@ mod tests {
             vec![RowError {
                 row: 6,
                 field: "departments".into(),
-                reason: "required".into()
+                reason: FieldReason::Required
             }]
         );
     }

@@ -27,7 +27,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, perm};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::http::extract::Body;
 use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, random_token};
@@ -136,15 +136,18 @@ fn callback_of(b: Option<CallbackBody>) -> AppResult<Option<Callback>> {
         return Ok(None);
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
-        return Err(AppError::field("callback.url", "format"));
+        return Err(AppError::field("callback.url", FieldReason::Format));
     }
     let token = b.token.unwrap_or_default().trim().to_owned();
     if token.is_empty() {
-        return Err(AppError::field("callback.token", "required"));
+        return Err(AppError::field("callback.token", FieldReason::Required));
     }
     let encodingaeskey = b.encodingaeskey.unwrap_or_default().trim().to_owned();
     if super::crypto::MsgCrypt::new(&token, &encodingaeskey, "").is_none() {
-        return Err(AppError::field("callback.encodingaeskey", "format"));
+        return Err(AppError::field(
+            "callback.encodingaeskey",
+            FieldReason::Format,
+        ));
     }
     Ok(Some(Callback {
         url,
@@ -193,7 +196,7 @@ async fn submit(
         .media_id
         .map(|m| m.trim().to_owned())
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| AppError::field("media_id", "required"))?;
+        .ok_or_else(|| AppError::field("media_id", FieldReason::Required))?;
     let corp = g.corp();
     let callback = callback_of(b.callback)?;
     let to_invite = b.to_invite.unwrap_or(true);
@@ -471,16 +474,17 @@ fn code_and_message(err: Option<&AppError>) -> (i64, String) {
 
 /// An importer row problem as the WeCom error it stands for.
 fn problem_error(p: &RowProblem) -> AppError {
-    let kind = match (p.field.as_str(), p.reason.as_str()) {
-        (_, "out_of_scope") => ErrorKind::OutOfScope,
-        (_, "outranks_you") => ErrorKind::AdminProtected,
-        ("userid", "duplicate_in_file") => ErrorKind::UseridExists,
-        ("mobile", "exists" | "duplicate_in_file") => ErrorKind::MobileExists,
-        ("email", "exists" | "duplicate_in_file") => ErrorKind::EmailExists,
-        ("leader", "not_found") => ErrorKind::MemberNotFound,
+    use FieldReason as R;
+    let kind = match (p.field.as_str(), p.reason) {
+        (_, R::OutOfScope) => ErrorKind::OutOfScope,
+        (_, R::OutranksYou) => ErrorKind::AdminProtected,
+        ("userid", R::DuplicateInFile) => ErrorKind::UseridExists,
+        ("mobile", R::Exists | R::DuplicateInFile) => ErrorKind::MobileExists,
+        ("email", R::Exists | R::DuplicateInFile) => ErrorKind::EmailExists,
+        ("leader", R::NotFound) => ErrorKind::MemberNotFound,
         _ => ErrorKind::Validation,
     };
-    AppError::field(&p.field, p.reason.as_str()).with_kind(kind)
+    AppError::field(&p.field, p.reason).with_kind(kind)
 }
 
 /// WeCom's batch files give departments by id ("1;5"); the importer resolves paths of names. Each
@@ -600,7 +604,7 @@ async fn sync_users(
                     &userid,
                     Some(
                         // The unknown id stays in WeCom's errmsg ("department 12: not_found").
-                        &AppError::field(&format!("department {id}"), "not_found")
+                        &AppError::field(&format!("department {id}"), FieldReason::NotFound)
                             .with_kind(ErrorKind::DepartmentNotFound),
                     ),
                 ),
@@ -676,7 +680,7 @@ struct PartyRow {
 }
 
 /// A row of the department file that cannot be used: row number, id (0 if unreadable), field, reason.
-type PartyProblem = (usize, i64, &'static str, &'static str);
+type PartyProblem = (usize, i64, &'static str, FieldReason);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum PartyColumn {
@@ -745,16 +749,16 @@ fn parse_party_rows(
             .ok()
             .filter(|i| *i > 0);
         let Some(id) = id else {
-            problems.push((row, 0, "id", "format"));
+            problems.push((row, 0, "id", FieldReason::Format));
             continue;
         };
         if !seen.insert(id) {
-            problems.push((row, id, "id", "duplicate_in_file"));
+            problems.push((row, id, "id", FieldReason::DuplicateInFile));
             continue;
         }
         let name = cell(&cells, PartyColumn::Name);
         if name.is_empty() {
-            problems.push((row, id, "name", "required"));
+            problems.push((row, id, "name", FieldReason::Required));
             continue;
         }
         let Some(parent) = cell(&cells, PartyColumn::Parent)
@@ -762,7 +766,7 @@ fn parse_party_rows(
             .ok()
             .filter(|p| *p >= 0)
         else {
-            problems.push((row, id, "parentid", "format"));
+            problems.push((row, id, "parentid", FieldReason::Format));
             continue;
         };
         let order = match cell(&cells, PartyColumn::Order) {
@@ -770,7 +774,7 @@ fn parse_party_rows(
             o => match o.parse::<i64>() {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    problems.push((row, id, "order", "format"));
+                    problems.push((row, id, "order", FieldReason::Format));
                     continue;
                 }
             },
@@ -940,9 +944,9 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                (4, 0, "id", "format"),
-                (5, 2, "id", "duplicate_in_file"),
-                (6, 3, "parentid", "format")
+                (4, 0, "id", FieldReason::Format),
+                (5, 2, "id", FieldReason::DuplicateInFile),
+                (6, 3, "parentid", FieldReason::Format)
             ]
         );
     }

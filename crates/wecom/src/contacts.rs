@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{AppCaller, loose, ok, ok_empty};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, Grant, Scope, perm};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::http::extract::Body;
 use qixie_kernel::ids::CorpId;
 use qixie_org::department::{self, Department, DepartmentPatch, NewDepartment};
@@ -67,16 +67,19 @@ impl Params {
     }
     pub fn require_text(&self, key: &str) -> AppResult<&str> {
         self.text(key)
-            .ok_or_else(|| AppError::field(key, "required"))
+            .ok_or_else(|| AppError::field(key, FieldReason::Required))
     }
     pub fn int(&self, key: &str) -> AppResult<Option<i64>> {
         self.text(key)
-            .map(|s| s.parse().map_err(|_| AppError::field(key, "invalid")))
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| AppError::field(key, FieldReason::Invalid))
+            })
             .transpose()
     }
     pub fn require_int(&self, key: &str) -> AppResult<i64> {
         self.int(key)?
-            .ok_or_else(|| AppError::field(key, "required"))
+            .ok_or_else(|| AppError::field(key, FieldReason::Required))
     }
 }
 
@@ -238,7 +241,7 @@ impl UserBody {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| AppError::field("userid", "required"))
+            .ok_or_else(|| AppError::field("userid", FieldReason::Required))
     }
 }
 
@@ -357,7 +360,7 @@ async fn user_batch_delete(
     let list = b
         .useridlist
         .filter(|l| !l.is_empty())
-        .ok_or_else(|| AppError::field("useridlist", "required"))?;
+        .ok_or_else(|| AppError::field("useridlist", FieldReason::Required))?;
     // Every userid must be known and managed before any is deleted, so a typo deletes nobody.
     for u in &list {
         member::get_managed(&app.db, &g, u).await?;
@@ -449,7 +452,7 @@ async fn user_list_id(
             .parse()
             .ok()
             .filter(|o| *o >= 0)
-            .ok_or_else(|| AppError::field("cursor", "invalid"))?,
+            .ok_or_else(|| AppError::field("cursor", FieldReason::Invalid))?,
         None => 0,
     };
     let limit = b.limit.unwrap_or(1000).clamp(1, 10_000);
@@ -491,7 +494,7 @@ async fn user_get_userid(
     let mobile = b
         .mobile
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| AppError::field("mobile", "required"))?;
+        .ok_or_else(|| AppError::field("mobile", FieldReason::Required))?;
     let row = member::find_by_mobile(&app.db, view.corp, &mobile).await?;
     let m = member::get(&app.db, view.corp, &row.userid).await?;
     // Outside the caller's view the number is as good as unknown.
@@ -540,7 +543,7 @@ async fn department_create(
         name_en: b.name_en.unwrap_or_default(),
         parent_id: b
             .parentid
-            .ok_or_else(|| AppError::field("parentid", "required"))?,
+            .ok_or_else(|| AppError::field("parentid", FieldReason::Required))?,
         order: b.order,
         id: b.id,
     };
@@ -556,7 +559,8 @@ async fn department_update(
     Body(b): Body<DepartmentBody>,
 ) -> AppResult<Response> {
     let g = caller.actor.require::<perm::ContactsManage>()?;
-    let id = b.id.ok_or_else(|| AppError::field("id", "required"))?;
+    let id =
+        b.id.ok_or_else(|| AppError::field("id", FieldReason::Required))?;
     let patch = DepartmentPatch {
         name: b.name,
         name_en: b.name_en,
@@ -645,7 +649,7 @@ struct TagBody {
 impl TagBody {
     fn require_id(&self) -> AppResult<i64> {
         self.tagid
-            .ok_or_else(|| AppError::field("tagid", "required"))
+            .ok_or_else(|| AppError::field("tagid", FieldReason::Required))
     }
 }
 
@@ -730,7 +734,7 @@ async fn change_tag_members(
     let users = b.userlist.clone().unwrap_or_default();
     let parties = b.partylist.clone().unwrap_or_default();
     if users.is_empty() && parties.is_empty() {
-        return Err(AppError::field("userlist", "required"));
+        return Err(AppError::field("userlist", FieldReason::Required));
     }
     let (bad_users, bad_parties) =
         tag::change_members(&app, &caller.actor, &g, id, &users, &parties, add).await?;

@@ -12,7 +12,7 @@ use super::contacts::Params;
 use super::{AppCaller, ok};
 use qixie_kernel::AppState;
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::http::files::{Show, file_response, read_file_field};
 use qixie_kernel::ids::{CorpId, random_token};
 
@@ -171,11 +171,11 @@ async fn upload(
 ) -> AppResult<Response> {
     let kind = p.require_text("type")?.to_owned();
     if !KINDS.contains(&kind.as_str()) {
-        return Err(AppError::field("type", "invalid"));
+        return Err(AppError::field("type", FieldReason::Invalid));
     }
     let (filename, content_type, bytes) = read_file_field(req, &app, "media").await?;
     if bytes.is_empty() {
-        return Err(AppError::field("media", "empty"));
+        return Err(AppError::field("media", FieldReason::Empty));
     }
     if bytes.len() > app.config.max_upload_bytes {
         return Err(ErrorKind::PayloadTooLarge.into());

@@ -16,7 +16,7 @@ use qixie_chat::media::UploadedBy;
 use qixie_chat::notice::{self, Notice};
 use qixie_chat::{message, robots};
 use qixie_kernel::AppState;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::http::extract::Body;
 use qixie_kernel::ids::CorpId;
 use qixie_org::audience::Selection;
@@ -66,13 +66,13 @@ async fn notice_from(
         "image" if !temp_media => {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(text("base64").trim())
-                .map_err(|_| AppError::field("image.base64", "invalid"))?;
+                .map_err(|_| AppError::field("image.base64", FieldReason::Invalid))?;
             if raw.is_empty() || raw.len() > 2 * 1024 * 1024 {
-                return Err(AppError::field("image.base64", "size"));
+                return Err(AppError::field("image.base64", FieldReason::Size));
             }
             let md5 = format!("{:x}", md5::compute(&raw));
             if !md5.eq_ignore_ascii_case(text("md5").trim()) {
-                return Err(AppError::field("image.md5", "mismatch"));
+                return Err(AppError::field("image.md5", FieldReason::Mismatch));
             }
             Notice::Image { bytes: raw }
         }
@@ -93,7 +93,7 @@ async fn notice_from(
         "news" => {
             let articles = part["articles"].as_array().cloned().unwrap_or_default();
             if articles.is_empty() || articles.len() > 8 {
-                return Err(AppError::field("news.articles", "count"));
+                return Err(AppError::field("news.articles", FieldReason::Count));
             }
             let title = articles[0]["title"].as_str().unwrap_or_default().to_owned();
             Notice::Card {
@@ -104,7 +104,7 @@ async fn notice_from(
         }
         "textcard" => {
             if text("title").is_empty() {
-                return Err(AppError::field("textcard.title", "required"));
+                return Err(AppError::field("textcard.title", FieldReason::Required));
             }
             Notice::Card {
                 msg_type: "textcard",
@@ -122,7 +122,10 @@ async fn notice_from(
                     | "vote_interaction"
                     | "multiple_interaction"
             ) {
-                return Err(AppError::field("template_card.card_type", "invalid"));
+                return Err(AppError::field(
+                    "template_card.card_type",
+                    FieldReason::Invalid,
+                ));
             }
             let title = part["main_title"]["title"]
                 .as_str()
@@ -134,7 +137,7 @@ async fn notice_from(
                 plain: format!("[卡片] {title}"),
             }
         }
-        _ => return Err(AppError::field("msgtype", "invalid")),
+        _ => return Err(AppError::field("msgtype", FieldReason::Invalid)),
     })
 }
 
@@ -213,7 +216,7 @@ async fn recall(
     let msgid = b
         .msgid
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| AppError::field("msgid", "required"))?;
+        .ok_or_else(|| AppError::field("msgid", FieldReason::Required))?;
     notice::recall_from_app(&app, &caller.actor, &caller.app, &msgid).await?;
     Ok(ok_empty())
 }
@@ -242,20 +245,23 @@ async fn appchat_create(
     require_message_scope(&caller)?;
     let users = b.userlist.unwrap_or_default();
     if users.len() < 2 || users.len() > 2000 {
-        return Err(AppError::field("userlist", "count"));
+        return Err(AppError::field("userlist", FieldReason::Count));
     }
     // Only members inside the app's visible range join; the others are reported back.
     let invalid = outside_range(&app, &caller, &users).await?;
     let users: Vec<String> = users.into_iter().filter(|u| !invalid.contains(u)).collect();
     if users.len() < 2 {
-        return Err(AppError::field("userlist", "count").with_kind(ErrorKind::AllRecipientsInvalid));
+        return Err(AppError::field("userlist", FieldReason::Count)
+            .with_kind(ErrorKind::AllRecipientsInvalid));
     }
     let owner = b
         .owner
         .filter(|o| !o.is_empty())
         .or_else(|| users.first().cloned());
     if owner.as_ref().is_some_and(|o| invalid.contains(o)) {
-        return Err(AppError::field("owner", "out_of_range").with_kind(ErrorKind::MemberNotFound));
+        return Err(
+            AppError::field("owner", FieldReason::OutOfRange).with_kind(ErrorKind::MemberNotFound)
+        );
     }
     let c = conversation::create_group(
         &app,
@@ -357,14 +363,14 @@ async fn appchat_update(
     require_message_scope(&caller)?;
     let chatid = b
         .chatid
-        .ok_or_else(|| AppError::field("chatid", "required"))?;
+        .ok_or_else(|| AppError::field("chatid", FieldReason::Required))?;
     let c = chat_of(&app, &caller, &chatid).await?;
     // Everyone the change would bring in must be inside the app's visible range; checked before
     // anything changes.
     let mut joining = b.add_user_list.clone().unwrap_or_default();
     joining.extend(b.owner.clone().filter(|o| !o.is_empty()));
     if !joining.is_empty() && !outside_range(&app, &caller, &joining).await?.is_empty() {
-        return Err(AppError::field("add_user_list", "out_of_range")
+        return Err(AppError::field("add_user_list", FieldReason::OutOfRange)
             .with_kind(ErrorKind::AllRecipientsInvalid));
     }
     if let Some(name) = b.name.filter(|n| !n.trim().is_empty()) {
@@ -408,7 +414,7 @@ async fn appchat_send(
     require_message_scope(&caller)?;
     let chatid = raw["chatid"]
         .as_str()
-        .ok_or_else(|| AppError::field("chatid", "required"))?;
+        .ok_or_else(|| AppError::field("chatid", FieldReason::Required))?;
     let c = chat_of(&app, &caller, chatid).await?;
     let n = notice_from(&app, caller.actor.corp, &raw, true).await?;
     let n = match n {
@@ -455,7 +461,7 @@ async fn webhook_upload(
     let robot = robots::by_key(&app, p.text("key").unwrap_or_default()).await?;
     let kind = p.text("type").unwrap_or("file");
     if !matches!(kind, "file" | "voice") {
-        return Err(AppError::field("type", "invalid"));
+        return Err(AppError::field("type", FieldReason::Invalid));
     }
     let (name, _, bytes) = qixie_kernel::http::files::read_file_field(req, &app, "media").await?;
     let m = qixie_chat::media::store(

@@ -3917,7 +3917,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable";
+        FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count";
         /** @description A field's reason: one of the field reasons, or the code of the error kind it concerns. */
         FieldReasonOrCode: components["schemas"]["FieldReason"] | components["schemas"]["ErrorCode"];
         Handover: {
@@ -4030,7 +4030,7 @@ export interface components {
         };
         RowProblem: {
             field: string;
-            reason: string;
+            reason: components["schemas"]["FieldReason"];
             row: number;
         };
         Tag: {
@@ -4844,6 +4844,6 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections"];
-export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable"];
+export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count"];
 export const importModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportMode"]> = ["valid_rows", "all_or_nothing"];
 export const memberStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberStatus"]> = ["not_activated", "active", "frozen", "departed"];

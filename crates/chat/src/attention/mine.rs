@@ -10,7 +10,7 @@ use crate::fanout::{self, Audience, Delivery};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, ActorKind, Grant, perm};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppResult, ErrorKind, Validator};
+use qixie_kernel::error::{AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::ids::MemberId;
 
 pub const MAX_AUTO_REPLY_CHARS: usize = 500;
@@ -71,20 +71,20 @@ pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppR
             if (1..=7).contains(d) {
                 bits |= 1 << (d - 1);
             } else {
-                v.push("working_hours.days", "invalid");
+                v.push("working_hours.days", FieldReason::Invalid);
             }
         }
-        v.check(bits != 0, "working_hours.days", "required");
+        v.check(bits != 0, "working_hours.days", FieldReason::Required);
         let start = parse_hhmm(&w.start);
         let end = parse_hhmm(&w.end);
         v.check(
             start.is_some_and(|s| s < 24 * 60),
             "working_hours.start",
-            "format",
+            FieldReason::Format,
         );
-        v.check(end.is_some(), "working_hours.end", "format");
+        v.check(end.is_some(), "working_hours.end", FieldReason::Format);
         if let (Some(a), Some(b)) = (start, end) {
-            v.check(a < b, "working_hours.end", "before_start");
+            v.check(a < b, "working_hours.end", FieldReason::BeforeStart);
             s.work_start = a;
             s.work_end = b;
         }
@@ -92,7 +92,11 @@ pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppR
     }
     if let Some(d) = &input.dnd {
         if d.on {
-            v.check(d.until.is_none_or(|u| u > now), "dnd.until", "in_the_past");
+            v.check(
+                d.until.is_none_or(|u| u > now),
+                "dnd.until",
+                FieldReason::InThePast,
+            );
             s.dnd = true;
             s.dnd_until = d.until;
         } else {
@@ -105,7 +109,7 @@ pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppR
         v.check(
             text.chars().count() <= MAX_AUTO_REPLY_CHARS,
             "auto_reply.text",
-            "too_long",
+            FieldReason::TooLong,
         );
         s.auto_reply = a.mode;
         if a.text.is_some() {
@@ -114,7 +118,7 @@ pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppR
         v.check(
             a.mode == AutoReplyMode::Off || !s.auto_reply_text.is_empty(),
             "auto_reply.text",
-            "required",
+            FieldReason::Required,
         );
     }
     v.finish()?;

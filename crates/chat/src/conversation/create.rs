@@ -12,7 +12,7 @@ use crate::stream::{self, NewEvent, Sender};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::db::{is_unique_violation, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind, Validator};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::ids::{ConvId, CorpId, new_id, random_token};
 use qixie_org::audience::{self, Selection};
 use qixie_org::member;
@@ -25,7 +25,7 @@ fn check_chatid(chatid: Option<String>) -> AppResult<String> {
     {
         Some(c) => {
             if c.len() > 32 || !c.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-                return Err(AppError::field("chatid", "format"));
+                return Err(AppError::field("chatid", FieldReason::Format));
             }
             Ok(c)
         }
@@ -36,9 +36,13 @@ fn check_chatid(chatid: Option<String>) -> AppResult<String> {
 pub(super) fn check_group_name(name: &str) -> AppResult<String> {
     let n = name.trim();
     let mut v = Validator::default();
-    v.check(!n.is_empty(), "name", "required");
-    v.check(n.chars().count() <= 50, "name", "too_long");
-    v.check(!n.chars().any(char::is_control), "name", "format");
+    v.check(!n.is_empty(), "name", FieldReason::Required);
+    v.check(n.chars().count() <= 50, "name", FieldReason::TooLong);
+    v.check(
+        !n.chars().any(char::is_control),
+        "name",
+        FieldReason::Format,
+    );
     v.finish()?;
     Ok(n.to_owned())
 }
@@ -89,17 +93,17 @@ pub async fn create_group(app: &AppState, actor: &Actor, input: NewGroup) -> App
             )
             .await?;
             o.members.into_iter().next().ok_or_else(|| {
-                AppError::field("owner", "not_found").with_kind(ErrorKind::MemberNotFound)
+                AppError::field("owner", FieldReason::NotFound).with_kind(ErrorKind::MemberNotFound)
             })?
         }
-        _ => return Err(AppError::field("owner", "required")),
+        _ => return Err(AppError::field("owner", FieldReason::Required)),
     };
     let others: Vec<(i64, String, String)> = named
         .into_iter()
         .filter(|(id, _, _)| *id != owner.0)
         .collect();
     if others.is_empty() {
-        return Err(AppError::field("userids", "too_few"));
+        return Err(AppError::field("userids", FieldReason::TooFew));
     }
     let now = app.now();
     let id = new_id(now);
@@ -125,7 +129,7 @@ pub async fn create_group(app: &AppState, actor: &Actor, input: NewGroup) -> App
         .await;
     if let Err(e) = r {
         if is_unique_violation(&e, "chat_conversations", "chatid") {
-            return Err(AppError::field("chatid", "taken"));
+            return Err(AppError::field("chatid", FieldReason::Taken));
         }
         return Err(e.into());
     }
@@ -159,10 +163,10 @@ pub async fn open_direct(app: &AppState, actor: &Actor, userid: &str) -> AppResu
     let corp = actor.corp;
     let peer = member::find_row(&app.db, corp, userid).await?;
     if peer.id == me.0 {
-        return Err(AppError::field("userid", "self"));
+        return Err(AppError::field("userid", FieldReason::SelfRef));
     }
     if !matches!(peer.status.as_str(), "active" | "not_activated") {
-        return Err(AppError::field("userid", "inactive"));
+        return Err(AppError::field("userid", FieldReason::Inactive));
     }
     let key = format!("{}:{}", me.0.min(peer.id), me.0.max(peer.id));
     open_pair(

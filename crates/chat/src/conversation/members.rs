@@ -11,7 +11,7 @@ use crate::stream::NewEvent;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, Scope};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{ConvId, CorpId, new_id};
 use qixie_org::audience::{self, Selection};
 use qixie_org::member;
@@ -62,12 +62,13 @@ pub(super) async fn named_members(
 ) -> AppResult<Vec<(i64, String, String)>> {
     let aud = audience::resolve(&app.db, corp, sel, &Scope::All).await?;
     if !aud.invalid_users.is_empty() {
-        return Err(AppError::field("userids", "not_found").with_kind(ErrorKind::MemberNotFound));
+        return Err(
+            AppError::field("userids", FieldReason::NotFound).with_kind(ErrorKind::MemberNotFound)
+        );
     }
     if !aud.invalid_departments.is_empty() {
-        return Err(
-            AppError::field("department_ids", "not_found").with_kind(ErrorKind::DepartmentNotFound)
-        );
+        return Err(AppError::field("department_ids", FieldReason::NotFound)
+            .with_kind(ErrorKind::DepartmentNotFound));
     }
     Ok(aud.members)
 }
@@ -295,7 +296,7 @@ pub async fn members_view(app: &AppState, actor: &Actor, conv: ConvId) -> AppRes
 pub async fn inactive(app: &AppState, actor: &Actor, conv: ConvId, days: i64) -> AppResult<Value> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     if !(1..=3650).contains(&days) {
-        return Err(AppError::field("days", "range"));
+        return Err(AppError::field("days", FieldReason::Range));
     }
     let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.role(me.0).is_some_and(|x| x.is_admin()) {

@@ -8,7 +8,7 @@ use crate::policy::{self, ReceiptMode};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::{Actor, ActorKind};
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::ConvId;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -24,7 +24,7 @@ pub struct MyPrefs {
 pub async fn set_prefs(app: &AppState, actor: &Actor, conv: ConvId, p: MyPrefs) -> AppResult<()> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     if p.draft.as_ref().is_some_and(|d| d.chars().count() > 10_000) {
-        return Err(AppError::field("draft", "too_long"));
+        return Err(AppError::field("draft", FieldReason::TooLong));
     }
     let mut tx = app.db.begin().await?;
     let m = membership_in(&mut tx, conv, me.0)

@@ -12,7 +12,7 @@ use crate::stream::NewEvent;
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::db::sql;
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::ConvId;
 use qixie_org::member;
 
@@ -81,7 +81,7 @@ pub async fn update_group(
     if let Some(a) = &patch.avatar {
         g.standing.require(Need::Admin)?;
         if a.len() > 500 {
-            return Err(AppError::field("avatar", "too_long"));
+            return Err(AppError::field("avatar", FieldReason::TooLong));
         }
         g.tx.exec(
             sql("UPDATE chat_conversations SET avatar = $1 WHERE id = $2")
@@ -95,14 +95,14 @@ pub async fn update_group(
         if let Some(l) = st.member_limit
             && !(2..=10_000).contains(&l)
         {
-            return Err(AppError::field("settings.member_limit", "range"));
+            return Err(AppError::field("settings.member_limit", FieldReason::Range));
         }
         if let Some(l) = st.member_limit
             && l < c.member_count
         {
             return Err(AppError::field(
                 "settings.member_limit",
-                "below_member_count",
+                FieldReason::BelowMemberCount,
             ));
         }
         g.tx.exec(
@@ -143,7 +143,7 @@ pub async fn set_announcement(
 ) -> AppResult<ConvRow> {
     let text = text.trim();
     if text.chars().count() > 2000 {
-        return Err(AppError::field("text", "too_long"));
+        return Err(AppError::field("text", FieldReason::TooLong));
     }
     let mut g = GroupAction::open(app, actor, conv, Kinds::Groups, Need::Admin).await?;
     g.tx.exec(

@@ -1,8 +1,12 @@
 //! Indexing off the writer's commit path: the transaction that stores messages marks them pending;
 //! the indexer (and a search, first) cuts their words and writes their index rows.
 use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use super::index::{Entry, entries_of, write_entries};
+use crate::ChatState;
 use crate::stream::{self, EventRow};
 use qixie_kernel::AppState;
 use qixie_kernel::db::{Dialect, Tx, sql};
@@ -15,13 +19,20 @@ const PENDING_BATCH: i64 = 500;
 pub(super) const SEARCH_CATCH_UP_BATCHES: usize = 8;
 /// How often the indexer looks for work nobody woke it for (another node's, or left by a crash).
 const INDEXER_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the indexer lets commits gather once woken: under a flood of sends it then writes a few
+/// large transactions instead of one after each of the writer's (on SQLite each would take the one
+/// write lock and a sync from the writer). Searches do not wait for it: they catch up first.
+const INDEXER_GATHER: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Wakes this process's indexers after a commit that left messages pending.
-static PENDING: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Wakes this process's indexer after a commit that left messages pending (part of the chat runtime).
+#[derive(Default)]
+pub struct Indexing {
+    pending: Arc<Notify>,
+}
 
 /// Records the messages among `rows` as waiting for the index, inside the transaction that stores
 /// them: one small insert, where cutting words and writing the text index would hold the writer.
-pub async fn mark_pending(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
+pub async fn mark_pending(app: &AppState, tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
     let ids: Vec<(i64, i64)> = rows
         .iter()
         .filter(|r| r.is_message() && r.recalled_at.is_none())
@@ -40,7 +51,8 @@ pub async fn mark_pending(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
             .await?;
     }
     if !ids.is_empty() {
-        tx.after_commit(|| PENDING.notify_waiters());
+        let pending = app.chat().indexing.pending.clone();
+        tx.after_commit(move || pending.notify_one());
     }
     Ok(())
 }
@@ -126,13 +138,19 @@ pub(super) async fn catch_up(app: &AppState, batches: usize) -> AppResult<()> {
 /// The indexer for the life of the process: woken after each commit that left messages pending,
 /// and every few seconds for work another node or an earlier run left behind.
 pub fn spawn_indexer(app: AppState) {
+    let pending = app.chat().indexing.pending.clone();
     tokio::spawn(async move {
         loop {
-            let wake = PENDING.notified();
             if let Err(e) = catch_up(&app, usize::MAX).await {
                 tracing::warn!(error = %e, "indexing messages for search failed; retrying");
             }
-            let _ = tokio::time::timeout(INDEXER_TICK, wake).await;
+            // `notify_one` keeps a wake-up that came while indexing, so none is lost.
+            if tokio::time::timeout(INDEXER_TICK, pending.notified())
+                .await
+                .is_ok()
+            {
+                tokio::time::sleep(INDEXER_GATHER).await;
+            }
         }
     });
 }

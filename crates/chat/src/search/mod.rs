@@ -18,7 +18,7 @@ mod words;
 
 pub use backfill::{BACKFILL_JOB, backfill_batch, register_jobs, schedule_backfill};
 pub use index::{forget, index_rows};
-pub use indexer::{index_pending, mark_pending, spawn_indexer};
+pub use indexer::{Indexing, index_pending, mark_pending, spawn_indexer};
 pub use query::{DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, SearchQuery, search, snippet};
 pub use searchable::{Searchable, searchable};
 pub use words::{Terms, words};

@@ -11,7 +11,7 @@ use crate::stream::{self, EventRow};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::db::{Dialect, Sql, sql};
-use qixie_kernel::error::{AppError, AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 
 /// Longest query, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -53,17 +53,20 @@ pub async fn search(app: &AppState, actor: &Actor, input: SearchQuery) -> AppRes
     let corp = actor.corp;
     let q = input.q.trim();
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::field("q", "too_long"));
+        return Err(AppError::field("q", FieldReason::TooLong));
     }
     let flag = match given(&input.kind) {
         None => None,
         Some("file") => Some("has_file"),
         Some("image") => Some("has_image"),
         Some("link") => Some("has_link"),
-        Some(_) => return Err(AppError::field("type", "invalid")),
+        Some(_) => return Err(AppError::field("type", FieldReason::Invalid)),
     };
     let conv: Option<i64> = given(&input.conv)
-        .map(|c| c.parse().map_err(|_| AppError::field("conv", "format")))
+        .map(|c| {
+            c.parse()
+                .map_err(|_| AppError::field("conv", FieldReason::Format))
+        })
         .transpose()?;
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let nothing = || json!({ "items": [], "has_more": false });
@@ -87,10 +90,12 @@ pub async fn search(app: &AppState, actor: &Actor, input: SearchQuery) -> AppRes
     let before: Option<(i64, i64)> = match given(&input.before) {
         None => None,
         Some(b) => {
-            let id: i64 = b.parse().map_err(|_| AppError::field("before", "format"))?;
+            let id: i64 = b
+                .parse()
+                .map_err(|_| AppError::field("before", FieldReason::Format))?;
             let row = stream::by_id(&app.db, corp, id)
                 .await
-                .map_err(|_| AppError::field("before", "not_found"))?;
+                .map_err(|_| AppError::field("before", FieldReason::NotFound))?;
             Some((row.created_at, row.id))
         }
     };

@@ -8,10 +8,11 @@ use axum::http::{HeaderMap, HeaderName, header};
 use serde::de::DeserializeOwned;
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use crate::AppState;
-use crate::authz::Actor;
+use crate::authz::{Actor, Grant, Perm};
 use crate::config::Config;
 use crate::error::{AppError, ErrorKind, FieldReason};
 use crate::i18n::Lang;
@@ -44,6 +45,41 @@ impl FromRequestParts<AppState> for Authed {
             return Err(ErrorKind::PasswordChangeRequired.into());
         }
         Ok(Authed(c.actor))
+    }
+}
+
+/// Credentials that name an actor: a signed-in member (`Authed`) on the native API; the WeCom
+/// adapter implements it for an app's access token.
+pub trait Credentials: FromRequestParts<AppState, Rejection = AppError> {
+    fn into_actor(self) -> Actor;
+}
+
+impl Credentials for Authed {
+    fn into_actor(self) -> Actor {
+        self.0
+    }
+}
+
+/// A caller proven to hold permission `P`: the gate runs in the extractor, before the handler, and
+/// the handler gets the actor (for the audit log) and the grant (for the domain's functions). `C`
+/// says where the credentials come from: a member's session by default, an app's token on WeCom's
+/// paths. Refused with 403 (48002 for apps).
+pub struct Allowed<P: Perm, C = Authed> {
+    pub actor: Actor,
+    pub grant: Grant<P>,
+    credentials: PhantomData<fn() -> C>,
+}
+
+impl<P: Perm, C: Credentials> FromRequestParts<AppState> for Allowed<P, C> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        let actor = C::from_request_parts(parts, app).await?.into_actor();
+        let grant = actor.require::<P>()?;
+        Ok(Allowed {
+            actor,
+            grant,
+            credentials: PhantomData,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorKind, FieldReason};
 
 /// The policy on every file response: no script, no plugin, no fetch, even if a browser renders it.
 pub const FILE_CSP: &str = "sandbox; default-src 'none'";
@@ -146,7 +146,7 @@ pub async fn read_file_field(
 ) -> AppResult<(String, String, Vec<u8>)> {
     let mut form = Multipart::from_request(req, app)
         .await
-        .map_err(|_| AppError::field(name, "required"))?;
+        .map_err(|_| AppError::field(name, FieldReason::Required))?;
     while let Some(field) = form
         .next_field()
         .await
@@ -177,7 +177,7 @@ pub async fn read_file_field(
             .map_err(|_| AppError::new(ErrorKind::PayloadTooLarge))?;
         return Ok((filename, content_type, bytes.to_vec()));
     }
-    Err(AppError::field(name, "required"))
+    Err(AppError::field(name, FieldReason::Required))
 }
 
 #[cfg(test)]
