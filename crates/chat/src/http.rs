@@ -902,7 +902,7 @@ async fn set_policy(
     p.validate()?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let before = policy::get_in(&mut tx, g.corp()).await?;
+    let before = policy::get(&mut tx, g.corp()).await?;
     policy::save(&mut tx, g.corp(), &p, now).await?;
     qixie_kernel::audit::record(
         &mut tx,

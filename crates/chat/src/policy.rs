@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use qixie_kernel::db::{Database, Tx, sql};
+use qixie_kernel::db::{Conn, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Hint, Validator};
 use qixie_kernel::ids::CorpId;
 
@@ -248,17 +248,11 @@ impl Policy {
     }
 }
 
-pub async fn get(db: &Database, corp: CorpId) -> AppResult<Policy> {
+/// The enterprise's chat policy (the defaults until an administrator saves one), on the pool or
+/// inside a transaction that changes something the policy governs.
+pub async fn get(db: impl Into<Conn<'_>>, corp: CorpId) -> AppResult<Policy> {
     let row: Option<(String,)> = db
-        .opt(sql("SELECT policy FROM chat_policies WHERE corp_id = $1").bind(corp))
-        .await?;
-    Ok(row
-        .and_then(|(p,)| serde_json::from_str(&p).ok())
-        .unwrap_or_default())
-}
-
-pub async fn get_in(tx: &mut Tx, corp: CorpId) -> AppResult<Policy> {
-    let row: Option<(String,)> = tx
+        .into()
         .opt(sql("SELECT policy FROM chat_policies WHERE corp_id = $1").bind(corp))
         .await?;
     Ok(row

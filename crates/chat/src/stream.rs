@@ -288,12 +288,8 @@ pub fn to_row(corp: CorpId, conv: ConvId, seq: i64, now: i64, e: NewEvent) -> Ev
 pub async fn insert_rows(tx: &mut Tx, rows: &[EventRow]) -> AppResult<()> {
     // 21 bound columns a row. SQLite resolves each parameter's name by walking a list, so binding
     // costs grow with the square of the parameters in one statement (measured: 400-row statements
-    // spent three quarters of the writer's time there); PostgreSQL has no such cost.
-    let per_statement = match tx.dialect() {
-        qixie_kernel::db::Dialect::Sqlite => 24,
-        qixie_kernel::db::Dialect::Postgres => 400,
-    };
-    for chunk in rows.chunks(per_statement) {
+    // spent three quarters of the writer's time there); `rows_per_statement` keeps it near 500.
+    for chunk in rows.chunks(tx.dialect().rows_per_statement(21)) {
         let mut q = sql(
             "INSERT INTO chat_events (conversation_id, seq, id, corp_id, kind, sender_kind, sender_id, sender_ref, sender_name, msg_type, content, html, plain, mentions, mention_all, quote, has_link, urgent, not_urgent, client_id, created_at) VALUES ",
         );

@@ -1,6 +1,8 @@
 //! Group commit for messages. Sends queue here; one task takes everything that is waiting, writes it
 //! in one transaction (one `synchronous=FULL` commit on SQLite for the whole batch), and only then
-//! acknowledges each send and announces the events, in commit order. Membership and the
+//! acknowledges each send and announces the events, in commit order. Announcing is a second task fed
+//! in commit order, so the writer starts the next batch while the last one is being fanned out (the
+//! database and the sockets work side by side). Membership and the
 //! conversation's state are checked inside that transaction, and so are retried sends: a member's
 //! message with a `client_id` already stored in the conversation is answered with the stored event
 //! (a unique index makes this hold across batches and nodes too).
@@ -22,6 +24,9 @@ use qixie_kernel::ids::{ConvId, CorpId};
 const QUEUE: usize = 16_384;
 /// Messages in one transaction at most.
 const BATCH: usize = 1_000;
+/// Committed batches waiting to be announced at most: a writer that gets that far ahead of the
+/// sockets waits for them.
+const ANNOUNCE_QUEUE: usize = 4;
 
 pub struct Outgoing {
     pub corp: CorpId,
@@ -94,13 +99,28 @@ impl Writer {
 }
 
 async fn run(app: AppState, mut rx: mpsc::Receiver<Job>, after_batch: AfterBatch) {
+    let (committed_tx, committed_rx) = mpsc::channel(ANNOUNCE_QUEUE);
+    tokio::spawn(announce(app.clone(), committed_rx, after_batch));
     let mut jobs = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut jobs, BATCH).await > 0 {
-        commit_batch(&app, std::mem::take(&mut jobs), after_batch).await;
+        let committed = commit_batch(&app, std::mem::take(&mut jobs)).await;
+        if !committed.is_empty() && committed_tx.send(committed).await.is_err() {
+            tracing::error!("the message announcer stopped");
+        }
     }
 }
 
-async fn commit_batch(app: &AppState, jobs: Vec<Job>, after_batch: AfterBatch) {
+/// Announces committed batches in commit order, then hands them to what follows (`AfterBatch`).
+async fn announce(app: AppState, mut rx: mpsc::Receiver<Vec<EventRow>>, after_batch: AfterBatch) {
+    while let Some(committed) = rx.recv().await {
+        // Rows are in seq order per conversation, which is all that ordering promises.
+        fanout::events(&app, &committed, false).await;
+        after_batch(&app, committed);
+    }
+}
+
+/// Writes a batch and answers each send; returns the rows that are new (not retried sends).
+async fn commit_batch(app: &AppState, jobs: Vec<Job>) -> Vec<EventRow> {
     let now = app.now();
     let mut result = write(app, &jobs, now).await;
     // A retried send raced its first attempt, committed meanwhile by another node: the unique index
@@ -120,15 +140,14 @@ async fn commit_batch(app: &AppState, jobs: Vec<Job>, after_batch: AfterBatch) {
                 }
                 let _ = job.reply.send(outcome);
             }
-            // Rows are in seq order per conversation, which is all that ordering promises.
-            fanout::events(app, &committed, false).await;
-            after_batch(app, committed);
+            committed
         }
         Err(e) => {
             tracing::error!(error = %e, count = jobs.len(), "a batch of messages failed to commit");
             for job in jobs {
                 let _ = job.reply.send(Err(ErrorKind::Internal.into()));
             }
+            Vec::new()
         }
     }
 }

@@ -191,6 +191,87 @@ impl Dialect {
         };
         (budget / columns.max(1)).clamp(1, 1000)
     }
+    /// Locks the rows a read returns against concurrent writers until the transaction ends:
+    /// `FOR SHARE` on PostgreSQL; SQLite's one writer already excludes them.
+    pub fn lock_shared(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR SHARE",
+        }
+    }
+    /// How to write `x IN (SELECT …)` for a sub-select of ids that the planner should compute once
+    /// and probe by key: `(open, close)` around the SELECT. PostgreSQL gets `= ANY(ARRAY(…))`; with
+    /// `IN` it tends to hash-join against a scan when it overestimates the matches.
+    pub fn in_select(self) -> (&'static str, &'static str) {
+        match self {
+            Dialect::Sqlite => (" IN (", ")"),
+            Dialect::Postgres => (" = ANY(ARRAY(", "))"),
+        }
+    }
+}
+
+/// A full-text index over one text column, as each engine keeps it: SQLite in an FTS5 table
+/// beside the table (its `rowid` is the row's id; it is written and cleared with the rows),
+/// PostgreSQL as an expression index on `to_tsvector('simple', column)` that needs no upkeep.
+pub struct FullText {
+    /// The table and its integer id and text columns.
+    pub table: &'static str,
+    pub id: &'static str,
+    pub column: &'static str,
+    /// SQLite's FTS5 table (`rowid`, `column`).
+    pub fts_table: &'static str,
+}
+
+/// A full-text query in each engine's syntax (FTS5 `MATCH`, `to_tsquery`).
+pub struct TextQuery {
+    pub fts5: String,
+    pub tsquery: String,
+}
+
+impl FullText {
+    /// After the rows `ids` were inserted: what else keeps the index up to date, if anything.
+    pub fn indexed(&self, dialect: Dialect, ids: impl IntoIterator<Item = i64>) -> Option<Sql> {
+        let FullText {
+            table,
+            id,
+            column,
+            fts_table,
+        } = self;
+        (dialect == Dialect::Sqlite).then(|| {
+            sql(format!(
+                "INSERT INTO {fts_table} (rowid, {column}) SELECT {id}, {column} FROM {table} WHERE {column} <> '' AND {id} IN "
+            ))
+            .push_in(ids)
+        })
+    }
+    /// Before the rows `ids` are deleted: what else leaves the index, if anything.
+    pub fn forget(&self, dialect: Dialect, ids: impl IntoIterator<Item = i64>) -> Option<Sql> {
+        (dialect == Dialect::Sqlite)
+            .then(|| sql(format!("DELETE FROM {} WHERE rowid IN ", self.fts_table)).push_in(ids))
+    }
+    /// Adds "`alias`'s row matches `query`" to a WHERE clause.
+    pub fn matches(&self, dialect: Dialect, q: Sql, alias: &str, query: TextQuery) -> Sql {
+        let FullText {
+            id,
+            column,
+            fts_table,
+            ..
+        } = self;
+        match dialect {
+            Dialect::Sqlite => q.push_bind(
+                &format!(
+                    " AND {alias}.{id} IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH {{}})"
+                ),
+                query.fts5,
+            ),
+            Dialect::Postgres => q.push_bind(
+                &format!(
+                    " AND to_tsvector('simple', {alias}.{column}) @@ to_tsquery('simple', {{}})"
+                ),
+                query.tsquery,
+            ),
+        }
+    }
 }
 
 /// The SQLite writer's page cache (`PRAGMA cache_size`: negative is KiB).
@@ -214,6 +295,53 @@ pub struct Tx {
     after_commit: Vec<AfterCommit>,
     /// Savepoints made so far, for their names.
     savepoints: usize,
+}
+
+/// Where a query runs: the pool or an open transaction. A read that handlers make on the pool and
+/// writes make inside their transaction takes `impl Into<Conn<'_>>` once (callers pass `&app.db` or
+/// `&mut tx`), rather than a pool copy and a `_in(tx)` copy of the same function.
+pub enum Conn<'a> {
+    Pool(&'a Database),
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Database> for Conn<'a> {
+    fn from(db: &'a Database) -> Self {
+        Conn::Pool(db)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Conn<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        Conn::Tx(tx)
+    }
+}
+
+impl Conn<'_> {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Pool(db) => db.dialect(),
+            Conn::Tx(tx) => tx.dialect(),
+        }
+    }
+    pub async fn all<T: Record>(&mut self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Conn::Pool(db) => db.all(q).await,
+            Conn::Tx(tx) => tx.all(q).await,
+        }
+    }
+    pub async fn opt<T: Record>(&mut self, q: Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Conn::Pool(db) => db.opt(q).await,
+            Conn::Tx(tx) => tx.opt(q).await,
+        }
+    }
+    pub async fn one<T: Record>(&mut self, q: Sql) -> Result<T, sqlx::Error> {
+        match self {
+            Conn::Pool(db) => db.one(q).await,
+            Conn::Tx(tx) => tx.one(q).await,
+        }
+    }
 }
 
 /// A point inside a transaction to go back to: one row of a batch can fail without undoing the
@@ -414,6 +542,15 @@ impl Database {
         Ok(())
     }
 
+    /// Gives SQLite's writer its usual page cache back after `Tx::widen_cache`.
+    pub async fn reset_writer_cache(&self) -> Result<(), sqlx::Error> {
+        if self.dialect() == Dialect::Sqlite {
+            self.exec_unmanaged(&format!("PRAGMA cache_size = {WRITER_CACHE}"))
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.inner {
             Inner::Sqlite { write, read } => {
@@ -473,6 +610,29 @@ impl Tx {
     }
 
     /// Marks a point to come back to (`rollback_to`) or to keep (`release`).
+    /// Refreshes the planner's statistics of `tables` inside the transaction where the engine can:
+    /// PostgreSQL's `ANALYZE` (after a large change its estimates stay far off until autovacuum
+    /// runs). SQLite's are refreshed by `Database::optimize` after the commit.
+    pub async fn analyze(&mut self, tables: &[&str]) -> Result<(), sqlx::Error> {
+        if self.dialect() == Dialect::Postgres && !tables.is_empty() {
+            self.exec(sql(format!("ANALYZE {}", tables.join(", "))))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// For a transaction that writes far more pages than usual (a large import): SQLite's writer
+    /// gets a page cache of `kib` KiB until `Database::reset_writer_cache`, so it does not spill and
+    /// re-read pages. PostgreSQL manages its own buffers. Returns whether anything changed.
+    pub async fn widen_cache(&mut self, kib: u32) -> Result<bool, sqlx::Error> {
+        if self.dialect() != Dialect::Sqlite {
+            return Ok(false);
+        }
+        self.exec(sql(format!("PRAGMA cache_size = -{kib}")))
+            .await?;
+        Ok(true)
+    }
+
     pub async fn savepoint(&mut self) -> Result<Savepoint, sqlx::Error> {
         self.savepoints += 1;
         let sp = Savepoint {

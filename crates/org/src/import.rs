@@ -15,7 +15,7 @@ use super::sheet::{self, ImportRecord};
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, AdminRank, Grant, Perm, perm};
-use qixie_kernel::db::{Dialect, Tx, sql};
+use qixie_kernel::db::{Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::{CorpId, MemberId, new_id};
 
@@ -125,12 +125,9 @@ pub async fn run_source<'r>(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     // A large import writes B-trees (members, memberships, search terms) far bigger than the
-    // writer's usual page cache; a larger one for this transaction keeps SQLite from spilling and
-    // re-reading pages. It is set back, and the memory handed back, below.
-    let big = file_userids.len() >= 2000 && tx.dialect() == Dialect::Sqlite;
-    if big {
-        tx.exec(sql(IMPORT_CACHE)).await?;
-    }
+    // writer's usual page cache: a larger one for this transaction. It is set back, and the memory
+    // handed back, below.
+    let big = file_userids.len() >= 2000 && tx.widen_cache(IMPORT_CACHE_KIB).await?;
     let result = apply(&mut tx, grant, corp, open, file_userids, &mut errors, now).await;
     let report = match result {
         Ok(outcome) => {
@@ -142,19 +139,14 @@ pub async fn run_source<'r>(
         Err(e) => Err(e),
     };
     if big {
-        app.db
-            .exec_unmanaged(&format!(
-                "PRAGMA cache_size = {}",
-                qixie_kernel::db::WRITER_CACHE
-            ))
-            .await?;
+        app.db.reset_writer_cache().await?;
         qixie_kernel::password::release_free_memory();
     }
     report
 }
 
 /// The page cache of a large import's transaction (SQLite), in KiB.
-const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
+const IMPORT_CACHE_KIB: u32 = 32_768;
 
 #[allow(clippy::too_many_arguments)]
 async fn finish(

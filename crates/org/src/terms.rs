@@ -89,15 +89,11 @@ pub fn normalize(q: &str) -> Option<String> {
 }
 
 /// Adds "member `alias` has a term starting with `q`, or a reversed term ending with it" to a
-/// WHERE clause; `$1` must be the enterprise id. PostgreSQL gets the matching ids as an array
-/// computed once (`= ANY(ARRAY(…))`), which it probes through the primary key: with `IN` it tends
-/// to hash-join against a scan of every member when it overestimates the matches.
+/// WHERE clause; `$1` must be the enterprise id. The matching ids are computed once and probed
+/// through the primary key (`Dialect::in_select`).
 pub fn filter(q: Sql, alias: &str, text: &str, dialect: Dialect) -> Sql {
     let rev = reversed(text);
-    let (open, close) = match dialect {
-        Dialect::Sqlite => (" IN (", ")"),
-        Dialect::Postgres => (" = ANY(ARRAY(", "))"),
-    };
+    let (open, close) = dialect.in_select();
     q.push(&format!(
         " AND {alias}.id{open}SELECT t.member_id FROM member_terms t WHERE t.corp_id = $1"
     ))
@@ -207,9 +203,7 @@ pub async fn backfill(tx: &mut Tx) -> anyhow::Result<()> {
             insert_many(tx, corp, &members).await?;
         }
     }
-    if tx.dialect() == Dialect::Postgres {
-        tx.exec(sql("ANALYZE member_terms")).await?;
-    }
+    tx.analyze(&["member_terms"]).await?;
     Ok(())
 }
 

@@ -61,7 +61,7 @@ pub async fn update_group(
             .trim()
             .to_owned();
         if name != c.name {
-            policy::get_in(&mut g.tx, corp)
+            policy::get(&mut g.tx, corp)
                 .await?
                 .check_group_name(&name, &group_type)?;
             events.push(NewEvent::system(

@@ -1,6 +1,6 @@
 //! The index rows: what one message contributes, written in the caller's transaction, and removed
 //! on a recall.
-use qixie_kernel::db::{Dialect, Tx, sql};
+use qixie_kernel::db::{FullText, Tx, sql};
 use qixie_kernel::error::AppResult;
 
 use super::searchable::{Searchable, searchable};
@@ -62,14 +62,18 @@ pub(super) async fn entries_of(rows: &[EventRow]) -> Vec<Entry> {
     rows.iter().filter_map(entry).collect()
 }
 
+/// The text index over the messages' words.
+pub(super) const TEXT: FullText = FullText {
+    table: "chat_search",
+    id: "event_id",
+    column: "tokens",
+    fts_table: "chat_search_fts",
+};
+
 pub(super) async fn write_entries(tx: &mut Tx, entries: &[Entry]) -> AppResult<()> {
     let dialect = tx.dialect();
-    // Ten bound columns a row; see stream::insert_rows on SQLite's cost of many parameters.
-    let per_statement = match dialect {
-        Dialect::Sqlite => 50,
-        Dialect::Postgres => 400,
-    };
-    for chunk in entries.chunks(per_statement) {
+    // Ten bound columns a row.
+    for chunk in entries.chunks(dialect.rows_per_statement(10)) {
         let mut q = sql(
             "INSERT INTO chat_search (event_id, corp_id, conversation_id, seq, sender_id, has_file, has_image, has_link, tokens, created_at) VALUES ",
         );
@@ -92,12 +96,10 @@ pub(super) async fn write_entries(tx: &mut Tx, entries: &[Entry]) -> AppResult<(
         let inserted: Vec<(i64,)> = tx
             .all(q.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id"))
             .await?;
-        if dialect == Dialect::Sqlite && !inserted.is_empty() {
-            tx.exec(
-                sql("INSERT INTO chat_search_fts (rowid, tokens) SELECT event_id, tokens FROM chat_search WHERE tokens <> '' AND event_id IN ")
-                    .push_in(inserted.into_iter().map(|(id,)| id)),
-            )
-            .await?;
+        if !inserted.is_empty()
+            && let Some(q) = TEXT.indexed(dialect, inserted.into_iter().map(|(id,)| id))
+        {
+            tx.exec(q).await?;
         }
     }
     Ok(())
@@ -108,11 +110,8 @@ pub async fn forget(tx: &mut Tx, event_ids: &[i64]) -> AppResult<()> {
     if event_ids.is_empty() {
         return Ok(());
     }
-    if tx.dialect() == Dialect::Sqlite {
-        tx.exec(
-            sql("DELETE FROM chat_search_fts WHERE rowid IN ").push_in(event_ids.iter().copied()),
-        )
-        .await?;
+    if let Some(q) = TEXT.forget(tx.dialect(), event_ids.iter().copied()) {
+        tx.exec(q).await?;
     }
     tx.exec(sql("DELETE FROM chat_search WHERE event_id IN ").push_in(event_ids.iter().copied()))
         .await?;

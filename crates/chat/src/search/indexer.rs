@@ -9,7 +9,7 @@ use super::index::{Entry, entries_of, write_entries};
 use crate::ChatState;
 use crate::stream::{self, EventRow};
 use qixie_kernel::AppState;
-use qixie_kernel::db::{Dialect, Tx, sql};
+use qixie_kernel::db::{Tx, sql};
 use qixie_kernel::error::AppResult;
 
 /// Messages indexed in one indexer transaction at most.
@@ -104,11 +104,9 @@ pub async fn index_pending(app: &AppState, limit: i64) -> AppResult<usize> {
     let recalled: HashSet<i64> = if entries.is_empty() {
         HashSet::new()
     } else {
-        let mut check = sql("SELECT id FROM chat_events WHERE recalled_at IS NOT NULL AND id IN ")
-            .push_in(entries.iter().map(|e| e.event_id));
-        if tx.dialect() == Dialect::Postgres {
-            check = check.push(" FOR SHARE");
-        }
+        let check = sql("SELECT id FROM chat_events WHERE recalled_at IS NOT NULL AND id IN ")
+            .push_in(entries.iter().map(|e| e.event_id))
+            .push(tx.dialect().lock_shared());
         tx.all::<(i64,)>(check)
             .await?
             .into_iter()

@@ -10,7 +10,7 @@ use super::words::{Terms, fold, is_han, is_word_char};
 use crate::stream::{self, EventRow};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
-use qixie_kernel::db::{Dialect, Sql, sql};
+use qixie_kernel::db::{Sql, TextQuery, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 
 /// Longest query, in characters.
@@ -137,16 +137,11 @@ pub async fn search(app: &AppState, actor: &Actor, input: SearchQuery) -> AppRes
         ));
     }
     if !terms.words.is_empty() {
-        query = match app.db.dialect() {
-            Dialect::Sqlite => query.push_bind(
-                " AND s.event_id IN (SELECT rowid FROM chat_search_fts WHERE chat_search_fts MATCH {})",
-                terms.fts5(),
-            ),
-            Dialect::Postgres => query.push_bind(
-                " AND to_tsvector('simple', s.tokens) @@ to_tsquery('simple', {})",
-                terms.tsquery(),
-            ),
+        let text = TextQuery {
+            fts5: terms.fts5(),
+            tsquery: terms.tsquery(),
         };
+        query = super::index::TEXT.matches(app.db.dialect(), query, "s", text);
     }
     query = query.push_bind(
         " ORDER BY s.created_at DESC, s.event_id DESC LIMIT {}",
