@@ -90,6 +90,18 @@ both!(probes_metrics_and_bad_bodies, async |app: &TestApp| {
         (s, b["error"]["fields"]["parent_id"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
     );
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "validation_failed",
+        "fields": {
+          "parent_id": "invalid"
+        },
+        "key": "error.validation_failed",
+        "message": "填写的内容有误，请检查标出的字段"
+      }
+    }
+    "#);
     assert!(
         !b.to_string().contains("invalid type"),
         "no internal parser text: {b}"
@@ -303,6 +315,18 @@ both!(unknown_fields_are_refused_by_name, async |app: &TestApp| {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert_eq!(b["error"]["code"], "bad_request");
     assert_eq!(b["error"]["fields"], json!({"colour": "unknown_field"}));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "bad_request",
+        "fields": {
+          "colour": "unknown_field"
+        },
+        "key": "error.bad_request",
+        "message": "请求格式不正确"
+      }
+    }
+    "#);
     let (_, tree) = c.get("/api/v1/admin/departments").await;
     assert!(
         !tree.to_string().contains("研发中心"),
@@ -341,6 +365,18 @@ both!(
             .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
         assert_eq!(b["error"]["fields"], json!({"colour": "unknown_field"}));
+        insta::assert_json_snapshot!(b, @r#"
+        {
+          "error": {
+            "code": "bad_request",
+            "fields": {
+              "colour": "unknown_field"
+            },
+            "key": "error.bad_request",
+            "message": "请求格式不正确"
+          }
+        }
+        "#);
         let (_, list) = c.get("/api/v1/admin/apps").await;
         assert_eq!(
             list["items"][0]["name"], "HR",
