@@ -2,17 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { Department } from '@/api/types';
 import { buildDeptTree, deptPath, findNode, flattenTree, reorderPatches, subtreeIds, toTreeOptions } from '@/utils/tree';
 
-const d = (id: number, parent_id: number | null, name: string, order = 0): Department => ({
+// The root's parent is 0, as the server sends it.
+const d = (id: number, parent_id: number, name: string, order = 0): Department => ({
   id,
   parent_id,
   name,
+  name_en: '',
   order,
   leader_userids: [],
   member_count: 0,
 });
 
 const flat: Department[] = [
-  d(1, null, '总公司'),
+  d(1, 0, '总公司'),
   d(2, 1, '研发部', 1),
   d(3, 1, '市场部', 2),
   d(4, 2, '后端组', 1),

@@ -7,10 +7,12 @@ use qixie_kernel::db::{Database, Sql, sql};
 use qixie_kernel::error::AppResult;
 use qixie_kernel::ids::CorpId;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRow {
     #[serde(serialize_with = "qixie_kernel::ser::id_as_string")]
+    #[schema(value_type = String)]
     pub id: i64,
+    /// Milliseconds since the epoch.
     pub at: i64,
     pub actor_kind: String,
     pub actor_id: String,
@@ -18,13 +20,20 @@ pub struct AuditRow {
     pub ip: String,
     pub kind: String,
     pub target: String,
+    /// The target as it was before the change, when there was one.
     #[serde(rename = "before", serialize_with = "qixie_kernel::ser::json_text")]
+    #[schema(value_type = Option<Object>)]
     pub before_json: Option<String>,
+    /// The target as it is after the change.
     #[serde(rename = "after", serialize_with = "qixie_kernel::ser::json_text")]
+    #[schema(value_type = Option<Object>)]
     pub after_json: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+/// Filters of the audit log: who, on what, which kind (a prefix), and when (milliseconds, `to`
+/// excluded).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub actor: Option<String>,
     pub target: Option<String>,

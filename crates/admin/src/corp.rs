@@ -1,7 +1,8 @@
 //! Creating an enterprise (the set-up wizard and `qixie init`) and the administration console's
 //! catalogue of permissions.
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
@@ -10,7 +11,9 @@ use qixie_kernel::error::{AppResult, ErrorKind, Validator};
 use qixie_org::enterprise::{self, CorpRow, SecurityPolicy};
 use qixie_org::member;
 
-#[derive(Debug, Clone, Deserialize)]
+/// The set-up wizard's form: the enterprise and its first super administrator.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
     pub corp_name: String,
     #[serde(default)]
@@ -84,10 +87,20 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
     enterprise::get(&app.db, corp).await
 }
 
+/// A permission and its label in the caller's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionLabel {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
 /// Labels of every permission, for the role editor.
-pub fn permission_catalogue(lang: qixie_kernel::i18n::Lang) -> Vec<serde_json::Value> {
+pub fn permission_catalogue(lang: qixie_kernel::i18n::Lang) -> Vec<PermissionLabel> {
     Permission::ALL
         .iter()
-        .map(|p| json!({"code": p.code(), "label": p.label(lang)}))
+        .map(|p| PermissionLabel {
+            code: p.code(),
+            label: p.label(lang),
+        })
         .collect()
 }

@@ -2,129 +2,183 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, patch, post};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{AppInput, AppView};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::perm;
 use qixie_kernel::error::AppResult;
-use qixie_kernel::http::extract::Authed;
-use qixie_kernel::http::extract::Body;
-use qixie_kernel::http::openapi::ApiRoutes;
+use qixie_kernel::http::extract::{Allowed, Body};
+use qixie_kernel::http::openapi::{ApiRoutes, routes};
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::default()
-        .route(
-            "GET",
-            "/admin/apps",
-            "apps",
-            "Custom apps and the address-book sync secret",
-            get(list),
-        )
-        .route(
-            "POST",
-            "/admin/apps",
-            "apps",
-            "Create a custom app (secret shown once)",
-            post(create),
-        )
-        .route(
-            "PATCH",
-            "/admin/apps/{agentid}",
-            "apps",
-            "Change an app",
-            patch(update),
-        )
-        .route(
-            "DELETE",
-            "/admin/apps/{agentid}",
-            "apps",
-            "Delete an app",
-            delete(remove),
-        )
-        .route(
-            "POST",
-            "/admin/apps/{agentid}/rotate-secret",
-            "apps",
-            "Issue a new secret",
-            post(rotate),
-        )
-        .route(
-            "POST",
-            "/admin/contacts-sync/rotate-secret",
-            "apps",
-            "Issue the address-book sync secret",
-            post(rotate_sync),
-        )
+        .typed(routes!(list, create))
+        .typed(routes!(update, remove))
+        .typed(routes!(rotate))
+        .typed(routes!(rotate_sync))
 }
 
-async fn list(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<Value>> {
-    let g = actor.require::<perm::AppsManage>()?;
+/// Whether the address-book sync secret was issued, and when last.
+#[derive(Serialize, ToSchema)]
+pub struct ContactsSync {
+    pub configured: bool,
+    pub rotated_at: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppList {
+    pub items: Vec<AppView>,
+    pub contacts_sync: ContactsSync,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApp {
+    pub app: AppView,
+    /// The secret, shown this once; only its hash is kept.
+    pub secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppReply {
+    pub app: AppView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewSecret {
+    /// Shown this once; the previous secret stops working.
+    pub secret: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/apps",
+    tag = "apps",
+    summary = "Custom apps and the address-book sync secret",
+    responses((status = 200, body = AppList))
+)]
+async fn list(
+    State(app): State<AppState>,
+    Allowed { grant: g, .. }: Allowed<perm::AppsManage>,
+) -> AppResult<Json<AppList>> {
     let rows = super::list(&app.db, g.corp()).await?;
     let sync = rows
         .iter()
         .find(|r| r.kind == "contacts_sync")
         .map(|r| r.secret_rotated_at);
-    let items: Vec<AppView> = rows
+    let items = rows
         .into_iter()
         .filter(|r| r.kind == "custom")
         .map(AppView::from)
         .collect();
-    Ok(Json(
-        json!({ "items": items, "contacts_sync": { "configured": sync.is_some(), "rotated_at": sync } }),
-    ))
+    Ok(Json(AppList {
+        items,
+        contacts_sync: ContactsSync {
+            configured: sync.is_some(),
+            rotated_at: sync,
+        },
+    }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/apps",
+    tag = "apps",
+    summary = "Create a custom app (secret shown once)",
+    request_body = AppInput,
+    responses((status = 201, body = CreatedApp))
+)]
 async fn create(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::AppsManage>,
     Body(input): Body<AppInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
-    let g = actor.require::<perm::AppsManage>()?;
+) -> AppResult<(StatusCode, Json<CreatedApp>)> {
     let (row, secret) = super::create(&app, &actor, &g, input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "app": AppView::from(row), "secret": secret })),
+        Json(CreatedApp {
+            app: AppView::from(row),
+            secret,
+        }),
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/apps/{agentid}",
+    tag = "apps",
+    summary = "Change an app",
+    request_body = AppInput,
+    responses((status = 200, body = AppReply))
+)]
 async fn update(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::AppsManage>,
     Path(agentid): Path<i64>,
     Body(input): Body<AppInput>,
-) -> AppResult<Json<Value>> {
-    let g = actor.require::<perm::AppsManage>()?;
-    Ok(Json(
-        json!({ "app": AppView::from(super::update(&app, &actor, &g, agentid, input).await?) }),
-    ))
+) -> AppResult<Json<AppReply>> {
+    let row = super::update(&app, &actor, &g, agentid, input).await?;
+    Ok(Json(AppReply {
+        app: AppView::from(row),
+    }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/apps/{agentid}",
+    tag = "apps",
+    summary = "Delete an app",
+    responses((status = 204, description = "Done"))
+)]
 async fn remove(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::AppsManage>,
     Path(agentid): Path<i64>,
 ) -> AppResult<StatusCode> {
-    let g = actor.require::<perm::AppsManage>()?;
     super::delete(&app, &actor, &g, agentid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/apps/{agentid}/rotate-secret",
+    tag = "apps",
+    summary = "Issue a new secret",
+    responses((status = 200, body = NewSecret))
+)]
 async fn rotate(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::AppsManage>,
     Path(agentid): Path<i64>,
-) -> AppResult<Json<Value>> {
-    let g = actor.require::<perm::AppsManage>()?;
-    Ok(Json(
-        json!({ "secret": super::rotate_secret(&app, &actor, &g, agentid).await? }),
-    ))
+) -> AppResult<Json<NewSecret>> {
+    Ok(Json(NewSecret {
+        secret: super::rotate_secret(&app, &actor, &g, agentid).await?,
+    }))
 }
 
-async fn rotate_sync(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<Value>> {
-    let g = actor.require::<perm::AppsManage>()?;
-    Ok(Json(
-        json!({ "secret": super::rotate_contacts_sync(&app, &actor, &g).await? }),
-    ))
+#[utoipa::path(
+    post,
+    path = "/admin/contacts-sync/rotate-secret",
+    tag = "apps",
+    summary = "Issue the address-book sync secret",
+    responses((status = 200, body = NewSecret))
+)]
+async fn rotate_sync(
+    State(app): State<AppState>,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::AppsManage>,
+) -> AppResult<Json<NewSecret>> {
+    Ok(Json(NewSecret {
+        secret: super::rotate_contacts_sync(&app, &actor, &g).await?,
+    }))
 }

@@ -80,7 +80,7 @@ pub struct AppRow {
 
 const COLS: &str = "id, corp_id, agentid, kind, name, description, logo, visible_departments, visible_members, scopes, secret_rotated_at, created_at";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppView {
     pub agentid: i64,
     pub name: String,
@@ -132,7 +132,9 @@ pub async fn get(db: &Database, corp: CorpId, agentid: i64) -> AppResult<AppRow>
     .ok_or_else(|| ErrorKind::AppNotFound.into())
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A custom app's settings; on update, absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AppInput {
     pub name: Option<String>,
     pub description: Option<String>,

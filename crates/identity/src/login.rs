@@ -22,8 +22,10 @@ const FREE_FAILURES: i64 = 3;
 const IP_FREE_FAILURES: i64 = 20;
 const IP_WINDOW_MS: i64 = 15 * 60 * 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The enterprise; may be left out when the installation hosts one.
     pub corp_id: Option<String>,
     pub account: String,
     pub password: String,

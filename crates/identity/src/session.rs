@@ -127,9 +127,10 @@ pub async fn revoke_token(app: &AppState, token: &str) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SessionView {
     #[serde(serialize_with = "qixie_kernel::ser::id_as_string")]
+    #[schema(value_type = String)]
     pub id: i64,
     pub device: String,
     pub ip: String,

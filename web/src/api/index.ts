@@ -1,34 +1,45 @@
 /** Typed endpoints of `/api/v1`, grouped as in docs/api/rest.md. */
 import { apiUrl, http } from './client';
 import type {
-  AdminEntry,
   AdminGrant,
   AdminList,
-  App,
+  AdminReply,
   AppInput,
   AppList,
-  AuditEntry,
+  AppReply,
+  AuditPage,
   AuditQuery,
   Corp,
-  Department,
+  CorpPatch,
+  CreatedApp,
+  CreatedMember,
+  DepartmentList,
   DepartmentPatch,
-  Handover,
+  DepartmentReply,
   ImportMode,
   ImportReport,
-  Items,
+  InitialPassword,
   LoginRequest,
   LoginResponse,
   Me,
-  Member,
   MemberInput,
+  MemberPage,
   MemberQuery,
-  Page,
+  MemberReply,
+  NewDepartment,
+  NewSecret,
+  Offboarded,
   ProfilePatch,
   SecuritySettings,
-  SessionInfo,
+  SessionList,
+  SetupDone,
   SetupRequest,
   SetupStatus,
-  Tag,
+  TagList,
+  TagMemberList,
+  TagMembersChanged,
+  TagReply,
+  UserReply,
 } from './types';
 
 export * from './types';
@@ -44,7 +55,7 @@ export function unwrap<T>(value: unknown, key: string): T {
 
 export const setupApi = {
   status: () => http.get<SetupStatus>('/setup/status', undefined, { allowUnauthorized: true }),
-  create: (body: SetupRequest) => http.post<{ corp_id: string }>('/setup', body, { allowUnauthorized: true }),
+  create: (body: SetupRequest) => http.post<SetupDone>('/setup', body, { allowUnauthorized: true }),
 };
 
 export const authApi = {
@@ -55,36 +66,35 @@ export const authApi = {
 export const meApi = {
   get: () => http.get<Me>('/me', undefined, { allowUnauthorized: true }),
   changePassword: (old_password: string, new_password: string) => http.post<void>('/me/password', { old_password, new_password }),
-  updateProfile: (patch: ProfilePatch) => http.patch<{ user: Member }>('/me/profile', patch),
-  sessions: () => http.get<Items<SessionInfo>>('/me/sessions'),
+  updateProfile: (patch: ProfilePatch) => http.patch<UserReply>('/me/profile', patch),
+  sessions: () => http.get<SessionList>('/me/sessions'),
   endSession: (id: string) => http.del(`/me/sessions/${enc(id)}`),
 };
 
 export const directoryApi = {
-  departments: () => http.get<Items<Department>>('/directory/departments'),
-  members: (q: MemberQuery) => http.get<Page<Member>>('/directory/members', { ...q }),
-  member: (userid: string) => http.get<{ member: Member }>(`/directory/members/${enc(userid)}`),
+  departments: () => http.get<DepartmentList>('/directory/departments'),
+  members: (q: MemberQuery) => http.get<MemberPage>('/directory/members', { ...q }),
+  member: (userid: string) => http.get<MemberReply>(`/directory/members/${enc(userid)}`),
 };
 
 export type MemberAction = 'freeze' | 'unfreeze' | 'unlock' | 'signout-all';
 
 export const adminApi = {
-  departments: () => http.get<Items<Department>>('/admin/departments'),
-  createDepartment: (body: { name: string; parent_id: number; order?: number }) =>
-    http.post<{ department: Department }>('/admin/departments', body),
-  updateDepartment: (id: number, patch: DepartmentPatch) => http.patch<{ department: Department }>(`/admin/departments/${id}`, patch),
+  departments: () => http.get<DepartmentList>('/admin/departments'),
+  createDepartment: (body: NewDepartment) => http.post<DepartmentReply>('/admin/departments', body),
+  updateDepartment: (id: number, patch: DepartmentPatch) => http.patch<DepartmentReply>(`/admin/departments/${id}`, patch),
   deleteDepartment: (id: number) => http.del(`/admin/departments/${id}`),
 
-  members: (q: MemberQuery) => http.get<Page<Member>>('/admin/members', { ...q }),
-  member: (userid: string) => http.get<{ member: Member }>(`/admin/members/${enc(userid)}`),
-  createMember: (body: MemberInput) => http.post<{ member: Member; initial_password?: string }>('/admin/members', body),
-  updateMember: (userid: string, patch: MemberInput) => http.patch<{ member: Member }>(`/admin/members/${enc(userid)}`, patch),
+  members: (q: MemberQuery) => http.get<MemberPage>('/admin/members', { ...q }),
+  member: (userid: string) => http.get<MemberReply>(`/admin/members/${enc(userid)}`),
+  createMember: (body: MemberInput) => http.post<CreatedMember>('/admin/members', body),
+  updateMember: (userid: string, patch: MemberInput) => http.patch<MemberReply>(`/admin/members/${enc(userid)}`, patch),
   deleteMember: (userid: string) => http.del(`/admin/members/${enc(userid)}`),
-  memberAction: (userid: string, action: MemberAction) => http.post<{ member: Member }>(`/admin/members/${enc(userid)}/${action}`),
+  memberAction: (userid: string, action: MemberAction) => http.post<MemberReply>(`/admin/members/${enc(userid)}/${action}`),
   resetPassword: (userid: string, password?: string) =>
-    http.post<{ initial_password?: string }>(`/admin/members/${enc(userid)}/reset-password`, password ? { password } : {}),
+    http.post<InitialPassword>(`/admin/members/${enc(userid)}/reset-password`, password ? { password } : {}),
   offboard: (userid: string, successor_userid: string) =>
-    http.post<{ member: Member; handovers: Handover[] }>(`/admin/members/${enc(userid)}/offboard`, { successor_userid }),
+    http.post<Offboarded>(`/admin/members/${enc(userid)}/offboard`, { successor_userid }),
   importMembers: (file: File, mode: ImportMode, dryRun: boolean) => {
     const form = new FormData();
     form.append('file', file);
@@ -94,30 +104,30 @@ export const adminApi = {
   },
   exportUrl: (format: 'xlsx' | 'csv') => apiUrl('/admin/members/export', { format }),
 
-  tags: () => http.get<Items<Tag>>('/admin/tags'),
-  createTag: (name: string) => http.post<{ tag: Tag }>('/admin/tags', { name }),
-  renameTag: (id: number, name: string) => http.patch<{ tag: Tag }>(`/admin/tags/${id}`, { name }),
+  tags: () => http.get<TagList>('/admin/tags'),
+  createTag: (name: string) => http.post<TagReply>('/admin/tags', { name }),
+  renameTag: (id: number, name: string) => http.patch<TagReply>(`/admin/tags/${id}`, { name }),
   deleteTag: (id: number) => http.del(`/admin/tags/${id}`),
-  tagMembers: (id: number) => http.get<Items<Member>>(`/admin/tags/${id}/members`),
-  addTagMembers: (id: number, userids: string[]) => http.post<{ tag: Tag }>(`/admin/tags/${id}/members`, { userids }),
-  removeTagMembers: (id: number, userids: string[]) => http.del<{ tag: Tag }>(`/admin/tags/${id}/members`, { userids }),
+  tagMembers: (id: number) => http.get<TagMemberList>(`/admin/tags/${id}/members`),
+  addTagMembers: (id: number, userids: string[]) => http.post<TagMembersChanged>(`/admin/tags/${id}/members`, { userids }),
+  removeTagMembers: (id: number, userids: string[]) => http.del<TagMembersChanged>(`/admin/tags/${id}/members`, { userids }),
 
   admins: () => http.get<AdminList>('/admin/admins'),
-  putAdmin: (userid: string, grant: AdminGrant) => http.put<{ admin: AdminEntry }>(`/admin/admins/${enc(userid)}`, grant),
+  putAdmin: (userid: string, grant: AdminGrant) => http.put<AdminReply>(`/admin/admins/${enc(userid)}`, grant),
   removeAdmin: (userid: string) => http.del(`/admin/admins/${enc(userid)}`),
 
   apps: () => http.get<AppList>('/admin/apps'),
-  createApp: (body: AppInput) => http.post<{ app: App; secret: string }>('/admin/apps', body),
-  updateApp: (agentid: number, patch: AppInput) => http.patch<{ app: App }>(`/admin/apps/${agentid}`, patch),
+  createApp: (body: AppInput) => http.post<CreatedApp>('/admin/apps', body),
+  updateApp: (agentid: number, patch: AppInput) => http.patch<AppReply>(`/admin/apps/${agentid}`, patch),
   deleteApp: (agentid: number) => http.del(`/admin/apps/${agentid}`),
-  rotateAppSecret: (agentid: number) => http.post<{ secret: string }>(`/admin/apps/${agentid}/rotate-secret`),
-  rotateContactsSyncSecret: () => http.post<{ secret: string }>('/admin/contacts-sync/rotate-secret'),
+  rotateAppSecret: (agentid: number) => http.post<NewSecret>(`/admin/apps/${agentid}/rotate-secret`),
+  rotateContactsSyncSecret: () => http.post<NewSecret>('/admin/contacts-sync/rotate-secret'),
 
-  audit: (q: AuditQuery) => http.get<Page<AuditEntry>>('/admin/audit', { ...q }),
+  audit: (q: AuditQuery) => http.get<AuditPage>('/admin/audit', { ...q }),
   auditExportUrl: (q: AuditQuery) => apiUrl('/admin/audit/export', { ...q, offset: undefined, limit: undefined }),
 
   security: async () => unwrap<SecuritySettings>(await http.get('/admin/settings/security'), 'settings'),
   saveSecurity: async (s: SecuritySettings) => unwrap<SecuritySettings>(await http.put('/admin/settings/security', s), 'settings'),
   corp: async () => unwrap<Corp>(await http.get('/admin/corp'), 'corp'),
-  saveCorp: async (c: { name: string; industry: string; size: string; time_zone?: string }) => unwrap<Corp>(await http.patch('/admin/corp', c), 'corp'),
+  saveCorp: async (c: CorpPatch) => unwrap<Corp>(await http.patch('/admin/corp', c), 'corp'),
 };

@@ -24,6 +24,25 @@ both!(scoped_administrators, async |app: &TestApp| {
         .await;
     let (s, b) = boss.call(Method::PUT, "/api/v1/admin/admins/hr_east", Some(json!({"permissions": ["contacts.manage", "roles.manage"], "scope": {"all": false, "department_ids": [east]}}))).await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "admin": {
+        "is_super": false,
+        "name": "hr_east",
+        "permissions": [
+          "contacts.manage",
+          "roles.manage"
+        ],
+        "scope": {
+          "all": false,
+          "department_ids": [
+            2
+          ]
+        },
+        "userid": "hr_east"
+      }
+    }
+    "#);
     let (_, me) = hr.get("/api/v1/me").await;
     assert_eq!(
         me["admin_scope"],
@@ -49,6 +68,15 @@ both!(scoped_administrators, async |app: &TestApp| {
     assert_eq!(ids, vec![east, east_rd]);
     let (s, b) = hr.get("/api/v1/admin/members/s1").await;
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "out_of_scope"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "out_of_scope",
+        "key": "error.out_of_scope",
+        "message": "该对象不在你的管理范围内"
+      }
+    }
+    "#);
     let (s, b) = hr
         .post(
             "/api/v1/admin/members",
@@ -102,11 +130,29 @@ both!(scoped_administrators, async |app: &TestApp| {
     // Other administration areas stay closed.
     let (s, b) = hr.get("/api/v1/admin/apps").await;
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "forbidden",
+        "key": "error.forbidden",
+        "message": "没有权限执行此操作"
+      }
+    }
+    "#);
     let (s, _) = hr.get("/api/v1/admin/audit").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Never fewer than one super administrator.
     let (s, b) = boss.delete(&format!("/api/v1/admin/admins/{ADMIN}")).await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "last_super_admin"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "last_super_admin",
+        "key": "error.last_super_admin",
+        "message": "企业至少需要保留一名超级管理员"
+      }
+    }
+    "#);
     let (s, b) = boss
         .call(
             Method::PUT,
@@ -118,6 +164,84 @@ both!(scoped_administrators, async |app: &TestApp| {
     let (_, admins) = boss.get("/api/v1/admin/admins").await;
     assert_eq!(admins["items"].as_array().unwrap().len(), 3);
     assert!(admins["permissions_catalogue"].as_array().unwrap().len() >= 6);
+    insta::assert_json_snapshot!(admins, @r#"
+    {
+      "items": [
+        {
+          "is_super": true,
+          "name": "老板",
+          "permissions": [
+            "contacts.manage",
+            "contacts.import",
+            "roles.manage",
+            "apps.manage",
+            "audit.read",
+            "security.manage"
+          ],
+          "scope": {
+            "all": true,
+            "department_ids": []
+          },
+          "userid": "boss"
+        },
+        {
+          "is_super": false,
+          "name": "东一",
+          "permissions": [
+            "contacts.manage"
+          ],
+          "scope": {
+            "all": false,
+            "department_ids": [
+              3
+            ]
+          },
+          "userid": "e1"
+        },
+        {
+          "is_super": false,
+          "name": "hr_east",
+          "permissions": [
+            "contacts.manage",
+            "roles.manage"
+          ],
+          "scope": {
+            "all": false,
+            "department_ids": [
+              2
+            ]
+          },
+          "userid": "hr_east"
+        }
+      ],
+      "permissions_catalogue": [
+        {
+          "code": "contacts.manage",
+          "label": "管理通讯录（部门、成员、标签）"
+        },
+        {
+          "code": "contacts.import",
+          "label": "批量导入成员"
+        },
+        {
+          "code": "roles.manage",
+          "label": "管理管理员与权限"
+        },
+        {
+          "code": "apps.manage",
+          "label": "管理应用与密钥"
+        },
+        {
+          "code": "audit.read",
+          "label": "查看操作日志"
+        },
+        {
+          "code": "security.manage",
+          "label": "管理安全设置与企业信息"
+        }
+      ]
+    }
+    "#);
     let (_, a) = boss.get("/api/v1/admin/audit?kind=role.assign").await;
     assert_eq!(a["total"], json!(2));
 });
@@ -131,6 +255,25 @@ both!(apps_and_secrets, async |app: &TestApp| {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "app": {
+        "agentid": 1000002,
+        "created_at": "[time]",
+        "description": "",
+        "logo": "",
+        "name": "HR 同步",
+        "scopes": [
+          "contacts.read",
+          "contacts.write"
+        ],
+        "secret_rotated_at": "[time]",
+        "visible_department_ids": [],
+        "visible_userids": []
+      },
+      "secret": "[secret]"
+    }
+    "#);
     let agentid = b["app"]["agentid"].as_i64().unwrap();
     assert_eq!(agentid, 1_000_002);
     let secret = b["secret"].as_str().unwrap().to_owned();
@@ -139,6 +282,30 @@ both!(apps_and_secrets, async |app: &TestApp| {
         !list.to_string().contains(&secret),
         "the secret is shown once only"
     );
+    insta::assert_json_snapshot!(list, @r#"
+    {
+      "contacts_sync": {
+        "configured": false,
+        "rotated_at": null
+      },
+      "items": [
+        {
+          "agentid": 1000002,
+          "created_at": "[time]",
+          "description": "",
+          "logo": "",
+          "name": "HR 同步",
+          "scopes": [
+            "contacts.read",
+            "contacts.write"
+          ],
+          "secret_rotated_at": "[time]",
+          "visible_department_ids": [],
+          "visible_userids": []
+        }
+      ]
+    }
+    "#);
     let token = |secret: String| async move {
         let url = format!(
             "{}/cgi-bin/gettoken?corpid={}&corpsecret={}",
@@ -164,6 +331,11 @@ both!(apps_and_secrets, async |app: &TestApp| {
         )
         .await;
     let new_secret = b["secret"].as_str().unwrap().to_owned();
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "secret": "[secret]"
+    }
+    "#);
     assert_eq!(
         token(secret).await["errcode"],
         json!(40001),
@@ -180,6 +352,18 @@ both!(apps_and_secrets, async |app: &TestApp| {
         (s, b["error"]["fields"]["scopes"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown"))
     );
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "validation_failed",
+        "fields": {
+          "scopes": "unknown"
+        },
+        "key": "error.validation_failed",
+        "message": "填写的内容有误，请检查标出的字段"
+      }
+    }
+    "#);
     let (s, b) = boss
         .post("/api/v1/admin/contacts-sync/rotate-secret", json!({}))
         .await;
@@ -194,6 +378,33 @@ both!(apps_and_secrets, async |app: &TestApp| {
         !a.to_string().contains(b["secret"].as_str().unwrap()),
         "no secret in the audit log"
     );
+    let (s, b) = boss
+        .patch(
+            &format!("/api/v1/admin/apps/{agentid}"),
+            json!({"name": "人事同步", "visible_department_ids": [1]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "app": {
+        "agentid": 1000002,
+        "created_at": "[time]",
+        "description": "",
+        "logo": "",
+        "name": "人事同步",
+        "scopes": [
+          "contacts.read",
+          "contacts.write"
+        ],
+        "secret_rotated_at": "[time]",
+        "visible_department_ids": [
+          1
+        ],
+        "visible_userids": []
+      }
+    }
+    "#);
     let (s, _) = boss.delete(&format!("/api/v1/admin/apps/{agentid}")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 });
@@ -207,6 +418,37 @@ both!(audit_log_search_and_export, async |app: &TestApp| {
     )
     .await;
     let (_, a) = boss.get("/api/v1/admin/audit?kind=department.update").await;
+    insta::assert_json_snapshot!(a, @r#"
+    {
+      "items": [
+        {
+          "actor_id": "boss",
+          "actor_kind": "member",
+          "actor_name": "老板",
+          "after": {
+            "id": 2,
+            "name": "行政中心",
+            "name_en": "",
+            "order": 1,
+            "parent_id": 1
+          },
+          "at": "[time]",
+          "before": {
+            "id": 2,
+            "name": "行政部",
+            "name_en": "",
+            "order": 1,
+            "parent_id": 1
+          },
+          "id": "[id]",
+          "ip": "127.0.0.1",
+          "kind": "department.update",
+          "target": "department:2"
+        }
+      ],
+      "total": 1
+    }
+    "#);
     let e = &a["items"][0];
     assert_eq!(
         (e["actor_id"].as_str(), e["target"].as_str()),

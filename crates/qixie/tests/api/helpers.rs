@@ -39,7 +39,8 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// Runs a test body on both engines: `both!(name, |app| async move { ... })`.
+/// Runs a test body on both engines: `both!(name, |app| async move { ... })`. Snapshots taken in
+/// the body redact volatile values (`volatile`), so one inline snapshot holds for both engines.
 #[macro_export]
 macro_rules! both {
     ($name:ident, $body:expr) => {
@@ -48,17 +49,62 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let app = $crate::helpers::TestApp::spawn($crate::helpers::Engine::Sqlite).await;
-                ($body)(&app).await;
+                $crate::helpers::volatile().bind_async(($body)(&app)).await;
                 app.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let app = $crate::helpers::TestApp::spawn($crate::helpers::Engine::Postgres).await;
-                ($body)(&app).await;
+                $crate::helpers::volatile().bind_async(($body)(&app)).await;
                 app.finish().await;
             }
         }
     };
+}
+
+/// Snapshot settings for response bodies (ADR 0009: whole bodies pinned with inline snapshots).
+/// Pin a body with `insta::assert_json_snapshot!(body, @r#"..."#)`; inside `both!` these
+/// redactions apply already, elsewhere bind them: `volatile().bind(|| ...)`. Redacted, wherever
+/// they appear:
+/// - times (`at`, `created_at`, `last_seen_at`, `rotated_at`, `secret_rotated_at`) → `[time]`;
+///   a null stays null, so "never" remains visible;
+/// - credentials (`csrf_token`, `token`, `secret`, generated `initial_password`) → `[secret]`;
+/// - the enterprise's random `corp_id` / `default_corp_id` → `[corp_id]`;
+/// - string `id`s (sessions, audit entries: 64-bit ids made from the clock and the process) →
+///   `[id]`. Numeric ids (departments, tags, agentids) are small per-enterprise counters, the same
+///   on both engines, and stay.
+pub fn volatile() -> insta::Settings {
+    use insta::internals::Content;
+    fn unless_null(label: &'static str) -> insta::internals::Redaction {
+        insta::dynamic_redaction(move |v, _| match v {
+            Content::None | Content::Unit => v,
+            _ => Content::from(label),
+        })
+    }
+    let mut s = insta::Settings::clone_current();
+    for key in [
+        "at",
+        "created_at",
+        "last_seen_at",
+        "rotated_at",
+        "secret_rotated_at",
+    ] {
+        s.add_redaction(&format!(".**.{key}"), unless_null("[time]"));
+    }
+    for key in ["csrf_token", "token", "secret", "initial_password"] {
+        s.add_redaction(&format!(".**.{key}"), unless_null("[secret]"));
+    }
+    for key in ["corp_id", "default_corp_id"] {
+        s.add_redaction(&format!(".**.{key}"), unless_null("[corp_id]"));
+    }
+    s.add_redaction(
+        ".**.id",
+        insta::dynamic_redaction(|v, _| match v {
+            Content::String(_) => Content::from("[id]"),
+            other => other,
+        }),
+    );
+    s
 }
 
 pub const ADMIN: &str = "boss";

@@ -9,6 +9,12 @@ both!(setup_once_then_sign_in, async |app: &TestApp| {
     let (_, st) = anon.get("/api/v1/setup/status").await;
     assert_eq!(st["needs_setup"], json!(false));
     assert_eq!(st["default_corp_id"], json!(app.corp_id));
+    insta::assert_json_snapshot!(st, @r#"
+    {
+      "default_corp_id": "[corp_id]",
+      "needs_setup": false
+    }
+    "#);
     let (s, b) = anon
         .post(
             "/api/v1/setup",
@@ -16,14 +22,88 @@ both!(setup_once_then_sign_in, async |app: &TestApp| {
         )
         .await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "setup_already_done"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "setup_already_done",
+        "key": "error.setup_already_done",
+        "message": "企业已创建，请直接登录"
+      }
+    }
+    "#);
     let (s, b) = anon.get("/api/v1/me").await;
     assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "unauthenticated",
+        "key": "error.unauthenticated",
+        "message": "请先登录"
+      }
+    }
+    "#);
     let c = app.admin().await;
     let (s, me) = c.get("/api/v1/me").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(me["is_super_admin"], json!(true));
     assert_eq!(me["user"]["status"], json!("active"));
     assert_eq!(me["corp"]["name"], json!("测试集团"));
+    insta::assert_json_snapshot!(me, @r#"
+    {
+      "admin_scope": {
+        "all": true,
+        "department_ids": []
+      },
+      "corp": {
+        "corp_id": "[corp_id]",
+        "industry": "it",
+        "name": "测试集团",
+        "size": "100-499",
+        "time_zone": "Asia/Shanghai"
+      },
+      "csrf_token": "[secret]",
+      "is_super_admin": true,
+      "must_change_password": false,
+      "password_min_length": 8,
+      "permissions": [
+        "contacts.manage",
+        "contacts.import",
+        "roles.manage",
+        "apps.manage",
+        "audit.read",
+        "security.manage"
+      ],
+      "time_zone": "",
+      "user": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 1,
+            "is_main": true,
+            "name": "测试集团",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "",
+        "leader_userid": "",
+        "main_department": 1,
+        "mobile": "",
+        "name": "老板",
+        "pinyin_initials": "lb",
+        "position": "",
+        "status": "active",
+        "tags": [],
+        "telephone": "",
+        "userid": "boss"
+      }
+    }
+    "#);
     // English on request.
     let mut en = app.anon();
     en.lang = Some("en-US,en;q=0.9");
@@ -34,6 +114,15 @@ both!(setup_once_then_sign_in, async |app: &TestApp| {
         )
         .await;
     assert_eq!(b["error"]["message"], json!("Wrong account or password"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "bad_credentials",
+        "key": "error.bad_credentials",
+        "message": "Wrong account or password"
+      }
+    }
+    "#);
     // Bearer tokens for API clients.
     let (s, b) = anon
         .post(
@@ -42,6 +131,42 @@ both!(setup_once_then_sign_in, async |app: &TestApp| {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
+    assert!(b["token"].is_string(), "{b}");
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "csrf_token": "[secret]",
+      "must_change_password": false,
+      "token": "[secret]",
+      "user": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 1,
+            "is_main": true,
+            "name": "测试集团",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "",
+        "leader_userid": "",
+        "main_department": 1,
+        "mobile": "",
+        "name": "老板",
+        "pinyin_initials": "lb",
+        "position": "",
+        "status": "active",
+        "tags": [],
+        "telephone": "",
+        "userid": "boss"
+      }
+    }
+    "#);
     let mut api = app.anon();
     api.bearer = b["token"].as_str().map(str::to_owned);
     let (s, _) = api
@@ -70,6 +195,41 @@ both!(
             .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(b["must_change_password"], json!(true));
+        insta::assert_json_snapshot!(b, @r#"
+        {
+          "csrf_token": "[secret]",
+          "must_change_password": true,
+          "token": null,
+          "user": {
+            "alias": "",
+            "avatar": "",
+            "created_at": "[time]",
+            "departments": [
+              {
+                "id": 1,
+                "is_main": true,
+                "name": "测试集团",
+                "order": 0
+              }
+            ],
+            "email": "",
+            "employee_no": "",
+            "gender": "0",
+            "is_leader_in": [],
+            "leader_name": "",
+            "leader_userid": "",
+            "main_department": 1,
+            "mobile": "",
+            "name": "新人",
+            "pinyin_initials": "xr",
+            "position": "",
+            "status": "not_activated",
+            "tags": [],
+            "telephone": "",
+            "userid": "newbie"
+          }
+        }
+        "#);
         c.csrf = b["csrf_token"].as_str().map(str::to_owned);
         let (s, b) = c.get("/api/v1/directory/members").await;
         assert_eq!(
@@ -98,6 +258,24 @@ both!(
                 "{bad}"
             );
         }
+        let (_, b) = c
+            .post(
+                "/api/v1/me/password",
+                json!({"old_password": initial, "new_password": "short1"}),
+            )
+            .await;
+        insta::assert_json_snapshot!(b, @r#"
+        {
+          "error": {
+            "code": "weak_password",
+            "fields": {
+              "new_password": "weak_password"
+            },
+            "key": "error.weak_password",
+            "message": "密码不符合安全策略：至少 8 位，包含字母和数字，不能包含账号"
+          }
+        }
+        "#);
         let (s, b) = c
             .post(
                 "/api/v1/me/password",
@@ -108,6 +286,18 @@ both!(
             (s, code(&b)),
             (StatusCode::UNPROCESSABLE_ENTITY, "wrong_old_password")
         );
+        insta::assert_json_snapshot!(b, @r#"
+        {
+          "error": {
+            "code": "wrong_old_password",
+            "fields": {
+              "old_password": "wrong"
+            },
+            "key": "error.wrong_old_password",
+            "message": "原密码不正确"
+          }
+        }
+        "#);
         let (s, b) = c
             .post(
                 "/api/v1/me/password",
@@ -147,9 +337,49 @@ both!(
             (s, b["user"]["email"].as_str()),
             (StatusCode::OK, Some("newbie@corp.cn"))
         );
+        insta::assert_json_snapshot!(b, @r#"
+        {
+          "user": {
+            "alias": "",
+            "avatar": "",
+            "created_at": "[time]",
+            "departments": [
+              {
+                "id": 1,
+                "is_main": true,
+                "name": "测试集团",
+                "order": 0
+              }
+            ],
+            "email": "newbie@corp.cn",
+            "employee_no": "",
+            "gender": "0",
+            "is_leader_in": [],
+            "leader_name": "",
+            "leader_userid": "",
+            "main_department": 1,
+            "mobile": "13700000000",
+            "name": "新人",
+            "pinyin_initials": "xr",
+            "position": "",
+            "status": "active",
+            "tags": [],
+            "telephone": "",
+            "userid": "newbie"
+          }
+        }
+        "#);
         // Password rotation: after the period the change is forced again.
-        let (s, _) = admin.call(reqwest::Method::PUT, "/api/v1/admin/settings/security", Some(json!({"password_min_length": 8, "password_rotation_days": 30, "login_max_failures": 10, "login_lock_minutes": 30}))).await;
+        let (s, b) = admin.call(reqwest::Method::PUT, "/api/v1/admin/settings/security", Some(json!({"password_min_length": 8, "password_rotation_days": 30, "login_max_failures": 10, "login_lock_minutes": 30}))).await;
         assert_eq!(s, StatusCode::OK);
+        insta::assert_json_snapshot!(b, @r#"
+        {
+          "login_lock_minutes": 30,
+          "login_max_failures": 10,
+          "password_min_length": 8,
+          "password_rotation_days": 30
+        }
+        "#);
         app.clock.advance_ms(31 * 24 * 3600 * 1000);
         let c2 = app.anon();
         let (_, b) = c2
@@ -202,6 +432,15 @@ both!(sign_in_throttling_and_locks, async |app: &TestApp| {
         (last.0, code(&last.1)),
         (StatusCode::LOCKED, "account_locked")
     );
+    insta::assert_json_snapshot!(last.1, @r#"
+    {
+      "error": {
+        "code": "account_locked",
+        "key": "error.account_locked",
+        "message": "登录失败次数过多，账号已临时锁定，请稍后再试或联系管理员解锁"
+      }
+    }
+    "#);
     app.clock.advance_ms(120_000);
     let (s, b) = attempt("victim", "Secret2026").await;
     assert_eq!(
@@ -210,10 +449,42 @@ both!(sign_in_throttling_and_locks, async |app: &TestApp| {
         "locked even with the right password"
     );
     // The administrator lifts the lock.
-    let (s, _) = admin
+    let (s, b) = admin
         .post("/api/v1/admin/members/victim/unlock", json!({}))
         .await;
     assert_eq!(s, StatusCode::OK);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 1,
+            "is_main": true,
+            "name": "测试集团",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "",
+        "leader_userid": "",
+        "main_department": 1,
+        "mobile": "",
+        "name": "V",
+        "pinyin_initials": "v",
+        "position": "",
+        "status": "not_activated",
+        "tags": [],
+        "telephone": "",
+        "userid": "victim"
+      }
+    }
+    "#);
     let (s, _) = attempt("victim", "Secret2026").await;
     assert_eq!(s, StatusCode::OK);
     let (_, a) = admin.get("/api/v1/admin/audit?kind=auth.locked").await;
@@ -229,10 +500,36 @@ both!(sessions_csrf_freeze, async |app: &TestApp| {
     let phone = app
         .member_with_password(&admin, "emp", &[1], "Phone2026")
         .await;
+    // A minute later, so the newest session is listed first on either engine.
+    app.clock.advance_ms(60_000);
     let desktop = app.login("emp", "Phone2026").await;
     let (_, list) = desktop.get("/api/v1/me/sessions").await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{list}");
+    insta::assert_json_snapshot!(list, @r#"
+    {
+      "items": [
+        {
+          "created_at": "[time]",
+          "current": true,
+          "device": "test",
+          "id": "[id]",
+          "ip": "127.0.0.1",
+          "kind": "browser",
+          "last_seen_at": "[time]"
+        },
+        {
+          "created_at": "[time]",
+          "current": false,
+          "device": "test",
+          "id": "[id]",
+          "ip": "127.0.0.1",
+          "kind": "browser",
+          "last_seen_at": "[time]"
+        }
+      ]
+    }
+    "#);
     let other = items.iter().find(|s| s["current"] == json!(false)).unwrap()["id"]
         .as_str()
         .unwrap()
@@ -244,6 +541,15 @@ both!(sessions_csrf_freeze, async |app: &TestApp| {
         .patch("/api/v1/me/profile", json!({"alias": "x"}))
         .await;
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "csrf_failed"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "csrf_failed",
+        "key": "error.csrf_failed",
+        "message": "页面已过期，请刷新后重试"
+      }
+    }
+    "#);
     // Sign the phone out from the desktop.
     let (s, _) = desktop
         .delete(&format!("/api/v1/me/sessions/{other}"))
@@ -256,6 +562,39 @@ both!(sessions_csrf_freeze, async |app: &TestApp| {
         .post("/api/v1/admin/members/emp/signout-all", json!({}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 1,
+            "is_main": true,
+            "name": "测试集团",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "",
+        "leader_userid": "",
+        "main_department": 1,
+        "mobile": "",
+        "name": "emp",
+        "pinyin_initials": "emp",
+        "position": "",
+        "status": "active",
+        "tags": [],
+        "telephone": "",
+        "userid": "emp"
+      },
+      "sessions_ended": 2
+    }
+    "#);
     let (s, _) = desktop.get("/api/v1/me").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, b) = admin
@@ -282,6 +621,11 @@ both!(sessions_csrf_freeze, async |app: &TestApp| {
         .post("/api/v1/admin/members/emp/reset-password", json!({}))
         .await;
     let pw = b["initial_password"].as_str().unwrap().to_owned();
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "initial_password": "[secret]"
+    }
+    "#);
     let (_, b) = app
         .anon()
         .post(

@@ -18,6 +18,15 @@ both!(department_tree, async |app: &TestApp| {
         )
         .await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "department_exists"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "department_exists",
+        "key": "error.department_exists",
+        "message": "同一上级部门下已有同名部门"
+      }
+    }
+    "#);
     // Moving a department into its own subtree is refused with a clear message.
     let (s, b) = c
         .patch(
@@ -30,6 +39,15 @@ both!(department_tree, async |app: &TestApp| {
         (StatusCode::CONFLICT, "department_move_cycle")
     );
     assert!(b["error"]["message"].as_str().unwrap().contains("下级部门"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "department_move_cycle",
+        "key": "error.department_move_cycle",
+        "message": "不能把部门移动到它自己或它的下级部门中"
+      }
+    }
+    "#);
     // Move the R&D subtree to the south subsidiary: its child moves along.
     let (s, b) = c
         .patch(
@@ -39,6 +57,19 @@ both!(department_tree, async |app: &TestApp| {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["department"]["parent_id"], json!(south));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "department": {
+        "id": 3,
+        "leader_userids": [],
+        "member_count": 0,
+        "name": "研发中心",
+        "name_en": "",
+        "order": 5,
+        "parent_id": 5
+      }
+    }
+    "#);
     let member = c
         .post(
             "/api/v1/admin/members",
@@ -72,6 +103,57 @@ both!(department_tree, async |app: &TestApp| {
         .collect();
     let pos = |id| ids.iter().position(|x| *x == id).unwrap();
     assert!(pos(south) < pos(rd) && pos(rd) < pos(team), "{ids:?}");
+    insta::assert_json_snapshot!(tree, @r#"
+    {
+      "items": [
+        {
+          "id": 1,
+          "leader_userids": [],
+          "member_count": 1,
+          "name": "测试集团",
+          "name_en": "",
+          "order": 0,
+          "parent_id": 0
+        },
+        {
+          "id": 2,
+          "leader_userids": [],
+          "member_count": 0,
+          "name": "华东子公司",
+          "name_en": "",
+          "order": 1,
+          "parent_id": 1
+        },
+        {
+          "id": 5,
+          "leader_userids": [],
+          "member_count": 0,
+          "name": "华南子公司",
+          "name_en": "",
+          "order": 2,
+          "parent_id": 1
+        },
+        {
+          "id": 3,
+          "leader_userids": [],
+          "member_count": 0,
+          "name": "研发中心",
+          "name_en": "",
+          "order": 5,
+          "parent_id": 5
+        },
+        {
+          "id": 4,
+          "leader_userids": [],
+          "member_count": 1,
+          "name": "后端组",
+          "name_en": "",
+          "order": 1,
+          "parent_id": 3
+        }
+      ]
+    }
+    "#);
     // Delete: refused while not empty, root never.
     let (s, b) = c.delete(&format!("/api/v1/admin/departments/{rd}")).await;
     assert_eq!(
@@ -98,6 +180,40 @@ both!(department_tree, async |app: &TestApp| {
     assert_eq!(b["department"]["leader_userids"], json!(["zhangsan"]));
     let (_, m) = c.get("/api/v1/directory/members/zhangsan").await;
     assert_eq!(m["member"]["is_leader_in"], json!([team]));
+    insta::assert_json_snapshot!(m, @r#"
+    {
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 4,
+            "is_main": true,
+            "name": "后端组",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [
+          4
+        ],
+        "leader_name": "",
+        "leader_userid": "",
+        "main_department": 4,
+        "mobile": "",
+        "name": "张三",
+        "pinyin_initials": "zs",
+        "position": "",
+        "status": "not_activated",
+        "tags": [],
+        "telephone": "",
+        "userid": "zhangsan"
+      }
+    }
+    "#);
 });
 
 both!(members_validate_and_search, async |app: &TestApp| {
@@ -113,6 +229,39 @@ both!(members_validate_and_search, async |app: &TestApp| {
     assert_eq!(b["member"]["mobile"], json!("13800138000"));
     assert_eq!(b["member"]["email"], json!("zs@example.com"));
     assert_eq!(b["member"]["status"], json!("not_activated"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "initial_password": "[secret]",
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 2,
+            "is_main": true,
+            "name": "销售部",
+            "order": 0
+          }
+        ],
+        "email": "zs@example.com",
+        "employee_no": "",
+        "gender": "1",
+        "is_leader_in": [],
+        "leader_name": "",
+        "leader_userid": "",
+        "main_department": 2,
+        "mobile": "13800138000",
+        "name": "张三",
+        "pinyin_initials": "zs",
+        "position": "",
+        "status": "not_activated",
+        "tags": [],
+        "telephone": "",
+        "userid": "zhangsan"
+      }
+    }
+    "#);
     // Bad input: clear field errors and nothing written.
     let (s, b) = c
         .post(
@@ -125,6 +274,20 @@ both!(members_validate_and_search, async |app: &TestApp| {
         b["error"]["fields"],
         json!({"userid": "format", "name": "required", "mobile": "format"})
     );
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "validation_failed",
+        "fields": {
+          "mobile": "format",
+          "name": "required",
+          "userid": "format"
+        },
+        "key": "error.validation_failed",
+        "message": "填写的内容有误，请检查标出的字段"
+      }
+    }
+    "#);
     let (s, b) = c
         .post(
             "/api/v1/admin/members",
@@ -132,6 +295,15 @@ both!(members_validate_and_search, async |app: &TestApp| {
         )
         .await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "userid_exists"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "userid_exists",
+        "key": "error.userid_exists",
+        "message": "账号已存在"
+      }
+    }
+    "#);
     let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "lisi", "name": "李四", "department_ids": [d], "mobile": "13800138000"})).await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "mobile_exists"));
     let (s, b) = c
@@ -174,6 +346,38 @@ both!(members_validate_and_search, async |app: &TestApp| {
     let (_, m) = c.get("/api/v1/directory/members/lisi").await;
     assert_eq!(m["member"]["leader_userid"], json!("zhangsan"));
     assert_eq!(m["member"]["leader_name"], json!("张三"));
+    insta::assert_json_snapshot!(m, @r#"
+    {
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 2,
+            "is_main": true,
+            "name": "销售部",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "张三",
+        "leader_userid": "zhangsan",
+        "main_department": 2,
+        "mobile": "",
+        "name": "李四",
+        "pinyin_initials": "ls",
+        "position": "",
+        "status": "not_activated",
+        "tags": [],
+        "telephone": "",
+        "userid": "lisi"
+      }
+    }
+    "#);
     // Update and delete.
     let (s, b) = c
         .patch(
@@ -183,6 +387,38 @@ both!(members_validate_and_search, async |app: &TestApp| {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["member"]["position"], json!("销售经理"));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 2,
+            "is_main": true,
+            "name": "销售部",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "张三",
+        "leader_userid": "zhangsan",
+        "main_department": 2,
+        "mobile": "",
+        "name": "李四",
+        "pinyin_initials": "ls",
+        "position": "销售经理",
+        "status": "not_activated",
+        "tags": [],
+        "telephone": "",
+        "userid": "lisi"
+      }
+    }
+    "#);
     let (s, _) = c.delete("/api/v1/admin/members/lisi").await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, b) = c.get("/api/v1/directory/members/lisi").await;
@@ -378,6 +614,15 @@ both!(tags_and_offboarding, async |app: &TestApp| {
     .await;
     let (s, t) = c.post("/api/v1/admin/tags", json!({"name": "骨干"})).await;
     assert_eq!(s, StatusCode::CREATED);
+    insta::assert_json_snapshot!(t, @r#"
+    {
+      "tag": {
+        "id": 1,
+        "member_count": 0,
+        "name": "骨干"
+      }
+    }
+    "#);
     let tid = t["tag"]["id"].as_i64().unwrap();
     let (s, b) = c.post("/api/v1/admin/tags", json!({"name": "骨干"})).await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "tag_exists"));
@@ -389,8 +634,63 @@ both!(tags_and_offboarding, async |app: &TestApp| {
         .await;
     assert_eq!(b["invalid_userids"], json!(["nobody"]));
     assert_eq!(b["tag"]["member_count"], json!(1));
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "invalid_department_ids": [],
+      "invalid_userids": [
+        "nobody"
+      ],
+      "tag": {
+        "id": 1,
+        "member_count": 1,
+        "name": "骨干"
+      }
+    }
+    "#);
     let (_, tm) = c.get(&format!("/api/v1/admin/tags/{tid}/members")).await;
     assert_eq!(tm["items"][0]["userid"], json!("lead"));
+    insta::assert_json_snapshot!(tm, @r#"
+    {
+      "department_ids": [],
+      "items": [
+        {
+          "alias": "",
+          "avatar": "",
+          "created_at": "[time]",
+          "departments": [
+            {
+              "id": 2,
+              "is_main": true,
+              "name": "客服部",
+              "order": 0
+            }
+          ],
+          "email": "",
+          "employee_no": "",
+          "gender": "0",
+          "is_leader_in": [
+            2
+          ],
+          "leader_name": "",
+          "leader_userid": "",
+          "main_department": 2,
+          "mobile": "",
+          "name": "lead",
+          "pinyin_initials": "lead",
+          "position": "",
+          "status": "not_activated",
+          "tags": [
+            {
+              "id": 1,
+              "name": "骨干"
+            }
+          ],
+          "telephone": "",
+          "userid": "lead"
+        }
+      ]
+    }
+    "#);
     // The leader signs in, then departs: sessions end, reports and leadership move to the successor.
     let lead = app.login("lead", "Start1234").await;
     let (s, b) = c
@@ -403,6 +703,15 @@ both!(tags_and_offboarding, async |app: &TestApp| {
         (s, code(&b)),
         (StatusCode::UNPROCESSABLE_ENTITY, "successor_invalid")
     );
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "error": {
+        "code": "successor_invalid",
+        "key": "error.successor_invalid",
+        "message": "交接人必须是本企业的在职成员，且不能是离职者本人"
+      }
+    }
+    "#);
     let (s, b) = c
         .post(
             "/api/v1/admin/members/lead/offboard",
@@ -442,6 +751,38 @@ both!(tags_and_offboarding, async |app: &TestApp| {
     assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "bad_credentials"));
     let (_, r1) = c.get("/api/v1/directory/members/r1").await;
     assert_eq!(r1["member"]["leader_userid"], json!("succ"));
+    insta::assert_json_snapshot!(r1, @r#"
+    {
+      "member": {
+        "alias": "",
+        "avatar": "",
+        "created_at": "[time]",
+        "departments": [
+          {
+            "id": 2,
+            "is_main": true,
+            "name": "客服部",
+            "order": 0
+          }
+        ],
+        "email": "",
+        "employee_no": "",
+        "gender": "0",
+        "is_leader_in": [],
+        "leader_name": "succ",
+        "leader_userid": "succ",
+        "main_department": 2,
+        "mobile": "",
+        "name": "r1",
+        "pinyin_initials": "r1",
+        "position": "",
+        "status": "not_activated",
+        "tags": [],
+        "telephone": "",
+        "userid": "r1"
+      }
+    }
+    "#);
     let (_, dd) = c.get("/api/v1/directory/departments").await;
     let cs = dd["items"]
         .as_array()
