@@ -9,7 +9,7 @@ use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Permission};
 use qixie_kernel::error::{AppResult, ErrorKind, Validator};
 use qixie_org::enterprise::{self, CorpRow, SecurityPolicy};
-use qixie_org::member;
+use qixie_org::{founding, member};
 
 /// The set-up wizard's form: the enterprise and its first super administrator.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -60,7 +60,7 @@ pub async fn create_enterprise(app: &AppState, input: NewEnterprise) -> AppResul
         name: Some(admin_name),
         ..Default::default()
     };
-    let (corp, corpid, mid) = enterprise::insert(
+    let (corp, corpid, mid) = founding::insert(
         &mut tx,
         input.corp_name.trim(),
         input.industry.trim(),

@@ -120,6 +120,20 @@ pub async fn list(db: &Database, corp: CorpId) -> AppResult<Vec<AppRow>> {
         .await?)
 }
 
+/// (agentid, name) of the given apps, by id: how a conversation names the app it belongs to.
+pub async fn labels(
+    db: &Database,
+    ids: Vec<i64>,
+) -> AppResult<std::collections::HashMap<i64, (i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, i64, String)> = db
+        .all(sql("SELECT id, agentid, name FROM apps WHERE id IN ").push_in(ids))
+        .await?;
+    Ok(rows.into_iter().map(|(id, a, n)| (id, (a, n))).collect())
+}
+
 pub async fn get(db: &Database, corp: CorpId, agentid: i64) -> AppResult<AppRow> {
     db.opt(
         sql(format!(

@@ -13,7 +13,7 @@ use qixie_kernel::events::DomainEvent;
 use qixie_kernel::http::extract::{Authenticator, Caller, CallerFuture, ClientIp};
 use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, MemberId, new_id, random_token, sha256_hex};
-use qixie_org::member::MemberStatus;
+use qixie_org::member::{self, MemberStatus};
 
 pub const COOKIE: &str = "qixie_session";
 
@@ -230,12 +230,13 @@ struct Known {
 async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
     let info: Option<SessionInfo> = app
         .db
-        .opt(sql("SELECT s.id, s.corp_id, s.member_id, s.csrf_token, s.last_seen_at, s.expires_at, m.userid, m.name, m.status, \
-                  cr.must_change_password, cr.password_changed_at, c.password_rotation_days, r.is_super, r.permissions, r.scope_all, r.scope_departments \
-                  FROM sessions s JOIN members m ON m.id = s.member_id AND m.corp_id = s.corp_id JOIN corps c ON c.id = s.corp_id \
-                  LEFT JOIN credentials cr ON cr.member_id = s.member_id LEFT JOIN admin_roles r ON r.corp_id = s.corp_id AND r.member_id = s.member_id \
-                  WHERE s.token_hash = $1")
-            .bind(token_hash))
+        .opt(sql(format!(
+            "SELECT s.id, s.corp_id, s.member_id, s.csrf_token, s.last_seen_at, s.expires_at, cr.must_change_password, cr.password_changed_at, {} \
+             FROM sessions s{} LEFT JOIN credentials cr ON cr.member_id = s.member_id WHERE s.token_hash = $1",
+            member::sql::ACTOR_COLUMNS,
+            member::sql::actor_joins("s.member_id", "s.corp_id"),
+        ))
+        .bind(token_hash))
         .await?;
     let Some(info) = info else {
         return Ok(None);
@@ -248,7 +249,7 @@ async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
         &info.scope_departments,
     ) {
         (Some(is_super), Some(permissions), Some(scope_all), Some(scope_departments)) => {
-            Some(qixie_org::roles::RoleRow {
+            Some(qixie_org::grants::RoleRow {
                 is_super: *is_super,
                 permissions: permissions.clone(),
                 scope_all: *scope_all,
@@ -257,7 +258,7 @@ async fn load(app: &AppState, token_hash: &str) -> AppResult<Option<Known>> {
         }
         _ => None,
     };
-    let (is_super, perms, scope) = qixie_org::roles::grants_of(&app.db, corp, role).await?;
+    let (is_super, perms, scope) = qixie_org::grants::grants_of(&app.db, corp, role).await?;
     let actor = Actor::member(
         corp,
         MemberId(info.member_id),

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::scope::ScopeSql;
+use crate::tree_cache::TreeCache;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
-use qixie_kernel::authz::{Actor, Grant, Scope, perm};
+use qixie_kernel::authz::{Actor, Grant, ReadScope, perm};
 use qixie_kernel::db::{Database, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::events::DomainEvent;
@@ -41,6 +42,8 @@ pub struct Department {
 
 const COLS: &str = "id, parent_id, name, name_en, ord, path";
 
+/// A department's row by id, for work authorised elsewhere (a write checks the path against its
+/// grant). Reads a caller asks for are `list` and `get`.
 pub async fn find(db: &Database, corp: CorpId, id: i64) -> AppResult<DeptRow> {
     db.opt(
         sql(format!(
@@ -80,6 +83,21 @@ pub async fn paths_of(db: &Database, corp: CorpId, ids: Vec<i64>) -> AppResult<V
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
+/// The members who lead department `id`, read inside `tx` (a department group makes them its
+/// administrators).
+pub async fn leader_ids_in(tx: &mut Tx, corp: CorpId, id: i64) -> AppResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .all(
+            sql("SELECT member_id FROM department_leaders WHERE corp_id = $1 AND department_id = $2")
+                .bind(corp)
+                .bind(id),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(m,)| m).collect())
+}
+
+/// Every department's row, for turning ids into names and paths inside authorised work (an
+/// export, a batch file, filtering by scope).
 pub async fn all_rows(db: &Database, corp: CorpId) -> AppResult<Vec<DeptRow>> {
     Ok(db
         .all(
@@ -91,19 +109,19 @@ pub async fn all_rows(db: &Database, corp: CorpId) -> AppResult<Vec<DeptRow>> {
         .await?)
 }
 
-/// Departments visible under `scope` (all when None), with leaders and direct member counts, in tree
-/// order (parent before child, siblings by order).
+/// The departments the read covers (under `root`, itself included, when given), with leaders and
+/// direct member counts, in tree order (parent before child, siblings by order).
 pub async fn list(
     db: &Database,
-    corp: CorpId,
-    scope: Option<&Scope>,
+    reads: &ReadScope,
     root: Option<i64>,
 ) -> AppResult<Vec<Department>> {
+    let corp = reads.corp();
     let mut q = sql(format!(
         "SELECT {COLS} FROM departments d WHERE corp_id = $1"
     ))
     .bind(corp);
-    if let Some(s) = scope {
+    if let Some(s) = reads.limit() {
         q = s.filter_departments(q, "d");
     }
     if let Some(r) = root {
@@ -229,15 +247,15 @@ async fn ensure_unique_name(
     }
 }
 
-/// Creates the root department of a new enterprise.
+/// Creates the root department of a new enterprise (nothing of it can be cached yet).
 pub async fn create_root(tx: &mut Tx, corp: CorpId, name: &str, now: i64) -> AppResult<()> {
-    super::tree_cache::invalidate_after_commit(tx, corp);
     tx.exec(sql("INSERT INTO departments (corp_id, id, parent_id, name, ord, path, created_at) VALUES ($1, $2, NULL, $3, 0, $4, $5)").bind(corp).bind(ROOT).bind(name).bind(format!("/{ROOT}/")).bind(now))
         .await?;
     Ok(())
 }
 
-/// Inserts a department under `parent` inside the caller's transaction (also used by import).
+/// Inserts a department under `parent` inside the caller's transaction (also used by import). The
+/// caller forgets the cached tree (`TreeCache::invalidate_after_commit`).
 pub async fn insert(
     tx: &mut Tx,
     corp: CorpId,
@@ -248,7 +266,6 @@ pub async fn insert(
     id: Option<i64>,
     now: i64,
 ) -> AppResult<DeptRow> {
-    super::tree_cache::invalidate_after_commit(tx, corp);
     let id = match id {
         Some(id) => {
             if id <= 0 {
@@ -322,7 +339,7 @@ pub async fn create(
     let mut tx = app.db.begin().await?;
     let row = create_in(&mut tx, app, actor, grant, input).await?;
     tx.commit().await?;
-    get(&app.db, grant.corp(), row.id).await
+    get(&app.db, &grant.reads(), row.id).await
 }
 
 /// Creates a department inside the caller's transaction.
@@ -338,6 +355,7 @@ pub async fn create_in(
     v.finish()?;
     let corp = grant.corp();
     let now = app.now();
+    TreeCache::of(app).invalidate_after_commit(tx, corp);
     let parent = find_in(tx, corp, input.parent_id)
         .await
         .map_err(|_| AppError::field("parent_id", FieldReason::NotFound))?;
@@ -376,8 +394,13 @@ pub async fn create_in(
     Ok(row)
 }
 
-pub async fn get(db: &Database, corp: CorpId, id: i64) -> AppResult<Department> {
+/// One department, if the read covers it (403 out of scope otherwise).
+pub async fn get(db: &Database, reads: &ReadScope, id: i64) -> AppResult<Department> {
+    let corp = reads.corp();
     let row = find(db, corp, id).await?;
+    if !reads.covers_path(&row.path) {
+        return Err(ErrorKind::OutOfScope.into());
+    }
     let counts: Vec<(i64, i64)> = db
         .all(sql("SELECT department_id, COUNT(*) FROM member_departments WHERE corp_id = $1 AND department_id = $2 GROUP BY department_id").bind(corp).bind(id))
         .await?;
@@ -399,7 +422,7 @@ pub async fn update(
     let mut tx = app.db.begin().await?;
     update_in(&mut tx, app, actor, grant, id, patch).await?;
     tx.commit().await?;
-    get(&app.db, grant.corp(), id).await
+    get(&app.db, &grant.reads(), id).await
 }
 
 /// Renames, reorders, moves a department or sets its leaders, inside the caller's transaction.
@@ -418,7 +441,7 @@ pub async fn update_in(
     v.finish()?;
     let corp = grant.corp();
     let now = app.now();
-    super::tree_cache::invalidate_after_commit(tx, corp);
+    TreeCache::of(app).invalidate_after_commit(tx, corp);
     let before = find_in(tx, corp, id).await?;
     grant.check_path(&before.path)?;
     let mut after = before.clone();
@@ -474,7 +497,7 @@ pub async fn update_in(
     let mut before_json = snapshot(&before);
     let mut after_json = snapshot(&after);
     if let Some(leaders) = &patch.leader_userids {
-        let ids = super::member::resolve_userids(tx, corp, leaders).await?;
+        let ids = crate::member::lookup::resolve_userids(tx, corp, leaders).await?;
         if ids.len() != leaders.len() {
             return Err(AppError::field("leader_userids", FieldReason::NotFound));
         }
@@ -537,7 +560,7 @@ pub async fn delete_in(
 ) -> AppResult<()> {
     let corp = grant.corp();
     let now = app.now();
-    super::tree_cache::invalidate_after_commit(tx, corp);
+    TreeCache::of(app).invalidate_after_commit(tx, corp);
     let row = find_in(tx, corp, id).await?;
     grant.check_path(&row.path)?;
     if row.id == ROOT {

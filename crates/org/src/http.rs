@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::department::Department;
 use super::member::Member;
 use super::tag::Tag;
+use super::tree_cache::TreeCache;
 use super::{department, import, member, sheet, tag};
 use qixie_kernel::AppState;
 use qixie_kernel::authz::perm;
@@ -124,14 +125,15 @@ async fn directory_departments(
 ) -> AppResult<Response> {
     let g = actor.directory()?;
     let corp = g.corp();
-    let body = match super::tree_cache::get(corp) {
+    let cache = TreeCache::of(&app);
+    let body = match cache.get(corp) {
         Ok(body) => body,
         Err(generation) => {
-            let items = department::list(&app.db, corp, None, None).await?;
+            let items = department::list(&app.db, &g.reads(), None).await?;
             let body = bytes::Bytes::from(
                 serde_json::to_vec(&DepartmentList { items }).map_err(AppError::internal)?,
             );
-            super::tree_cache::put(corp, generation, body.clone());
+            cache.put(corp, generation, body.clone());
             body
         }
     };
@@ -152,7 +154,7 @@ async fn directory_members(
     Query(f): Query<member::ListFilter>,
 ) -> AppResult<Json<MemberPage>> {
     let g = actor.directory()?;
-    let (items, total) = member::list(&app.db, g.corp(), &f, None).await?;
+    let (items, total) = member::list(&app.db, &g.reads(), &f).await?;
     Ok(Json(MemberPage { items, total }))
 }
 
@@ -170,7 +172,7 @@ async fn directory_member(
 ) -> AppResult<Json<MemberReply>> {
     let g = actor.directory()?;
     Ok(Json(MemberReply {
-        member: member::get(&app.db, g.corp(), &userid).await?,
+        member: member::get(&app.db, &g.reads(), &userid).await?,
     }))
 }
 
@@ -186,7 +188,7 @@ async fn admin_departments(
     Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
 ) -> AppResult<Json<DepartmentList>> {
     Ok(Json(DepartmentList {
-        items: department::list(&app.db, g.corp(), Some(g.scope()), None).await?,
+        items: department::list(&app.db, &g.reads(), None).await?,
     }))
 }
 
@@ -261,7 +263,7 @@ async fn admin_members(
     Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
     Query(f): Query<member::ListFilter>,
 ) -> AppResult<Json<MemberPage>> {
-    let (items, total) = member::list(&app.db, g.corp(), &f, Some(g.scope())).await?;
+    let (items, total) = member::list(&app.db, &g.reads(), &f).await?;
     Ok(Json(MemberPage { items, total }))
 }
 
@@ -519,10 +521,12 @@ async fn export_members(
     summary = "Tags",
     responses((status = 200, body = TagList))
 )]
-async fn list_tags(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<TagList>> {
-    let g = actor.require::<perm::ContactsManage>()?;
+async fn list_tags(
+    State(app): State<AppState>,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
+) -> AppResult<Json<TagList>> {
     Ok(Json(TagList {
-        items: tag::list(&app.db, g.corp()).await?,
+        items: tag::list(&app.db, &g.reads()).await?,
     }))
 }
 
@@ -602,7 +606,7 @@ async fn tag_members(
     Allowed { grant: g, .. }: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
 ) -> AppResult<Json<TagMemberList>> {
-    let (items, department_ids) = tag::members_in_scope(&app.db, &g, id).await?;
+    let (items, department_ids) = tag::members(&app.db, &g.reads(), id).await?;
     Ok(Json(TagMemberList {
         items,
         department_ids,
@@ -620,16 +624,17 @@ struct TagMembers {
 
 async fn change_tag_members(
     app: AppState,
-    actor: qixie_kernel::authz::Actor,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage>,
     id: i64,
     b: TagMembers,
     add: bool,
 ) -> AppResult<Json<TagMembersChanged>> {
-    let g = actor.require::<perm::ContactsManage>()?;
     let (invalid_userids, invalid_department_ids) =
         tag::change_members(&app, &actor, &g, id, &b.userids, &b.department_ids, add).await?;
     Ok(Json(TagMembersChanged {
-        tag: tag::get(&app.db, g.corp(), id).await?,
+        tag: tag::get(&app.db, &g.reads(), id).await?,
         invalid_userids,
         invalid_department_ids,
     }))
@@ -645,11 +650,11 @@ async fn change_tag_members(
 )]
 async fn add_tag_members(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    allowed: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
     Body(b): Body<TagMembers>,
 ) -> AppResult<Json<TagMembersChanged>> {
-    change_tag_members(app, actor, id, b, true).await
+    change_tag_members(app, allowed, id, b, true).await
 }
 
 #[utoipa::path(
@@ -662,9 +667,9 @@ async fn add_tag_members(
 )]
 async fn remove_tag_members(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    allowed: Allowed<perm::ContactsManage>,
     Path(id): Path<i64>,
     Body(b): Body<TagMembers>,
 ) -> AppResult<Json<TagMembersChanged>> {
-    change_tag_members(app, actor, id, b, false).await
+    change_tag_members(app, allowed, id, b, false).await
 }

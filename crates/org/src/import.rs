@@ -12,6 +12,7 @@ use serde_json::json;
 use super::department::{self, DeptRow};
 use super::member::bulk::{ImportRow, NewImported, insert_many, set_leaders, upsert};
 use super::sheet::{self, ImportRecord};
+use super::tree_cache::TreeCache;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, AdminRank, Grant, Perm, perm};
@@ -124,6 +125,8 @@ pub async fn run_source<'r>(
     let corp = grant.corp();
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    // Members, memberships and departments may all change: the cached tree goes at commit.
+    TreeCache::of(app).invalidate_after_commit(&mut tx, corp);
     // A large import writes B-trees (members, memberships, search terms) far bigger than the
     // writer's usual page cache: a larger one for this transaction. It is set back, and the memory
     // handed back, below.
@@ -321,7 +324,7 @@ impl Importer {
         let tags: Vec<(i64, String)> = tx
             .all(sql("SELECT id, name FROM tags WHERE corp_id = $1").bind(corp))
             .await?;
-        let ranks = crate::roles::ranks_in(tx, corp).await?;
+        let ranks = crate::grants::ranks_in(tx, corp).await?;
         Ok(Importer {
             root,
             by_parent_name,
@@ -546,7 +549,7 @@ pub async fn export_rows<P: Perm>(
             offset: Some(offset),
             ..filter_clone(&filter)
         };
-        let (page, total) = super::member::list(&app.db, corp, &f, Some(grant.scope())).await?;
+        let (page, total) = super::member::list(&app.db, &grant.reads(), &f).await?;
         let n = page.len() as i64;
         for m in page {
             out.push(sheet::ExportRow {

@@ -7,6 +7,8 @@ pub mod department;
 pub mod department_tree;
 pub mod enterprise;
 pub mod fields;
+pub mod founding;
+pub mod grants;
 pub mod http;
 pub mod import;
 pub mod member;
@@ -36,12 +38,17 @@ impl Module for Org {
     fn name(&self) -> &'static str {
         "org"
     }
-    /// The offboarding registry, with the organisation's own hand-overs; modules above add theirs.
+    /// The department tree cache, and the offboarding registry with the organisation's own
+    /// hand-overs; modules above add theirs.
     fn install(&self, _: &Config, runtimes: &mut Runtimes) {
+        let tree = tree_cache::TreeCache::default();
         let mut handovers = offboarding::OffboardingRegistry::default();
         handovers.register(Arc::new(offboarding::DirectReports));
-        handovers.register(Arc::new(offboarding::DepartmentLeadership));
+        handovers.register(Arc::new(offboarding::DepartmentLeadership {
+            tree: tree.clone(),
+        }));
         runtimes.insert(handovers);
+        runtimes.insert(tree);
     }
     fn migrations(&self) -> &'static [Migration] {
         MIGRATIONS

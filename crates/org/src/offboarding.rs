@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::tree_cache::TreeCache;
 use qixie_kernel::db::{Tx, sql};
 use qixie_kernel::error::AppResult;
 use qixie_kernel::ids::{CorpId, MemberId};
@@ -69,7 +70,10 @@ impl Handover for DirectReports {
 }
 
 /// Departments the member led are now led by the successor.
-pub struct DepartmentLeadership;
+pub struct DepartmentLeadership {
+    /// The tree shows leaders: it is forgotten when they change.
+    pub tree: TreeCache,
+}
 
 impl Handover for DepartmentLeadership {
     fn module(&self) -> &'static str {
@@ -83,7 +87,7 @@ impl Handover for DepartmentLeadership {
         to: MemberId,
     ) -> HandoverFuture<'a> {
         Box::pin(async move {
-            super::tree_cache::invalidate_after_commit(tx, corp);
+            self.tree.invalidate_after_commit(tx, corp);
             let depts: Vec<(i64,)> = tx.all(sql("SELECT department_id FROM department_leaders WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(from)).await?;
             for (d,) in &depts {
                 tx.exec(sql("INSERT INTO department_leaders (corp_id, department_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING").bind(corp).bind(*d).bind(to)).await?;

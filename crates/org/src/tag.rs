@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::json;
 
-use super::member::{self, Member};
+use crate::member::{self, Member};
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
-use qixie_kernel::authz::{Actor, Grant, perm};
+use qixie_kernel::authz::{Actor, Grant, ReadScope, perm};
 use qixie_kernel::db::{Database, is_unique_violation, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::CorpId;
@@ -19,13 +19,22 @@ pub struct Tag {
     pub member_count: i64,
 }
 
-pub async fn list(db: &Database, corp: CorpId) -> AppResult<Vec<Tag>> {
+/// The enterprise's tags. Tags are not confined to departments: any read of the enterprise sees
+/// them all.
+pub async fn list(db: &Database, reads: &ReadScope) -> AppResult<Vec<Tag>> {
+    let corp = reads.corp();
     Ok(db
         .all(sql("SELECT t.id, t.name, (SELECT COUNT(*) FROM member_tags mt WHERE mt.corp_id = t.corp_id AND mt.tag_id = t.id) AS member_count FROM tags t WHERE t.corp_id = $1 ORDER BY t.id").bind(corp))
         .await?)
 }
 
-pub async fn get(db: &Database, corp: CorpId, id: i64) -> AppResult<Tag> {
+/// One tag, as any read of the enterprise sees it.
+pub async fn get(db: &Database, reads: &ReadScope, id: i64) -> AppResult<Tag> {
+    find(db, reads.corp(), id).await
+}
+
+/// A tag by id, for the writers here and the answers they give.
+async fn find(db: &Database, corp: CorpId, id: i64) -> AppResult<Tag> {
     db.opt(sql("SELECT t.id, t.name, (SELECT COUNT(*) FROM member_tags mt WHERE mt.corp_id = t.corp_id AND mt.tag_id = t.id) AS member_count FROM tags t WHERE t.corp_id = $1 AND t.id = $2").bind(corp).bind(id))
         .await?
         .ok_or_else(|| ErrorKind::TagNotFound.into())
@@ -94,7 +103,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    get(&app.db, corp, id).await
+    find(&app.db, corp, id).await
 }
 
 pub async fn rename(
@@ -106,7 +115,7 @@ pub async fn rename(
 ) -> AppResult<Tag> {
     let name = check_name(name)?;
     let corp = grant.corp();
-    let before = get(&app.db, corp, id).await?;
+    let before = find(&app.db, corp, id).await?;
     check_whole_tag_in_scope(&app.db, grant, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -131,7 +140,7 @@ pub async fn rename(
     )
     .await?;
     tx.commit().await?;
-    get(&app.db, corp, id).await
+    find(&app.db, corp, id).await
 }
 
 pub async fn delete(
@@ -141,7 +150,7 @@ pub async fn delete(
     id: i64,
 ) -> AppResult<()> {
     let corp = grant.corp();
-    let before = get(&app.db, corp, id).await?;
+    let before = find(&app.db, corp, id).await?;
     check_whole_tag_in_scope(&app.db, grant, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -196,8 +205,9 @@ pub async fn next_tag_id(tx: &mut qixie_kernel::db::Tx, corp: CorpId) -> AppResu
     }
 }
 
-pub async fn members(db: &Database, corp: CorpId, id: i64) -> AppResult<(Vec<Member>, Vec<i64>)> {
-    get(db, corp, id).await?;
+/// Every member and department on the tag, for the scope check of a change to the whole tag.
+async fn members_of(db: &Database, corp: CorpId, id: i64) -> AppResult<(Vec<Member>, Vec<i64>)> {
+    find(db, corp, id).await?;
     let rows = db
         .all(sql(format!("SELECT {} FROM members m JOIN member_tags mt ON mt.member_id = m.id WHERE mt.corp_id = $1 AND mt.tag_id = $2 ORDER BY m.sort_key", member::MEMBER_COLS)).bind(corp).bind(id))
         .await?;
@@ -208,26 +218,26 @@ pub async fn members(db: &Database, corp: CorpId, id: i64) -> AppResult<(Vec<Mem
     ))
 }
 
-/// A tag's members and departments as an administrator sees them: only those inside the grant's
-/// scope, so a scoped administrator learns nothing about the rest of the enterprise.
-pub async fn members_in_scope(
+/// A tag's members and departments as the reader sees them: only those the read covers, so a
+/// scoped administrator learns nothing about the rest of the enterprise.
+pub async fn members(
     db: &Database,
-    grant: &Grant<perm::ContactsManage>,
+    reads: &ReadScope,
     id: i64,
 ) -> AppResult<(Vec<Member>, Vec<i64>)> {
-    let (members, parties) = members(db, grant.corp(), id).await?;
-    if grant.is_whole_enterprise() {
+    let (members, parties) = members_of(db, reads.corp(), id).await?;
+    if reads.limit().is_none() {
         return Ok((members, parties));
     }
-    let paths = department_paths(db, grant.corp()).await?;
+    let paths = department_paths(db, reads.corp()).await?;
     Ok((
         members
             .into_iter()
-            .filter(|m| grant.check_member_paths(&m.paths).is_ok())
+            .filter(|m| reads.covers_any(&m.paths))
             .collect(),
         parties
             .into_iter()
-            .filter(|d| paths.get(d).is_some_and(|p| grant.check_path(p).is_ok()))
+            .filter(|d| paths.get(d).is_some_and(|p| reads.covers_path(p)))
             .collect(),
     ))
 }
@@ -250,8 +260,8 @@ async fn check_whole_tag_in_scope(
     if grant.is_whole_enterprise() {
         return Ok(());
     }
-    let (all_members, all_parties) = members(db, grant.corp(), id).await?;
-    let (seen_members, seen_parties) = members_in_scope(db, grant, id).await?;
+    let (all_members, all_parties) = members_of(db, grant.corp(), id).await?;
+    let (seen_members, seen_parties) = members(db, &grant.reads(), id).await?;
     if all_members.len() == seen_members.len() && all_parties.len() == seen_parties.len() {
         Ok(())
     } else {
@@ -271,7 +281,7 @@ pub async fn change_members(
     add: bool,
 ) -> AppResult<(Vec<String>, Vec<i64>)> {
     let corp = grant.corp();
-    get(&app.db, corp, id).await?;
+    find(&app.db, corp, id).await?;
     let mut invalid_users = Vec::new();
     let mut member_ids = Vec::new();
     for u in userids {

@@ -4,12 +4,16 @@
 //! `invalidate_after_commit` in their transaction: the entry is dropped when the change commits, and
 //! a tree being built from data read before that moment is not kept. Entries also age out after
 //! `MAX_AGE`, which bounds what another node's changes can leave stale here.
+//!
+//! The cache is a runtime org installs (`app.runtime::<TreeCache>()`): each server state has its
+//! own, so two states in one process (tests, a second node) never share trees.
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use qixie_kernel::AppState;
 use qixie_kernel::db::Tx;
 use qixie_kernel::ids::CorpId;
 
@@ -21,44 +25,56 @@ struct Corp {
     tree: Option<(u64, Instant, Bytes)>,
 }
 
-static CACHE: LazyLock<Mutex<HashMap<i64, Corp>>> = LazyLock::new(Default::default);
-
-fn with<R>(f: impl FnOnce(&mut HashMap<i64, Corp>) -> R) -> R {
-    let mut g = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    f(&mut g)
+/// The trees by enterprise. Cloning shares the cache (the outbox keeps a clone until commit).
+#[derive(Clone, Default)]
+pub struct TreeCache {
+    corps: Arc<Mutex<HashMap<i64, Corp>>>,
 }
 
-/// The cached tree of `corp`, or the generation a tree built now must carry to be kept.
-pub fn get(corp: CorpId) -> Result<Bytes, u64> {
-    with(|m| {
-        let c = m.entry(corp.0).or_default();
-        match &c.tree {
-            Some((g, at, b)) if *g == c.generation && at.elapsed() < MAX_AGE => Ok(b.clone()),
-            _ => Err(c.generation),
-        }
-    })
-}
+impl TreeCache {
+    pub fn of(app: &AppState) -> &TreeCache {
+        app.runtime::<TreeCache>()
+    }
 
-/// Keeps a tree built from data read after `get` answered `generation`, unless something changed since.
-pub fn put(corp: CorpId, generation: u64, tree: Bytes) {
-    with(|m| {
-        let c = m.entry(corp.0).or_default();
-        if c.generation == generation {
-            c.tree = Some((generation, Instant::now(), tree));
-        }
-    })
-}
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<i64, Corp>) -> R) -> R {
+        let mut g = self.corps.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
 
-pub fn invalidate(corp: CorpId) {
-    with(|m| {
-        let c = m.entry(corp.0).or_default();
-        c.generation += 1;
-        c.tree = None;
-    })
-}
+    /// The cached tree of `corp`, or the generation a tree built now must carry to be kept.
+    pub fn get(&self, corp: CorpId) -> Result<Bytes, u64> {
+        self.with(|m| {
+            let c = m.entry(corp.0).or_default();
+            match &c.tree {
+                Some((g, at, b)) if *g == c.generation && at.elapsed() < MAX_AGE => Ok(b.clone()),
+                _ => Err(c.generation),
+            }
+        })
+    }
 
-/// Drops the tree now and again when `tx` commits.
-pub fn invalidate_after_commit(tx: &mut Tx, corp: CorpId) {
-    invalidate(corp);
-    tx.after_commit(move || invalidate(corp));
+    /// Keeps a tree built from data read after `get` answered `generation`, unless something
+    /// changed since.
+    pub fn put(&self, corp: CorpId, generation: u64, tree: Bytes) {
+        self.with(|m| {
+            let c = m.entry(corp.0).or_default();
+            if c.generation == generation {
+                c.tree = Some((generation, Instant::now(), tree));
+            }
+        })
+    }
+
+    pub fn invalidate(&self, corp: CorpId) {
+        self.with(|m| {
+            let c = m.entry(corp.0).or_default();
+            c.generation += 1;
+            c.tree = None;
+        })
+    }
+
+    /// Drops the tree now and again when `tx` commits.
+    pub fn invalidate_after_commit(&self, tx: &mut Tx, corp: CorpId) {
+        self.invalidate(corp);
+        let me = self.clone();
+        tx.after_commit(move || me.invalidate(corp));
+    }
 }

@@ -118,20 +118,6 @@ const FOUNDATION_TABLES: &[(&str, &str)] = &[
     ("sequences", "kernel"),
 ];
 
-/// Reads of another module's tables that remain, each to move behind its owner's functions. The
-/// list may only shrink.
-const KNOWN_FOREIGN_READS: &[(&str, &str)] = &[
-    // The sign-in query joins the member, the enterprise and the role in one statement (hot path).
-    ("identity", "members"),
-    ("identity", "corps"),
-    ("identity", "admin_roles"),
-    ("chat", "members"),
-    ("chat", "corps"),
-    ("chat", "department_leaders"),
-    ("chat", "apps"),
-    ("wecom", "chat_members"),
-];
-
 fn table_owners() -> Vec<(String, String)> {
     let mut owners: Vec<(String, String)> = FOUNDATION_TABLES
         .iter()
@@ -190,18 +176,9 @@ fn modules_read_only_their_own_tables() {
             }
         }
     }
-    let unexpected: Vec<_> = found
-        .iter()
-        .filter(|(m, t, _)| !KNOWN_FOREIGN_READS.contains(&(m.as_str(), t.as_str())))
-        .collect();
     assert!(
-        unexpected.is_empty(),
-        "modules reading another module's tables (call the owner's functions instead): {unexpected:?}"
+        found.is_empty(),
+        "modules reading another module's tables (call the owner's functions, or join a fragment \
+         the owner writes): {found:?}"
     );
-    for (m, t) in KNOWN_FOREIGN_READS {
-        assert!(
-            found.iter().any(|(fm, ft, _)| fm == m && ft == t),
-            "{m} no longer reads {t}: remove it from KNOWN_FOREIGN_READS"
-        );
-    }
 }

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::contacts::{self, Params, wecom_error};
+use super::contacts::{Params, wecom_error};
 use super::{AppCaller, loose, media, ok};
 use qixie_apps as apps;
 use qixie_kernel::AppState;
@@ -28,7 +28,7 @@ use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, perm};
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
-use qixie_kernel::http::extract::Body;
+use qixie_kernel::http::extract::{Allowed, Body};
 use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, random_token};
 use qixie_kernel::jobs::{self, Job, JobRegistry};
@@ -234,10 +234,9 @@ struct BatchRow {
 
 async fn get_result(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed { grant: g, .. }: Allowed<perm::ContactsManage, AppCaller>,
     p: Params,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let jobid = p.require_text("jobid")?;
     let row: BatchRow = app
         .db
@@ -558,7 +557,7 @@ async fn sync_users(
         .collect();
     let needs_current = !replace || rows.iter().any(|r| r.get(Field::Departments).is_empty());
     let current: HashMap<String, Member> = if needs_current {
-        contacts::all_members(app, corp, ListFilter::default(), None)
+        member::all_for_batch(&app.db, &manage)
             .await?
             .into_iter()
             .map(|m| (m.userid.clone(), m))
@@ -654,8 +653,7 @@ async fn sync_users(
     // A file none of whose rows could be applied deletes nobody: it is far more likely a wrong file
     // than a wish to empty the address book.
     if replace && report.applied {
-        let members =
-            contacts::all_members(app, corp, ListFilter::default(), Some(manage.scope())).await?;
+        let members = member::all(&app.db, &manage.reads(), ListFilter::default()).await?;
         for m in members
             .iter()
             .filter(|m| !in_file.contains(&m.userid.to_lowercase()))

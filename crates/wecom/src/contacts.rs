@@ -14,10 +14,9 @@ use serde_json::{Value, json};
 
 use super::{AppCaller, loose, ok, ok_empty};
 use qixie_kernel::AppState;
-use qixie_kernel::authz::{Actor, Grant, Scope, perm};
+use qixie_kernel::authz::{Actor, Grant, ReadScope, perm};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
-use qixie_kernel::http::extract::Body;
-use qixie_kernel::ids::CorpId;
+use qixie_kernel::http::extract::{Allowed, Body};
 use qixie_org::department::{self, Department, DepartmentPatch, NewDepartment};
 use qixie_org::member::{self, ListFilter, Member, MemberInput, MemberStatus};
 use qixie_org::tag;
@@ -83,34 +82,11 @@ impl Params {
     }
 }
 
-/// What a caller may read. An app that manages contacts reads exactly the scope it manages (its
+/// What the caller reads: an app that manages contacts reads exactly the scope it manages (its
 /// visible range), so everything it lists it may also change; an app with only contacts.read reads
 /// the whole directory, as every member of the enterprise can.
-struct ReadView {
-    corp: CorpId,
-    scope: Option<Scope>,
-}
-
-impl ReadView {
-    fn of(actor: &Actor) -> AppResult<ReadView> {
-        if let Ok(g) = actor.require::<perm::ContactsManage>() {
-            return Ok(ReadView {
-                corp: g.corp(),
-                scope: Some(g.scope().clone()),
-            });
-        }
-        let d = actor.directory()?;
-        Ok(ReadView {
-            corp: d.corp(),
-            scope: None,
-        })
-    }
-    fn covers_member(&self, m: &Member) -> bool {
-        self.scope.as_ref().is_none_or(|s| s.covers_any(&m.paths))
-    }
-    fn covers_path(&self, path: &str) -> bool {
-        self.scope.as_ref().is_none_or(|s| s.covers_path(path))
-    }
+fn reads(actor: &Actor) -> AppResult<ReadScope> {
+    actor.read_view::<perm::ContactsManage>()
 }
 
 /// The domain names fields after its own inputs; WeCom clients expect WeCom's codes for the common
@@ -257,7 +233,7 @@ async fn set_leadership(
     flags: &[i64],
 ) -> AppResult<()> {
     for (d, flag) in depts.iter().zip(flags) {
-        let dept = department::get(&app.db, g.corp(), *d).await?;
+        let dept = department::get(&app.db, &g.reads(), *d).await?;
         let want = *flag != 0;
         if dept.leader_userids.iter().any(|u| u == userid) == want {
             continue;
@@ -279,21 +255,22 @@ async fn set_leadership(
 
 async fn user_create(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<UserBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     // Members created through the API sign in once an administrator or the member sets a password.
-    let (m, _) = member::create(&app, &caller.actor, &g, b.input(), false)
+    let (m, _) = member::create(&app, &actor, &g, b.input(), false)
         .await
         .map_err(wecom_error)?;
     if b.enable == Some(0) {
-        member::set_frozen(&app, &caller.actor, &g, &m.userid, true).await?;
+        member::set_frozen(&app, &actor, &g, &m.userid, true).await?;
     }
     if let Some(flags) = &b.is_leader_in_dept {
         let depts: Vec<i64> = m.departments.iter().map(|d| d.id).collect();
         let ordered: Vec<i64> = b.department.clone().unwrap_or(depts);
-        set_leadership(&app, &caller.actor, &g, &m.userid, &ordered, flags)
+        set_leadership(&app, &actor, &g, &m.userid, &ordered, flags)
             .await
             .map_err(wecom_error)?;
     }
@@ -305,22 +282,19 @@ async fn user_get(
     caller: AppCaller,
     p: Params,
 ) -> AppResult<Response> {
-    let view = ReadView::of(&caller.actor)?;
-    let m = member::get(&app.db, view.corp, p.require_text("userid")?).await?;
-    if !view.covers_member(&m) {
-        return Err(ErrorKind::OutOfScope.into());
-    }
+    let m = member::get(&app.db, &reads(&caller.actor)?, p.require_text("userid")?).await?;
     Ok(ok(member_json(&m, true)))
 }
 
 async fn user_update(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<UserBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let userid = b.require_userid()?.to_owned();
-    let m = member::update(&app, &caller.actor, &g, &userid, b.input())
+    let m = member::update(&app, &actor, &g, &userid, b.input())
         .await
         .map_err(wecom_error)?;
     if let Some(flags) = &b.is_leader_in_dept {
@@ -328,7 +302,7 @@ async fn user_update(
             .department
             .clone()
             .unwrap_or_else(|| m.departments.iter().map(|d| d.id).collect());
-        set_leadership(&app, &caller.actor, &g, &userid, &depts, flags)
+        set_leadership(&app, &actor, &g, &userid, &depts, flags)
             .await
             .map_err(wecom_error)?;
     }
@@ -337,11 +311,12 @@ async fn user_update(
 
 async fn user_delete(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     p: Params,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
-    member::delete(&app, &caller.actor, &g, p.require_text("userid")?).await?;
+    member::delete(&app, &actor, &g, p.require_text("userid")?).await?;
     Ok(ok_empty())
 }
 
@@ -353,10 +328,11 @@ struct BatchDeleteBody {
 
 async fn user_batch_delete(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<BatchDeleteBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let list = b
         .useridlist
         .filter(|l| !l.is_empty())
@@ -366,42 +342,21 @@ async fn user_batch_delete(
         member::get_managed(&app.db, &g, u).await?;
     }
     for u in &list {
-        member::delete(&app, &caller.actor, &g, u).await?;
+        member::delete(&app, &actor, &g, u).await?;
     }
     Ok(ok_empty())
-}
-
-/// Every member matching `f`, page after page of the domain's listing, limited to `scope` if given.
-pub async fn all_members(
-    app: &AppState,
-    corp: CorpId,
-    mut f: ListFilter,
-    scope: Option<&Scope>,
-) -> AppResult<Vec<Member>> {
-    const PAGE: i64 = 5_000;
-    let mut out: Vec<Member> = Vec::new();
-    loop {
-        f.offset = Some(out.len() as i64);
-        f.limit = Some(PAGE);
-        let (page, total) = member::list(&app.db, corp, &f, scope).await?;
-        let n = page.len();
-        out.extend(page);
-        if n == 0 || out.len() as i64 >= total {
-            return Ok(out);
-        }
-    }
 }
 
 /// `user/list` and `user/simplelist`: `department_id` (the root when absent), `fetch_child` 0/1,
 /// and the legacy `status` bits (1 active, 2 disabled, 4 not activated; 0 all).
 async fn listed_members(app: &AppState, actor: &Actor, p: &Params) -> AppResult<Vec<Member>> {
-    let view = ReadView::of(actor)?;
+    let reads = reads(actor)?;
     let f = ListFilter {
         department_id: Some(p.int("department_id")?.unwrap_or(department::ROOT)),
         recursive: Some(p.int("fetch_child")?.unwrap_or(0) != 0),
         ..Default::default()
     };
-    let mut members = all_members(app, view.corp, f, view.scope.as_ref()).await?;
+    let mut members = member::all(&app.db, &reads, f).await?;
     let bits = p.int("status")?.unwrap_or(0);
     if bits != 0 {
         members.retain(|m| m.status != MemberStatus::Departed && bits & m.status.wecom() != 0);
@@ -446,7 +401,7 @@ async fn user_list_id(
     caller: AppCaller,
     Body(b): Body<ListIdBody>,
 ) -> AppResult<Response> {
-    let view = ReadView::of(&caller.actor)?;
+    let reads = reads(&caller.actor)?;
     let offset: i64 = match b.cursor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(c) => c
             .parse()
@@ -461,7 +416,7 @@ async fn user_list_id(
         limit: Some(limit),
         ..Default::default()
     };
-    let (page, total) = member::list(&app.db, view.corp, &f, view.scope.as_ref()).await?;
+    let (page, total) = member::list(&app.db, &reads, &f).await?;
     let end = offset + page.len() as i64;
     let dept_user: Vec<Value> = page
         .iter()
@@ -490,17 +445,12 @@ async fn user_get_userid(
     caller: AppCaller,
     Body(b): Body<MobileBody>,
 ) -> AppResult<Response> {
-    let view = ReadView::of(&caller.actor)?;
+    let reads = reads(&caller.actor)?;
     let mobile = b
         .mobile
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| AppError::field("mobile", FieldReason::Required))?;
-    let row = member::find_by_mobile(&app.db, view.corp, &mobile).await?;
-    let m = member::get(&app.db, view.corp, &row.userid).await?;
-    // Outside the caller's view the number is as good as unknown.
-    if !view.covers_member(&m) {
-        return Err(ErrorKind::MemberNotFound.into());
-    }
+    let m = member::get_by_mobile(&app.db, &reads, &mobile).await?;
     Ok(ok(json!({ "userid": m.userid })))
 }
 
@@ -534,10 +484,11 @@ struct DepartmentBody {
 
 async fn department_create(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<DepartmentBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let input = NewDepartment {
         name: b.name.unwrap_or_default(),
         name_en: b.name_en.unwrap_or_default(),
@@ -547,7 +498,7 @@ async fn department_create(
         order: b.order,
         id: b.id,
     };
-    let d = department::create(&app, &caller.actor, &g, input)
+    let d = department::create(&app, &actor, &g, input)
         .await
         .map_err(wecom_error)?;
     Ok(ok(json!({ "id": d.id })))
@@ -555,10 +506,11 @@ async fn department_create(
 
 async fn department_update(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<DepartmentBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let id =
         b.id.ok_or_else(|| AppError::field("id", FieldReason::Required))?;
     let patch = DepartmentPatch {
@@ -568,7 +520,7 @@ async fn department_update(
         order: b.order,
         leader_userids: None,
     };
-    department::update(&app, &caller.actor, &g, id, patch)
+    department::update(&app, &actor, &g, id, patch)
         .await
         .map_err(wecom_error)?;
     Ok(ok_empty())
@@ -576,11 +528,12 @@ async fn department_update(
 
 async fn department_delete(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     p: Params,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
-    department::delete(&app, &caller.actor, &g, p.require_int("id")?).await?;
+    department::delete(&app, &actor, &g, p.require_int("id")?).await?;
     Ok(ok_empty())
 }
 
@@ -590,8 +543,7 @@ async fn visible_departments(
     actor: &Actor,
     p: &Params,
 ) -> AppResult<Vec<Department>> {
-    let view = ReadView::of(actor)?;
-    department::list(&app.db, view.corp, view.scope.as_ref(), p.int("id")?).await
+    department::list(&app.db, &reads(actor)?, p.int("id")?).await
 }
 
 async fn department_list(
@@ -623,12 +575,8 @@ async fn department_get(
     caller: AppCaller,
     p: Params,
 ) -> AppResult<Response> {
-    let view = ReadView::of(&caller.actor)?;
     let id = p.require_int("id")?;
-    let d = department::get(&app.db, view.corp, id).await?;
-    if !view.covers_path(&d.path) {
-        return Err(ErrorKind::OutOfScope.into());
-    }
+    let d = department::get(&app.db, &reads(&caller.actor)?, id).await?;
     Ok(ok(json!({ "department": department_json(&d) })))
 }
 
@@ -655,13 +603,14 @@ impl TagBody {
 
 async fn tag_create(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<TagBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let t = tag::create(
         &app,
-        &caller.actor,
+        &actor,
         &g,
         b.tagname.as_deref().unwrap_or(""),
         b.tagid,
@@ -672,13 +621,14 @@ async fn tag_create(
 
 async fn tag_update(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<TagBody>,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     tag::rename(
         &app,
-        &caller.actor,
+        &actor,
         &g,
         b.require_id()?,
         b.tagname.as_deref().unwrap_or(""),
@@ -689,32 +639,23 @@ async fn tag_update(
 
 async fn tag_delete(
     State(app): State<AppState>,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     p: Params,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
-    tag::delete(&app, &caller.actor, &g, p.require_int("tagid")?).await?;
+    tag::delete(&app, &actor, &g, p.require_int("tagid")?).await?;
     Ok(ok_empty())
 }
 
 async fn tag_get(State(app): State<AppState>, caller: AppCaller, p: Params) -> AppResult<Response> {
-    let view = ReadView::of(&caller.actor)?;
+    let reads = reads(&caller.actor)?;
     let id = p.require_int("tagid")?;
-    let t = tag::get(&app.db, view.corp, id).await?;
-    let (members, parties) = tag::members(&app.db, view.corp, id).await?;
-    let paths: HashMap<i64, String> = department::all_rows(&app.db, view.corp)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.path))
-        .collect();
+    let t = tag::get(&app.db, &reads, id).await?;
+    let (members, partylist) = tag::members(&app.db, &reads, id).await?;
     let userlist: Vec<Value> = members
         .iter()
-        .filter(|m| view.covers_member(m))
         .map(|m| json!({ "userid": m.userid, "name": m.name }))
-        .collect();
-    let partylist: Vec<i64> = parties
-        .into_iter()
-        .filter(|d| paths.get(d).is_some_and(|p| view.covers_path(p)))
         .collect();
     Ok(ok(
         json!({ "tagname": t.name, "userlist": userlist, "partylist": partylist }),
@@ -725,11 +666,12 @@ async fn tag_get(State(app): State<AppState>, caller: AppCaller, p: Params) -> A
 /// (`invalidlist` "u1|u2", `invalidparty` [ids]); when nothing at all was valid it is 40070.
 async fn change_tag_members(
     app: AppState,
-    caller: AppCaller,
+    Allowed {
+        actor, grant: g, ..
+    }: Allowed<perm::ContactsManage, AppCaller>,
     b: TagBody,
     add: bool,
 ) -> AppResult<Response> {
-    let g = caller.actor.require::<perm::ContactsManage>()?;
     let id = b.require_id()?;
     let users = b.userlist.clone().unwrap_or_default();
     let parties = b.partylist.clone().unwrap_or_default();
@@ -737,7 +679,7 @@ async fn change_tag_members(
         return Err(AppError::field("userlist", FieldReason::Required));
     }
     let (bad_users, bad_parties) =
-        tag::change_members(&app, &caller.actor, &g, id, &users, &parties, add).await?;
+        tag::change_members(&app, &actor, &g, id, &users, &parties, add).await?;
     let distinct_users: HashSet<&String> = users.iter().collect();
     let distinct_parties: HashSet<&i64> = parties.iter().collect();
     let bad_u: HashSet<&String> = bad_users.iter().collect();
@@ -757,23 +699,22 @@ async fn change_tag_members(
 
 async fn tag_add_users(
     State(app): State<AppState>,
-    caller: AppCaller,
+    allowed: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<TagBody>,
 ) -> AppResult<Response> {
-    change_tag_members(app, caller, b, true).await
+    change_tag_members(app, allowed, b, true).await
 }
 
 async fn tag_del_users(
     State(app): State<AppState>,
-    caller: AppCaller,
+    allowed: Allowed<perm::ContactsManage, AppCaller>,
     Body(b): Body<TagBody>,
 ) -> AppResult<Response> {
-    change_tag_members(app, caller, b, false).await
+    change_tag_members(app, allowed, b, false).await
 }
 
 async fn tag_list(State(app): State<AppState>, caller: AppCaller) -> AppResult<Response> {
-    let view = ReadView::of(&caller.actor)?;
-    let tags = tag::list(&app.db, view.corp).await?;
+    let tags = tag::list(&app.db, &reads(&caller.actor)?).await?;
     Ok(ok(
         json!({ "taglist": tags.iter().map(|t| json!({ "tagid": t.id, "tagname": t.name })).collect::<Vec<_>>() }),
     ))

@@ -25,7 +25,7 @@ use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::http::error::ErrorInfo;
-use qixie_kernel::http::extract::ClientIp;
+use qixie_kernel::http::extract::{ClientIp, Credentials};
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_kernel::module::{Module, StartFuture};
 
@@ -136,7 +136,8 @@ async fn gettoken(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> A
     ))
 }
 
-/// The calling app, from `?access_token=`.
+/// The calling app, from `?access_token=`. Handlers that need a permission take
+/// `Allowed<perm::X, AppCaller>`; those that need the app's row take this.
 pub struct AppCaller {
     pub actor: Actor,
     pub app: AppRow,
@@ -161,5 +162,11 @@ impl FromRequestParts<AppState> for AppCaller {
             actor: actor.with_request(ip, qixie_kernel::i18n::Lang::Zh),
             app,
         })
+    }
+}
+
+impl Credentials for AppCaller {
+    fn into_actor(self) -> Actor {
+        self.actor
     }
 }

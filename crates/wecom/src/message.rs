@@ -320,11 +320,7 @@ async fn appchat_get(
 ) -> AppResult<Response> {
     require_message_scope(&caller)?;
     let c = chat_of(&app, &caller, p.require_text("chatid")?).await?;
-    let members: Vec<(i64,)> = app
-        .db
-        .all(qixie_kernel::db::sql("SELECT member_id FROM chat_members WHERE conversation_id = $1 ORDER BY joined_at, member_id").bind(c.id))
-        .await?;
-    let ids: Vec<i64> = members.into_iter().map(|(m,)| m).collect();
+    let ids = conversation::member_ids(&app.db, c.id()).await?;
     let cards = qixie_org::member::cards(&app.db, caller.actor.corp, &ids).await?;
     let userlist: Vec<String> = ids
         .iter()

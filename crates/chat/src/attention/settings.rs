@@ -195,12 +195,7 @@ const SETTINGS_COLS: &str = "member_id, work_days, work_start, work_end, dnd, dn
 pub(super) async fn load(db: &Database, ids: &[i64]) -> AppResult<HashMap<i64, Settings>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let zones: Vec<(i64, String, String)> = db
-            .all(
-                sql("SELECT m.id, m.time_zone, c.time_zone FROM members m JOIN corps c ON c.id = m.corp_id WHERE m.id IN ")
-                    .push_in(chunk.iter().copied()),
-            )
-            .await?;
+        let zones = qixie_org::member::time_zones(db, chunk).await?;
         let mut rows: HashMap<i64, SettingsRow> = db
             .all::<SettingsRow>(
                 sql(format!(

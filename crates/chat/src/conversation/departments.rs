@@ -114,13 +114,7 @@ pub async fn sync_department_group(app: &AppState, corp: CorpId, conv: ConvId) -
     if !leaving.is_empty() {
         delete_members(&mut tx, &c, &leaving).await?;
     }
-    let leaders: Vec<(i64,)> = tx
-        .all(
-            sql("SELECT member_id FROM department_leaders WHERE corp_id = $1 AND department_id = $2")
-                .bind(corp)
-                .bind(dept),
-        )
-        .await?;
+    let leaders = qixie_org::department::leader_ids_in(&mut tx, corp, dept).await?;
     tx.exec(
         sql(
             "UPDATE chat_members SET role = 'member' WHERE conversation_id = $1 AND role = 'admin'",
@@ -128,7 +122,7 @@ pub async fn sync_department_group(app: &AppState, corp: CorpId, conv: ConvId) -
         .bind(conv),
     )
     .await?;
-    for (l,) in &leaders {
+    for l in &leaders {
         tx.exec(
             sql("UPDATE chat_members SET role = 'admin' WHERE conversation_id = $1 AND member_id = $2")
                 .bind(conv)

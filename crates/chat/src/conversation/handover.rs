@@ -111,16 +111,10 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
     ) -> qixie_org::offboarding::HandoverFuture<'a> {
         Box::pin(async move {
             let owned = owned_groups(tx, corp, from).await?;
-            let names: Vec<(i64, String, String)> = tx
-                .all(
-                    sql("SELECT id, userid, name FROM members WHERE corp_id = $1 AND id = $2")
-                        .bind(corp)
-                        .bind(to),
-                )
-                .await?;
-            let Some(successor) = names.into_iter().next() else {
+            let Some(card) = qixie_org::member::card_in(tx, corp, to).await? else {
                 return Ok(0);
             };
+            let successor = (card.id, card.userid, card.name);
             let now = wall_clock_ms();
             for c in &owned {
                 hand_group_to(tx, c, &Sender::System, successor.clone(), now).await?;
@@ -145,15 +139,30 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
             let owned = owned_groups(tx, corp, member).await?;
             let now = wall_clock_ms();
             for c in &owned {
-                let heir: Option<(i64, String, String)> = tx
+                let heir: Option<(i64,)> = tx
                     .opt(
-                        sql("SELECT m.id, m.userid, m.name FROM chat_members cm JOIN members m ON m.id = cm.member_id                              WHERE cm.conversation_id = $1 AND cm.member_id <> $2 AND m.status IN ('active', 'not_activated')                              ORDER BY CASE cm.role WHEN 'admin' THEN 0 ELSE 1 END, cm.joined_at, m.id LIMIT 1")
+                        sql(format!(
+                            "SELECT cm.member_id FROM chat_members cm WHERE cm.conversation_id = $1 AND cm.member_id <> $2 AND {} \
+                             ORDER BY CASE cm.role WHEN 'admin' THEN 0 ELSE 1 END, cm.joined_at, cm.member_id LIMIT 1",
+                            qixie_org::member::sql::receiving("cm.member_id")
+                        ))
                         .bind(c.id)
                         .bind(member),
                     )
                     .await?;
+                let heir = match heir {
+                    Some((id,)) => qixie_org::member::card_in(tx, corp, MemberId(id)).await?,
+                    None => None,
+                };
                 if let Some(heir) = heir {
-                    hand_group_to(tx, c, &Sender::System, heir, now).await?;
+                    hand_group_to(
+                        tx,
+                        c,
+                        &Sender::System,
+                        (heir.id, heir.userid, heir.name),
+                        now,
+                    )
+                    .await?;
                 }
             }
             for table in [

@@ -139,15 +139,7 @@ async fn views(
     people.extend(peers.values().copied());
     let cards = member::cards(&app.db, actor.corp, &people).await?;
     let app_ids: Vec<i64> = rows.iter().filter_map(|c| c.app_id).collect();
-    let apps: HashMap<i64, (i64, String)> = if app_ids.is_empty() {
-        HashMap::new()
-    } else {
-        let v: Vec<(i64, i64, String)> = app
-            .db
-            .all(sql("SELECT id, agentid, name FROM apps WHERE id IN ").push_in(app_ids))
-            .await?;
-        v.into_iter().map(|(id, a, n)| (id, (a, n))).collect()
-    };
+    let apps: HashMap<i64, (i64, String)> = qixie_apps::labels(&app.db, app_ids).await?;
     let pol = policy::get(&app.db, actor.corp).await?;
     let card = |id: Option<i64>| {
         id.and_then(|i| cards.get(&i))

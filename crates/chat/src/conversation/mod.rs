@@ -24,7 +24,9 @@ pub use members::{
     remove_member, set_admin,
 };
 pub use mine::{MyPrefs, RECEIPT_LIST_LIMIT, mark_read, set_prefs};
-pub use rows::{CONV_COLS, ConvRow, MembershipRow, find, find_by_chatid, membership, sender_of};
+pub use rows::{
+    CONV_COLS, ConvRow, MembershipRow, find, find_by_chatid, member_ids, membership, sender_of,
+};
 pub use settings::{
     GroupPatch, Settings, announcement_readers, close, read_announcement, set_announcement,
     update_group,

@@ -202,3 +202,14 @@ pub(super) async fn delete_members(tx: &mut Tx, c: &ConvRow, ids: &[i64]) -> App
     .await?;
     Ok(())
 }
+
+/// The members of a conversation, in the order they joined.
+pub async fn member_ids(db: &Database, conv: ConvId) -> AppResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = db
+        .all(
+            sql("SELECT member_id FROM chat_members WHERE conversation_id = $1 ORDER BY joined_at, member_id")
+                .bind(conv),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(m,)| m).collect())
+}

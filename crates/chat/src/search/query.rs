@@ -72,20 +72,10 @@ pub async fn search(app: &AppState, actor: &Actor, input: SearchQuery) -> AppRes
     let nothing = || json!({ "items": [], "has_more": false });
     let sender: Option<i64> = match given(&input.sender) {
         None => None,
-        Some(u) => {
-            let found: Option<(i64,)> = app
-                .db
-                .opt(
-                    sql("SELECT id FROM members WHERE corp_id = $1 AND userid = $2")
-                        .bind(corp)
-                        .bind(u),
-                )
-                .await?;
-            match found {
-                Some((id,)) => Some(id),
-                None => return Ok(nothing()),
-            }
-        }
+        Some(u) => match qixie_org::member::id_of(&app.db, corp, u).await? {
+            Some(id) => Some(id.0),
+            None => return Ok(nothing()),
+        },
     };
     let before: Option<(i64, i64)> = match given(&input.before) {
         None => None,
