@@ -10,7 +10,7 @@ use crate::tree_cache::TreeCache;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, Grant, ReadScope, perm};
-use qixie_kernel::db::{Database, Tx, sql};
+use qixie_kernel::db::{Conn, Database, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::ids::CorpId;
@@ -43,29 +43,19 @@ pub struct Department {
 const COLS: &str = "id, parent_id, name, name_en, ord, path";
 
 /// A department's row by id, for work authorised elsewhere (a write checks the path against its
-/// grant). Reads a caller asks for are `list` and `get`.
-pub async fn find(db: &Database, corp: CorpId, id: i64) -> AppResult<DeptRow> {
-    db.opt(
-        sql(format!(
-            "SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2"
-        ))
-        .bind(corp)
-        .bind(id),
-    )
-    .await?
-    .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
-}
-
-pub async fn find_in(tx: &mut Tx, corp: CorpId, id: i64) -> AppResult<DeptRow> {
-    tx.opt(
-        sql(format!(
-            "SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2"
-        ))
-        .bind(corp)
-        .bind(id),
-    )
-    .await?
-    .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
+/// grant), on the pool or inside the write's transaction. Reads a caller asks for are `list` and
+/// `get`.
+pub async fn find(db: impl Into<Conn<'_>>, corp: CorpId, id: i64) -> AppResult<DeptRow> {
+    db.into()
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM departments WHERE corp_id = $1 AND id = $2"
+            ))
+            .bind(corp)
+            .bind(id),
+        )
+        .await?
+        .ok_or_else(|| ErrorKind::DepartmentNotFound.into())
 }
 
 /// The materialised paths of departments `ids` (unknown ids are left out).
@@ -356,7 +346,7 @@ pub async fn create_in(
     let corp = grant.corp();
     let now = app.now();
     TreeCache::of(app).invalidate_after_commit(tx, corp);
-    let parent = find_in(tx, corp, input.parent_id)
+    let parent = find(&mut *tx, corp, input.parent_id)
         .await
         .map_err(|_| AppError::field("parent_id", FieldReason::NotFound))?;
     grant.check_path(&parent.path)?;
@@ -442,14 +432,14 @@ pub async fn update_in(
     let corp = grant.corp();
     let now = app.now();
     TreeCache::of(app).invalidate_after_commit(tx, corp);
-    let before = find_in(tx, corp, id).await?;
+    let before = find(&mut *tx, corp, id).await?;
     grant.check_path(&before.path)?;
     let mut after = before.clone();
     if let Some(parent_id) = patch.parent_id.filter(|p| Some(*p) != before.parent_id) {
         if before.id == ROOT {
             return Err(ErrorKind::RootDepartment.into());
         }
-        let parent = find_in(tx, corp, parent_id)
+        let parent = find(&mut *tx, corp, parent_id)
             .await
             .map_err(|_| AppError::field("parent_id", FieldReason::NotFound))?;
         if parent.path.starts_with(&before.path) {
@@ -561,7 +551,7 @@ pub async fn delete_in(
     let corp = grant.corp();
     let now = app.now();
     TreeCache::of(app).invalidate_after_commit(tx, corp);
-    let row = find_in(tx, corp, id).await?;
+    let row = find(&mut *tx, corp, id).await?;
     grant.check_path(&row.path)?;
     if row.id == ROOT {
         return Err(ErrorKind::RootDepartment.into());
@@ -588,18 +578,7 @@ pub async fn delete_in(
     if members > 0 {
         return Err(ErrorKind::DepartmentNotEmpty.into());
     }
-    tx.exec(
-        sql("DELETE FROM department_leaders WHERE corp_id = $1 AND department_id = $2")
-            .bind(corp)
-            .bind(id),
-    )
-    .await?;
-    tx.exec(
-        sql("DELETE FROM tag_departments WHERE corp_id = $1 AND department_id = $2")
-            .bind(corp)
-            .bind(id),
-    )
-    .await?;
+    // Its leaders and tag entries go with it (ON DELETE CASCADE).
     tx.exec(
         sql("DELETE FROM departments WHERE corp_id = $1 AND id = $2")
             .bind(corp)

@@ -147,7 +147,7 @@ async fn apply(
             .await
             .map(|_| ());
     }
-    let before = department::find_in(tx, grant.corp(), r.id).await?;
+    let before = department::find(&mut *tx, grant.corp(), r.id).await?;
     let mut patch = DepartmentPatch::default();
     if before.name != r.name {
         outcome.renamed = true;

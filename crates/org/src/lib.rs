@@ -91,4 +91,13 @@ const MIGRATIONS: &[Migration] = &[
         script: Script::Both(include_str!("../migrations/0011_time_zones.sql")),
         backfill: None,
     },
+    Migration {
+        version: 12,
+        name: "cascades",
+        script: Script::PerEngine {
+            sqlite: include_str!("../migrations/0012_cascades.sqlite.sql"),
+            postgres: include_str!("../migrations/0012_cascades.postgres.sql"),
+        },
+        backfill: None,
+    },
 ];

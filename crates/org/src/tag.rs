@@ -154,18 +154,7 @@ pub async fn delete(
     check_whole_tag_in_scope(&app.db, grant, id).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    tx.exec(
-        sql("DELETE FROM member_tags WHERE corp_id = $1 AND tag_id = $2")
-            .bind(corp)
-            .bind(id),
-    )
-    .await?;
-    tx.exec(
-        sql("DELETE FROM tag_departments WHERE corp_id = $1 AND tag_id = $2")
-            .bind(corp)
-            .bind(id),
-    )
-    .await?;
+    // Its members and departments go with it (ON DELETE CASCADE).
     tx.exec(
         sql("DELETE FROM tags WHERE corp_id = $1 AND id = $2")
             .bind(corp)

@@ -863,3 +863,55 @@ both!(
         assert_eq!(announced, vec![b], "only the applied row is announced");
     }
 );
+
+both!(
+    deleting_a_department_or_tag_takes_their_links,
+    async |app: &TestApp| {
+        let c = app.admin().await;
+        let keep = dept(&c, "留下部", 1).await;
+        let gone = dept(&c, "撤销部", 1).await;
+        let (s, b) = c.post("/api/v1/admin/members", json!({"userid": "m1", "name": "成员", "department_ids": [keep], "initial_password": "Start1234"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (_, t) = c
+            .post("/api/v1/admin/tags", json!({"name": "项目组"}))
+            .await;
+        let tid = t["tag"]["id"].as_i64().unwrap();
+        let (s, b) = c
+            .post(
+                &format!("/api/v1/admin/tags/{tid}/members"),
+                json!({"userids": ["m1"], "department_ids": [keep, gone]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let links = async |table: &str| -> i64 {
+            let (n,): (i64,) = app
+                .state
+                .db
+                .one(qixie_kernel::db::sql(format!(
+                    "SELECT COUNT(*) FROM {table}"
+                )))
+                .await
+                .unwrap();
+            n
+        };
+        assert_eq!(
+            (links("tag_departments").await, links("member_tags").await),
+            (2, 1)
+        );
+        // The department leaves the tag with it.
+        let (s, b) = c.delete(&format!("/api/v1/admin/departments/{gone}")).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+        let (_, tm) = c.get(&format!("/api/v1/admin/tags/{tid}/members")).await;
+        assert_eq!(tm["department_ids"], json!([keep]));
+        assert_eq!(links("tag_departments").await, 1);
+        // The tag takes its members and departments.
+        let (s, b) = c.delete(&format!("/api/v1/admin/tags/{tid}")).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+        assert_eq!(
+            (links("tag_departments").await, links("member_tags").await),
+            (0, 0)
+        );
+        let (_, m) = c.get("/api/v1/admin/members/m1").await;
+        assert_eq!(m["member"]["tags"], json!([]));
+    }
+);
