@@ -231,8 +231,8 @@ impl Serialize for ErrorKind {
 }
 
 /// Problems that make the document unusable for generating clients: an operation without a
-/// success response schema, a PATCH/PUT without a request schema, or a `$ref` that resolves to
-/// nothing. Operations still marked `x-untyped` are reported apart.
+/// success response schema, a PATCH/PUT without a request schema (but for a PUT that sets a flag),
+/// or a `$ref` that resolves to nothing. Operations still marked `x-untyped` are reported apart.
 pub fn check_document(spec: &Value) -> (Vec<String>, Vec<String>) {
     let mut problems = Vec::new();
     let mut untyped = Vec::new();
@@ -247,19 +247,24 @@ pub fn check_document(spec: &Value) -> (Vec<String>, Vec<String>) {
                 continue;
             }
             let responses = op["responses"].as_object().cloned().unwrap_or_default();
+            // 101: a WebSocket upgrade succeeds by switching protocols, without a body.
             let success: Vec<_> = responses
                 .iter()
-                .filter(|(status, _)| status.starts_with('2'))
+                .filter(|(status, _)| status.starts_with('2') || *status == "101")
                 .collect();
             if success.is_empty() {
                 problems.push(format!("{name}: no success response"));
             }
             for (status, r) in success {
-                if status != "204" && r["content"].as_object().is_none_or(Map::is_empty) {
+                if !matches!(status.as_str(), "101" | "204")
+                    && r["content"].as_object().is_none_or(Map::is_empty)
+                {
                     problems.push(format!("{name}: response {status} has no schema"));
                 }
             }
-            if matches!(method.as_str(), "patch" | "put") && op["requestBody"].is_null() {
+            // A PUT that only sets a flag named by its path (pin a message) has no body and answers 204.
+            let flag_put = method == "put" && responses.contains_key("204");
+            if (method == "patch" || method == "put" && !flag_put) && op["requestBody"].is_null() {
                 problems.push(format!("{name}: no request body schema"));
             }
         }
