@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod media;
 pub mod message;
 pub mod notice;
+pub mod people;
 pub mod policy;
 pub mod quick_replies;
 pub mod realtime;

@@ -1,6 +1,8 @@
 //! Images and files sent in conversations: kept as long as the messages that show them, with a
 //! thumbnail for images, and downloaded under their original name.
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::policy;
 use qixie_kernel::AppState;
@@ -41,13 +43,32 @@ const THUMB_SIDE: u32 = 360;
 /// Images larger than this are kept as files rather than decoded (decompression bombs).
 const MAX_PIXELS: u64 = 50_000_000;
 
+/// An image or file as a message's `content` shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MediaCard {
+    pub media_id: String,
+    pub name: String,
+    pub size: i64,
+    pub mime: String,
+    /// Images only, in pixels.
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
 impl ChatMedia {
+    pub fn card(&self) -> MediaCard {
+        MediaCard {
+            media_id: self.id.clone(),
+            name: self.name.clone(),
+            size: self.size,
+            mime: self.mime.clone(),
+            width: self.width,
+            height: self.height,
+        }
+    }
     /// The `content` of an image or file message.
     pub fn content(&self) -> Value {
-        json!({
-            "media_id": self.id, "name": self.name, "size": self.size, "mime": self.mime,
-            "width": self.width, "height": self.height,
-        })
+        serde_json::to_value(self.card()).unwrap_or_default()
     }
 }
 

@@ -25,7 +25,7 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 /// Recalling your own message is possible for this long.
 pub const RECALL_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageInput {
     #[serde(rename = "type")]
@@ -499,7 +499,7 @@ pub async fn pins(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Vec<
         .await?)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardInput {
     pub message_ids: Vec<String>,

@@ -2,12 +2,13 @@
 //! the group naming convention and what files may be sent.
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use qixie_kernel::db::{Conn, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Hint, Validator};
 use qixie_kernel::ids::CorpId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptMode {
     /// Who has read and who has not.
@@ -18,8 +19,9 @@ pub enum ReceiptMode {
     Off,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReceiptPolicy)]
 pub struct Receipts {
     pub direct: ReceiptMode,
     pub group: ReceiptMode,
@@ -27,16 +29,18 @@ pub struct Receipts {
     pub company: ReceiptMode,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NamingPolicy)]
 pub struct Naming {
     pub enabled: bool,
     pub pattern: String,
     pub group_types: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FilePolicy)]
 pub struct Files {
     pub max_bytes: i64,
     pub denied_extensions: Vec<String>,
@@ -44,11 +48,28 @@ pub struct Files {
     pub allowed_extensions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChatPolicy)]
 pub struct Policy {
     pub receipts: Receipts,
     pub naming: Naming,
+    pub files: Files,
+}
+
+/// The naming convention as members read it, with an example.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NamingRule {
+    pub enabled: bool,
+    pub pattern: String,
+    pub group_types: Vec<String>,
+    pub example: String,
+}
+
+/// The part of the policy members follow.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberPolicy {
+    pub naming: NamingRule,
     pub files: Files,
 }
 
@@ -133,20 +154,20 @@ impl Policy {
 
     /// What members are told before they name a group or send a file (docs/api/chat.md): the
     /// naming rule with an example and the file limits; nothing of the receipt settings.
-    pub fn for_members(&self) -> serde_json::Value {
-        json!({
-            "naming": {
-                "enabled": self.naming.enabled,
-                "pattern": self.naming.pattern,
-                "group_types": self.naming.group_types,
-                "example": self.naming_example(),
+    pub fn for_members(&self) -> MemberPolicy {
+        MemberPolicy {
+            naming: NamingRule {
+                enabled: self.naming.enabled,
+                pattern: self.naming.pattern.clone(),
+                group_types: self.naming.group_types.clone(),
+                example: self.naming_example(),
             },
-            "files": {
-                "max_bytes": self.files.max_bytes.min(MAX_FILE_BYTES),
-                "denied_extensions": self.files.denied_extensions,
-                "allowed_extensions": self.files.allowed_extensions,
+            files: Files {
+                max_bytes: self.files.max_bytes.min(MAX_FILE_BYTES),
+                denied_extensions: self.files.denied_extensions.clone(),
+                allowed_extensions: self.files.allowed_extensions.clone(),
             },
-        })
+        }
     }
 
     /// Refuses a group name that does not follow the naming convention, saying what would.

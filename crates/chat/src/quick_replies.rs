@@ -4,18 +4,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete as delete_route, get, patch, post, put};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use qixie_kernel::AppState;
 use qixie_kernel::audit;
 use qixie_kernel::authz::{Actor, Grant, perm};
 use qixie_kernel::db::{Tx, is_unique_violation, sql};
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Hint, Validator};
-use qixie_kernel::http::extract::Authed;
 use qixie_kernel::http::extract::Body;
-use qixie_kernel::http::openapi::ApiRoutes;
+use qixie_kernel::http::extract::{Allowed, Authed};
+use qixie_kernel::http::openapi::{ApiRoutes, routes};
 use qixie_kernel::ids::{CorpId, new_id, sha256_hex};
 
 /// Longest title, in characters (the title is optional).
@@ -77,7 +77,7 @@ struct Row {
 const COLS: &str = "id, member_id, title, text, position, updated_at";
 
 /// One snippet as clients see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QuickReply {
     pub id: String,
     /// `personal` or `enterprise`.
@@ -111,14 +111,15 @@ impl Row {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickReplyInput {
     pub title: Option<String>,
     pub text: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Every snippet's id, in the new order.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderInput {
     pub ids: Vec<String>,
@@ -534,91 +535,66 @@ pub async fn reorder(
     Ok(ordered.iter().map(|r| r.view(true)).collect())
 }
 
-fn limits(owner: Owner) -> Value {
-    json!({ "count": owner.limit(), "title_chars": MAX_TITLE_CHARS, "text_chars": MAX_TEXT_CHARS })
+/// How many snippets the list may hold and how long each may be.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuickReplyLimits {
+    pub count: i64,
+    pub title_chars: usize,
+    pub text_chars: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuickReplyList {
+    pub items: Vec<QuickReply>,
+    /// The limits of the list the caller may change (their own, or the enterprise's).
+    pub limits: QuickReplyLimits,
+}
+
+fn list_reply(owner: Owner, items: Vec<QuickReply>) -> Json<QuickReplyList> {
+    Json(QuickReplyList {
+        items,
+        limits: QuickReplyLimits {
+            count: owner.limit(),
+            title_chars: MAX_TITLE_CHARS,
+            text_chars: MAX_TEXT_CHARS,
+        },
+    })
 }
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::default()
-        .route(
-            "GET",
-            "/chat/quick-replies",
-            "chat",
-            "My quick replies and the enterprise's",
-            get(my_list),
-        )
-        .route(
-            "POST",
-            "/chat/quick-replies",
-            "chat",
-            "Add a quick reply of my own",
-            post(my_create),
-        )
-        .route(
-            "PUT",
-            "/chat/quick-replies/order",
-            "chat",
-            "Reorder my quick replies",
-            put(my_reorder),
-        )
-        .route(
-            "PATCH",
-            "/chat/quick-replies/{id}",
-            "chat",
-            "Change a quick reply of my own",
-            patch(my_update),
-        )
-        .route(
-            "DELETE",
-            "/chat/quick-replies/{id}",
-            "chat",
-            "Delete a quick reply of my own",
-            delete_route(my_delete),
-        )
-        .route(
-            "GET",
-            "/admin/chat/quick-replies",
-            "admin",
-            "The enterprise's quick replies",
-            get(corp_list),
-        )
-        .route(
-            "POST",
-            "/admin/chat/quick-replies",
-            "admin",
-            "Add an enterprise quick reply",
-            post(corp_create),
-        )
-        .route(
-            "PUT",
-            "/admin/chat/quick-replies/order",
-            "admin",
-            "Reorder the enterprise's quick replies",
-            put(corp_reorder),
-        )
-        .route(
-            "PATCH",
-            "/admin/chat/quick-replies/{id}",
-            "admin",
-            "Change an enterprise quick reply",
-            patch(corp_update),
-        )
-        .route(
-            "DELETE",
-            "/admin/chat/quick-replies/{id}",
-            "admin",
-            "Delete an enterprise quick reply",
-            delete_route(corp_delete),
-        )
+        .typed(routes!(my_quick_replies, create_my_quick_reply))
+        .typed(routes!(reorder_my_quick_replies))
+        .typed(routes!(update_my_quick_reply, delete_my_quick_reply))
+        .typed(routes!(corp_quick_replies, create_corp_quick_reply))
+        .typed(routes!(reorder_corp_quick_replies))
+        .typed(routes!(update_corp_quick_reply, delete_corp_quick_reply))
 }
 
-async fn my_list(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/chat/quick-replies",
+    tag = "chat",
+    summary = "My quick replies and the enterprise's",
+    responses((status = 200, body = QuickReplyList))
+)]
+async fn my_quick_replies(
+    State(app): State<AppState>,
+    Authed(actor): Authed,
+) -> AppResult<Json<QuickReplyList>> {
     let owner = Owner::me(&actor)?;
-    let items = for_member(&app, &actor).await?;
-    Ok(Json(json!({ "items": items, "limits": limits(owner) })))
+    Ok(list_reply(owner, for_member(&app, &actor).await?))
 }
 
-async fn my_create(
+#[utoipa::path(
+    post,
+    path = "/chat/quick-replies",
+    tag = "chat",
+    summary = "Add a quick reply of my own",
+    request_body = QuickReplyInput,
+    responses((status = 201, body = QuickReply))
+)]
+async fn create_my_quick_reply(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Body(input): Body<QuickReplyInput>,
@@ -630,7 +606,15 @@ async fn my_create(
     ))
 }
 
-async fn my_update(
+#[utoipa::path(
+    patch,
+    path = "/chat/quick-replies/{id}",
+    tag = "chat",
+    summary = "Change a quick reply of my own",
+    request_body = QuickReplyInput,
+    responses((status = 200, body = QuickReply))
+)]
+async fn update_my_quick_reply(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
@@ -640,7 +624,14 @@ async fn my_update(
     Ok(Json(update(&app, &actor, owner, &id, input).await?))
 }
 
-async fn my_delete(
+#[utoipa::path(
+    delete,
+    path = "/chat/quick-replies/{id}",
+    tag = "chat",
+    summary = "Delete a quick reply of my own",
+    responses((status = 204, description = "Done"))
+)]
+async fn delete_my_quick_reply(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
@@ -650,63 +641,110 @@ async fn my_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn my_reorder(
+#[utoipa::path(
+    put,
+    path = "/chat/quick-replies/order",
+    tag = "chat",
+    summary = "Reorder my quick replies",
+    request_body = OrderInput,
+    responses((status = 200, body = QuickReplyList))
+)]
+async fn reorder_my_quick_replies(
     State(app): State<AppState>,
     Authed(actor): Authed,
     Body(input): Body<OrderInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<QuickReplyList>> {
     let owner = Owner::me(&actor)?;
     reorder(&app, &actor, owner, &input.ids).await?;
-    let items = for_member(&app, &actor).await?;
-    Ok(Json(json!({ "items": items, "limits": limits(owner) })))
+    Ok(list_reply(owner, for_member(&app, &actor).await?))
 }
 
-async fn corp_list(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<Value>> {
-    let owner = Owner::enterprise(&actor.require::<perm::SecurityManage>()?);
-    let items = list(&app, owner).await?;
-    Ok(Json(json!({ "items": items, "limits": limits(owner) })))
-}
-
-async fn corp_create(
+#[utoipa::path(
+    get,
+    path = "/admin/chat/quick-replies",
+    tag = "admin",
+    summary = "The enterprise's quick replies",
+    responses((status = 200, body = QuickReplyList))
+)]
+async fn corp_quick_replies(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { grant, .. }: Allowed<perm::SecurityManage>,
+) -> AppResult<Json<QuickReplyList>> {
+    let owner = Owner::enterprise(&grant);
+    Ok(list_reply(owner, list(&app, owner).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/chat/quick-replies",
+    tag = "admin",
+    summary = "Add an enterprise quick reply",
+    request_body = QuickReplyInput,
+    responses((status = 201, body = QuickReply))
+)]
+async fn create_corp_quick_reply(
+    State(app): State<AppState>,
+    Allowed { actor, grant, .. }: Allowed<perm::SecurityManage>,
     Body(input): Body<QuickReplyInput>,
 ) -> AppResult<(StatusCode, Json<QuickReply>)> {
-    let owner = Owner::enterprise(&actor.require::<perm::SecurityManage>()?);
+    let owner = Owner::enterprise(&grant);
     Ok((
         StatusCode::CREATED,
         Json(create(&app, &actor, owner, input).await?),
     ))
 }
 
-async fn corp_update(
+#[utoipa::path(
+    patch,
+    path = "/admin/chat/quick-replies/{id}",
+    tag = "admin",
+    summary = "Change an enterprise quick reply",
+    request_body = QuickReplyInput,
+    responses((status = 200, body = QuickReply))
+)]
+async fn update_corp_quick_reply(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { actor, grant, .. }: Allowed<perm::SecurityManage>,
     Path(id): Path<String>,
     Body(input): Body<QuickReplyInput>,
 ) -> AppResult<Json<QuickReply>> {
-    let owner = Owner::enterprise(&actor.require::<perm::SecurityManage>()?);
+    let owner = Owner::enterprise(&grant);
     Ok(Json(update(&app, &actor, owner, &id, input).await?))
 }
 
-async fn corp_delete(
+#[utoipa::path(
+    delete,
+    path = "/admin/chat/quick-replies/{id}",
+    tag = "admin",
+    summary = "Delete an enterprise quick reply",
+    responses((status = 204, description = "Done"))
+)]
+async fn delete_corp_quick_reply(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { actor, grant, .. }: Allowed<perm::SecurityManage>,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    let owner = Owner::enterprise(&actor.require::<perm::SecurityManage>()?);
+    let owner = Owner::enterprise(&grant);
     delete(&app, &actor, owner, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn corp_reorder(
+#[utoipa::path(
+    put,
+    path = "/admin/chat/quick-replies/order",
+    tag = "admin",
+    summary = "Reorder the enterprise's quick replies",
+    request_body = OrderInput,
+    responses((status = 200, body = QuickReplyList))
+)]
+async fn reorder_corp_quick_replies(
     State(app): State<AppState>,
-    Authed(actor): Authed,
+    Allowed { actor, grant, .. }: Allowed<perm::SecurityManage>,
     Body(input): Body<OrderInput>,
-) -> AppResult<Json<Value>> {
-    let owner = Owner::enterprise(&actor.require::<perm::SecurityManage>()?);
+) -> AppResult<Json<QuickReplyList>> {
+    let owner = Owner::enterprise(&grant);
     let items = reorder(&app, &actor, owner, &input.ids).await?;
-    Ok(Json(json!({ "items": items, "limits": limits(owner) })))
+    Ok(list_reply(owner, items))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! A conversation's event stream: rows numbered by `seq` without holes, how they are appended inside
 //! a transaction, read back for catch-up and history, and shown to clients.
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use qixie_kernel::db::{Database, Sql, Tx, sql};
 use qixie_kernel::error::{AppResult, ErrorKind};
@@ -127,21 +128,39 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
-/// An event as clients see it (docs/api/chat.md).
-#[derive(Debug, Clone, Serialize)]
+/// Who an event comes from, as clients see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventSender {
+    /// `member`, `robot`, `app` or `system`.
+    pub kind: String,
+    /// A member's userid, a robot's id, an app's agentid.
+    pub userid: String,
+    pub name: String,
+    /// The member was deleted from the enterprise; `name` is the name they sent under.
+    pub departed: bool,
+}
+
+/// An event as clients see it (docs/api/chat.md). Read back as well as written: search answers are
+/// checked against it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     pub id: String,
     pub conv: String,
     pub seq: i64,
     pub at: i64,
+    /// `message`, `recall` or `system`.
     pub kind: String,
-    pub sender: Value,
+    pub sender: EventSender,
     #[serde(rename = "type")]
     pub msg_type: String,
+    /// Depends on `kind` and `type` (docs/api/chat.md); `{}` once recalled.
+    #[schema(value_type = Object)]
     pub content: Value,
     pub html: String,
     pub mentions: Vec<String>,
     pub mention_all: bool,
+    /// The quoted message: `{id, seq, sender_name, excerpt}`.
+    #[schema(value_type = Option<Object>)]
     pub quote: Option<Value>,
     pub recalled: bool,
     pub pinned: bool,
@@ -161,8 +180,12 @@ impl EventRow {
             kind: self.kind.clone(),
             // A member sender without an id was deleted from the enterprise: shown under their name,
             // marked as departed.
-            sender: json!({ "kind": self.sender_kind, "userid": self.sender_ref, "name": self.sender_name,
-                            "departed": self.sender_kind == "member" && self.sender_id.is_none() }),
+            sender: EventSender {
+                kind: self.sender_kind.clone(),
+                userid: self.sender_ref.clone(),
+                name: self.sender_name.clone(),
+                departed: self.sender_kind == "member" && self.sender_id.is_none(),
+            },
             msg_type: self.msg_type.clone(),
             // A recalled message keeps its place in the stream but not its content.
             content: if recalled {

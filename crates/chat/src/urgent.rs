@@ -7,8 +7,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use super::attention::notify_frame;
 use super::conversation::{self, sender_of};
@@ -40,7 +41,7 @@ fn next_due(requested_at: i64, now: i64) -> Option<i64> {
         .find(|t| *t > now)
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UrgentInput {
     /// userids; absent: everyone who has not read it.
@@ -64,13 +65,20 @@ async fn own_message(app: &AppState, actor: &Actor, id: &str) -> AppResult<Event
     Ok(ev)
 }
 
+/// Who a request notified (userids), and who was skipped because they are already being notified.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UrgentStarted {
+    pub notified: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
 /// `POST /chat/messages/{id}/urgent`.
 pub async fn request(
     app: &AppState,
     actor: &Actor,
     id: &str,
     input: UrgentInput,
-) -> AppResult<Value> {
+) -> AppResult<UrgentStarted> {
     let ev = own_message(app, actor, id).await?;
     start(app, actor, &ev, input.userids, true).await
 }
@@ -89,7 +97,7 @@ async fn start(
     ev: &EventRow,
     userids: Option<Vec<String>>,
     announce: bool,
-) -> AppResult<Value> {
+) -> AppResult<UrgentStarted> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let corp = actor.corp;
     let conv = ConvId(ev.conversation_id);
@@ -231,10 +239,10 @@ async fn start(
         notify_frame(ev, "urgent", None, Some(1)),
     );
     tx.commit().await?;
-    Ok(json!({
-        "notified": targets.iter().map(userid_of).collect::<Vec<_>>(),
-        "skipped": skipped.iter().map(userid_of).collect::<Vec<_>>(),
-    }))
+    Ok(UrgentStarted {
+        notified: targets.iter().map(userid_of).collect(),
+        skipped: skipped.iter().map(userid_of).collect(),
+    })
 }
 
 async fn log(
@@ -423,9 +431,49 @@ struct UrgentRow {
     read_at: Option<i64>,
 }
 
+/// A recipient of an urgent message; a member since deleted has neither userid nor name nor picture.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UrgentRecipient {
+    pub userid: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// How one recipient was notified.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UrgentDelivery {
+    pub member: UrgentRecipient,
+    pub requested_at: i64,
+    /// Notifications sent so far.
+    pub sent: i64,
+    pub last_sent_at: Option<i64>,
+    /// The next notification; absent once read or after the last.
+    pub next_at: Option<i64>,
+    pub read: bool,
+    pub read_at: Option<i64>,
+}
+
+/// One notification sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UrgentLogEntry {
+    pub userid: String,
+    /// 1 for the first.
+    pub attempt: i64,
+    pub at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UrgentDeliveries {
+    pub items: Vec<UrgentDelivery>,
+    pub log: Vec<UrgentLogEntry>,
+    /// When notifications go out, in minutes after the request.
+    pub schedule_minutes: Vec<i64>,
+}
+
 /// `GET /chat/messages/{id}/urgent`: for the sender, who was notified, how often and when, and who
 /// has read it.
-pub async fn deliveries(app: &AppState, actor: &Actor, id: &str) -> AppResult<Value> {
+pub async fn deliveries(app: &AppState, actor: &Actor, id: &str) -> AppResult<UrgentDeliveries> {
     let ev = own_message(app, actor, id).await?;
     let rows: Vec<UrgentRow> = app
         .db
@@ -456,26 +504,44 @@ pub async fn deliveries(app: &AppState, actor: &Actor, id: &str) -> AppResult<Va
             .collect()
     };
     let cards = qixie_org::member::cards(&app.db, actor.corp, &ids).await?;
-    let who = |m: &i64| {
-        cards
-            .get(m)
-            .map(|c| json!({ "userid": c.userid, "name": c.name, "avatar": c.avatar }))
-            .unwrap_or_else(|| json!({ "userid": "", "name": "" }))
+    let who = |m: &i64| match cards.get(m) {
+        Some(c) => UrgentRecipient {
+            userid: c.userid.clone(),
+            name: c.name.clone(),
+            avatar: Some(c.avatar.clone()),
+        },
+        None => UrgentRecipient {
+            userid: String::new(),
+            name: String::new(),
+            avatar: None,
+        },
     };
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
         .map(|r| {
             let read = reads.get(&r.member_id).is_some_and(|s| *s >= ev.seq);
-            json!({
-                "member": who(&r.member_id), "requested_at": r.requested_at, "sent": r.sent,
-                "last_sent_at": r.last_sent_at, "next_at": if read { None } else { r.next_at },
-                "read": read, "read_at": r.read_at,
-            })
+            UrgentDelivery {
+                member: who(&r.member_id),
+                requested_at: r.requested_at,
+                sent: r.sent,
+                last_sent_at: r.last_sent_at,
+                next_at: if read { None } else { r.next_at },
+                read,
+                read_at: r.read_at,
+            }
         })
         .collect();
-    let log: Vec<Value> = log
+    let log = log
         .iter()
-        .map(|(m, attempt, at)| json!({ "userid": who(m)["userid"], "attempt": attempt, "at": at }))
+        .map(|(m, attempt, at)| UrgentLogEntry {
+            userid: who(m).userid,
+            attempt: *attempt,
+            at: *at,
+        })
         .collect();
-    Ok(json!({ "items": items, "log": log, "schedule_minutes": SCHEDULE_MINUTES }))
+    Ok(UrgentDeliveries {
+        items,
+        log,
+        schedule_minutes: SCHEDULE_MINUTES.to_vec(),
+    })
 }

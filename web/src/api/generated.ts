@@ -134,61 +134,9 @@ export interface paths {
             cookie?: never;
         };
         /** Messaging policy */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["chat_policy"];
         /** Change the messaging policy */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["set_chat_policy"];
         post?: never;
         delete?: never;
         options?: never;
@@ -204,62 +152,10 @@ export interface paths {
             cookie?: never;
         };
         /** The enterprise's quick replies */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["corp_quick_replies"];
         put?: never;
         /** Add an enterprise quick reply */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["create_corp_quick_reply"];
         delete?: never;
         options?: never;
         head?: never;
@@ -275,33 +171,7 @@ export interface paths {
         };
         get?: never;
         /** Reorder the enterprise's quick replies */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["reorder_corp_quick_replies"];
         post?: never;
         delete?: never;
         options?: never;
@@ -320,67 +190,11 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete an enterprise quick reply */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["delete_corp_quick_reply"];
         options?: never;
         head?: never;
         /** Change an enterprise quick reply */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        patch: operations["update_corp_quick_reply"];
         trace?: never;
     };
     "/api/v1/admin/contacts-sync/rotate-secret": {
@@ -533,35 +347,7 @@ export interface paths {
             cookie?: never;
         };
         /** A managed member's quiet hours (read only) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    userid: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["member_quiet_hours"];
         put?: never;
         post?: never;
         delete?: never;
@@ -787,61 +573,9 @@ export interface paths {
             cookie?: never;
         };
         /** My notification settings: working hours, do-not-disturb, automatic reply */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["my_attention"];
         /** Change my notification settings */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["update_my_attention"];
         post?: never;
         delete?: never;
         options?: never;
@@ -857,63 +591,11 @@ export interface paths {
             cookie?: never;
         };
         /** The summary of what arrived while I rested, if not yet dismissed */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["my_digest"];
         put?: never;
         post?: never;
         /** Dismiss the summary */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["dismiss_my_digest"];
         options?: never;
         head?: never;
         patch?: never;
@@ -927,62 +609,10 @@ export interface paths {
             cookie?: never;
         };
         /** My conversations */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["list_conversations"];
         put?: never;
         /** Create a group */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["create_group"];
         delete?: never;
         options?: never;
         head?: never;
@@ -997,70 +627,14 @@ export interface paths {
             cookie?: never;
         };
         /** One conversation */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["one_conversation"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Rename a group or change its settings */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        patch: operations["update_group"];
         trace?: never;
     };
     "/api/v1/chat/conversations/{id}/admins/{userid}": {
@@ -1072,68 +646,10 @@ export interface paths {
         };
         get?: never;
         /** Make a group administrator */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    userid: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["add_admin"];
         post?: never;
         /** Remove a group administrator */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    userid: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["remove_admin"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1148,35 +664,7 @@ export interface paths {
         };
         get?: never;
         /** Set the group announcement */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["set_announcement"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1194,35 +682,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark the announcement read */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["read_announcement"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1237,35 +697,7 @@ export interface paths {
             cookie?: never;
         };
         /** Who has read the announcement */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["announcement_readers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1284,35 +716,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Archive a group (read-only) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["archive_group"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1327,36 +731,7 @@ export interface paths {
             cookie?: never;
         };
         /** Events around a seq */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    seq: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["message_context"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1375,35 +750,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Dissolve a group */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["dissolve_group"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1418,35 +765,7 @@ export interface paths {
             cookie?: never;
         };
         /** Events after a seq (catch-up) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["events_after"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1463,35 +782,7 @@ export interface paths {
             cookie?: never;
         };
         /** Members inactive for N days */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["inactive_members"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1508,35 +799,7 @@ export interface paths {
             cookie?: never;
         };
         /** Invitations waiting for approval */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["join_requests"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1555,36 +818,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Approve or refuse an invitation */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    rid: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["decide_join_request"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1605,35 +839,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** My mute, pin, unread mark and draft */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        patch: operations["set_prefs"];
         trace?: never;
     };
     "/api/v1/chat/conversations/{id}/members": {
@@ -1644,66 +850,10 @@ export interface paths {
             cookie?: never;
         };
         /** Members of a conversation */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["conversation_members"];
         put?: never;
         /** Add members (or ask, when approval is needed) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["add_members"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1721,36 +871,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a member, or leave */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    userid: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["remove_member"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1764,66 +885,10 @@ export interface paths {
             cookie?: never;
         };
         /** History before a seq */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["message_history"];
         put?: never;
         /** Send a message */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["send_message"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1838,35 +903,7 @@ export interface paths {
             cookie?: never;
         };
         /** Pinned messages */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["pinned_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1885,35 +922,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark read up to a seq */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1928,66 +937,10 @@ export interface paths {
             cookie?: never;
         };
         /** Robots of a group */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["list_robots"];
         put?: never;
         /** Add a robot (webhook key shown once) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["create_robot"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2004,35 +957,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Transfer group ownership */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["transfer_group"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2049,33 +974,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create the group of a department (1: all-company) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["department_group"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2092,33 +991,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Open the one-to-one chat with a member */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["open_direct"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2133,62 +1006,10 @@ export interface paths {
             cookie?: never;
         };
         /** My favourites */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["my_favourites"];
         put?: never;
         /** Save a message to favourites */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["add_favourite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2206,35 +1027,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a favourite */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["remove_favourite"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2250,33 +1043,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Forward messages */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["forward_messages"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2293,33 +1060,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Upload an image or file */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["upload_media"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2334,35 +1075,7 @@ export interface paths {
             cookie?: never;
         };
         /** Download an image or file */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["download_media"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2380,66 +1093,10 @@ export interface paths {
         };
         get?: never;
         /** Pin a message */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["pin_message"];
         post?: never;
         /** Unpin a message */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["unpin_message"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2455,35 +1112,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Recall a message */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["recall_message"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2498,35 +1127,7 @@ export interface paths {
             cookie?: never;
         };
         /** Who has read a message */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["message_receipts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2543,66 +1144,10 @@ export interface paths {
             cookie?: never;
         };
         /** Who was notified of my urgent message, when, and who has read it */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["urgent_deliveries"];
         put?: never;
         /** Mark my message urgent (加急) for recipients who have not read it */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["request_urgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2617,33 +1162,7 @@ export interface paths {
             cookie?: never;
         };
         /** The messaging rules members follow (group naming, files) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["member_policy"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2660,62 +1179,10 @@ export interface paths {
             cookie?: never;
         };
         /** My quick replies and the enterprise's */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["my_quick_replies"];
         put?: never;
         /** Add a quick reply of my own */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        post: operations["create_my_quick_reply"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2731,33 +1198,7 @@ export interface paths {
         };
         get?: never;
         /** Reorder my quick replies */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        put: operations["reorder_my_quick_replies"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2776,67 +1217,11 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete a quick reply of my own */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["delete_my_quick_reply"];
         options?: never;
         head?: never;
         /** Change a quick reply of my own */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        patch: operations["update_my_quick_reply"];
         trace?: never;
     };
     "/api/v1/chat/robots/{id}": {
@@ -2850,35 +1235,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a robot */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete: operations["delete_robot"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2892,33 +1249,7 @@ export interface paths {
             cookie?: never;
         };
         /** Search messages in my conversations */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["search_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3071,33 +1402,7 @@ export interface paths {
             cookie?: never;
         };
         /** Real-time WebSocket (docs/api/realtime.md) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Error */
-                default: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["realtime_socket"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3144,6 +1449,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Members to add: by userid, and every member of the departments (with their subdepartments). */
+        AddMembers: {
+            department_ids?: number[];
+            userids?: string[];
+        };
         /** @description What an administrator may do and where (`roles::AdminInput`). */
         AdminGrant: {
             is_super?: boolean;
@@ -3169,6 +1479,29 @@ export interface components {
             permissions: string[];
             scope: components["schemas"]["AdminScope"];
             userid: string;
+        };
+        AnnouncementInput: {
+            /** @description Empty: no announcement. */
+            text: string;
+        };
+        /** @description Who has read a group's announcement and who has not. */
+        AnnouncementReaders: {
+            read: components["schemas"]["Person"][];
+            unread: components["schemas"]["Person"][];
+        };
+        /** @description A group's announcement, and whether the caller has read it. */
+        AnnouncementView: {
+            /** Format: int64 */
+            at?: number | null;
+            by?: null | components["schemas"]["PersonCard"];
+            read: boolean;
+            text: string;
+        };
+        /** @description The app an app conversation belongs to. */
+        AppCard: {
+            /** Format: int64 */
+            agentid: number;
+            name: string;
         };
         /** @description A custom app's settings; on update, absent fields stay as they are. */
         AppInput: {
@@ -3200,6 +1533,10 @@ export interface components {
             visible_department_ids: number[];
             visible_userids: string[];
         };
+        /** @description A member's own attention settings. */
+        AttentionSettings: components["schemas"]["QuietHours"] & {
+            auto_reply: components["schemas"]["AutoReply"];
+        };
         AuditPage: {
             items: components["schemas"]["AuditRow"][];
             /** Format: int64 */
@@ -3223,11 +1560,88 @@ export interface components {
             kind: string;
             target: string;
         };
+        AutoReply: {
+            /** @description It would answer a message now. */
+            active: boolean;
+            mode: components["schemas"]["AutoReplyMode"];
+            text: string;
+        };
+        AutoReplyInput: {
+            mode: components["schemas"]["AutoReplyMode"];
+            text?: string | null;
+        };
+        /** @enum {string} */
+        AutoReplyMode: "off" | "away" | "after_hours";
+        ChatPolicy: {
+            files: components["schemas"]["FilePolicy"];
+            naming: components["schemas"]["NamingPolicy"];
+            receipts: components["schemas"]["ReceiptPolicy"];
+        };
         /** @description Whether the address-book sync secret was issued, and when last. */
         ContactsSync: {
             configured: boolean;
             /** Format: int64 */
             rotated_at?: number | null;
+        };
+        ConversationList: {
+            /** @description Pinned first, then by last activity. */
+            items: components["schemas"]["ConversationView"][];
+        };
+        /** @description A member of a conversation, with their role and how far they have read. */
+        ConversationMember: {
+            avatar: string;
+            /** Format: int64 */
+            last_active_at: number;
+            name: string;
+            position: string;
+            /** Format: int64 */
+            read_seq: number;
+            /** @description `owner`, `admin` or `member`. */
+            role: string;
+            userid: string;
+        };
+        ConversationMemberList: {
+            items: components["schemas"]["ConversationMember"][];
+        };
+        /** @description A conversation as one member sees it (docs/api/chat.md). */
+        ConversationView: {
+            announcement?: null | components["schemas"]["AnnouncementView"];
+            app?: null | components["schemas"]["AppCard"];
+            avatar: string;
+            chatid: string;
+            /** Format: int64 */
+            department_id?: number | null;
+            draft: string;
+            group_type: string;
+            id: string;
+            /** Format: int64 */
+            joined_seq: number;
+            kind: string;
+            /** Format: int64 */
+            last_activity_at: number;
+            last_event?: null | components["schemas"]["EventView"];
+            /** Format: int64 */
+            last_seq: number;
+            marked_unread: boolean;
+            /** Format: int64 */
+            member_count: number;
+            /** @description An unread message after `read_seq` mentions the member or @all. */
+            mentioned: boolean;
+            /** @description … and only as @all. */
+            mentioned_all: boolean;
+            muted: boolean;
+            my_role: string;
+            name: string;
+            owner?: null | components["schemas"]["PersonCard"];
+            peer?: null | components["schemas"]["PersonCard"];
+            pinned: boolean;
+            /** Format: int64 */
+            read_seq: number;
+            receipts: components["schemas"]["ReceiptMode"];
+            settings: components["schemas"]["GroupSettings"];
+            status: string;
+            /** Format: int64 */
+            unread: number;
         };
         /** @description Changes to the enterprise profile; absent fields stay as they are (`enterprise::ProfilePatch`). */
         CorpPatch: {
@@ -3256,6 +1670,16 @@ export interface components {
             initial_password?: string | null;
             member: components["schemas"]["Member"];
         };
+        /** @description A new robot; its key is shown this once. */
+        CreatedRobot: {
+            id: string;
+            key: string;
+            name: string;
+            webhook_url: string;
+        };
+        Decision: {
+            approve: boolean;
+        };
         Department: {
             /** Format: int64 */
             id: number;
@@ -3268,6 +1692,23 @@ export interface components {
             order: number;
             /** Format: int64 */
             parent_id: number;
+        };
+        /** @description The group of a department, as made. */
+        DepartmentGroup: {
+            chatid: string;
+            id: string;
+            /** @description `department` or `company`. */
+            kind: string;
+            /** Format: int64 */
+            member_count: number;
+            name: string;
+        };
+        DepartmentGroupInput: {
+            /**
+             * Format: int64
+             * @description 1: the all-company group.
+             */
+            department_id: number;
         };
         DepartmentList: {
             items: components["schemas"]["Department"][];
@@ -3283,6 +1724,60 @@ export interface components {
         };
         DepartmentReply: {
             department: components["schemas"]["Department"];
+        };
+        /** @description What arrived while a member rested. Kept as JSON until dismissed, so it is read back too. */
+        Digest: {
+            /**
+             * Format: int64
+             * @description When it was made.
+             */
+            at: number;
+            /**
+             * Format: int64
+             * @description Conversations with messages.
+             */
+            conversations: number;
+            /** @description Per conversation, the most messages first. */
+            items: components["schemas"]["DigestItem"][];
+            /**
+             * Format: int64
+             * @description Messages that mention the member or @all.
+             */
+            mentions: number;
+            /**
+             * Format: int64
+             * @description The first message held.
+             */
+            since?: number | null;
+            /**
+             * Format: int64
+             * @description Messages in all.
+             */
+            total: number;
+        };
+        DigestItem: {
+            conv: string;
+            /** Format: int64 */
+            count: number;
+            /** Format: int64 */
+            mentions: number;
+        };
+        /** @description A member, by userid. */
+        DirectInput: {
+            userid: string;
+        };
+        Dnd: {
+            on: boolean;
+            /**
+             * Format: int64
+             * @description Unix ms; absent: until turned off.
+             */
+            until?: number | null;
+        };
+        DndInput: {
+            on: boolean;
+            /** Format: int64 */
+            until?: number | null;
         };
         /** @description The body of every error answer of the native API. */
         ErrorBody: {
@@ -3303,15 +1798,131 @@ export interface components {
             /** @description The kind's message in the caller's language, with a hint when there is one. */
             message: string;
         };
+        /** @description Events of a conversation, in seq order. */
+        EventList: {
+            items: components["schemas"]["EventView"][];
+        };
+        /** @description Who an event comes from, as clients see it. */
+        EventSender: {
+            /** @description The member was deleted from the enterprise; `name` is the name they sent under. */
+            departed: boolean;
+            /** @description `member`, `robot`, `app` or `system`. */
+            kind: string;
+            name: string;
+            /** @description A member's userid, a robot's id, an app's agentid. */
+            userid: string;
+        };
+        /**
+         * @description An event as clients see it (docs/api/chat.md). Read back as well as written: search answers are
+         *     checked against it.
+         */
+        EventView: {
+            /** Format: int64 */
+            at: number;
+            client_id?: string | null;
+            /** @description Depends on `kind` and `type` (docs/api/chat.md); `{}` once recalled. */
+            content: Record<string, never>;
+            conv: string;
+            html: string;
+            id: string;
+            /** @description `message`, `recall` or `system`. */
+            kind: string;
+            mention_all: boolean;
+            mentions: string[];
+            not_urgent: boolean;
+            pinned: boolean;
+            /** @description The quoted message: `{id, seq, sender_name, excerpt}`. */
+            quote?: Record<string, never> | null;
+            recalled: boolean;
+            sender: components["schemas"]["EventSender"];
+            /** Format: int64 */
+            seq: number;
+            type: string;
+            urgent: boolean;
+        };
+        EventsAfter: {
+            items: components["schemas"]["EventView"][];
+            /**
+             * Format: int64
+             * @description The conversation's last seq: more to fetch while it is beyond the last item.
+             */
+            last_seq: number;
+        };
+        /** @description A saved message, as it was when saved. */
+        Favourite: {
+            /** Format: int64 */
+            at: number;
+            /** @description A copy kept at saving time: older copies may lack fields added since. */
+            event: components["schemas"]["EventView"];
+            id: string;
+        };
+        FavouriteCreated: {
+            id: string;
+        };
+        FavouriteInput: {
+            message_id: string;
+        };
+        FavouriteList: {
+            /** @description The newest first. */
+            items: components["schemas"]["Favourite"][];
+        };
         /** @enum {string} */
         FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count";
         /** @description A field's reason: one of the field reasons, or the code of the error kind it concerns. */
         FieldReasonOrCode: components["schemas"]["FieldReason"] | components["schemas"]["ErrorCode"];
+        FilePolicy: {
+            /** @description When not empty, only these. */
+            allowed_extensions: string[];
+            denied_extensions: string[];
+            /** Format: int64 */
+            max_bytes: number;
+        };
+        ForwardInput: {
+            message_ids: string[];
+            mode?: string;
+            to: string[];
+        };
+        Forwarded: {
+            /** @description Messages sent. */
+            sent: number;
+        };
+        GroupPatch: {
+            avatar?: string | null;
+            group_type?: string | null;
+            name?: string | null;
+            settings?: null | components["schemas"]["GroupSettingsPatch"];
+        };
+        /** @description A group's rules. */
+        GroupSettings: {
+            at_all_admins_only: boolean;
+            invite_needs_approval: boolean;
+            /** Format: int64 */
+            member_limit: number;
+            mute_all: boolean;
+            no_forward_out: boolean;
+            only_admins_rename: boolean;
+        };
+        /** @description The rules of a group to change; those left out stay. */
+        GroupSettingsPatch: {
+            at_all_admins_only?: boolean | null;
+            invite_needs_approval?: boolean | null;
+            /** Format: int64 */
+            member_limit?: number | null;
+            mute_all?: boolean | null;
+            no_forward_out?: boolean | null;
+            only_admins_rename?: boolean | null;
+        };
         Handover: {
             /** Format: u-int64 */
             count: number;
             /** @description The module that took over the departing member's things. */
             module: string;
+        };
+        /** @description The conversation a hit is in, named as the caller's list names it. */
+        HitConversation: {
+            id: string;
+            kind: string;
+            name: string;
         };
         /** @description The import form: the file, and how to treat rows with errors. */
         ImportForm: {
@@ -3332,9 +1943,32 @@ export interface components {
             updated: number;
             valid: number;
         };
+        /** @description A member of a group who has been quiet. */
+        InactiveMember: {
+            /** Format: int64 */
+            last_active_at: number;
+            name: string;
+            userid: string;
+        };
+        InactiveMemberList: {
+            items: components["schemas"]["InactiveMember"][];
+        };
         InitialPassword: {
             /** @description The generated password, shown once; absent when the administrator chose one. */
             initial_password?: string | null;
+        };
+        JoinRequestList: {
+            items: components["schemas"]["JoinRequestView"][];
+        };
+        /** @description An invitation waiting for approval. */
+        JoinRequestView: {
+            /** Format: int64 */
+            at: number;
+            id: string;
+            invited_by?: null | components["schemas"]["Person"];
+            name: string;
+            /** @description Who was invited. */
+            userid: string;
         };
         LoginRequest: {
             account: string;
@@ -3361,6 +1995,21 @@ export interface components {
             /** @description The member's own time zone; "" follows the enterprise's. */
             time_zone: string;
             user: components["schemas"]["Member"];
+        };
+        /** @description An image or file as a message's `content` shows it. */
+        MediaCard: {
+            /** Format: int64 */
+            height?: number | null;
+            media_id: string;
+            mime: string;
+            name: string;
+            /** Format: int64 */
+            size: number;
+            /**
+             * Format: int64
+             * @description Images only, in pixels.
+             */
+            width?: number | null;
         };
         Member: {
             alias: string;
@@ -3420,11 +2069,68 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        /** @description The part of the policy members follow. */
+        MemberPolicy: {
+            files: components["schemas"]["FilePolicy"];
+            naming: components["schemas"]["NamingRule"];
+        };
+        /** @description A managed member's quiet hours, as an administrator sees them. */
+        MemberQuietHours: components["schemas"]["QuietHours"] & {
+            name: string;
+            userid: string;
+        };
         MemberReply: {
             member: components["schemas"]["Member"];
         };
         /** @enum {string} */
         MemberStatus: "not_activated" | "active" | "frozen" | "departed";
+        /** @description Who joined, and who waits for an administrator's approval (userids). */
+        MembersAdded: {
+            added: string[];
+            pending: string[];
+        };
+        MessageInput: {
+            client_id?: string | null;
+            media_id?: string | null;
+            /** @description userids, or "@all". */
+            mentions?: string[] | null;
+            not_urgent?: boolean | null;
+            quote_id?: string | null;
+            text?: string | null;
+            type: string;
+            urgent?: boolean | null;
+        };
+        /**
+         * @description Who has read a message: by name when receipts are `on`, as counts only when `aggregate` (also
+         *     for groups too large to list).
+         */
+        MessageReceipts: {
+            mode: components["schemas"]["ReceiptMode"];
+            read?: components["schemas"]["Reader"][] | null;
+            /** Format: int64 */
+            read_count: number;
+            /** Format: int64 */
+            total: number;
+            unread?: components["schemas"]["Reader"][] | null;
+        };
+        MyPrefs: {
+            draft?: string | null;
+            marked_unread?: boolean | null;
+            muted?: boolean | null;
+            pinned?: boolean | null;
+        };
+        NamingPolicy: {
+            enabled: boolean;
+            group_types: string[];
+            pattern: string;
+        };
+        /** @description The naming convention as members read it, with an example. */
+        NamingRule: {
+            enabled: boolean;
+            example: string;
+            group_types: string[];
+            pattern: string;
+        };
         NewDepartment: {
             /**
              * Format: int64
@@ -3447,6 +2153,12 @@ export interface components {
             industry?: string;
             size?: string;
         };
+        NewGroup: {
+            department_ids?: number[];
+            group_type?: string;
+            name: string;
+            userids?: string[];
+        };
         NewSecret: {
             /** @description Shown this once; the previous secret stops working. */
             secret: string;
@@ -3458,14 +2170,34 @@ export interface components {
             handovers: components["schemas"]["Handover"][];
             member: components["schemas"]["Member"];
         };
+        /** @description Every snippet's id, in the new order. */
+        OrderInput: {
+            ids: string[];
+        };
         PasswordChange: {
             new_password: string;
             old_password: string;
+        };
+        /** @description The summary waiting for me, if any. */
+        PendingDigest: {
+            digest?: null | components["schemas"]["Digest"];
         };
         /** @description A permission and its label in the caller's language. */
         PermissionLabel: {
             code: string;
             label: string;
+        };
+        /** @description A member named in an answer. */
+        Person: {
+            name: string;
+            userid: string;
+        };
+        /** @description A member as a list shows them: with their picture and title. */
+        PersonCard: {
+            avatar: string;
+            name: string;
+            position: string;
+            userid: string;
         };
         /** @description Self-service profile edit: only the fields a member may change about themselves. */
         ProfilePatch: {
@@ -3478,14 +2210,98 @@ export interface components {
             /** @description An IANA time zone for the member's own clock; "" follows the enterprise's. */
             time_zone?: string | null;
         };
+        /** @description One snippet as clients see it. */
+        QuickReply: {
+            /** @description Whether the caller of this list may change it. */
+            editable: boolean;
+            id: string;
+            /** Format: int64 */
+            position: number;
+            /** @description `personal` or `enterprise`. */
+            scope: string;
+            text: string;
+            title: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        QuickReplyInput: {
+            text?: string | null;
+            title?: string | null;
+        };
+        /** @description How many snippets the list may hold and how long each may be. */
+        QuickReplyLimits: {
+            /** Format: int64 */
+            count: number;
+            text_chars: number;
+            title_chars: number;
+        };
+        QuickReplyList: {
+            items: components["schemas"]["QuickReply"][];
+            /** @description The limits of the list the caller may change (their own, or the enterprise's). */
+            limits: components["schemas"]["QuickReplyLimits"];
+        };
+        /** @description When a member rests: what an administrator may see of their settings. */
+        QuietHours: {
+            dnd: components["schemas"]["Dnd"];
+            /**
+             * Format: int64
+             * @description When alerts resume, while they are held; absent while do-not-disturb has no end.
+             */
+            next_start?: number | null;
+            /** @description Alerts are held now. */
+            quiet_now: boolean;
+            time_zone: string;
+            working_hours: components["schemas"]["WorkingHours"];
+        };
+        ReadInput: {
+            /** Format: int64 */
+            seq: number;
+        };
+        /** @description A member in a receipt list. */
+        Reader: {
+            avatar: string;
+            name: string;
+            userid: string;
+        };
+        /** @enum {string} */
+        ReceiptMode: "on" | "aggregate" | "off";
+        ReceiptPolicy: {
+            company: components["schemas"]["ReceiptMode"];
+            department: components["schemas"]["ReceiptMode"];
+            direct: components["schemas"]["ReceiptMode"];
+            group: components["schemas"]["ReceiptMode"];
+        };
         ResetBody: {
             /** @description The new initial password; one is generated when absent. */
             password?: string | null;
+        };
+        RobotInput: {
+            name: string;
+        };
+        RobotList: {
+            items: components["schemas"]["RobotView"][];
+        };
+        RobotView: {
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            name: string;
         };
         RowProblem: {
             field: string;
             reason: components["schemas"]["FieldReason"];
             row: number;
+        };
+        SearchHit: {
+            conversation: components["schemas"]["HitConversation"];
+            event: components["schemas"]["EventView"];
+            /** @description Plain text around the first match, the query's words between literal `<mark>` tags. */
+            snippet: string;
+        };
+        /** @description One page of hits, newest first; for the next, pass the last hit's `event.id` as `before`. */
+        SearchResults: {
+            has_more: boolean;
+            items: components["schemas"]["SearchHit"][];
         };
         /** @description The enterprise's password and sign-in rules (`enterprise::SecurityPolicy`). */
         SecuritySettings: {
@@ -3517,6 +2333,12 @@ export interface components {
             kind: string;
             /** Format: int64 */
             last_seen_at: number;
+        };
+        /** @description The parts of the settings to change; those left out stay. */
+        SettingsInput: {
+            auto_reply?: null | components["schemas"]["AutoReplyInput"];
+            dnd?: null | components["schemas"]["DndInput"];
+            working_hours?: null | components["schemas"]["WorkingHoursInput"];
         };
         SetupDone: {
             corp_id: string;
@@ -3572,8 +2394,83 @@ export interface components {
         TagReply: {
             tag: components["schemas"]["Tag"];
         };
+        /** @description The upload form: one file. */
+        UploadForm: {
+            /** Format: binary */
+            file: string;
+        };
+        /** @description A stored image or file, ready to send as a message's `media_id`. */
+        Uploaded: components["schemas"]["MediaCard"] & {
+            /** @description `image` or `file`. */
+            kind: string;
+        };
+        UrgentDeliveries: {
+            items: components["schemas"]["UrgentDelivery"][];
+            log: components["schemas"]["UrgentLogEntry"][];
+            /** @description When notifications go out, in minutes after the request. */
+            schedule_minutes: number[];
+        };
+        /** @description How one recipient was notified. */
+        UrgentDelivery: {
+            /** Format: int64 */
+            last_sent_at?: number | null;
+            member: components["schemas"]["UrgentRecipient"];
+            /**
+             * Format: int64
+             * @description The next notification; absent once read or after the last.
+             */
+            next_at?: number | null;
+            read: boolean;
+            /** Format: int64 */
+            read_at?: number | null;
+            /** Format: int64 */
+            requested_at: number;
+            /**
+             * Format: int64
+             * @description Notifications sent so far.
+             */
+            sent: number;
+        };
+        UrgentInput: {
+            /** @description userids; absent: everyone who has not read it. */
+            userids?: string[] | null;
+        };
+        /** @description One notification sent. */
+        UrgentLogEntry: {
+            /** Format: int64 */
+            at: number;
+            /**
+             * Format: int64
+             * @description 1 for the first.
+             */
+            attempt: number;
+            userid: string;
+        };
+        /** @description A recipient of an urgent message; a member since deleted has neither userid nor name nor picture. */
+        UrgentRecipient: {
+            avatar?: string | null;
+            name: string;
+            userid: string;
+        };
+        /** @description Who a request notified (userids), and who was skipped because they are already being notified. */
+        UrgentStarted: {
+            notified: string[];
+            skipped: string[];
+        };
         UserReply: {
             user: components["schemas"]["Member"];
+        };
+        /** @description Working days (1 Monday … 7 Sunday) and hours, on the member's clock. */
+        WorkingHours: {
+            days: number[];
+            end: string;
+            /** @description `HH:MM`. */
+            start: string;
+        };
+        WorkingHoursInput: {
+            days: number[];
+            end: string;
+            start: string;
         };
     };
     responses: never;
@@ -3888,6 +2785,221 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    chat_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatPolicy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_chat_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatPolicy"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatPolicy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    corp_quick_replies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReplyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_corp_quick_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickReplyInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReply"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reorder_corp_quick_replies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReplyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_corp_quick_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_corp_quick_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickReplyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReply"];
                 };
             };
             /** @description Error */
@@ -4325,6 +3437,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberReply"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    member_quiet_hours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberQuietHours"];
                 };
             };
             /** @description Error */
@@ -4866,6 +4008,1664 @@ export interface operations {
             };
         };
     };
+    my_attention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttentionSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_my_attention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttentionSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_digest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingDigest"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dismiss_my_digest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_conversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewGroup"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    one_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_admin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_admin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_announcement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_announcement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    announcement_readers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnouncementReaders"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    archive_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    message_context: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event in the middle: 20 before it, it and 20 after */
+                seq: number;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dissolve_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    events_after: {
+        parameters: {
+            query?: {
+                /** @description Events after this seq (default 0). */
+                after?: number;
+                /** @description 1–1000, default 200. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsAfter"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inactive_members: {
+        parameters: {
+            query?: {
+                /** @description 1–3650, default 30. */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InactiveMemberList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    join_requests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_join_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_prefs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyPrefs"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conversation_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationMemberList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMembers"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersAdded"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    message_history: {
+        parameters: {
+            query?: {
+                /** @description Events before this seq (default: the newest). */
+                before?: number;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pinned_messages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadInput"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_robots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RobotList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_robot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RobotInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedRobot"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transfer_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectInput"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    department_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DepartmentGroupInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentGroup"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_direct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_favourites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FavouriteList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_favourite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FavouriteInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FavouriteCreated"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_favourite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forward_messages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forwarded"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Uploaded"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_media: {
+        parameters: {
+            query?: {
+                /** @description `1` or `true`: the thumbnail of an image (a JPEG). */
+                thumb?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file under its original name; images inline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/*": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pin_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unpin_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recall_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    message_receipts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageReceipts"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    urgent_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrgentDeliveries"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_urgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrgentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrgentStarted"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    member_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPolicy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_quick_replies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReplyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_my_quick_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickReplyInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReply"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reorder_my_quick_replies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReplyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_my_quick_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_my_quick_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickReplyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickReply"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_robot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_messages: {
+        parameters: {
+            query?: {
+                q?: string;
+                conv?: string;
+                /** @description A member's userid. */
+                sender?: string;
+                /** @description file | image | link */
+                type?: string;
+                /** @description Unix ms, inclusive. */
+                from?: number;
+                /** @description Unix ms, inclusive. */
+                to?: number;
+                limit?: number;
+                /** @description The id of the last hit of the previous page. */
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     directory_departments: {
         parameters: {
             query?: never;
@@ -5108,6 +5908,33 @@ export interface operations {
             };
         };
     };
+    realtime_socket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the socket speaks the frames of docs/api/realtime.md */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     setup: {
         parameters: {
             query?: never;
@@ -5177,7 +6004,9 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const autoReplyModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AutoReplyMode"]> = ["off", "away", "after_hours"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections"];
 export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count"];
 export const importModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportMode"]> = ["valid_rows", "all_or_nothing"];
 export const memberStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberStatus"]> = ["not_activated", "active", "frozen", "departed"];
+export const receiptModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptMode"]> = ["on", "aggregate", "off"];

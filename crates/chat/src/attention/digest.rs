@@ -2,7 +2,9 @@
 //! period, and the digest waiting for them until they dismiss it.
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use super::frames::digest_frame;
 use super::runtime::lock;
@@ -11,11 +13,35 @@ use crate::ChatState;
 use crate::fanout;
 use qixie_kernel::AppState;
 use qixie_kernel::db::{Database, sql};
-use qixie_kernel::error::{AppResult, ErrorKind};
+use qixie_kernel::error::{AppError, AppResult, ErrorKind};
 use qixie_kernel::ids::{CorpId, MemberId};
 use qixie_kernel::jobs::{self, JobRegistry};
 
 pub const DIGEST_JOB: &str = "chat.attention.digest";
+
+/// What arrived while a member rested. Kept as JSON until dismissed, so it is read back too.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Digest {
+    /// When it was made.
+    pub at: i64,
+    /// The first message held.
+    pub since: Option<i64>,
+    /// Messages in all.
+    pub total: i64,
+    /// Conversations with messages.
+    pub conversations: i64,
+    /// Messages that mention the member or @all.
+    pub mentions: i64,
+    /// Per conversation, the most messages first.
+    pub items: Vec<DigestItem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DigestItem {
+    pub conv: String,
+    pub count: i64,
+    pub mentions: i64,
+}
 
 pub fn register_jobs(r: &mut JobRegistry) {
     r.register(
@@ -98,14 +124,22 @@ async fn summarise(app: &AppState, corp: CorpId, member: i64) -> AppResult<()> {
     let mut items: Vec<(i64, i64, i64)> = counts.into_iter().filter(|c| c.1 > 0).collect();
     items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let total: i64 = items.iter().map(|c| c.1).sum();
-    let digest = json!({
-        "at": now,
-        "since": held.iter().map(|h| h.1).min(),
-        "total": total,
-        "conversations": items.len(),
-        "mentions": items.iter().map(|c| c.2).sum::<i64>(),
-        "items": items.iter().map(|(c, n, m)| json!({ "conv": c.to_string(), "count": n, "mentions": m })).collect::<Vec<_>>(),
-    });
+    let digest = Digest {
+        at: now,
+        since: held.iter().map(|h| h.1).min(),
+        total,
+        conversations: items.len() as i64,
+        mentions: items.iter().map(|c| c.2).sum(),
+        items: items
+            .iter()
+            .map(|(c, n, m)| DigestItem {
+                conv: c.to_string(),
+                count: *n,
+                mentions: *m,
+            })
+            .collect(),
+    };
+    let stored = serde_json::to_string(&digest).map_err(AppError::internal)?;
     let mut tx = app.db.begin().await?;
     tx.exec(sql("DELETE FROM chat_attention_held WHERE member_id = $1").bind(member))
         .await?;
@@ -115,7 +149,7 @@ async fn summarise(app: &AppState, corp: CorpId, member: i64) -> AppResult<()> {
                  ON CONFLICT (member_id) DO UPDATE SET corp_id = excluded.corp_id, digest = excluded.digest, created_at = excluded.created_at")
                 .bind(member)
                 .bind(corp)
-                .bind(digest.to_string())
+                .bind(stored)
                 .bind(now),
         )
         .await?;
@@ -130,7 +164,7 @@ async fn summarise(app: &AppState, corp: CorpId, member: i64) -> AppResult<()> {
 }
 
 /// The summary waiting for a member, if any.
-pub async fn pending_digest(db: &Database, member: i64) -> AppResult<Option<Value>> {
+pub async fn pending_digest(db: &Database, member: i64) -> AppResult<Option<Digest>> {
     let row: Option<(String,)> = db
         .opt(sql("SELECT digest FROM chat_attention_digests WHERE member_id = $1").bind(member))
         .await?;

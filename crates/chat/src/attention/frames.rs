@@ -1,6 +1,7 @@
 //! The frames attention sends to a member's sockets.
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::digest::Digest;
 use crate::stream::EventRow;
 
 /// The `notify` frame for a message: `kind` is `message` or `urgent`.
@@ -24,8 +25,8 @@ pub fn notify_frame(
 }
 
 /// The `digest` frame: what was held while the member rested.
-pub fn digest_frame(digest: &Value) -> String {
-    let mut f = digest.clone();
+pub fn digest_frame(digest: &Digest) -> String {
+    let mut f = json!(digest);
     f["t"] = json!("digest");
     f.to_string()
 }

@@ -1,10 +1,13 @@
 //! A member's own attention settings, which only they change, and their quiet hours as an
 //! administrator may see them.
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::digest::schedule;
-use super::settings::{AutoReplyMode, Settings, hhmm, load_one, parse_hhmm};
+use super::settings::{
+    AttentionSettings, AutoReplyMode, QuietHours, Settings, hhmm, load_one, parse_hhmm,
+};
 use crate::ChatState;
 use crate::fanout::{self, Audience, Delivery};
 use qixie_kernel::AppState;
@@ -15,7 +18,7 @@ use qixie_kernel::ids::MemberId;
 
 pub const MAX_AUTO_REPLY_CHARS: usize = 500;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkingHoursInput {
     pub days: Vec<i64>,
@@ -23,21 +26,22 @@ pub struct WorkingHoursInput {
     pub end: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DndInput {
     pub on: bool,
     pub until: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoReplyInput {
     pub mode: AutoReplyMode,
     pub text: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The parts of the settings to change; those left out stay.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     pub working_hours: Option<WorkingHoursInput>,
@@ -53,13 +57,17 @@ fn member_of(actor: &Actor) -> AppResult<(MemberId, String)> {
 }
 
 /// The caller's own settings.
-pub async fn mine(app: &AppState, actor: &Actor) -> AppResult<Value> {
+pub async fn mine(app: &AppState, actor: &Actor) -> AppResult<AttentionSettings> {
     let (me, _) = member_of(actor)?;
     Ok(load_one(&app.db, me.0).await?.view(app.now()))
 }
 
 /// Changes the caller's own settings (only the parts given). Nobody else can.
-pub async fn update(app: &AppState, actor: &Actor, input: SettingsInput) -> AppResult<Value> {
+pub async fn update(
+    app: &AppState,
+    actor: &Actor,
+    input: SettingsInput,
+) -> AppResult<AttentionSettings> {
     let (me, userid) = member_of(actor)?;
     let now = app.now();
     let before = load_one(&app.db, me.0).await?;
@@ -191,15 +199,25 @@ fn audit_view(s: &Settings) -> Value {
     })
 }
 
+/// A managed member's quiet hours, as an administrator sees them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberQuietHours {
+    pub userid: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub quiet_hours: QuietHours,
+}
+
 /// A managed member's quiet hours, for an administrator (read only: no route changes them).
 pub async fn quiet_hours_of(
     app: &AppState,
     grant: &Grant<perm::ContactsManage>,
     userid: &str,
-) -> AppResult<Value> {
+) -> AppResult<MemberQuietHours> {
     let m = qixie_org::member::get_in_scope(&app.db, grant, userid).await?;
-    let mut v = load_one(&app.db, m.id.0).await?.quiet_hours_view(app.now());
-    v["userid"] = json!(m.userid);
-    v["name"] = json!(m.name);
-    Ok(v)
+    Ok(MemberQuietHours {
+        quiet_hours: load_one(&app.db, m.id.0).await?.quiet_hours_view(app.now()),
+        userid: m.userid,
+        name: m.name,
+    })
 }

@@ -15,11 +15,13 @@ mod runtime;
 mod settings;
 
 pub use alerts::{after_commit, is_auto_reply};
-pub use digest::{DIGEST_JOB, dismiss_digest, pending_digest, register_jobs};
+pub use digest::{DIGEST_JOB, Digest, DigestItem, dismiss_digest, pending_digest, register_jobs};
 pub use frames::{digest_frame, notify_frame};
 pub use mine::{
-    AutoReplyInput, DndInput, MAX_AUTO_REPLY_CHARS, SettingsInput, WorkingHoursInput, mine,
-    quiet_hours_of, update,
+    AutoReplyInput, DndInput, MAX_AUTO_REPLY_CHARS, MemberQuietHours, SettingsInput,
+    WorkingHoursInput, mine, quiet_hours_of, update,
 };
 pub use runtime::{AttentionRuntime, COLLAPSE_MS};
-pub use settings::{AutoReplyMode, Settings, load_one};
+pub use settings::{
+    AttentionSettings, AutoReply, AutoReplyMode, Dnd, QuietHours, Settings, WorkingHours, load_one,
+};

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use qixie_kernel::db::{Database, sql};
 use qixie_kernel::error::AppResult;
 use qixie_kernel::time::Zone;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AutoReplyMode {
     Off,
@@ -128,23 +128,80 @@ impl Settings {
     }
 
     /// Working hours and do-not-disturb: what an administrator may see.
-    pub fn quiet_hours_view(&self, now: i64) -> Value {
+    pub fn quiet_hours_view(&self, now: i64) -> QuietHours {
         let quiet = self.quiet(now);
-        json!({
-            "time_zone": self.zone.name(),
-            "working_hours": { "days": self.days(), "start": hhmm(self.work_start), "end": hhmm(self.work_end) },
-            "dnd": { "on": self.dnd_active(now), "until": self.dnd_until.filter(|_| self.dnd_active(now)) },
-            "quiet_now": quiet,
-            "next_start": if quiet { self.next_start(now) } else { None },
-        })
+        let dnd = self.dnd_active(now);
+        QuietHours {
+            time_zone: self.zone.name().to_owned(),
+            working_hours: WorkingHours {
+                days: self.days(),
+                start: hhmm(self.work_start),
+                end: hhmm(self.work_end),
+            },
+            dnd: Dnd {
+                on: dnd,
+                until: self.dnd_until.filter(|_| dnd),
+            },
+            quiet_now: quiet,
+            next_start: if quiet { self.next_start(now) } else { None },
+        }
     }
 
     /// Everything, for the member themselves.
-    pub fn view(&self, now: i64) -> Value {
-        let mut v = self.quiet_hours_view(now);
-        v["auto_reply"] = json!({ "mode": self.auto_reply.as_str(), "text": self.auto_reply_text, "active": self.auto_reply_active(now) });
-        v
+    pub fn view(&self, now: i64) -> AttentionSettings {
+        AttentionSettings {
+            quiet_hours: self.quiet_hours_view(now),
+            auto_reply: AutoReply {
+                mode: self.auto_reply,
+                text: self.auto_reply_text.clone(),
+                active: self.auto_reply_active(now),
+            },
+        }
     }
+}
+
+/// Working days (1 Monday … 7 Sunday) and hours, on the member's clock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkingHours {
+    pub days: Vec<i64>,
+    /// `HH:MM`.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dnd {
+    pub on: bool,
+    /// Unix ms; absent: until turned off.
+    pub until: Option<i64>,
+}
+
+/// When a member rests: what an administrator may see of their settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuietHours {
+    pub time_zone: String,
+    pub working_hours: WorkingHours,
+    pub dnd: Dnd,
+    /// Alerts are held now.
+    pub quiet_now: bool,
+    /// When alerts resume, while they are held; absent while do-not-disturb has no end.
+    pub next_start: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutoReply {
+    pub mode: AutoReplyMode,
+    pub text: String,
+    /// It would answer a message now.
+    pub active: bool,
+}
+
+/// A member's own attention settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttentionSettings {
+    #[serde(flatten)]
+    pub quiet_hours: QuietHours,
+    pub auto_reply: AutoReply,
 }
 
 pub(super) fn hhmm(minutes: i64) -> String {

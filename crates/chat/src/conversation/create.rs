@@ -47,7 +47,8 @@ pub(super) fn check_group_name(name: &str) -> AppResult<String> {
     Ok(n.to_owned())
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewGroup {
     pub name: String,
     #[serde(default)]

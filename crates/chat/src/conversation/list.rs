@@ -2,9 +2,10 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::rows::{CONV_COLS, ConvRow, find};
+use crate::people::PersonCard;
 use crate::policy::{self, ReceiptMode};
 use crate::stream::{self, EventRow, EventView};
 use qixie_kernel::AppState;
@@ -14,8 +15,35 @@ use qixie_kernel::error::{AppResult, ErrorKind};
 use qixie_kernel::ids::{ConvId, MemberId};
 use qixie_org::member;
 
+/// The app an app conversation belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppCard {
+    pub agentid: i64,
+    pub name: String,
+}
+
+/// A group's rules.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupSettings {
+    pub only_admins_rename: bool,
+    pub at_all_admins_only: bool,
+    pub invite_needs_approval: bool,
+    pub mute_all: bool,
+    pub member_limit: i64,
+    pub no_forward_out: bool,
+}
+
+/// A group's announcement, and whether the caller has read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementView {
+    pub text: String,
+    pub at: Option<i64>,
+    pub by: Option<PersonCard>,
+    pub read: bool,
+}
+
 /// A conversation as one member sees it (docs/api/chat.md).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationView {
     pub id: String,
     pub kind: String,
@@ -33,13 +61,14 @@ pub struct ConversationView {
     pub marked_unread: bool,
     pub draft: String,
     pub my_role: String,
-    pub peer: Option<Value>,
-    pub app: Option<Value>,
+    /// The other person of a one-to-one chat.
+    pub peer: Option<PersonCard>,
+    pub app: Option<AppCard>,
     pub department_id: Option<i64>,
-    pub owner: Option<Value>,
+    pub owner: Option<PersonCard>,
     pub group_type: String,
-    pub settings: Value,
-    pub announcement: Option<Value>,
+    pub settings: GroupSettings,
+    pub announcement: Option<AnnouncementView>,
     pub receipts: ReceiptMode,
     pub last_event: Option<EventView>,
     pub last_activity_at: i64,
@@ -141,10 +170,7 @@ async fn views(
     let app_ids: Vec<i64> = rows.iter().filter_map(|c| c.app_id).collect();
     let apps: HashMap<i64, (i64, String)> = qixie_apps::labels(&app.db, app_ids).await?;
     let pol = policy::get(&app.db, actor.corp).await?;
-    let card = |id: Option<i64>| {
-        id.and_then(|i| cards.get(&i))
-            .map(|c| json!({ "userid": c.userid, "name": c.name, "avatar": c.avatar, "position": c.position }))
-    };
+    let card = |id: Option<i64>| id.and_then(|i| cards.get(&i)).map(PersonCard::from);
     let mut out = Vec::new();
     for c in rows {
         let Some(m) = mine.get(&c.id) else { continue };
@@ -155,7 +181,7 @@ async fn views(
             None
         };
         let name = match (&peer, c.kind.as_str()) {
-            (Some(p), _) => p["name"].as_str().unwrap_or_default().to_owned(),
+            (Some(p), _) => p.name.clone(),
             _ => c.name.clone(),
         };
         out.push(ConversationView {
@@ -180,20 +206,26 @@ async fn views(
                 .app_id
                 .filter(|_| c.kind == "app")
                 .and_then(|a| apps.get(&a))
-                .map(|(agentid, name)| json!({ "agentid": agentid, "name": name })),
+                .map(|(agentid, name)| AppCard {
+                    agentid: *agentid,
+                    name: name.clone(),
+                }),
             department_id: c.department_id,
             owner: card(c.owner_id),
             group_type: c.group_type.clone(),
-            settings: json!({
-                "only_admins_rename": c.only_admins_rename,
-                "at_all_admins_only": c.at_all_admins_only,
-                "invite_needs_approval": c.invite_needs_approval,
-                "mute_all": c.mute_all,
-                "member_limit": c.member_limit,
-                "no_forward_out": c.no_forward_out,
-            }),
-            announcement: (!c.announcement.is_empty()).then(|| {
-                json!({ "text": c.announcement, "at": c.announcement_at, "by": card(c.announcement_by), "read": m.8 })
+            settings: GroupSettings {
+                only_admins_rename: c.only_admins_rename,
+                at_all_admins_only: c.at_all_admins_only,
+                invite_needs_approval: c.invite_needs_approval,
+                mute_all: c.mute_all,
+                member_limit: c.member_limit,
+                no_forward_out: c.no_forward_out,
+            },
+            announcement: (!c.announcement.is_empty()).then(|| AnnouncementView {
+                text: c.announcement.clone(),
+                at: c.announcement_at,
+                by: card(c.announcement_by),
+                read: m.8,
             }),
             receipts: pol.receipts_for(&c.kind),
             last_event: last.get(&c.id).filter(|e| e.seq > m.2).map(EventRow::view),

@@ -1,11 +1,13 @@
 //! Who is in a group: adding members (or asking to, where invitations need approval), deciding
 //! join requests, removing and leaving, administrators, and the member lists.
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use super::action::{GroupAction, Kinds, Need, people, who};
 use super::rows::{MEMBERSHIP_COLS, MembershipRow, delete_members, insert_members, membership_in};
 use crate::ChatState;
+use crate::people::Person;
 use crate::roster::Role;
 use crate::stream::NewEvent;
 use qixie_kernel::AppState;
@@ -111,7 +113,27 @@ pub struct JoinRequest {
     pub created_at: i64,
 }
 
-pub async fn join_requests(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Value> {
+/// An invitation waiting for approval.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinRequestView {
+    pub id: String,
+    /// Who was invited.
+    pub userid: String,
+    pub name: String,
+    pub invited_by: Option<Person>,
+    pub at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinRequestList {
+    pub items: Vec<JoinRequestView>,
+}
+
+pub async fn join_requests(
+    app: &AppState,
+    actor: &Actor,
+    conv: ConvId,
+) -> AppResult<JoinRequestList> {
     let corp = actor.corp;
     let r = app.chat().roster.get_in(&app.db, corp, conv).await?;
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
@@ -130,20 +152,20 @@ pub async fn join_requests(app: &AppState, actor: &Actor, conv: ConvId) -> AppRe
         .flat_map(|r| [r.member_id, r.invited_by])
         .collect();
     let cards = member::cards(&app.db, corp, &ids).await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
         .map(|r| {
             let m = cards.get(&r.member_id);
-            json!({
-                "id": r.id.to_string(),
-                "userid": m.map(|c| c.userid.as_str()).unwrap_or_default(),
-                "name": m.map(|c| c.name.as_str()).unwrap_or_default(),
-                "invited_by": cards.get(&r.invited_by).map(|c| json!({"userid": c.userid, "name": c.name})),
-                "at": r.created_at,
-            })
+            JoinRequestView {
+                id: r.id.to_string(),
+                userid: m.map(|c| c.userid.clone()).unwrap_or_default(),
+                name: m.map(|c| c.name.clone()).unwrap_or_default(),
+                invited_by: cards.get(&r.invited_by).map(Person::from),
+                at: r.created_at,
+            }
         })
         .collect();
-    Ok(json!({ "items": items }))
+    Ok(JoinRequestList { items })
 }
 
 pub async fn decide_join_request(
@@ -254,8 +276,30 @@ pub async fn set_admin(
     g.commit().await
 }
 
-/// The members of a conversation the caller belongs to.
-pub async fn members_view(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Value> {
+/// A member of a conversation, with their role and how far they have read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationMember {
+    pub userid: String,
+    pub name: String,
+    pub avatar: String,
+    pub position: String,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+    pub read_seq: i64,
+    pub last_active_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationMemberList {
+    pub items: Vec<ConversationMember>,
+}
+
+/// The members of a conversation the caller belongs to: owner first, then administrators.
+pub async fn members_view(
+    app: &AppState,
+    actor: &Actor,
+    conv: ConvId,
+) -> AppResult<ConversationMemberList> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.contains(me.0) {
@@ -277,23 +321,45 @@ pub async fn members_view(app: &AppState, actor: &Actor, conv: ConvId) -> AppRes
         "admin" => 1,
         _ => 2,
     };
-    let mut items: Vec<(i32, Value)> = rows
+    let mut items: Vec<ConversationMember> = rows
         .iter()
         .filter_map(|m| {
-            cards.get(&m.member_id).map(|c| {
-                (
-                    order(&m.role),
-                    json!({ "userid": c.userid, "name": c.name, "avatar": c.avatar, "position": c.position, "role": m.role, "read_seq": m.read_seq, "last_active_at": m.last_active_at }),
-                )
+            cards.get(&m.member_id).map(|c| ConversationMember {
+                userid: c.userid.clone(),
+                name: c.name.clone(),
+                avatar: c.avatar.clone(),
+                position: c.position.clone(),
+                role: m.role.clone(),
+                read_seq: m.read_seq,
+                last_active_at: m.last_active_at,
             })
         })
         .collect();
-    items.sort_by_key(|(o, _)| *o);
-    Ok(json!({ "items": items.into_iter().map(|(_, v)| v).collect::<Vec<_>>() }))
+    // Stable: within a role, the order of joining.
+    items.sort_by_key(|m| order(&m.role));
+    Ok(ConversationMemberList { items })
+}
+
+/// A member of a group who has been quiet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InactiveMember {
+    pub userid: String,
+    pub name: String,
+    pub last_active_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InactiveMemberList {
+    pub items: Vec<InactiveMember>,
 }
 
 /// Members who neither sent nor read anything for `days` days (owner and administrators only).
-pub async fn inactive(app: &AppState, actor: &Actor, conv: ConvId, days: i64) -> AppResult<Value> {
+pub async fn inactive(
+    app: &AppState,
+    actor: &Actor,
+    conv: ConvId,
+    days: i64,
+) -> AppResult<InactiveMemberList> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     if !(1..=3650).contains(&days) {
         return Err(AppError::field("days", FieldReason::Range));
@@ -315,13 +381,15 @@ pub async fn inactive(app: &AppState, actor: &Actor, conv: ConvId, days: i64) ->
         .await?;
     let ids: Vec<i64> = rows.iter().map(|(m, _)| *m).collect();
     let cards = member::cards(&app.db, actor.corp, &ids).await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
         .filter_map(|(m, at)| {
-            cards
-                .get(m)
-                .map(|c| json!({ "userid": c.userid, "name": c.name, "last_active_at": at }))
+            cards.get(m).map(|c| InactiveMember {
+                userid: c.userid.clone(),
+                name: c.name.clone(),
+                last_active_at: *at,
+            })
         })
         .collect();
-    Ok(json!({ "items": items }))
+    Ok(InactiveMemberList { items })
 }

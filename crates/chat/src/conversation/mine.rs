@@ -11,7 +11,7 @@ use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::ConvId;
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MyPrefs {
     pub muted: Option<bool>,

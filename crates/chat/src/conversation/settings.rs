@@ -1,12 +1,14 @@
 //! A group's name, settings and announcement, and archiving or dissolving it.
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use super::action::{GroupAction, Kinds, Need, who};
 use super::create::check_group_name;
 use super::rows::{ConvRow, find};
 use crate::ChatState;
 use crate::fanout;
+use crate::people::Person;
 use crate::policy;
 use crate::stream::NewEvent;
 use qixie_kernel::AppState;
@@ -16,8 +18,10 @@ use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::ConvId;
 use qixie_org::member;
 
-#[derive(Debug, Default, Clone, Deserialize)]
+/// The rules of a group to change; those left out stay.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GroupSettingsPatch)]
 pub struct Settings {
     pub only_admins_rename: Option<bool>,
     pub at_all_admins_only: Option<bool>,
@@ -27,7 +31,7 @@ pub struct Settings {
     pub no_forward_out: Option<bool>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupPatch {
     pub name: Option<String>,
@@ -189,7 +193,18 @@ pub async fn read_announcement(app: &AppState, actor: &Actor, conv: ConvId) -> A
     Ok(())
 }
 
-pub async fn announcement_readers(app: &AppState, actor: &Actor, conv: ConvId) -> AppResult<Value> {
+/// Who has read a group's announcement and who has not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementReaders {
+    pub read: Vec<Person>,
+    pub unread: Vec<Person>,
+}
+
+pub async fn announcement_readers(
+    app: &AppState,
+    actor: &Actor,
+    conv: ConvId,
+) -> AppResult<AnnouncementReaders> {
     let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
     let r = app.chat().roster.get_in(&app.db, actor.corp, conv).await?;
     if !r.contains(me.0) {
@@ -205,13 +220,16 @@ pub async fn announcement_readers(app: &AppState, actor: &Actor, conv: ConvId) -
     let ids: Vec<i64> = rows.iter().map(|(m, _)| *m).collect();
     let cards = member::cards(&app.db, actor.corp, &ids).await?;
     let (read, unread): (Vec<_>, Vec<_>) = rows.iter().partition(|(_, r)| *r);
-    let show = |v: Vec<&(i64, bool)>| -> Vec<Value> {
+    let show = |v: Vec<&(i64, bool)>| -> Vec<Person> {
         v.iter()
             .filter_map(|(m, _)| cards.get(m))
-            .map(|c| json!({ "userid": c.userid, "name": c.name }))
+            .map(Person::from)
             .collect()
     };
-    Ok(json!({ "read": show(read), "unread": show(unread) }))
+    Ok(AnnouncementReaders {
+        read: show(read),
+        unread: show(unread),
+    })
 }
 
 /// Archives (read-only, still searchable) or dissolves a group (owner only).

@@ -22,7 +22,8 @@ const SNIPPET_CHARS: usize = 100;
 const SNIPPET_LEAD: usize = 24;
 
 /// `GET /chat/search` parameters (docs/api/chat.md).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     #[serde(default)]
     pub q: String,

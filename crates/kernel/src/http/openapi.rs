@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use axum::Router;
-use axum::routing::MethodRouter;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::schema::Type;
@@ -31,8 +30,6 @@ pub struct RouteDoc {
 #[derive(Default)]
 pub struct ApiRoutes {
     router: OpenApiRouter<AppState>,
-    /// Routes added with `route`: documented by path only, until their module is typed.
-    untyped: Vec<RouteDoc>,
 }
 
 impl ApiRoutes {
@@ -43,28 +40,8 @@ impl ApiRoutes {
         self
     }
 
-    /// Adds `handler` for `method path`, documented by `summary` under `tag` but without schemas.
-    pub fn route(
-        mut self,
-        method: &'static str,
-        path: &'static str,
-        tag: &'static str,
-        summary: &'static str,
-        handler: MethodRouter<AppState>,
-    ) -> Self {
-        self.router = self.router.route(path, handler);
-        self.untyped.push(RouteDoc {
-            method: method.into(),
-            path: path.into(),
-            summary: summary.into(),
-            tag: tag.into(),
-        });
-        self
-    }
-
     pub fn merge(mut self, other: ApiRoutes) -> Self {
         self.router = self.router.merge(other.router);
-        self.untyped.extend(other.untyped);
         self
     }
 
@@ -72,9 +49,9 @@ impl ApiRoutes {
         self.router.split_for_parts().0
     }
 
-    /// Every route, typed or not, with its method, path (below /api/v1), tag and summary.
+    /// Every route, with its method, path (below /api/v1), tag and summary.
     pub fn docs(&self) -> Vec<RouteDoc> {
-        let mut docs = self.untyped.clone();
+        let mut docs = Vec::new();
         let spec = serde_json::to_value(self.router.get_openapi()).unwrap_or_default();
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
             for (method, op) in item.as_object().into_iter().flatten() {
@@ -102,19 +79,6 @@ impl ApiRoutes {
                 complete_operation(op, path);
             }
             paths.insert(format!("/api/v1{path}"), item);
-        }
-        for d in &self.untyped {
-            let entry = paths
-                .entry(format!("/api/v1{}", d.path))
-                .or_insert_with(|| json!({}));
-            let mut op = json!({
-                "summary": d.summary,
-                "tags": [d.tag],
-                "responses": {"200": {"description": "Success"}},
-                "x-untyped": true,
-            });
-            complete_operation(&mut op, d.path.as_str());
-            entry[d.method.to_ascii_lowercase()] = op;
         }
         let mut schemas = generated["components"]["schemas"]
             .as_object()
@@ -231,35 +195,35 @@ impl Serialize for ErrorKind {
 }
 
 /// Problems that make the document unusable for generating clients: an operation without a
-/// success response schema, a PATCH/PUT without a request schema, or a `$ref` that resolves to
-/// nothing. Operations still marked `x-untyped` are reported apart.
-pub fn check_document(spec: &Value) -> (Vec<String>, Vec<String>) {
+/// success response schema, a PATCH/PUT without a request schema (but for a PUT that sets a flag),
+/// or a `$ref` that resolves to nothing.
+pub fn check_document(spec: &Value) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut untyped = Vec::new();
     if let Err(e) = serde_json::from_value::<utoipa::openapi::OpenApi>(spec.clone()) {
         problems.push(format!("not an OpenAPI document: {e}"));
     }
     for (path, item) in spec["paths"].as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
             let name = format!("{} {path}", method.to_uppercase());
-            if op["x-untyped"] == true {
-                untyped.push(name);
-                continue;
-            }
             let responses = op["responses"].as_object().cloned().unwrap_or_default();
+            // 101: a WebSocket upgrade succeeds by switching protocols, without a body.
             let success: Vec<_> = responses
                 .iter()
-                .filter(|(status, _)| status.starts_with('2'))
+                .filter(|(status, _)| status.starts_with('2') || *status == "101")
                 .collect();
             if success.is_empty() {
                 problems.push(format!("{name}: no success response"));
             }
             for (status, r) in success {
-                if status != "204" && r["content"].as_object().is_none_or(Map::is_empty) {
+                if !matches!(status.as_str(), "101" | "204")
+                    && r["content"].as_object().is_none_or(Map::is_empty)
+                {
                     problems.push(format!("{name}: response {status} has no schema"));
                 }
             }
-            if matches!(method.as_str(), "patch" | "put") && op["requestBody"].is_null() {
+            // A PUT that only sets a flag named by its path (pin a message) has no body and answers 204.
+            let flag_put = method == "put" && responses.contains_key("204");
+            if (method == "patch" || method == "put" && !flag_put) && op["requestBody"].is_null() {
                 problems.push(format!("{name}: no request body schema"));
             }
         }
@@ -275,7 +239,7 @@ pub fn check_document(spec: &Value) -> (Vec<String>, Vec<String>) {
             problems.push(format!("unresolved $ref {r}"));
         }
     }
-    (problems, untyped)
+    problems
 }
 
 fn collect_refs(v: &Value, out: &mut Vec<String>) {

@@ -969,3 +969,1075 @@ both!(
         }
     }
 );
+
+// The answers of the main reads and writes, whole: a field added, renamed or reshaped shows here.
+both!(chat_answers_keep_their_shape, async |app: &TestApp| {
+    let p = people(app).await;
+    let (s, g) = p
+        .zhang
+        .post(
+            "/api/v1/chat/conversations",
+            json!({"name": "发布评审", "group_type": "项目群", "userids": ["li"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    crate::snap!(g, @r#"
+    {
+      "announcement": null,
+      "app": null,
+      "avatar": "",
+      "chatid": "[id]",
+      "department_id": null,
+      "draft": "",
+      "group_type": "项目群",
+      "id": "[id]",
+      "joined_seq": 0,
+      "kind": "group",
+      "last_activity_at": "[ms]",
+      "last_event": {
+        "at": "[ms]",
+        "client_id": null,
+        "content": {
+          "code": "created",
+          "params": {
+            "by": {
+              "name": "zhang",
+              "userid": "zhang"
+            },
+            "members": [
+              {
+                "name": "li",
+                "userid": "li"
+              }
+            ],
+            "name": "发布评审"
+          }
+        },
+        "conv": "[id]",
+        "html": "",
+        "id": "[id]",
+        "kind": "system",
+        "mention_all": false,
+        "mentions": [],
+        "not_urgent": false,
+        "pinned": false,
+        "quote": null,
+        "recalled": false,
+        "sender": {
+          "departed": false,
+          "kind": "member",
+          "name": "zhang",
+          "userid": "zhang"
+        },
+        "seq": 1,
+        "type": "",
+        "urgent": false
+      },
+      "last_seq": 1,
+      "marked_unread": false,
+      "member_count": 2,
+      "mentioned": false,
+      "mentioned_all": false,
+      "muted": false,
+      "my_role": "owner",
+      "name": "发布评审",
+      "owner": {
+        "avatar": "",
+        "name": "zhang",
+        "position": "",
+        "userid": "zhang"
+      },
+      "peer": null,
+      "pinned": false,
+      "read_seq": 0,
+      "receipts": "on",
+      "settings": {
+        "at_all_admins_only": true,
+        "invite_needs_approval": false,
+        "member_limit": 2000,
+        "mute_all": false,
+        "no_forward_out": false,
+        "only_admins_rename": true
+      },
+      "status": "active",
+      "unread": 0
+    }
+    "#);
+    let gid = g["id"].as_str().unwrap().to_owned();
+    let conv = format!("/api/v1/chat/conversations/{gid}");
+
+    app.clock.advance_ms(1_000);
+    let m = say(&p.zhang, &gid, "请 @{li} 看一下 **发布说明**").await;
+    crate::snap!(m, @r#"
+    {
+      "at": "[ms]",
+      "client_id": null,
+      "content": {
+        "text": "请 @{li} 看一下 **发布说明**"
+      },
+      "conv": "[id]",
+      "html": "请 <span class=\"mention\" data-userid=\"li\">@li</span> 看一下 **发布说明**",
+      "id": "[id]",
+      "kind": "message",
+      "mention_all": false,
+      "mentions": [
+        "li"
+      ],
+      "not_urgent": false,
+      "pinned": false,
+      "quote": null,
+      "recalled": false,
+      "sender": {
+        "departed": false,
+        "kind": "member",
+        "name": "zhang",
+        "userid": "zhang"
+      },
+      "seq": 2,
+      "type": "text",
+      "urgent": false
+    }
+    "#);
+    let mid = m["id"].as_str().unwrap().to_owned();
+
+    app.clock.advance_ms(1_000);
+    let (s, direct) =
+        p.li.post("/api/v1/chat/direct", json!({"userid": "wang"}))
+            .await;
+    assert_eq!(s, StatusCode::OK, "{direct}");
+    crate::snap!(direct, @r#"
+    {
+      "announcement": null,
+      "app": null,
+      "avatar": "",
+      "chatid": "[id]",
+      "department_id": null,
+      "draft": "",
+      "group_type": "",
+      "id": "[id]",
+      "joined_seq": 0,
+      "kind": "direct",
+      "last_activity_at": "[ms]",
+      "last_event": null,
+      "last_seq": 0,
+      "marked_unread": false,
+      "member_count": 2,
+      "mentioned": false,
+      "mentioned_all": false,
+      "muted": false,
+      "my_role": "member",
+      "name": "wang",
+      "owner": null,
+      "peer": {
+        "avatar": "",
+        "name": "wang",
+        "position": "",
+        "userid": "wang"
+      },
+      "pinned": false,
+      "read_seq": 0,
+      "receipts": "on",
+      "settings": {
+        "at_all_admins_only": true,
+        "invite_needs_approval": false,
+        "member_limit": 2000,
+        "mute_all": false,
+        "no_forward_out": false,
+        "only_admins_rename": true
+      },
+      "status": "active",
+      "unread": 0
+    }
+    "#);
+
+    let (_, list) = p.li.get("/api/v1/chat/conversations").await;
+    crate::snap!(list, @r#"
+    {
+      "items": [
+        {
+          "announcement": null,
+          "app": null,
+          "avatar": "",
+          "chatid": "[id]",
+          "department_id": null,
+          "draft": "",
+          "group_type": "",
+          "id": "[id]",
+          "joined_seq": 0,
+          "kind": "direct",
+          "last_activity_at": "[ms]",
+          "last_event": null,
+          "last_seq": 0,
+          "marked_unread": false,
+          "member_count": 2,
+          "mentioned": false,
+          "mentioned_all": false,
+          "muted": false,
+          "my_role": "member",
+          "name": "wang",
+          "owner": null,
+          "peer": {
+            "avatar": "",
+            "name": "wang",
+            "position": "",
+            "userid": "wang"
+          },
+          "pinned": false,
+          "read_seq": 0,
+          "receipts": "on",
+          "settings": {
+            "at_all_admins_only": true,
+            "invite_needs_approval": false,
+            "member_limit": 2000,
+            "mute_all": false,
+            "no_forward_out": false,
+            "only_admins_rename": true
+          },
+          "status": "active",
+          "unread": 0
+        },
+        {
+          "announcement": null,
+          "app": null,
+          "avatar": "",
+          "chatid": "[id]",
+          "department_id": null,
+          "draft": "",
+          "group_type": "项目群",
+          "id": "[id]",
+          "joined_seq": 0,
+          "kind": "group",
+          "last_activity_at": "[ms]",
+          "last_event": {
+            "at": "[ms]",
+            "client_id": null,
+            "content": {
+              "text": "请 @{li} 看一下 **发布说明**"
+            },
+            "conv": "[id]",
+            "html": "请 <span class=\"mention\" data-userid=\"li\">@li</span> 看一下 **发布说明**",
+            "id": "[id]",
+            "kind": "message",
+            "mention_all": false,
+            "mentions": [
+              "li"
+            ],
+            "not_urgent": false,
+            "pinned": false,
+            "quote": null,
+            "recalled": false,
+            "sender": {
+              "departed": false,
+              "kind": "member",
+              "name": "zhang",
+              "userid": "zhang"
+            },
+            "seq": 2,
+            "type": "text",
+            "urgent": false
+          },
+          "last_seq": 2,
+          "marked_unread": false,
+          "member_count": 2,
+          "mentioned": true,
+          "mentioned_all": false,
+          "muted": false,
+          "my_role": "member",
+          "name": "发布评审",
+          "owner": {
+            "avatar": "",
+            "name": "zhang",
+            "position": "",
+            "userid": "zhang"
+          },
+          "peer": null,
+          "pinned": false,
+          "read_seq": 0,
+          "receipts": "on",
+          "settings": {
+            "at_all_admins_only": true,
+            "invite_needs_approval": false,
+            "member_limit": 2000,
+            "mute_all": false,
+            "no_forward_out": false,
+            "only_admins_rename": true
+          },
+          "status": "active",
+          "unread": 1
+        }
+      ]
+    }
+    "#);
+
+    let (_, history) = p.li.get(&format!("{conv}/messages?limit=10")).await;
+    crate::snap!(history, @r#"
+    {
+      "items": [
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "code": "created",
+            "params": {
+              "by": {
+                "name": "zhang",
+                "userid": "zhang"
+              },
+              "members": [
+                {
+                  "name": "li",
+                  "userid": "li"
+                }
+              ],
+              "name": "发布评审"
+            }
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "system",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 1,
+          "type": "",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "text": "请 @{li} 看一下 **发布说明**"
+          },
+          "conv": "[id]",
+          "html": "请 <span class=\"mention\" data-userid=\"li\">@li</span> 看一下 **发布说明**",
+          "id": "[id]",
+          "kind": "message",
+          "mention_all": false,
+          "mentions": [
+            "li"
+          ],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 2,
+          "type": "text",
+          "urgent": false
+        }
+      ]
+    }
+    "#);
+    let (_, after) = p.li.get(&format!("{conv}/events?after=1")).await;
+    crate::snap!(after, @r#"
+    {
+      "items": [
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "text": "请 @{li} 看一下 **发布说明**"
+          },
+          "conv": "[id]",
+          "html": "请 <span class=\"mention\" data-userid=\"li\">@li</span> 看一下 **发布说明**",
+          "id": "[id]",
+          "kind": "message",
+          "mention_all": false,
+          "mentions": [
+            "li"
+          ],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 2,
+          "type": "text",
+          "urgent": false
+        }
+      ],
+      "last_seq": 2
+    }
+    "#);
+
+    let (_, members) = p.zhang.get(&format!("{conv}/members")).await;
+    crate::snap!(members, @r#"
+    {
+      "items": [
+        {
+          "avatar": "",
+          "last_active_at": "[ms]",
+          "name": "zhang",
+          "position": "",
+          "read_seq": 0,
+          "role": "owner",
+          "userid": "zhang"
+        },
+        {
+          "avatar": "",
+          "last_active_at": "[ms]",
+          "name": "li",
+          "position": "",
+          "read_seq": 0,
+          "role": "member",
+          "userid": "li"
+        }
+      ]
+    }
+    "#);
+
+    let (s, _) =
+        p.li.post(&format!("{conv}/read"), json!({"seq": m["seq"]}))
+            .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, receipts) = p
+        .zhang
+        .get(&format!("/api/v1/chat/messages/{mid}/receipts"))
+        .await;
+    crate::snap!(receipts, @r#"
+    {
+      "mode": "on",
+      "read": [
+        {
+          "avatar": "",
+          "name": "li",
+          "userid": "li"
+        }
+      ],
+      "read_count": 1,
+      "total": 1,
+      "unread": []
+    }
+    "#);
+
+    let (s, _) =
+        p.li.call(
+            Method::PUT,
+            &format!("/api/v1/chat/messages/{mid}/pin"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, pins) = p.zhang.get(&format!("{conv}/pins")).await;
+    crate::snap!(pins, @r#"
+    {
+      "items": [
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "text": "请 @{li} 看一下 **发布说明**"
+          },
+          "conv": "[id]",
+          "html": "请 <span class=\"mention\" data-userid=\"li\">@li</span> 看一下 **发布说明**",
+          "id": "[id]",
+          "kind": "message",
+          "mention_all": false,
+          "mentions": [
+            "li"
+          ],
+          "not_urgent": false,
+          "pinned": true,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 2,
+          "type": "text",
+          "urgent": false
+        }
+      ]
+    }
+    "#);
+
+    let (s, added) = p
+        .zhang
+        .post(&format!("{conv}/members"), json!({"userids": ["wang"]}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{added}");
+    crate::snap!(added, @r#"
+    {
+      "added": [
+        "wang"
+      ],
+      "pending": []
+    }
+    "#);
+
+    let (s, announced) = p
+        .zhang
+        .call(
+            Method::PUT,
+            &format!("{conv}/announcement"),
+            Some(json!({"text": "周五发布"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{announced}");
+    crate::snap!(announced["announcement"], @r#"
+    {
+      "at": "[ms]",
+      "by": {
+        "avatar": "",
+        "name": "zhang",
+        "position": "",
+        "userid": "zhang"
+      },
+      "read": true,
+      "text": "周五发布"
+    }
+    "#);
+    let (s, _) =
+        p.li.post(&format!("{conv}/announcement/read"), json!({}))
+            .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, readers) = p.zhang.get(&format!("{conv}/announcement/readers")).await;
+    crate::snap!(readers, @r#"
+    {
+      "read": [
+        {
+          "name": "zhang",
+          "userid": "zhang"
+        },
+        {
+          "name": "li",
+          "userid": "li"
+        }
+      ],
+      "unread": [
+        {
+          "name": "wang",
+          "userid": "wang"
+        }
+      ]
+    }
+    "#);
+
+    let (s, fav) =
+        p.li.post("/api/v1/chat/favourites", json!({"message_id": mid}))
+            .await;
+    assert_eq!(s, StatusCode::CREATED, "{fav}");
+    crate::snap!(fav, @r#"
+    {
+      "id": "[id]"
+    }
+    "#);
+    let (_, favs) = p.li.get("/api/v1/chat/favourites").await;
+    crate::snap!(favs, @r#"
+    {
+      "items": [
+        {
+          "at": "[ms]",
+          "event": {
+            "at": "[ms]",
+            "client_id": null,
+            "content": {
+              "text": "请 @{li} 看一下 **发布说明**"
+            },
+            "conv": "[id]",
+            "html": "请 <span class=\"mention\" data-userid=\"li\">@li</span> 看一下 **发布说明**",
+            "id": "[id]",
+            "kind": "message",
+            "mention_all": false,
+            "mentions": [
+              "li"
+            ],
+            "not_urgent": false,
+            "pinned": true,
+            "quote": null,
+            "recalled": false,
+            "sender": {
+              "departed": false,
+              "kind": "member",
+              "name": "zhang",
+              "userid": "zhang"
+            },
+            "seq": 2,
+            "type": "text",
+            "urgent": false
+          },
+          "id": "[id]"
+        }
+      ]
+    }
+    "#);
+
+    let (s, forwarded) =
+        p.li.post(
+            "/api/v1/chat/forward",
+            json!({"message_ids": [mid], "to": [direct["id"]], "mode": "merged"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{forwarded}");
+    crate::snap!(forwarded, @r#"
+    {
+      "sent": 1
+    }
+    "#);
+
+    let (s, robot) = p
+        .zhang
+        .post(&format!("{conv}/robots"), json!({"name": "构建"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{robot}");
+    crate::snap!(robot, {".key" => "[key]", ".webhook_url" => "[url]"}, @r#"
+    {
+      "id": "[id]",
+      "key": "[key]",
+      "name": "构建",
+      "webhook_url": "[url]"
+    }
+    "#);
+    let (_, robots) = p.zhang.get(&format!("{conv}/robots")).await;
+    crate::snap!(robots, @r#"
+    {
+      "items": [
+        {
+          "created_at": "[ms]",
+          "id": "[id]",
+          "name": "构建"
+        }
+      ]
+    }
+    "#);
+
+    let (s, img) = p
+        .zhang
+        .upload("/api/v1/chat/media", "pixel.png", PNG.to_vec(), &[])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{img}");
+    crate::snap!(img, @r#"
+    {
+      "height": 1,
+      "kind": "image",
+      "media_id": "[id]",
+      "mime": "image/png",
+      "name": "pixel.png",
+      "size": 70,
+      "width": 1
+    }
+    "#);
+
+    let (s, _) = p
+        .zhang
+        .post(&format!("/api/v1/chat/messages/{mid}/recall"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, around) = p.li.get(&format!("{conv}/context/{}", m["seq"])).await;
+    crate::snap!(around, @r#"
+    {
+      "items": [
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "code": "created",
+            "params": {
+              "by": {
+                "name": "zhang",
+                "userid": "zhang"
+              },
+              "members": [
+                {
+                  "name": "li",
+                  "userid": "li"
+                }
+              ],
+              "name": "发布评审"
+            }
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "system",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 1,
+          "type": "",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {},
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "message",
+          "mention_all": false,
+          "mentions": [
+            "li"
+          ],
+          "not_urgent": false,
+          "pinned": true,
+          "quote": null,
+          "recalled": true,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 2,
+          "type": "text",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "code": "pinned",
+            "params": {
+              "by": {
+                "name": "li",
+                "userid": "li"
+              },
+              "excerpt": "请 @li 看一下 **发布说明**",
+              "target_id": "[id]",
+              "target_seq": 2
+            }
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "system",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "li",
+            "userid": "li"
+          },
+          "seq": 3,
+          "type": "",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "code": "member_joined",
+            "params": {
+              "by": {
+                "name": "zhang",
+                "userid": "zhang"
+              },
+              "members": [
+                {
+                  "name": "wang",
+                  "userid": "wang"
+                }
+              ]
+            }
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "system",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 4,
+          "type": "",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "code": "announcement",
+            "params": {
+              "by": {
+                "name": "zhang",
+                "userid": "zhang"
+              },
+              "text": "周五发布"
+            }
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "system",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 5,
+          "type": "",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "code": "robot_added",
+            "params": {
+              "by": {
+                "name": "zhang"
+              },
+              "robot": "构建"
+            }
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "system",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 6,
+          "type": "",
+          "urgent": false
+        },
+        {
+          "at": "[ms]",
+          "client_id": null,
+          "content": {
+            "by": {
+              "name": "zhang",
+              "userid": "zhang"
+            },
+            "sender_name": "zhang",
+            "target_id": "[id]",
+            "target_seq": 2
+          },
+          "conv": "[id]",
+          "html": "",
+          "id": "[id]",
+          "kind": "recall",
+          "mention_all": false,
+          "mentions": [],
+          "not_urgent": false,
+          "pinned": false,
+          "quote": null,
+          "recalled": false,
+          "sender": {
+            "departed": false,
+            "kind": "member",
+            "name": "zhang",
+            "userid": "zhang"
+          },
+          "seq": 7,
+          "type": "",
+          "urgent": false
+        }
+      ]
+    }
+    "#);
+
+    let (_, rules) = p.li.get("/api/v1/chat/policy").await;
+    crate::snap!(rules, @r#"
+    {
+      "files": {
+        "allowed_extensions": [],
+        "denied_extensions": [
+          "exe",
+          "bat",
+          "cmd",
+          "scr"
+        ],
+        "max_bytes": 104857600
+      },
+      "naming": {
+        "enabled": false,
+        "example": "市场部-新品发布-项目群",
+        "group_types": [
+          "项目群",
+          "通知群",
+          "讨论群"
+        ],
+        "pattern": "【部门】-【项目/事项】-【群类型】"
+      }
+    }
+    "#);
+    let (_, policy) = p.boss.get("/api/v1/admin/chat/policy").await;
+    crate::snap!(policy, @r#"
+    {
+      "files": {
+        "allowed_extensions": [],
+        "denied_extensions": [
+          "exe",
+          "bat",
+          "cmd",
+          "scr"
+        ],
+        "max_bytes": 104857600
+      },
+      "naming": {
+        "enabled": false,
+        "group_types": [
+          "项目群",
+          "通知群",
+          "讨论群"
+        ],
+        "pattern": "【部门】-【项目/事项】-【群类型】"
+      },
+      "receipts": {
+        "company": "off",
+        "department": "aggregate",
+        "direct": "on",
+        "group": "on"
+      }
+    }
+    "#);
+
+    let (s, dg) = p
+        .boss
+        .post(
+            "/api/v1/chat/department-groups",
+            json!({"department_id": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{dg}");
+    crate::snap!(dg, @r#"
+    {
+      "chatid": "[id]",
+      "id": "[id]",
+      "kind": "company",
+      "member_count": 4,
+      "name": "测试集团"
+    }
+    "#);
+
+    // Error bodies.
+    let (s, unknown) = p
+        .zhang
+        .post(
+            &format!("{conv}/messages"),
+            json!({"type": "text", "text": "x", "colour": "red"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    crate::snap!(unknown, @r#"
+    {
+      "error": {
+        "code": "bad_request",
+        "fields": {
+          "colour": "unknown_field"
+        },
+        "key": "error.bad_request",
+        "message": "请求格式不正确"
+      }
+    }
+    "#);
+    let (s, nameless) = p
+        .zhang
+        .post(
+            "/api/v1/chat/conversations",
+            json!({"name": " ", "userids": ["li"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    crate::snap!(nameless, @r#"
+    {
+      "error": {
+        "code": "validation_failed",
+        "fields": {
+          "name": "required"
+        },
+        "key": "error.validation_failed",
+        "message": "填写的内容有误，请检查标出的字段"
+      }
+    }
+    "#);
+    let outsider = app
+        .member_with_password(&p.boss, "zhao", &[1], "Secret2026d")
+        .await;
+    let (s, refused) = outsider.get(&format!("{conv}/messages")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{refused}");
+    crate::snap!(refused, @r#"
+    {
+      "error": {
+        "code": "not_conversation_member",
+        "key": "error.not_conversation_member",
+        "message": "你不在这个会话中"
+      }
+    }
+    "#);
+    let (s, missing) = p.zhang.get("/api/v1/chat/conversations/not-a-number").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    crate::snap!(missing, @r#"
+    {
+      "error": {
+        "code": "conversation_not_found",
+        "key": "error.conversation_not_found",
+        "message": "会话不存在"
+      }
+    }
+    "#);
+    let (s, not_admin) = p.zhang.get("/api/v1/admin/chat/policy").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    crate::snap!(not_admin, @r#"
+    {
+      "error": {
+        "code": "forbidden",
+        "key": "error.forbidden",
+        "message": "没有权限执行此操作"
+      }
+    }
+    "#);
+});

@@ -187,6 +187,33 @@ both!(
         // Monday 22:13, after working hours: the message arrives, silently.
         let (_, mine) = p.li.get("/api/v1/chat/attention").await;
         assert_eq!(mine["quiet_now"], true, "{mine}");
+        crate::snap!(mine, @r#"
+        {
+          "auto_reply": {
+            "active": false,
+            "mode": "off",
+            "text": ""
+          },
+          "dnd": {
+            "on": false,
+            "until": null
+          },
+          "next_start": "[ms]",
+          "quiet_now": true,
+          "time_zone": "Asia/Shanghai",
+          "working_hours": {
+            "days": [
+              1,
+              2,
+              3,
+              4,
+              5
+            ],
+            "end": "18:00",
+            "start": "09:00"
+          }
+        }
+        "#);
         assert_eq!(mine["next_start"], MONDAY + DAY + 9 * HOUR);
         assert_eq!(mine["time_zone"], "Asia/Shanghai");
         assert_eq!(mine["working_hours"]["days"], json!([1, 2, 3, 4, 5]));
@@ -217,6 +244,25 @@ both!(
         assert_eq!(d["items"][0]["conv"], dm.as_str());
         assert_eq!(d["items"][0]["count"], 1);
         assert_eq!(d["items"][0]["mentions"], 0);
+        let (_, pending) = p.li.get("/api/v1/chat/attention/digest").await;
+        crate::snap!(pending, @r#"
+        {
+          "digest": {
+            "at": "[ms]",
+            "conversations": 1,
+            "items": [
+              {
+                "conv": "[id]",
+                "count": 1,
+                "mentions": 0
+              }
+            ],
+            "mentions": 0,
+            "since": "[ms]",
+            "total": 1
+          }
+        }
+        "#);
 
         // Inside working hours a message alerts, with what it says.
         at(app, 1, 10, 0);
@@ -249,6 +295,33 @@ both!(
         let (s, v) = settings(&p.li, json!({"dnd": {"on": true}})).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["dnd"]["on"], true);
+        crate::snap!(v, @r#"
+        {
+          "auto_reply": {
+            "active": false,
+            "mode": "off",
+            "text": ""
+          },
+          "dnd": {
+            "on": true,
+            "until": null
+          },
+          "next_start": null,
+          "quiet_now": true,
+          "time_zone": "Asia/Shanghai",
+          "working_hours": {
+            "days": [
+              1,
+              2,
+              3,
+              4,
+              5
+            ],
+            "end": "18:00",
+            "start": "09:00"
+          }
+        }
+        "#);
         assert_eq!(v["quiet_now"], true);
         assert_eq!(v["next_start"], Value::Null);
         next(&mut li, "attention").await;
@@ -276,6 +349,18 @@ both!(
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["error"]["fields"]["dnd.until"], "in_the_past", "{v}");
+        crate::snap!(v, @r#"
+        {
+          "error": {
+            "code": "validation_failed",
+            "fields": {
+              "dnd.until": "in_the_past"
+            },
+            "key": "error.validation_failed",
+            "message": "填写的内容有误，请检查标出的字段"
+          }
+        }
+        "#);
         app.clock.advance_ms(31 * MIN);
         say(&p.zhang, &dm, "开完会了吗").await;
         let n = next(&mut li, "notify").await;
@@ -434,6 +519,15 @@ both!(
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, r) = p.zhang.post(&url, json!({})).await;
         assert_eq!(s, StatusCode::OK, "{r}");
+        crate::snap!(r, {".notified" => insta::sorted_redaction()}, @r#"
+        {
+          "notified": [
+            "li",
+            "wang"
+          ],
+          "skipped": []
+        }
+        "#);
         let mut notified: Vec<&str> = r["notified"]
             .as_array()
             .unwrap()
@@ -510,6 +604,79 @@ both!(
         assert!(notifies(&f).is_empty(), "{f:?}");
         let (s, list) = p.zhang.get(&url).await;
         assert_eq!(s, StatusCode::OK, "{list}");
+        crate::snap!(list, @r#"
+        {
+          "items": [
+            {
+              "last_sent_at": "[ms]",
+              "member": {
+                "avatar": "",
+                "name": "li",
+                "userid": "li"
+              },
+              "next_at": null,
+              "read": true,
+              "read_at": "[ms]",
+              "requested_at": "[ms]",
+              "sent": 2
+            },
+            {
+              "last_sent_at": "[ms]",
+              "member": {
+                "avatar": "",
+                "name": "wang",
+                "userid": "wang"
+              },
+              "next_at": "[ms]",
+              "read": false,
+              "read_at": null,
+              "requested_at": "[ms]",
+              "sent": 3
+            }
+          ],
+          "log": [
+            {
+              "at": "[ms]",
+              "attempt": 1,
+              "userid": "li"
+            },
+            {
+              "at": "[ms]",
+              "attempt": 1,
+              "userid": "wang"
+            },
+            {
+              "at": "[ms]",
+              "attempt": 2,
+              "userid": "li"
+            },
+            {
+              "at": "[ms]",
+              "attempt": 2,
+              "userid": "wang"
+            },
+            {
+              "at": "[ms]",
+              "attempt": 3,
+              "userid": "wang"
+            }
+          ],
+          "schedule_minutes": [
+            0,
+            5,
+            15,
+            30,
+            60,
+            120,
+            180,
+            240,
+            300,
+            360,
+            420,
+            480
+          ]
+        }
+        "#);
         let item = |u: &str| {
             list["items"]
                 .as_array()
@@ -556,6 +723,15 @@ both!(
         // Nobody left who has not read it.
         let (s, b) = p.zhang.post(&url, json!({"userids": ["li"]})).await;
         assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "urgent_nobody"));
+        crate::snap!(b, @r#"
+        {
+          "error": {
+            "code": "urgent_nobody",
+            "key": "error.urgent_nobody",
+            "message": "接收人都已读这条消息，无需加急"
+          }
+        }
+        "#);
 
         // Urgent when sending: at once too.
         let dm = direct(&p.zhang, "li").await;
@@ -746,6 +922,31 @@ both!(
         // An administrator who manages li sees them, but not the automatic reply's words.
         let (s, q) = boss.get("/api/v1/admin/members/li/attention").await;
         assert_eq!(s, StatusCode::OK, "{q}");
+        crate::snap!(q, @r#"
+        {
+          "dnd": {
+            "on": false,
+            "until": null
+          },
+          "name": "li",
+          "next_start": "[ms]",
+          "quiet_now": true,
+          "time_zone": "Asia/Shanghai",
+          "userid": "li",
+          "working_hours": {
+            "days": [
+              1,
+              2,
+              3,
+              4,
+              5,
+              6
+            ],
+            "end": "17:30",
+            "start": "08:30"
+          }
+        }
+        "#);
         assert_eq!(q["working_hours"]["days"], json!([1, 2, 3, 4, 5, 6]));
         assert_eq!(q["working_hours"]["start"], "08:30");
         assert_eq!(q["working_hours"]["end"], "17:30");

@@ -60,6 +60,17 @@ both!(
         )
         .await;
         assert_eq!(a["title"], "问候 语");
+        crate::snap!(a, @r#"
+        {
+          "editable": true,
+          "id": "[id]",
+          "position": 1,
+          "scope": "personal",
+          "text": "您好，请问有什么可以帮您？",
+          "title": "问候 语",
+          "updated_at": "[ms]"
+        }
+        "#);
         assert_eq!(a["text"], "您好，请问有什么可以帮您？");
         assert_eq!(
             (a["scope"].as_str(), a["editable"].as_bool()),
@@ -93,6 +104,24 @@ both!(
         ];
         for (body, field, reason) in refusals {
             let (s, e) = zhang.post(MINE, body).await;
+            if field == "title" {
+                crate::snap!(e, @r#"
+                {
+                  "error": {
+                    "code": "validation_failed",
+                    "details": {
+                      "max_text_chars": 1000,
+                      "max_title_chars": 30
+                    },
+                    "fields": {
+                      "title": "too_long"
+                    },
+                    "key": "error.validation_failed",
+                    "message": "填写的内容有误，请检查标出的字段：标题最多 30 个字（可不填），内容 1–1000 个字"
+                  }
+                }
+                "#);
+            }
             assert_eq!(
                 (s, code(&e)),
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
@@ -130,6 +159,18 @@ both!(
             "{e}"
         );
         assert_eq!(e["error"]["fields"]["text"], "quick_reply_exists");
+        crate::snap!(e, @r#"
+        {
+          "error": {
+            "code": "quick_reply_exists",
+            "fields": {
+              "text": "quick_reply_exists"
+            },
+            "key": "error.quick_reply_exists",
+            "message": "已有内容相同的快捷回复"
+          }
+        }
+        "#);
         assert_eq!(texts(&zhang, MINE).await, order);
 
         // Changes: title and text; into another's text is refused; an empty patch keeps it.
@@ -184,6 +225,44 @@ both!(
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{r}");
+        crate::snap!(r, @r#"
+        {
+          "items": [
+            {
+              "editable": true,
+              "id": "[id]",
+              "position": 1,
+              "scope": "personal",
+              "text": "感谢您的耐心",
+              "title": "结束",
+              "updated_at": "[ms]"
+            },
+            {
+              "editable": true,
+              "id": "[id]",
+              "position": 2,
+              "scope": "personal",
+              "text": "您好，请问有什么可以帮您？",
+              "title": "问候 语",
+              "updated_at": "[ms]"
+            },
+            {
+              "editable": true,
+              "id": "[id]",
+              "position": 3,
+              "scope": "personal",
+              "text": "稍等，我马上查一下",
+              "title": "查询",
+              "updated_at": "[ms]"
+            }
+          ],
+          "limits": {
+            "count": 100,
+            "text_chars": 1000,
+            "title_chars": 30
+          }
+        }
+        "#);
         let now = vec![
             "感谢您的耐心".to_owned(),
             "您好，请问有什么可以帮您？".to_owned(),
@@ -238,6 +317,18 @@ both!(
             "{e}"
         );
         assert_eq!(e["error"]["details"]["limit"], 100);
+        crate::snap!(e, @r#"
+        {
+          "error": {
+            "code": "quick_reply_limit",
+            "details": {
+              "limit": 100
+            },
+            "key": "error.quick_reply_limit",
+            "message": "快捷回复数量已达上限：每人最多 100 条，请先删除不再使用的"
+          }
+        }
+        "#);
         assert_eq!(texts(&zhang, MINE).await.len(), 100);
         // Personal changes are not administrative: nothing in the audit log.
         let (_, log) = app
@@ -282,6 +373,53 @@ both!(
         // Members see their own first, then the enterprise's, which they cannot change.
         let (_, list) = zhang.get(MINE).await;
         let items = list["items"].as_array().unwrap();
+        crate::snap!(list, @r#"
+        {
+          "items": [
+            {
+              "editable": true,
+              "id": "[id]",
+              "position": 1,
+              "scope": "personal",
+              "text": "我的回复",
+              "title": "",
+              "updated_at": "[ms]"
+            },
+            {
+              "editable": false,
+              "id": "[id]",
+              "position": 1,
+              "scope": "enterprise",
+              "text": "企协是一家……",
+              "title": "公司介绍",
+              "updated_at": "[ms]"
+            },
+            {
+              "editable": false,
+              "id": "[id]",
+              "position": 2,
+              "scope": "enterprise",
+              "text": "工作时间：9:00–18:00",
+              "title": "",
+              "updated_at": "[ms]"
+            },
+            {
+              "editable": false,
+              "id": "[id]",
+              "position": 3,
+              "scope": "enterprise",
+              "text": "我的回复",
+              "title": "",
+              "updated_at": "[ms]"
+            }
+          ],
+          "limits": {
+            "count": 100,
+            "text_chars": 1000,
+            "title_chars": 30
+          }
+        }
+        "#);
         let shape: Vec<(&str, &str, bool)> = items
             .iter()
             .map(|i| {

@@ -107,6 +107,47 @@ both!(words_types_and_filters, async |app: &TestApp| {
 
     // The answer: the event, its conversation, a snippet with the words marked.
     let (_, b) = search(&p.li, &[("q", "评审")]).await;
+    crate::snap!(b, @r#"
+    {
+      "has_more": false,
+      "items": [
+        {
+          "conversation": {
+            "id": "[id]",
+            "kind": "group",
+            "name": "项目组"
+          },
+          "event": {
+            "at": "[ms]",
+            "client_id": null,
+            "content": {
+              "text": "明天下午开项目评审会，大家准备一下"
+            },
+            "conv": "[id]",
+            "html": "明天下午开项目评审会，大家准备一下",
+            "id": "[id]",
+            "kind": "message",
+            "mention_all": false,
+            "mentions": [],
+            "not_urgent": false,
+            "pinned": false,
+            "quote": null,
+            "recalled": false,
+            "sender": {
+              "departed": false,
+              "kind": "member",
+              "name": "zhang",
+              "userid": "zhang"
+            },
+            "seq": 2,
+            "type": "text",
+            "urgent": false
+          },
+          "snippet": "明天下午开项目<mark>评审</mark>会，大家准备一下"
+        }
+      ]
+    }
+    "#);
     let hit = &b["items"][0];
     assert_eq!(
         hit["conversation"],
@@ -173,6 +214,47 @@ both!(words_types_and_filters, async |app: &TestApp| {
 
     // Pages: limit and the id of the last hit.
     let (_, b) = search(&p.zhang, &[("q", "评审"), ("limit", "1")]).await;
+    crate::snap!(b, @r#"
+    {
+      "has_more": true,
+      "items": [
+        {
+          "conversation": {
+            "id": "[id]",
+            "kind": "group",
+            "name": "另一个组"
+          },
+          "event": {
+            "at": "[ms]",
+            "client_id": null,
+            "content": {
+              "text": "评审结论已发"
+            },
+            "conv": "[id]",
+            "html": "评审结论已发",
+            "id": "[id]",
+            "kind": "message",
+            "mention_all": false,
+            "mentions": [],
+            "not_urgent": false,
+            "pinned": false,
+            "quote": null,
+            "recalled": false,
+            "sender": {
+              "departed": false,
+              "kind": "member",
+              "name": "li",
+              "userid": "li"
+            },
+            "seq": 2,
+            "type": "text",
+            "urgent": false
+          },
+          "snippet": "<mark>评审</mark>结论已发"
+        }
+      ]
+    }
+    "#);
     assert_eq!(b["items"].as_array().unwrap().len(), 1);
     assert_eq!(b["has_more"], true);
     assert_eq!(
@@ -192,6 +274,18 @@ both!(words_types_and_filters, async |app: &TestApp| {
         (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
     );
     assert_eq!(b["error"]["fields"]["q"], "too_long");
+    crate::snap!(b, @r#"
+    {
+      "error": {
+        "code": "validation_failed",
+        "fields": {
+          "q": "too_long"
+        },
+        "key": "error.validation_failed",
+        "message": "填写的内容有误，请检查标出的字段"
+      }
+    }
+    "#);
     let (s, b) = search(&p.zhang, &[("q", &"字".repeat(100))]).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = search(&p.zhang, &[("type", "video")]).await;
