@@ -621,6 +621,28 @@ impl Tx {
         Ok(())
     }
 
+    /// Inserts `rows` with multi-row statements of `Dialect::rows_per_statement` rows each:
+    /// `head` is `INSERT INTO t (a, b, …) VALUES`, `tail` ends each statement (`ON CONFLICT …`), and
+    /// every row has one value per named column.
+    pub async fn insert_many(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: Vec<Vec<Arg>>,
+    ) -> Result<u64, sqlx::Error> {
+        let columns = rows.first().map_or(1, Vec::len);
+        let per_statement = self.dialect().rows_per_statement(columns);
+        let mut inserted = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk = rows.by_ref().take(per_statement);
+            inserted += self
+                .exec(sql(format!("{head} ")).push_rows(chunk).push(tail))
+                .await?;
+        }
+        Ok(inserted)
+    }
+
     /// For a transaction that writes far more pages than usual (a large import): SQLite's writer
     /// gets a page cache of `kib` KiB until `Database::reset_writer_cache`, so it does not spill and
     /// re-read pages. PostgreSQL manages its own buffers. Returns whether anything changed.

@@ -41,14 +41,11 @@ impl Module for Org {
     /// The department tree cache, and the offboarding registry with the organisation's own
     /// hand-overs; modules above add theirs.
     fn install(&self, _: &Config, runtimes: &mut Runtimes) {
-        let tree = tree_cache::TreeCache::default();
         let mut handovers = offboarding::OffboardingRegistry::default();
         handovers.register(Arc::new(offboarding::DirectReports));
-        handovers.register(Arc::new(offboarding::DepartmentLeadership {
-            tree: tree.clone(),
-        }));
+        handovers.register(Arc::new(offboarding::DepartmentLeadership));
         runtimes.insert(handovers);
-        runtimes.insert(tree);
+        runtimes.insert(tree_cache::TreeCache::default());
     }
     fn migrations(&self) -> &'static [Migration] {
         MIGRATIONS

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::tree_cache::TreeCache;
+use qixie_kernel::AppState;
 use qixie_kernel::db::{Tx, sql};
 use qixie_kernel::error::AppResult;
 use qixie_kernel::ids::{CorpId, MemberId};
@@ -15,9 +16,11 @@ pub type HandoverFuture<'a> = Pin<Box<dyn Future<Output = AppResult<u64>> + Send
 pub trait Handover: Send + Sync {
     /// The name shown in the hand-over report.
     fn module(&self) -> &'static str;
-    /// Passes what `from` owns to `to`; returns how many things moved.
+    /// Passes what `from` owns to `to`; returns how many things moved. What must be announced goes
+    /// into `tx`'s outbox (`app` for the announcing).
     fn hand_over<'a>(
         &'a self,
+        app: &'a AppState,
         tx: &'a mut Tx,
         corp: CorpId,
         from: MemberId,
@@ -27,6 +30,7 @@ pub trait Handover: Send + Sync {
     /// so the member's record can go while what others still need (messages they sent) stays.
     fn forget<'a>(
         &'a self,
+        _app: &'a AppState,
         _tx: &'a mut Tx,
         _corp: CorpId,
         _member: MemberId,
@@ -58,6 +62,7 @@ impl Handover for DirectReports {
     }
     fn hand_over<'a>(
         &'a self,
+        _app: &'a AppState,
         tx: &'a mut Tx,
         corp: CorpId,
         from: MemberId,
@@ -70,10 +75,7 @@ impl Handover for DirectReports {
 }
 
 /// Departments the member led are now led by the successor.
-pub struct DepartmentLeadership {
-    /// The tree shows leaders: it is forgotten when they change.
-    pub tree: TreeCache,
-}
+pub struct DepartmentLeadership;
 
 impl Handover for DepartmentLeadership {
     fn module(&self) -> &'static str {
@@ -81,13 +83,15 @@ impl Handover for DepartmentLeadership {
     }
     fn hand_over<'a>(
         &'a self,
+        app: &'a AppState,
         tx: &'a mut Tx,
         corp: CorpId,
         from: MemberId,
         to: MemberId,
     ) -> HandoverFuture<'a> {
         Box::pin(async move {
-            self.tree.invalidate_after_commit(tx, corp);
+            // The tree shows leaders: it is forgotten when they change.
+            TreeCache::of(app).invalidate_after_commit(tx, corp);
             let depts: Vec<(i64,)> = tx.all(sql("SELECT department_id FROM department_leaders WHERE corp_id = $1 AND member_id = $2").bind(corp).bind(from)).await?;
             for (d,) in &depts {
                 tx.exec(sql("INSERT INTO department_leaders (corp_id, department_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING").bind(corp).bind(*d).bind(to)).await?;

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::action::{GroupAction, Kinds, Need, people, who};
 use super::rows::{ConvRow, insert_members, membership_in, select};
+use crate::fanout;
 use crate::roster::Role;
 use crate::stream::{self, EventRow, NewEvent, Sender};
 use qixie_kernel::AppState;
@@ -78,6 +79,13 @@ async fn hand_group_to(
 /// Offboarding: the successor takes over the groups the departing member owned.
 pub struct GroupOwnership;
 
+/// Once the hand-over commits: the group's members get the `owner_changed` event (their cached roster
+/// forgotten) and the new owner, who may have just joined, learns of the group.
+fn announce_new_owner(app: &AppState, tx: &mut Tx, c: &ConvRow, rows: Vec<EventRow>, owner: i64) {
+    fanout::events_after_commit(tx, app, rows, true);
+    fanout::conversation_changed_after_commit(tx, app, c.id(), vec![owner], "updated");
+}
+
 /// The active groups `member` owns, for hand-over.
 async fn owned_groups(tx: &mut Tx, corp: CorpId, member: MemberId) -> AppResult<Vec<ConvRow>> {
     Ok(tx
@@ -104,6 +112,7 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
     }
     fn hand_over<'a>(
         &'a self,
+        app: &'a AppState,
         tx: &'a mut Tx,
         corp: CorpId,
         from: MemberId,
@@ -117,7 +126,8 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
             let successor = (card.id, card.userid, card.name);
             let now = wall_clock_ms();
             for c in &owned {
-                hand_group_to(tx, c, &Sender::System, successor.clone(), now).await?;
+                let rows = hand_group_to(tx, c, &Sender::System, successor.clone(), now).await?;
+                announce_new_owner(app, tx, c, rows, successor.0);
             }
             // The departing member leaves every conversation they were in.
             tx.exec(sql("DELETE FROM chat_members WHERE member_id = $1").bind(from))
@@ -131,6 +141,7 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
     /// as sent by someone no longer in the enterprise (no sender id).
     fn forget<'a>(
         &'a self,
+        app: &'a AppState,
         tx: &'a mut Tx,
         corp: CorpId,
         member: MemberId,
@@ -155,7 +166,8 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
                     None => None,
                 };
                 if let Some(heir) = heir {
-                    hand_group_to(
+                    let heir_id = heir.id;
+                    let rows = hand_group_to(
                         tx,
                         c,
                         &Sender::System,
@@ -163,6 +175,7 @@ impl qixie_org::offboarding::Handover for GroupOwnership {
                         now,
                     )
                     .await?;
+                    announce_new_owner(app, tx, c, rows, heir_id);
                 }
             }
             for table in [

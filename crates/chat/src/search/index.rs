@@ -74,25 +74,23 @@ pub(super) async fn write_entries(tx: &mut Tx, entries: &[Entry]) -> AppResult<(
     let dialect = tx.dialect();
     // Ten bound columns a row.
     for chunk in entries.chunks(dialect.rows_per_statement(10)) {
-        let mut q = sql(
+        let q = sql(
             "INSERT INTO chat_search (event_id, corp_id, conversation_id, seq, sender_id, has_file, has_image, has_link, tokens, created_at) VALUES ",
-        );
-        for (i, e) in chunk.iter().enumerate() {
-            if i > 0 {
-                q = q.push(", ");
-            }
-            q = q
-                .push_bind("({}", e.event_id)
-                .push_bind(", {}", e.corp_id)
-                .push_bind(", {}", e.conversation_id)
-                .push_bind(", {}", e.seq)
-                .push_bind(", {}", e.sender_id)
-                .push_bind(", {}", e.found.has_file)
-                .push_bind(", {}", e.found.has_image)
-                .push_bind(", {}", e.found.has_link)
-                .push_bind(", {}", e.tokens.clone())
-                .push_bind(", {})", e.created_at);
-        }
+        )
+        .push_rows(chunk.iter().map(|e| {
+            vec![
+                e.event_id.into(),
+                e.corp_id.into(),
+                e.conversation_id.into(),
+                e.seq.into(),
+                e.sender_id.into(),
+                e.found.has_file.into(),
+                e.found.has_image.into(),
+                e.found.has_link.into(),
+                e.tokens.clone().into(),
+                e.created_at.into(),
+            ]
+        }));
         let inserted: Vec<(i64,)> = tx
             .all(q.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id"))
             .await?;

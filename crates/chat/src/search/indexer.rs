@@ -9,7 +9,7 @@ use super::index::{Entry, entries_of, write_entries};
 use crate::ChatState;
 use crate::stream::{self, EventRow};
 use qixie_kernel::AppState;
-use qixie_kernel::db::{Tx, sql};
+use qixie_kernel::db::{Arg, Tx, sql};
 use qixie_kernel::error::AppResult;
 
 /// Messages indexed in one indexer transaction at most.
@@ -38,18 +38,14 @@ pub async fn mark_pending(app: &AppState, tx: &mut Tx, rows: &[EventRow]) -> App
         .filter(|r| r.is_message() && r.recalled_at.is_none())
         .map(|r| (r.id, r.corp_id))
         .collect();
-    // Two bound columns a row.
-    for chunk in ids.chunks(400) {
-        let mut q = sql("INSERT INTO chat_search_pending (event_id, corp_id) VALUES ");
-        for (i, (id, corp)) in chunk.iter().enumerate() {
-            if i > 0 {
-                q = q.push(", ");
-            }
-            q = q.push_bind("({}", *id).push_bind(", {})", *corp);
-        }
-        tx.exec(q.push(" ON CONFLICT (event_id) DO NOTHING"))
-            .await?;
-    }
+    tx.insert_many(
+        "INSERT INTO chat_search_pending (event_id, corp_id) VALUES",
+        " ON CONFLICT (event_id) DO NOTHING",
+        ids.iter()
+            .map(|(id, corp)| vec![Arg::from(*id), Arg::from(*corp)])
+            .collect(),
+    )
+    .await?;
     if !ids.is_empty() {
         let pending = app.chat().indexing.pending.clone();
         tx.after_commit(move || pending.notify_one());

@@ -48,7 +48,7 @@ pub async fn offboard(
         .runtime::<offboarding::OffboardingRegistry>()
         .handovers()
     {
-        let n = h.hand_over(&mut tx, corp, m.id, s.id).await?;
+        let n = h.hand_over(app, &mut tx, corp, m.id, s.id).await?;
         handed.push((h.module().to_owned(), n));
     }
     audit::record(&mut tx, actor, now, Entry {

@@ -520,7 +520,7 @@ pub async fn delete(
         .runtime::<offboarding::OffboardingRegistry>()
         .handovers()
     {
-        h.forget(&mut tx, corp, m.id).await?;
+        h.forget(app, &mut tx, corp, m.id).await?;
     }
     tx.exec(
         sql("DELETE FROM members WHERE corp_id = $1 AND id = $2")
