@@ -2043,26 +2043,32 @@ both!(chat_answers_keep_their_shape, async |app: &TestApp| {
 });
 
 // Offboarding hands the departing owner's groups over, and the members hear it at once.
-both!(an_offboarded_owners_groups_are_announced, async |app: &TestApp| {
-    let p = people(app).await;
-    let g = group(&p.zhang, "交接测试", &["li"]).await;
-    let lt = api_token(app, "li", "Secret2026b").await;
-    let wt = api_token(app, "wang", "Secret2026c").await;
-    let mut li = connect(app, &lt, None).await.unwrap();
-    let mut wang = connect(app, &wt, None).await.unwrap();
-    let (s, b) = p
-        .boss
-        .post(
-            "/api/v1/admin/members/zhang/offboard",
-            json!({"successor_userid": "wang"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let e = next(&mut li, "event").await;
-    assert_eq!(e["conv"], g.as_str());
-    assert!(e.to_string().contains("owner_changed"), "{e}");
-    let c = next(&mut wang, "conv").await;
-    assert_eq!((c["conv"].as_str(), c["change"].as_str()), (Some(g.as_str()), Some("updated")));
-    let (_, v) = p.li.get(&format!("/api/v1/chat/conversations/{g}")).await;
-    assert_eq!(v["owner"]["userid"], "wang", "{v}");
-});
+both!(
+    an_offboarded_owners_groups_are_announced,
+    async |app: &TestApp| {
+        let p = people(app).await;
+        let g = group(&p.zhang, "交接测试", &["li"]).await;
+        let lt = api_token(app, "li", "Secret2026b").await;
+        let wt = api_token(app, "wang", "Secret2026c").await;
+        let mut li = connect(app, &lt, None).await.unwrap();
+        let mut wang = connect(app, &wt, None).await.unwrap();
+        let (s, b) = p
+            .boss
+            .post(
+                "/api/v1/admin/members/zhang/offboard",
+                json!({"successor_userid": "wang"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let e = next(&mut li, "event").await;
+        assert_eq!(e["conv"], g.as_str());
+        assert!(e.to_string().contains("owner_changed"), "{e}");
+        let c = next(&mut wang, "conv").await;
+        assert_eq!(
+            (c["conv"].as_str(), c["change"].as_str()),
+            (Some(g.as_str()), Some("updated"))
+        );
+        let (_, v) = p.li.get(&format!("/api/v1/chat/conversations/{g}")).await;
+        assert_eq!(v["owner"]["userid"], "wang", "{v}");
+    }
+);
