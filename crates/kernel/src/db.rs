@@ -80,6 +80,64 @@ impl Sql {
     pub fn next_index(&self) -> usize {
         self.args.len() + 1
     }
+
+    /// The query with anonymous `?` placeholders in order of appearance and its arguments arranged
+    /// to match (repeated where one number is used twice), for SQLite. SQLite finds a numbered
+    /// parameter by walking a list of their names, so binding `$1…$n` costs in the square of n (a
+    /// 500-parameter insert spent a seventh of the message writer's time there); anonymous ones are
+    /// not listed. Quoted text is left alone. A query that names a number without an argument is
+    /// returned as it was, for the engine to refuse.
+    fn positional(self) -> Sql {
+        let bytes = self.text.as_bytes();
+        let mut text = String::with_capacity(self.text.len());
+        let mut order: Vec<usize> = Vec::with_capacity(self.args.len());
+        let (mut i, mut copied) = (0, 0);
+        let mut quote: Option<u8> = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if let Some(q) = quote {
+                if b == q {
+                    quote = None;
+                }
+                i += 1;
+            } else if b == b'\'' || b == b'"' {
+                quote = Some(b);
+                i += 1;
+            } else if b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                let end = (i + 1..bytes.len())
+                    .find(|&j| !bytes[j].is_ascii_digit())
+                    .unwrap_or(bytes.len());
+                match self.text[i + 1..end].parse::<usize>() {
+                    Ok(n) if (1..=self.args.len()).contains(&n) => order.push(n - 1),
+                    _ => return self,
+                }
+                text.push_str(&self.text[copied..i]);
+                text.push('?');
+                copied = end;
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        text.push_str(&self.text[copied..]);
+        let mut uses = vec![0usize; self.args.len()];
+        for &k in &order {
+            uses[k] += 1;
+        }
+        let mut slots: Vec<Option<Arg>> = self.args.into_iter().map(Some).collect();
+        let args = order
+            .iter()
+            .filter_map(|&k| {
+                uses[k] -= 1;
+                if uses[k] == 0 {
+                    slots[k].take()
+                } else {
+                    slots[k].clone()
+                }
+            })
+            .collect();
+        Sql { text, args }
+    }
 }
 
 /// A row type that decodes from both engines.
@@ -131,7 +189,15 @@ enum Engine<'a> {
 }
 
 impl Engine<'_> {
+    /// The query as this engine binds it best (see `Sql::positional`).
+    fn shape(&self, q: Sql) -> Sql {
+        match self {
+            Engine::Sqlite(_) => q.positional(),
+            Engine::Pg(_) => q,
+        }
+    }
     async fn all<T: Record>(self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
+        let q = self.shape(q);
         on_engine!(self, |c, _D| bind_all!(
             sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)),
             q.args
@@ -140,6 +206,7 @@ impl Engine<'_> {
         .await)
     }
     async fn opt<T: Record>(self, q: Sql) -> Result<Option<T>, sqlx::Error> {
+        let q = self.shape(q);
         on_engine!(self, |c, _D| bind_all!(
             sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.text)),
             q.args
@@ -148,6 +215,7 @@ impl Engine<'_> {
         .await)
     }
     async fn exec(self, q: Sql) -> Result<u64, sqlx::Error> {
+        let q = self.shape(q);
         on_engine!(self, |c, _D| bind_all!(
             sqlx::query(sqlx::AssertSqlSafe(q.text)),
             q.args
@@ -763,5 +831,52 @@ impl Sql {
         }
         self.text.push(')');
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(q: &Sql) -> (String, Vec<String>) {
+        let args = q
+            .args
+            .iter()
+            .map(|a| match a {
+                Arg::I64(v) => format!("{v:?}"),
+                Arg::Text(v) => format!("{v:?}"),
+                Arg::Bool(v) => v.to_string(),
+                Arg::F64(v) => v.to_string(),
+            })
+            .collect();
+        (q.text.clone(), args)
+    }
+
+    #[test]
+    fn numbered_placeholders_become_positional_for_sqlite() {
+        let q = sql("UPDATE t SET a = $2, b = '$1 stays' WHERE c = $1 AND d = $2 AND e = \"$3\"")
+            .bind(7)
+            .bind("x");
+        assert_eq!(
+            shown(&q.positional()),
+            (
+                "UPDATE t SET a = ?, b = '$1 stays' WHERE c = ? AND d = ? AND e = \"$3\"".into(),
+                vec!["Some(\"x\")".into(), "Some(7)".into(), "Some(\"x\")".into()]
+            )
+        );
+        // Quotes doubled inside a literal, and numbers past 9.
+        let mut q = sql("SELECT 'it''s $1', ").push_in(1..=11);
+        q = q.push(" AS x");
+        let (text, args) = shown(&q.positional());
+        assert_eq!(
+            text,
+            "SELECT 'it''s $1', (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AS x"
+        );
+        assert_eq!(args.len(), 11);
+        assert_eq!(args[10], "Some(11)");
+        // A number without its argument is left for the engine to refuse.
+        let bad = sql("SELECT $2").bind(1);
+        assert_eq!(shown(&bad.clone().positional()), shown(&bad));
+        assert_eq!(shown(&sql("SELECT 1").positional()).0, "SELECT 1");
     }
 }
