@@ -10,7 +10,7 @@ set -euo pipefail
 skip_clean=0
 if [[ "${1:-}" == "--skip-clean" ]]; then skip_clean=1; shift; fi
 chat=${1:-$(ls crates/chat/src/message.rs crates/qixie/src/modules/chat/message.rs 2>/dev/null | head -1 || true)}
-org=${2:-$(ls crates/org/src/member.rs crates/qixie/src/modules/org/member.rs 2>/dev/null | head -1 || true)}
+org=${2:-$(ls crates/org/src/member/write.rs crates/org/src/member.rs 2>/dev/null | head -1 || true)}
 secs() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; echo "$(date +%s.%N) - $s" | bc; }
 
 echo "commit $(git rev-parse --short HEAD), load $(cut -d' ' -f1-3 /proc/loadavg)"
