@@ -1,5 +1,5 @@
 //! How a module plugs in: it implements `Module`, saying what it contributes, and the server lists
-//! it once (`startup::MODULES`). Nothing else in the server names the module.
+//! it once (`modules::MODULES`). Nothing else in the server names the module.
 use std::future::Future;
 use std::pin::Pin;
 

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::modules::MODULES;
 use qixie_kernel::AppState;
 use qixie_kernel::clock::{SharedClock, SystemClock};
 use qixie_kernel::config::Config;
 use qixie_kernel::db::Database;
 use qixie_kernel::jobs::{self, JobRegistry};
-use qixie_kernel::module::Module;
 use qixie_kernel::password::Hasher;
 use qixie_kernel::state::{Parts, Runtimes};
 
@@ -33,16 +33,6 @@ impl Default for Options {
         }
     }
 }
-
-/// Every module, in layer order: a module may use those listed before it, never those after.
-pub const MODULES: &[&dyn Module] = &[
-    &qixie_org::Org,
-    &qixie_identity::Identity,
-    &qixie_admin::Admin,
-    &qixie_apps::Apps,
-    &qixie_chat::Chat,
-    &qixie_wecom::WeCom,
-];
 
 /// Opens storage and runs migrations: shared by the server and the command line.
 pub async fn open_state(config: Config, options: &Options) -> anyhow::Result<AppState> {

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::frames::digest_frame;
 use super::runtime::lock;
 use super::settings::load_one;
 use crate::ChatState;
@@ -175,4 +174,11 @@ pub async fn dismiss_digest(db: &Database, member: i64) -> AppResult<()> {
     db.exec(sql("DELETE FROM chat_attention_digests WHERE member_id = $1").bind(member))
         .await?;
     Ok(())
+}
+
+/// The `digest` frame: what was held while the member rested.
+pub fn digest_frame(digest: &Digest) -> String {
+    let mut f = json!(digest);
+    f["t"] = json!("digest");
+    f.to_string()
 }

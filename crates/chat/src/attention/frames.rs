@@ -1,7 +1,6 @@
 //! The frames attention sends to a member's sockets.
 use serde_json::json;
 
-use super::digest::Digest;
 use crate::stream::EventRow;
 
 /// The `notify` frame for a message: `kind` is `message` or `urgent`.
@@ -21,12 +20,5 @@ pub fn notify_frame(
     if let Some(a) = attempt {
         f["attempt"] = json!(a);
     }
-    f.to_string()
-}
-
-/// The `digest` frame: what was held while the member rested.
-pub fn digest_frame(digest: &Digest) -> String {
-    let mut f = json!(digest);
-    f["t"] = json!("digest");
     f.to_string()
 }

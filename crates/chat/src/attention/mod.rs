@@ -15,8 +15,10 @@ mod runtime;
 mod settings;
 
 pub use alerts::{after_commit, is_auto_reply};
-pub use digest::{DIGEST_JOB, Digest, DigestItem, dismiss_digest, pending_digest, register_jobs};
-pub use frames::{digest_frame, notify_frame};
+pub use digest::{
+    DIGEST_JOB, Digest, DigestItem, digest_frame, dismiss_digest, pending_digest, register_jobs,
+};
+pub use frames::notify_frame;
 pub use mine::{
     AutoReplyInput, DndInput, MAX_AUTO_REPLY_CHARS, MemberQuietHours, SettingsInput,
     WorkingHoursInput, mine, quiet_hours_of, update,

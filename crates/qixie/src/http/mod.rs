@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::startup::MODULES;
+use crate::modules::MODULES;
 use qixie_kernel::AppState;
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, ErrorKind};
