@@ -26,6 +26,11 @@ use qixie_kernel::ids::{ConvId, MemberId};
 pub const HEARTBEAT_MS: u64 = 25_000;
 /// Events sent per conversation in answer to `resume`; the rest comes over REST.
 const RESUME_LIMIT: i64 = 500;
+/// How long a new socket waits for the client's first message (its `resume`) before it forwards
+/// live events: sent before the client has said what it holds, an event would look like a gap and
+/// the resume would start after it. Events wait in the socket's queue meanwhile; a client that sends
+/// nothing gets them after this.
+const RESUME_GRACE: Duration = Duration::from_secs(1);
 /// Sends one socket may have in flight (they commit together in the group commit).
 const IN_FLIGHT: usize = 64;
 /// Close code after which the client should not reconnect: its session has ended (sign in again).
@@ -160,6 +165,41 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
         .await
         .is_err()
     {
+        conn.app.chat().hub.unregister(member.0, reg.id);
+        conn.app.metrics.ws_disconnected();
+        return;
+    }
+    // Boxed: it runs once, and an idle connection should not carry its state.
+    let first = Box::pin(tokio::time::timeout(RESUME_GRACE, socket.recv())).await;
+    let open = match first {
+        Ok(Some(Ok(Message::Text(t)))) => {
+            // Anything but a resume: what waited goes out first, in the order it came.
+            let resume = matches!(
+                serde_json::from_str::<Op>(t.as_str()),
+                Ok(Op::Resume { .. })
+            );
+            let mut open = true;
+            while !resume
+                && open
+                && let Ok(frame) = reg.rx.try_recv()
+            {
+                open = if frame.conv == hub::CLOSE {
+                    let _ = socket.send(text(frame.text.to_string())).await;
+                    false
+                } else {
+                    conn.deliver(&mut socket, frame.conv, frame.seq, &frame.text)
+                        .await
+                        .is_ok()
+                };
+            }
+            open && Box::pin(conn.handle(&mut socket, t.as_str(), reg.id))
+                .await
+                .is_ok()
+        }
+        Ok(Some(Ok(Message::Close(_))) | None | Some(Err(_))) => false,
+        Ok(Some(Ok(_))) | Err(_) => true,
+    };
+    if !open {
         conn.app.chat().hub.unregister(member.0, reg.id);
         conn.app.metrics.ws_disconnected();
         return;
