@@ -11,6 +11,13 @@ use super::cells::clean_cell;
 use super::columns::RawRow;
 
 pub(super) fn read_xlsx(bytes: &[u8], limits: &UploadLimits) -> Result<Vec<RawRow>, SheetError> {
+    // calamine panics on some damaged workbooks (an index out of range in its cell reader, found by
+    // the fuzz test); a damaged upload is a file we cannot read, not a failed request.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_cells(bytes, limits)))
+        .unwrap_or_else(|_| Err(SheetError::Unreadable("the workbook is damaged".into())))
+}
+
+fn read_cells(bytes: &[u8], limits: &UploadLimits) -> Result<Vec<RawRow>, SheetError> {
     // What the archive inflates to is checked before calamine opens it: calamine would inflate a
     // zip bomb's sheet (or its shared strings) without bound.
     upload_limits::check_zip(Cursor::new(bytes), limits).map_err(|e| match e {
