@@ -62,8 +62,12 @@ const ALL_LABEL: &str = "@所有人";
 /// `name_of` maps a mentioned userid to its display name, or `None` if the
 /// userid is unknown (the mention token is then shown literally).
 pub fn render(source: &str, flavour: Flavour, name_of: &dyn Fn(&str) -> Option<String>) -> String {
-    let html = to_html(&tokens(source, flavour), name_of);
-    sanitizer().clean(&html).to_string()
+    safe_html(&tokens(source, flavour), name_of)
+}
+
+/// The tokens as HTML, through the sanitiser.
+fn safe_html(toks: &[Tok], name_of: &dyn Fn(&str) -> Option<String>) -> String {
+    sanitizer().clean(&to_html(toks, name_of)).to_string()
 }
 
 /// A message as every reader needs it, from one parse: the safe HTML, the plain text (at most
@@ -82,7 +86,7 @@ pub fn rendered(
     max_chars: usize,
 ) -> Rendered {
     let toks = tokens(source, flavour);
-    let html = sanitizer().clean(&to_html(&toks, name_of)).to_string();
+    let html = safe_html(&toks, name_of);
     let plain = collapse(&to_plain(&toks, name_of), max_chars);
     let has_link = toks
         .iter()

@@ -155,8 +155,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
         sends: None,
     };
     if socket.send(text(hello)).await.is_err() {
-        conn.app.chat().hub.unregister(member.0, reg.id);
-        conn.app.metrics.ws_disconnected();
+        conn.leave(reg.id);
         return;
     }
     // A summary of what arrived while the member rested waits until they dismiss it.
@@ -165,8 +164,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
         .await
         .is_err()
     {
-        conn.app.chat().hub.unregister(member.0, reg.id);
-        conn.app.metrics.ws_disconnected();
+        conn.leave(reg.id);
         return;
     }
     // Boxed: it runs once, and an idle connection should not carry its state.
@@ -200,8 +198,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
         Ok(Some(Ok(_))) | Err(_) => true,
     };
     if !open {
-        conn.app.chat().hub.unregister(member.0, reg.id);
-        conn.app.metrics.ws_disconnected();
+        conn.leave(reg.id);
         return;
     }
     let mut heartbeat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
@@ -251,8 +248,7 @@ async fn run(app: AppState, actor: Actor, session: i64, mut socket: WebSocket) {
             }
         }
     }
-    conn.app.chat().hub.unregister(member.0, reg.id);
-    conn.app.metrics.ws_disconnected();
+    conn.leave(reg.id);
 }
 
 /// The last words of a socket that must stop.
@@ -290,6 +286,12 @@ fn error_frame(e: &AppError, actor: &Actor) -> Value {
 }
 
 impl Conn {
+    /// The socket is gone: out of the hub and the figures.
+    fn leave(&self, socket_id: u64) {
+        self.app.chat().hub.unregister(self.member.0, socket_id);
+        self.app.metrics.ws_disconnected();
+    }
+
     /// Sends a frame; events of a conversation only in seq order and never twice.
     async fn deliver(
         &mut self,
