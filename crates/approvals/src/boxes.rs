@@ -295,6 +295,20 @@ pub async fn mark_read(app: &AppState, actor: &Actor, sp_no: &str) -> AppResult<
     let Some(me) = actor.member_id() else {
         return Ok(());
     };
+    // A read first: opening an application is not a write unless there is something to mark.
+    let unread: Option<(i64,)> = app
+        .db
+        .opt(
+            sql("SELECT k.step FROM approval_tasks k JOIN approval_instances i ON i.id = k.instance_id \
+                 WHERE k.member_id = $1 AND k.kind = 2 AND k.state = 5 AND i.corp_id = $2 AND i.sp_no = $3")
+            .bind(me)
+            .bind(actor.corp)
+            .bind(sp_no),
+        )
+        .await?;
+    if unread.is_none() {
+        return Ok(());
+    }
     app.db
         .exec(
             sql("UPDATE approval_tasks SET state = 6 WHERE member_id = $1 AND kind = 2 AND state = 5 \

@@ -131,6 +131,11 @@ async fn one_member(app: &AppState, corp: CorpId, userid: &str, field: &str) -> 
 pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> AppResult<()> {
     let corp = actor.corp;
     let me = member_of(actor)?;
+    // Someone the application does not name learns nothing of it, whatever they send.
+    let seen = load(&app.db, corp, sp_no).await?;
+    if !super::may_view(app, actor, &seen.row).await? {
+        return Err(ErrorKind::ApprovalNotFound.into());
+    }
     // Inputs are checked before the transaction; what depends on the instance, inside it.
     let mut prepared = None;
     let mut named: Vec<i64> = Vec::new();
@@ -164,11 +169,13 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
             named.dedup();
         }
         Action::Resubmit(input) => {
-            let l = load(&app.db, corp, sp_no).await?;
-            if l.row.applicant_id != me {
+            if seen.row.applicant_id != me {
                 return Err(ErrorKind::ApprovalNotYours.into());
             }
-            prepared = Some(prepare_again(app, corp, &l, input).await?);
+            if seen.status() != Status::Returned {
+                return Err(ErrorKind::ApprovalClosed.into());
+            }
+            prepared = Some(prepare_again(app, corp, &seen, input).await?);
         }
         Action::Withdraw(w) => check_text(&w.comment, &[])?,
         Action::Urge => {}
@@ -176,9 +183,6 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut l = load(&mut tx, corp, sp_no).await?;
-    if !super::may_view(app, actor, &l.row).await? {
-        return Err(ErrorKind::ApprovalNotFound.into());
-    }
     let template = template::find_by_pk(&mut tx, l.row.template_pk).await?;
     let before = l.progress.tasks();
     let status = l.status();
@@ -334,9 +338,13 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
 /// Why an action on a finished application is refused: someone who had a turn there hears that it
 /// was decided; anyone else that it is closed.
 fn closed_or_decided(l: &Loaded, me: i64) -> AppError {
-    match l.progress.turn_of(me) {
-        Err(Refusal::NotYours) => ErrorKind::ApprovalNotYours.into(),
-        _ => ErrorKind::ApprovalAlreadyDecided.into(),
+    let had_a_turn = l.progress.steps.iter().any(|s| {
+        s.step.kind == crate::flow::StepKind::Approve && s.people.iter().any(|p| p.member == me)
+    });
+    if had_a_turn {
+        ErrorKind::ApprovalAlreadyDecided.into()
+    } else {
+        ErrorKind::ApprovalNotYours.into()
     }
 }
 
