@@ -51,7 +51,7 @@ def boss(server):
 def template_id(server, oa_client):
     """A template made through oa/approval/create_template (wechatpy has no call for it)."""
     body = {
-        "template_name": texts("报销单-" + str(int(time.time() * 1000))),
+        "template_name": texts("费用单-" + str(int(time.time() * 1000))),
         "template_content": {"controls": [
             {"property": {"control": "Text", "id": "Text-1", "title": texts("事由"), "require": 1}, "config": {}},
             {"property": {"control": "Money", "id": "Money-2", "title": texts("金额"), "require": 1}, "config": {}},
@@ -94,7 +94,7 @@ def summary(line):
 def test_template_detail(oa, template_id):
     r = oa.get_template_detail(template_id)
     assert r["errcode"] == 0
-    assert r["template_names"][0]["text"].startswith("报销单-")
+    assert r["template_names"][0]["text"].startswith("费用单-")
     controls = r["template_content"]["controls"]
     assert [(c["property"]["control"], c["property"]["id"]) for c in controls] == [
         ("Text", "Text-1"), ("Money", "Money-2"), ("Selector", "Selector-3"), ("Contact", "Contact-4")]

@@ -74,10 +74,15 @@ pub async fn sp_nos(
     filter: &InfoFilter,
 ) -> AppResult<SpNoPage> {
     let corp = grant.corp();
+    // One lower bound, so that the index range starts at a page's key rather than at the window.
+    let from = match filter.after {
+        After::Key { at, .. } => at.max(filter.from_ms),
+        _ => filter.from_ms,
+    };
     let mut q =
         sql("SELECT i.id, i.sp_no, i.submitted_at FROM approval_instances i WHERE i.corp_id = ")
             .push_bind("{}", corp)
-            .push_bind(" AND i.submitted_at >= {}", filter.from_ms)
+            .push_bind(" AND i.submitted_at >= {}", from)
             .push_bind(" AND i.submitted_at < {}", filter.to_ms);
     if let Scope::Subtrees(_) = grant.scope() {
         let scope = grant.scope();
@@ -137,8 +142,7 @@ pub async fn sp_nos(
         After::Key { at, id } => {
             q = q
                 .push_bind(" AND (i.submitted_at > {}", at)
-                .push_bind(" OR (i.submitted_at = {}", at)
-                .push_bind(" AND i.id > {}))", id);
+                .push_bind(" OR i.id > {})", id);
         }
     }
     q = q

@@ -259,6 +259,7 @@ both!(apps_and_secrets, async |app: &TestApp| {
     {
       "app": {
         "agentid": 1000002,
+        "callback": null,
         "created_at": "[time]",
         "description": "",
         "logo": "",
@@ -291,6 +292,7 @@ both!(apps_and_secrets, async |app: &TestApp| {
       "items": [
         {
           "agentid": 1000002,
+          "callback": null,
           "created_at": "[time]",
           "description": "",
           "logo": "",
@@ -389,6 +391,7 @@ both!(apps_and_secrets, async |app: &TestApp| {
     {
       "app": {
         "agentid": 1000002,
+        "callback": null,
         "created_at": "[time]",
         "description": "",
         "logo": "",
