@@ -116,6 +116,10 @@ pub async fn prepare_with(
     let mut errors: Vec<FieldError> = Vec::new();
     let values = match validate_values(&version.fields, &input.values, &ctx).await {
         Ok(v) => v,
+        // A lookup that failed is a server error, not the applicant's.
+        Err(list) if list.iter().any(|(_, r)| *r == FieldReason::Error(ErrorKind::Internal)) => {
+            return Err(crate::form::validate::into_app_error(list));
+        }
         Err(list) => {
             errors.extend(list.into_iter().map(|(field, reason)| FieldError { field, reason }));
             FormValues::new()
