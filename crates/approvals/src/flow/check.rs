@@ -741,7 +741,7 @@ impl<'a> Checker<'a> {
             let (field, kinds, what): (&str, &[FieldKind], (&str, &str)) = match c {
                 Condition::Range { field, .. } => (
                     field,
-                    &[FieldKind::Number, FieldKind::Money],
+                    &[FieldKind::Number, FieldKind::Money, FieldKind::DateRange],
                     ("数值范围", "range"),
                 ),
                 Condition::Choice { field, .. } => (
@@ -844,7 +844,12 @@ impl<'a> Checker<'a> {
                     max,
                     max_exclusive,
                 } => match self.field(field) {
-                    Some(f) if matches!(f.kind, FieldKind::Number | FieldKind::Money) => {
+                    Some(f)
+                        if matches!(
+                            f.kind,
+                            FieldKind::Number | FieldKind::Money | FieldKind::DateRange
+                        ) =>
+                    {
                         let i = Interval::new(*min, *min_exclusive, *max, *max_exclusive)
                             .meet(Interval::domain(f));
                         if i.is_empty() {

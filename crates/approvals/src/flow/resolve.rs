@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use qixie_kernel::error::AppError;
 use serde_json::Value;
 
+use crate::form::validate::number_of;
+
 use super::{
     Applicant, ApprovalMode, ApproverSource, BranchTaken, Condition, Directory, Flow, Node,
     PassReason, Route, SelfApproval, Step, StepKind, WhenEmpty,
@@ -212,8 +214,10 @@ pub fn holds(
             max,
             max_exclusive,
         } => {
+            // A date range compares by its duration.
+            let kinds = [FieldKind::Number, FieldKind::Money, FieldKind::DateRange];
             let Some(x) =
-                value_of(field, &[FieldKind::Number, FieldKind::Money]).and_then(number_of)
+                value_of(field, &kinds).and_then(|v| number_of(v.get("duration").unwrap_or(v)))
             else {
                 return false;
             };
@@ -260,17 +264,6 @@ pub fn holds(
 pub(crate) fn path_contains(path: &str, id: i64) -> bool {
     path.split('/')
         .any(|part| part.parse::<i64>().ok() == Some(id))
-}
-
-/// The number in a number value (a JSON number) or a money value (a decimal string; a number is
-/// accepted too).
-fn number_of(value: &Value) -> Option<f64> {
-    let x = match value {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
-        _ => return None,
-    };
-    x.is_finite().then_some(x)
 }
 
 /// The strings of a single value (a string) or a multiple one (an array of strings).
