@@ -94,7 +94,10 @@ async fn submit(c: &Client, template_id: &str, values: Value) -> String {
     b["sp_no"].as_str().unwrap().to_owned()
 }
 
-fn step_people(d: &Value) -> Vec<(String, String, Vec<(String, String)>)> {
+/// (node, status, [(userid, state)]) of each step.
+type Steps = Vec<(String, String, Vec<(String, String)>)>;
+
+fn step_people(d: &Value) -> Steps {
     d["steps"]
         .as_array()
         .unwrap()
@@ -730,7 +733,7 @@ both!(applications_keep_outsiders_out, async |app: &TestApp| {
         .iter()
         .filter(|r| r.path.as_str().starts_with("/approvals/{sp_no}"))
     {
-        let m = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
+        let m = Method::from_bytes(r.method.as_bytes()).unwrap();
         let path = format!(
             "/api/v1{}",
             r.path
