@@ -923,6 +923,9 @@ async fn forward_messages(
     Authed(actor): Authed,
     Body(input): Body<ForwardInput>,
 ) -> AppResult<Json<Forwarded>> {
+    // A forward is a send: it takes from the member's allowance like any message.
+    let me = actor.member_id().ok_or(ErrorKind::Forbidden)?;
+    app.chat().send_limit.check(me.0)?;
     let sent = message::forward(&app, &actor, input).await?;
     Ok(Json(Forwarded { sent }))
 }

@@ -214,6 +214,26 @@ pub async fn send_from_app(
     if aud.members.is_empty() {
         return Err(ErrorKind::AllRecipientsInvalid.into());
     }
+    let ids: Vec<i64> = aud.members.iter().map(|(m, _, _)| *m).collect();
+    let msgid = send_to_members(app, corp, app_row, &ids, notice).await?;
+    Ok(Delivered {
+        msgid,
+        invalid_users: aud.invalid_users,
+        invalid_departments: aud.invalid_departments,
+        invalid_tags: aud.invalid_tags,
+    })
+}
+
+/// Sends a notice from an app to each of `members` in their conversation with the app (a built-in
+/// app's notices, or an app's `message/send` once its range is applied); returns the msgid that
+/// names every copy.
+pub async fn send_to_members(
+    app: &AppState,
+    corp: CorpId,
+    app_row: &qixie_apps::AppRow,
+    members: &[i64],
+    notice: Notice,
+) -> AppResult<String> {
     let msgid = format!(
         "msg{}",
         qixie_kernel::ids::random_token(12).replace(['-', '_'], "x")
@@ -226,7 +246,7 @@ pub async fn send_from_app(
     // Stored once, shown to everyone.
     let notice = store_image(app, corp, notice).await?;
     let mut sends = Vec::new();
-    for (member, _, _) in &aud.members {
+    for member in members {
         let conv =
             super::conversation::app_conversation(app, corp, app_row.id, &app_row.name, *member)
                 .await?;
@@ -245,12 +265,7 @@ pub async fn send_from_app(
     for r in results {
         r?;
     }
-    Ok(Delivered {
-        msgid,
-        invalid_users: aud.invalid_users,
-        invalid_departments: aud.invalid_departments,
-        invalid_tags: aud.invalid_tags,
-    })
+    Ok(msgid)
 }
 
 /// Recalls every copy of an app message (`message/recall`), within 24 hours.

@@ -37,6 +37,7 @@ permissions! {
     AppsManage => "apps.manage", "管理应用与密钥", "Manage apps and secrets";
     AuditRead => "audit.read", "查看操作日志", "Read the audit log";
     SecurityManage => "security.manage", "管理安全设置与企业信息", "Manage security settings and enterprise profile";
+    ApprovalsManage => "approvals.manage", "管理审批模板、流程与审批数据", "Manage approval templates, flows and records";
 }
 
 pub trait Perm {

@@ -76,6 +76,11 @@ impl Sql {
         self.text.push_str(text);
         self
     }
+    /// Puts text before the query (one `FROM … WHERE …` serving a count and a page).
+    pub fn prepend(mut self, text: &str) -> Self {
+        self.text.insert_str(0, text);
+        self
+    }
     /// The number the next bound argument will get.
     pub fn next_index(&self) -> usize {
         self.args.len() + 1
@@ -265,6 +270,14 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR SHARE",
+        }
+    }
+    /// Locks the rows a read returns for the transaction's own update (two deciders of one
+    /// approval queue up): `FOR UPDATE` on PostgreSQL; SQLite's one writer already excludes them.
+    pub fn lock_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
         }
     }
     /// How to write `x IN (SELECT …)` for a sub-select of ids that the planner should compute once

@@ -109,6 +109,16 @@ error_kinds! {
     AllRecipientsInvalid => ("all_recipients_invalid", 422, 81013, "接收人全部无效", "All recipients are invalid"),
     SendRateLimited => ("send_rate_limited", 429, 45009, "发送太频繁，请稍后再发", "You are sending messages too fast; please wait a moment"),
     TooManyConnections => ("too_many_connections", 429, 45009, "打开的实时连接过多，请关闭一些窗口或设备后再试", "Too many real-time connections are open; close some windows or devices and try again"),
+    TemplateNotFound => ("template_not_found", 404, 301025, "审批模板不存在", "Approval template not found"),
+    TemplateNameExists => ("template_name_exists", 409, 301025, "已有同名的审批模板", "An approval template with this name already exists"),
+    TemplateNotAllowed => ("template_not_allowed", 403, 301055, "你不在该审批模板的可提交范围内", "You may not submit this approval template"),
+    FlowHasProblems => ("flow_has_problems", 422, 301025, "审批流程有错误，修正后才能发布", "The approval flow has errors; fix them before publishing"),
+    NobodyToApprove => ("nobody_to_approve", 422, 301025, "审批流程中有节点找不到审批人，无法提交，请联系管理员", "A step of the flow has nobody to approve it, so it cannot be submitted; please ask an administrator"),
+    ApprovalNotFound => ("approval_not_found", 404, 301025, "审批单不存在", "Approval not found"),
+    ApprovalAlreadyDecided => ("approval_already_decided", 409, 301025, "这一步已有人处理，无需重复操作", "This step has already been decided"),
+    ApprovalNotYours => ("approval_not_yours", 403, 301055, "你不是当前审批人，不能这样操作", "You are not a current approver of this application"),
+    ApprovalClosed => ("approval_closed", 409, 301025, "审批单已结束或不在这个状态，不能这样操作", "This approval is finished or not in a state that allows this"),
+    ApprovalUrgedRecently => ("approval_urged_recently", 429, 301025, "一小时内已催办过这一步，请稍后再试", "You urged this step less than an hour ago"),
 }
 
 macro_rules! field_reasons {

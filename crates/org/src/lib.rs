@@ -13,6 +13,7 @@ pub mod http;
 pub mod import;
 pub mod member;
 pub mod offboarding;
+pub mod people;
 pub mod pinyin_key;
 pub mod roles;
 pub mod scope;

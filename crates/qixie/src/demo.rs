@@ -63,6 +63,7 @@ pub async fn load(app: &AppState, corp: CorpId) -> AppResult<usize> {
         tag_ids.push(tag::create(app, &actor, &grant, t, None).await?.id);
     }
     let password_hash = app.hasher.hash(DEMO_PASSWORD).await?;
+    let mut people = Vec::new();
     let mut n = 0usize;
     let mut seq = 0usize;
     for (di, (_, _, positions)) in DEPARTMENTS.iter().enumerate() {
@@ -106,6 +107,7 @@ pub async fn load(app: &AppState, corp: CorpId) -> AppResult<usize> {
                 ..Default::default()
             };
             let (m, _) = member::create(app, &actor, &grant, input, false).await?;
+            people.push((m.id, m.userid.clone(), m.name.clone()));
             qixie_identity::credentials::set_with_db(app, corp, m.id, &password_hash).await?;
             if i == 0 {
                 department::update(
@@ -124,5 +126,70 @@ pub async fn load(app: &AppState, corp: CorpId) -> AppResult<usize> {
             n += 1;
         }
     }
+    approvals(app, corp, &people).await?;
     Ok(n)
+}
+
+/// Applications in every state, from the built-in templates: waiting at a leader, half-way through
+/// a branch, approved, rejected, returned for editing.
+async fn approvals(
+    app: &AppState,
+    corp: CorpId,
+    people: &[(qixie_kernel::ids::MemberId, String, String)],
+) -> AppResult<()> {
+    use qixie_approvals::instance::act::{Action, DecisionInput, act};
+    use qixie_approvals::instance::submit::{SubmitInput, submit};
+    use serde_json::json;
+    let person = |userid: &str| -> AppResult<Actor> {
+        let (id, u, name) = people
+            .iter()
+            .find(|(_, u, _)| u == userid)
+            .ok_or(qixie_kernel::error::ErrorKind::MemberNotFound)?;
+        Ok(Actor::member(corp, *id, u.clone(), name.clone(), false, vec![], qixie_kernel::authz::Scope::All))
+    };
+    let templates = qixie_approvals::template::list(app, corp).await?;
+    let template = |key: &str| {
+        templates
+            .iter()
+            .find(|t| t.builtin.as_deref() == Some(key))
+            .map(|t| t.template_id.clone())
+            .unwrap_or_default()
+    };
+    // (applicant, template, values, then who decides what: (userid, approve?, back to applicant?))
+    let cases: Vec<(&str, &str, serde_json::Value, Vec<(&str, bool, bool)>)> = vec![
+        ("demo031", "leave", json!({"leave_type": "annual", "period": {"start": "2026-12-21 am", "end": "2026-12-23 pm"}, "reason": "年底回老家探亲"}), vec![]),
+        ("demo032", "reimbursement", json!({"reason": "上海客户拜访差旅", "details": [{"category": "travel", "amount": "8600"}, {"category": "meal", "amount": "3400"}], "total": "12000"}), vec![("demo029", true, false)]),
+        ("demo033", "business_trip", json!({"destination": "北京", "period": {"start": "2026-12-15 am", "end": "2026-12-17 pm"}, "transport": "train", "budget": "5000", "reason": "参加行业展会"}), vec![("demo029", true, false)]),
+        ("demo034", "purchase", json!({"reason": "新员工笔记本电脑", "items": [{"name": "笔记本电脑", "quantity": 2, "price": "8999"}], "total": "17998"}), vec![("demo029", false, false)]),
+        ("demo035", "overtime", json!({"period": {"start": "2026-12-05 18:00", "end": "2026-12-05 21:30"}, "compensation": "leave", "reason": "版本发布"}), vec![("demo029", false, true)]),
+        ("demo036", "supplies", json!({"items": [{"name": "A4 打印纸", "quantity": 5}], "reason": "部门日常办公"}), vec![]),
+    ];
+    for (applicant, key, values, decisions) in cases {
+        let who = person(applicant)?;
+        let sp_no = submit(
+            app,
+            &who,
+            who.member_id().map(|m| m.0).unwrap_or_default(),
+            SubmitInput {
+                template_id: template(key),
+                values: serde_json::from_value(values).unwrap_or_default(),
+                department_id: None,
+                chosen: Default::default(),
+                summary: None,
+            },
+            None,
+        )
+        .await?;
+        for (userid, approve, back) in decisions {
+            let decider = person(userid)?;
+            let input = DecisionInput {
+                comment: if approve { "同意".into() } else { "请补充说明".into() },
+                file_ids: vec![],
+                to: back.then(|| "applicant".into()),
+            };
+            let action = if approve { Action::Approve(input) } else { Action::Reject(input) };
+            act(app, &decider, &sp_no, action).await?;
+        }
+    }
+    Ok(())
 }

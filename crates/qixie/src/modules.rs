@@ -9,5 +9,6 @@ pub const MODULES: &[&dyn Module] = &[
     &qixie_admin::Admin,
     &qixie_apps::Apps,
     &qixie_chat::Chat,
+    &qixie_approvals::Approvals,
     &qixie_wecom::WeCom,
 ];

@@ -299,7 +299,7 @@ export const chatApi = {
   pins: (id: string) => http.get<Items<ChatEvent>>(`${conv(id)}/pins`),
   forward: (message_ids: string[], to: string[], mode: 'each' | 'merged') => http.post<{ sent: number }>('/chat/forward', { message_ids, to, mode }),
   favourites: () => http.get<Items<Favourite>>('/chat/favourites'),
-  favourite: (message_id: string) => http.post<Favourite>('/chat/favourites', { message_id }),
+  favourite: (message_id: string) => http.post<{ id: string }>('/chat/favourites', { message_id }),
   unfavourite: (id: string) => http.del(`/chat/favourites/${enc(id)}`),
   upload: (file: File, onProgress?: (fraction: number) => void, signal?: AbortSignal) => {
     const form = new FormData();

@@ -6,7 +6,7 @@
 //! database; it only reports per-row problems with stable `field` / `reason` keys, so the caller
 //! can add its own checks (existing userids, unknown leaders, ...) in the same vocabulary.
 
-mod cells;
+pub mod cells;
 mod columns;
 mod csv;
 mod export;

@@ -86,6 +86,15 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         ("PATCH", "/admin/apps/{agentid}")
         | ("DELETE", "/admin/apps/{agentid}")
         | ("POST", "/admin/apps/{agentid}/rotate-secret") => (Permission, CorpObject),
+        // Templates are the enterprise's: scope does not apply, enterprise does.
+        (_, p) if p.starts_with("/admin/approvals/templates/{template_id}") => {
+            (Permission, CorpObject)
+        }
+        ("GET", "/approvals/templates")
+        | ("GET", "/approvals")
+        | ("POST", "/approvals")
+        | ("GET", "/approvals/counts")
+        | ("POST", "/approvals/preview") => (Session, Plain),
         (_, p) if p.starts_with("/admin/") && !p.contains('{') => (Permission, Plain),
         _ => panic!("route {method} {path} has no entry in the authorization matrix"),
     }
@@ -317,6 +326,20 @@ async fn request_for(
                 };
                 return Some((m, p.replace("{id}", b["id"].as_str().unwrap()), b2));
             }
+            if path.contains("{template_id}") {
+                let owner = if obj == Obj::OtherCorp { fboss } else { boss };
+                let template = json!({"name": f.next("审批"), "fields": [{"id": "reason", "kind": "text", "title": "事由"}],
+                    "flow": {"nodes": [{"type": "approver", "id": "a", "name": "上级", "approvers": [{"kind": "leader"}]}]}});
+                let (s, b) = owner.post("/api/v1/admin/approvals/templates", template.clone()).await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+                let id = b["template_id"].as_str().unwrap().to_owned();
+                let b2 = (method == "PUT").then_some(template);
+                return Some((
+                    m,
+                    p.replace("{template_id}", &id).replace("{version}", "1"),
+                    b2,
+                ));
+            }
             if path.contains("{agentid}") {
                 let id = if obj == Obj::OtherCorp && role != Role::Foreign {
                     f.foreign_agentid
@@ -374,13 +397,14 @@ fn allowed(status: StatusCode, body: &Value) -> bool {
 }
 
 /// The scoped administrator's rights: every permission, over 华东.
-const HR_PERMISSIONS: [&str; 6] = [
+const HR_PERMISSIONS: [&str; 7] = [
     "contacts.manage",
     "contacts.import",
     "roles.manage",
     "apps.manage",
     "audit.read",
     "security.manage",
+    "approvals.manage",
 ];
 
 both!(authorization_matrix, async |app: &TestApp| {
@@ -456,6 +480,13 @@ both!(authorization_matrix, async |app: &TestApp| {
         // Conversations are not scoped by department: membership is the right, and
         // chat::chat_routes_keep_outsiders_out checks every chat route against outsiders.
         if r.path.as_str().starts_with("/chat/") || r.path.as_str() == "/realtime" {
+            continue;
+        }
+        // An application is seen by those it names (applicant, approvers, copied) and by
+        // administrators of approvals: approvals::applications_keep_outsiders_out checks every
+        // application and form route against outsiders, in the enterprise and outside it.
+        let p = r.path.as_str();
+        if p.starts_with("/approvals/{sp_no}") || p == "/approvals/templates/{template_id}" {
             continue;
         }
         let (need, kind) = classify(r.method.as_str(), r.path.as_str());

@@ -5,6 +5,7 @@ mod helpers;
 mod snapshots;
 
 mod admin;
+mod approvals;
 mod authz;
 mod chat;
 mod chat_attention;
