@@ -95,12 +95,13 @@ if (!FRESH) seed();
 // Messaging (docs/api/chat.md) and the realtime WebSocket (docs/api/realtime.md): see mock-chat.mjs.
 const sessionOf = (req) => sessions.find((x) => x.id === cookie(req, 'qixie_session')) ?? null;
 const chat = createChat({ members: () => members, departments: () => departments, subtree, sessionOf, port: PORT, seed: !FRESH });
-// Approvals (docs/api/approvals.md) and file uploads: see mock-approvals.mjs. Notifications go to each member's 审批 app conversation.
+// Approvals (docs/api/approvals.md): see mock-approvals.mjs. Notifications go to each member's 审批 app conversation.
 const approvals = createApprovals({
   members: () => members,
   departments: () => departments,
   person: (userid) => ({ userid, name: members.find((m) => m.userid === userid)?.name ?? userid }),
   notify: (userid, content) => chat.appMessage('审批', 3010040, userid, 'template_card', content),
+  media: (id) => chat.media(id),
   seed: !FRESH,
 });
 
@@ -235,7 +236,7 @@ async function api(req, res, url) {
     return m ? send(res, 200, { member: memberOut(m) }) : err(fail(404, 'member_not_found', '成员不存在', 'Member not found'));
   }
 
-  if (seg[0] === 'approvals' || seg[0] === 'files' || (seg[0] === 'admin' && seg[1] === 'approvals')) {
+  if (seg[0] === 'approvals' || (seg[0] === 'admin' && seg[1] === 'approvals')) {
     const handled = await approvals.handle({
       method, seg, q, me, err, fail,
       contentType: req.headers['content-type'] || '',

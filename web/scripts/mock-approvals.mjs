@@ -1,26 +1,24 @@
-// In-memory stand-in for the approvals contract (docs/api/approvals.md) and for file uploads
-// (POST /files), used by mock-api.mjs. Development and screenshots only; the Rust server is the truth:
+// In-memory stand-in for the approvals contract (docs/api/approvals.md), used by mock-api.mjs; files
+// are chat media (mock-chat.mjs), read back through `/approvals/{sp_no}/files/{file_id}`. Development and screenshots only; the Rust server is the truth:
 // routes resolve leaders, named members and money branches, and everything else simply.
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export function createApprovals({ members, departments, person, notify, seed: withSeed = true }) {
+export function createApprovals({ members, departments, person, notify, media, seed: withSeed = true }) {
   const now = () => Date.now();
   let nextSp = 202612070001;
   let nextTpl = 1;
-  let nextFile = 1;
-  const files = new Map();
   const templates = [];
   const instances = [];
   const versions = new Map(); // template_id → [Template]
 
   const member = (userid) => members().find((m) => m.userid === userid);
-  const p = (userid) => ({ ...person(userid), avatar: null });
+  const p = (userid) => ({ ...person(userid), avatar: '' });
 
   // ---------- templates ----------
   const field = (id, kind, title, extra = {}) => ({ id, kind, title, ...extra });
   function addTemplate(t, by = 'admin') {
-    const x = { template_id: t.template_id ?? `tpl-${nextTpl++}`, builtin: null, icon: 'general', description: '', enabled: true, submitters: { department_ids: [], userids: [], tag_ids: [] }, ...t, version: 1, updated_at: now() - 20 * DAY, updated_by: p(by) };
+    const x = { template_id: t.template_id ?? `tpl-${nextTpl++}`, builtin: null, icon: 'general', description: '', enabled: true, submitters: { department_ids: [], userids: [], tag_ids: [] }, ...t, version: 1, updated_at: now() - 20 * DAY, updated_by: person(by).name };
     templates.push(x);
     versions.set(x.template_id, [{ ...structuredClone(x), note: '' }]);
     return x;
@@ -28,22 +26,22 @@ export function createApprovals({ members, departments, person, notify, seed: wi
   const leaderNode = { type: 'approver', id: 'leader', name: '直属上级', approvers: [{ kind: 'leader', level: 1 }], mode: 'any', when_empty: 'skip' };
   const rules = { applicant_is_approver: 'skip', consecutive_approver: 'approve_once' };
   function seedTemplates() {
-    addTemplate({ template_id: 'leave', builtin: 'leave', icon: 'leave', name: '请假', group: 'hr', description: '年假、事假、病假等',
+    addTemplate({ template_id: 'leave', builtin: 'leave', icon: 'leave', name: '请假', group: '人事', description: '年假、事假、病假等',
       fields: [field('type', 'single_choice', '请假类型', { required: true, options: [{ key: 'annual', text: '年假' }, { key: 'personal', text: '事假' }, { key: 'sick', text: '病假' }, { key: 'other', text: '其他' }] }),
         field('period', 'date_range', '请假时间', { required: true, unit: 'half_day' }), field('reason', 'textarea', '请假事由', { required: true, placeholder: '请输入请假事由' }), field('photos', 'image', '图片', { hint: '病假请上传病历或假条' })],
       flow: { nodes: [leaderNode, { type: 'cc', id: 'hr', name: '抄送人事', recipients: [{ kind: 'members', userids: ['hemei'] }] }], rules } });
-    addTemplate({ template_id: 'reimbursement', builtin: 'reimbursement', icon: 'reimbursement', name: '报销', group: 'finance', description: '差旅、招待、办公等费用报销',
+    addTemplate({ template_id: 'reimbursement', builtin: 'reimbursement', icon: 'reimbursement', name: '报销', group: '财务', description: '差旅、招待、办公等费用报销',
       fields: [field('kind', 'single_choice', '报销类型', { required: true, options: [{ key: 'travel', text: '差旅费' }, { key: 'meal', text: '招待费' }, { key: 'office', text: '办公费' }] }),
         field('items', 'table', '费用明细', { required: true, columns: [field('what', 'text', '费用说明', { required: true }), field('date', 'date', '发生日期'), field('amount', 'money', '金额', { required: true, currency: 'CNY' })] }),
         field('total', 'money', '报销总额', { required: true, currency: 'CNY' }), field('invoices', 'attachment', '发票'), field('note', 'description', '说明', { text: '单张发票超过 1,000 元需附行程单；报销总额超过 10,000 元由总经理审批。' }), field('related', 'related_approval', '关联出差申请', { template_ids: ['business_trip'] })],
       flow: { nodes: [leaderNode, { type: 'branch', id: 'amount', branches: [
         { name: '大额报销', conditions: [{ kind: 'range', field: 'total', min: 10000, min_exclusive: true }], nodes: [{ type: 'approver', id: 'gm', name: '总经理审批', approvers: [{ kind: 'members', userids: ['admin'] }], mode: 'any', when_empty: 'admins', time_limit: { hours: 24, remind_at: [50, 100], action: 'none' } }] },
         { name: '其他情况', conditions: [], nodes: [] }] }, { type: 'approver', id: 'finance', name: '财务审核', approvers: [{ kind: 'members', userids: ['hemei', 'guoqiang'] }], mode: 'any', when_empty: 'skip' }, { type: 'cc', id: 'cashier', name: '抄送出纳', recipients: [{ kind: 'chosen', multiple: false }] }], rules } });
-    addTemplate({ template_id: 'business_trip', builtin: 'business_trip', icon: 'business_trip', name: '出差', group: 'hr', fields: [field('city', 'text', '出差城市', { required: true }), field('period', 'date_range', '出差时间', { required: true, unit: 'day' }), field('with', 'member', '同行人', { multiple: true }), field('reason', 'textarea', '出差事由', { required: true })], flow: { nodes: [leaderNode], rules } });
-    addTemplate({ template_id: 'purchase', builtin: 'purchase', icon: 'purchase', name: '采购', group: 'admin', fields: [field('items', 'table', '采购明细', { columns: [field('name', 'text', '物品'), field('qty', 'number', '数量'), field('price', 'money', '单价')] }), field('dept', 'department', '使用部门')], flow: { nodes: [leaderNode], rules } });
-    addTemplate({ template_id: 'supplies', builtin: 'supplies', icon: 'supplies', name: '物品领用', group: 'admin', fields: [field('what', 'text', '物品名称', { required: true }), field('qty', 'number', '数量', { min: 1 })], flow: { nodes: [leaderNode], rules } });
-    addTemplate({ template_id: 'overtime', builtin: 'overtime', icon: 'overtime', name: '加班', group: 'hr', fields: [field('period', 'date_range', '加班时间', { required: true, unit: 'hour' }), field('reason', 'textarea', '加班原因')], flow: { nodes: [leaderNode], rules } });
-    addTemplate({ template_id: 'punch_correction', builtin: 'punch_correction', icon: 'punch_correction', name: '补卡', group: 'hr', fields: [field('at', 'date_time', '补卡时间', { required: true }), field('reason', 'text', '补卡原因')], flow: { nodes: [leaderNode], rules } });
+    addTemplate({ template_id: 'business_trip', builtin: 'business_trip', icon: 'business_trip', name: '出差', group: '行政', fields: [field('city', 'text', '出差城市', { required: true }), field('period', 'date_range', '出差时间', { required: true, unit: 'day' }), field('with', 'member', '同行人', { multiple: true }), field('reason', 'textarea', '出差事由', { required: true })], flow: { nodes: [leaderNode], rules } });
+    addTemplate({ template_id: 'purchase', builtin: 'purchase', icon: 'purchase', name: '采购', group: '行政', fields: [field('items', 'table', '采购明细', { columns: [field('name', 'text', '物品'), field('qty', 'number', '数量'), field('price', 'money', '单价')] }), field('dept', 'department', '使用部门')], flow: { nodes: [leaderNode], rules } });
+    addTemplate({ template_id: 'supplies', builtin: 'supplies', icon: 'supplies', name: '物品领用', group: '行政', fields: [field('what', 'text', '物品名称', { required: true }), field('qty', 'number', '数量', { min: 1 })], flow: { nodes: [leaderNode], rules } });
+    addTemplate({ template_id: 'overtime', builtin: 'overtime', icon: 'overtime', name: '加班', group: '人事', fields: [field('period', 'date_range', '加班时间', { required: true, unit: 'hour' }), field('reason', 'textarea', '加班原因')], flow: { nodes: [leaderNode], rules } });
+    addTemplate({ template_id: 'punch_correction', builtin: 'punch_correction', icon: 'punch_correction', name: '补卡', group: '人事', fields: [field('at', 'date_time', '补卡时间', { required: true }), field('reason', 'text', '补卡原因')], flow: { nodes: [leaderNode], rules } });
     addTemplate({ icon: 'seal', name: '用印申请', group: '法务', fields: [field('doc', 'text', '文件名称', { required: true }), field('count', 'number', '用印次数'), field('files', 'attachment', '文件')], flow: { nodes: [leaderNode, { type: 'approver', id: 'legal', name: '法务审核', approvers: [{ kind: 'tag', tag_id: 1 }], mode: 'all' }], rules } });
   }
 
@@ -183,7 +181,7 @@ export function createApprovals({ members, departments, person, notify, seed: wi
       if (s.kind === 'cc') {
         s.status = 'approved';
         s.people.forEach((pp) => { pp.state = 'cc'; pp.acted_at = at; });
-        if (s.people.length) x.timeline.push({ at, actor: null, action: 'cc', comment: null, to: s.people.map((pp) => pp.userid), files: [] });
+        if (s.people.length) x.timeline.push({ at, actor: null, action: 'cc', comment: null, to: s.people.map((pp) => p(pp.userid)), files: [] });
         continue;
       }
       if (!s.people.length) {
@@ -221,7 +219,7 @@ export function createApprovals({ members, departments, person, notify, seed: wi
     return {
       sp_no: x.sp_no, template_id: x.template_id, template_name: x.template_name, version: x.version, status: x.status, applicant: p(x.applicant),
       department: d ? { id: d.id, name: d.name } : null, submitted_at: x.submitted_at, finished_at: x.finished_at, summary: x.summary, fields: x.fields, values: x.values,
-      steps: x.steps.map(({ node_id, name, kind, mode, status, people }) => ({ node_id, name, kind, mode, status, people })), timeline: x.timeline, actions,
+      steps: x.steps.map(({ node_id, name, kind, mode, status, passes, people }) => ({ node_id, name, kind, mode, status, passes, people: people.map((pp) => ({ ...pp, comment: pp.comment ?? '', auto: false })) })), timeline: x.timeline.map((e) => ({ ...e, comment: e.comment ?? '' })), actions,
     };
   }
   function summary(x) {
@@ -254,7 +252,7 @@ export function createApprovals({ members, departments, person, notify, seed: wi
     const s = current(x);
     const mine = s?.people.find((pp) => pp.userid === me && pp.state === 'pending');
     if (x.status !== 'pending' || !mine) return [409, 'approval_already_decided', '这条审批已经有人处理过了', 'Someone has already decided this approval'];
-    const files = (b.file_ids ?? []).map((id) => ({ file_id: id, name: files_(id) }));
+    const files = (b.file_ids ?? []).map(fileRef);
     if (action === 'approve') {
       mine.state = 'approved'; mine.acted_at = at; mine.comment = b.comment ?? null;
       x.timeline.push({ at, actor: p(me), action: 'approve', comment: b.comment ?? null, to: [], files });
@@ -263,7 +261,7 @@ export function createApprovals({ members, departments, person, notify, seed: wi
       advance(x, at);
     } else if (action === 'reject') {
       mine.state = 'rejected'; mine.acted_at = at; mine.comment = b.comment ?? null;
-      if (b.to === 'applicant') { x.status = 'returned'; s.status = 'rejected'; x.timeline.push({ at, actor: p(me), action: 'return', comment: b.comment ?? null, to: [x.applicant], files }); }
+      if (b.to === 'applicant') { x.status = 'returned'; s.status = 'rejected'; x.timeline.push({ at, actor: p(me), action: 'return', comment: b.comment ?? null, to: [p(x.applicant)], files }); }
       else if (b.to) {
         const i = x.steps.findIndex((st) => st.node_id === b.to);
         x.timeline.push({ at, actor: p(me), action: 'return', comment: b.comment ?? null, to: [], files });
@@ -273,17 +271,17 @@ export function createApprovals({ members, departments, person, notify, seed: wi
     } else if (action === 'transfer') {
       mine.state = 'transferred'; mine.acted_at = at;
       s.people.push({ ...p(b.userid), state: 'pending', acted_at: null, comment: null });
-      x.timeline.push({ at, actor: p(me), action: 'transfer', comment: b.comment ?? null, to: [b.userid], files: [] });
+      x.timeline.push({ at, actor: p(me), action: 'transfer', comment: b.comment ?? null, to: [p(b.userid)], files: [] });
       notifyApprover(x, b.userid);
     } else if (action === 'add_approver') {
       const added = b.userids.map((u) => ({ ...p(u), state: b.position === 'before' ? 'pending' : 'waiting', acted_at: null, comment: null }));
       if (b.position === 'before') { mine.state = 'waiting'; s.people.splice(s.people.indexOf(mine), 0, ...added); s.mode = 'sequential'; }
       else { s.people.push(...added); s.mode = 'sequential'; }
-      x.timeline.push({ at, actor: p(me), action: 'add_approver', comment: b.comment ?? null, to: b.userids, files: [] });
+      x.timeline.push({ at, actor: p(me), action: 'add_approver', comment: b.comment ?? null, to: b.userids.map(p), files: [] });
     }
     return null;
   }
-  const files_ = (id) => files.get(id)?.name ?? id;
+  const fileRef = (id) => { const m = media?.(id); return { file_id: id, name: m?.name ?? id, size: m?.size ?? 0, image: m?.kind === 'image' }; };
 
   function seedInstances() {
     const reimb = templates.find((t) => t.template_id === 'reimbursement');
@@ -308,34 +306,8 @@ export function createApprovals({ members, departments, person, notify, seed: wi
   }
 
   // ---------- http ----------
-  function parseUpload(buf, contentType) {
-    const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
-    if (!m) return null;
-    const boundary = Buffer.from(`--${m[1] ?? m[2]}`);
-    const start = buf.indexOf(boundary);
-    const headEnd = buf.indexOf('\r\n\r\n', start);
-    const head = buf.subarray(start, headEnd).toString('utf8');
-    const end = buf.indexOf(boundary, headEnd);
-    const name = /filename\*=UTF-8''([^;\r\n]+)/i.exec(head)?.[1];
-    const plain = /filename="([^"]*)"/i.exec(head)?.[1];
-    const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? 'application/octet-stream';
-    return { name: name ? decodeURIComponent(name) : Buffer.from(plain ?? 'file', 'latin1').toString('utf8'), mime: type.trim(), data: buf.subarray(headEnd + 4, end - 2) };
-  }
-
   async function handle({ method, seg, q, me, send, err, fail, body, contentType, raw, isAdmin }) {
     const uid = me.userid;
-    if (seg[0] === 'files') {
-      if (method === 'POST' && seg.length === 1) {
-        const f = parseUpload(await body(), contentType);
-        if (!f) return err(fail(422, 'validation', '没有文件', 'No file', { file: 'required' }));
-        const id = `f${nextFile++}`;
-        files.set(id, f);
-        return send(201, { file_id: id, name: f.name, size: f.data.length, mime: f.mime });
-      }
-      const f = files.get(decodeURIComponent(seg[1] ?? ''));
-      if (!f) return err(fail(404, 'not_found', '文件不存在', 'No such file'));
-      return raw(200, f.data, { 'content-type': f.mime, 'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(f.name)}` });
-    }
     if (seg[0] === 'approvals') {
       if (seg[1] === 'templates' && !seg[2]) return send(200, { items: templates.filter((t) => t.enabled).map(({ template_id, name, group, icon, description, builtin }) => ({ template_id, name, group, icon, description, builtin })) });
       if (seg[1] === 'templates') {
@@ -364,6 +336,11 @@ export function createApprovals({ members, departments, person, notify, seed: wi
       if (!seg[1]) return send(200, page(instances.filter((x) => inBox(x, uid, q.get('box') || 'todo')), q));
       const x = instances.find((i) => i.sp_no === decodeURIComponent(seg[1]));
       if (!x) return err(fail(404, 'not_found', '审批不存在', 'No such approval'));
+      if (seg[2] === 'files' && seg[3]) {
+        const m = media?.(decodeURIComponent(seg[3]));
+        if (!m) return err(fail(404, 'media_not_found', '文件不存在', 'No such file'));
+        return raw(200, m.data, { 'content-type': m.mime, 'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(m.name)}` });
+      }
       if (!seg[2]) {
         x.cc_read.add(uid);
         return send(200, detail(x, uid));
@@ -382,11 +359,11 @@ export function createApprovals({ members, departments, person, notify, seed: wi
       }
       if (seg[2] === 'urge') {
         if (x.timeline.some((e) => e.action === 'urge' && at - e.at < HOUR)) return err(fail(429, 'approval_urged_recently', '一小时内只能催办一次', 'You can remind once an hour'));
-        x.timeline.push({ at, actor: p(uid), action: 'urge', comment: null, to: current(x)?.people.filter((pp) => pp.state === 'pending').map((pp) => pp.userid) ?? [], files: [] });
+        x.timeline.push({ at, actor: p(uid), action: 'urge', comment: null, to: current(x)?.people.filter((pp) => pp.state === 'pending').map((pp) => p(pp.userid)) ?? [], files: [] });
         return send(204);
       }
       if (seg[2] === 'comments') {
-        x.timeline.push({ at, actor: p(uid), action: 'comment', comment: b.content, to: [], files: (b.file_ids ?? []).map((id) => ({ file_id: id, name: files_(id) })) });
+        x.timeline.push({ at, actor: p(uid), action: 'comment', comment: b.content, to: [], files: (b.file_ids ?? []).map(fileRef) });
         return send(200, detail(x, uid));
       }
       if (seg[2] === 'resubmit') {
@@ -423,7 +400,7 @@ export function createApprovals({ members, departments, person, notify, seed: wi
           const problems = check(b.fields, b.flow);
           if (problems.some((x) => x.severity === 'error')) return err(fail(422, 'approval_flow_invalid', '流程有错误，不能发布', 'The flow has errors'));
           const changed = JSON.stringify([b.fields, b.flow]) !== JSON.stringify([t.fields, t.flow]);
-          Object.assign(t, { name: b.name, group: b.group, icon: b.icon, description: b.description ?? '', submitters: b.submitters ?? t.submitters, fields: b.fields, flow: b.flow, enabled: b.enabled ?? t.enabled, updated_at: now(), updated_by: p(uid) });
+          Object.assign(t, { name: b.name, group: b.group, icon: b.icon, description: b.description ?? '', submitters: b.submitters ?? t.submitters, fields: b.fields, flow: b.flow, enabled: b.enabled ?? t.enabled, updated_at: now(), updated_by: person(uid).name });
           if (changed) { t.version += 1; versions.get(t.template_id).push({ ...structuredClone(t), note: b.note ?? '' }); }
           return send(200, t);
         }
@@ -450,27 +427,26 @@ export function createApprovals({ members, departments, person, notify, seed: wi
   }
 
   function stats() {
-    const weeks = Array.from({ length: 10 }, (_, i) => {
-      const count = [12, 18, 15, 22, 19, 25, 21, 28, 24, 31][i];
-      return { week: `2026-W${40 + i}`, count, approved: Math.round(count * 0.8), rejected: Math.round(count * 0.12) };
-    });
+    const d = (count, avg, med, p90, within) => ({ count, average_ms: avg, median_ms: med, p90_ms: p90, within_limit: within });
+    const monday = Date.UTC(2026, 8, 28);
+    const weeks = [12, 18, 15, 22, 19, 25, 21, 28, 24, 31].map((n, i) => ({ week: monday + i * 7 * DAY, submitted: n, finished: Math.round(n * 0.9), median_ms: (3 + (i % 4)) * HOUR }));
     return {
       templates: [
-        { template_id: 'leave', name: '请假', count: 96, avg_ms: 5.2 * HOUR, median_ms: 2.1 * HOUR, p90_ms: 14 * HOUR, within_limit: 0.92 },
-        { template_id: 'reimbursement', name: '报销', count: 64, avg_ms: 21 * HOUR, median_ms: 9.5 * HOUR, p90_ms: 2.6 * DAY, within_limit: 0.78 },
-        { template_id: 'business_trip', name: '出差', count: 27, avg_ms: 3.1 * HOUR, median_ms: 1.4 * HOUR, p90_ms: 7 * HOUR, within_limit: null },
+        { template_id: 'leave', name: '请假', submitted: 96, approved: 84, rejected: 6, pending: 6, decide: d(90, 5.2 * HOUR, 2.1 * HOUR, 14 * HOUR, 0.92) },
+        { template_id: 'reimbursement', name: '报销', submitted: 64, approved: 51, rejected: 5, pending: 8, decide: d(56, 21 * HOUR, 9.5 * HOUR, 2.6 * DAY, 0.78) },
+        { template_id: 'business_trip', name: '出差', submitted: 27, approved: 25, rejected: 1, pending: 1, decide: d(26, 3.1 * HOUR, 1.4 * HOUR, 7 * HOUR, null) },
       ],
       nodes: [
-        { template_id: 'reimbursement', node_id: 'leader', name: '直属上级', count: 64, avg_ms: 6 * HOUR, median_ms: 3 * HOUR, p90_ms: 16 * HOUR, within_limit: 0.9 },
-        { template_id: 'reimbursement', node_id: 'gm', name: '总经理审批', count: 11, avg_ms: 30 * HOUR, median_ms: 20 * HOUR, p90_ms: 3 * DAY, within_limit: 0.64 },
-        { template_id: 'reimbursement', node_id: 'finance', name: '财务审核', count: 60, avg_ms: 12 * HOUR, median_ms: 6 * HOUR, p90_ms: 30 * HOUR, within_limit: 0.81 },
-        { template_id: 'leave', node_id: 'leader', name: '直属上级', count: 96, avg_ms: 5.2 * HOUR, median_ms: 2.1 * HOUR, p90_ms: 14 * HOUR, within_limit: 0.92 },
+        { template_id: 'reimbursement', node_id: 'leader', name: '直属上级', decide: d(64, 6 * HOUR, 3 * HOUR, 16 * HOUR, 0.9) },
+        { template_id: 'reimbursement', node_id: 'gm', name: '总经理审批', decide: d(11, 30 * HOUR, 20 * HOUR, 3 * DAY, 0.64) },
+        { template_id: 'reimbursement', node_id: 'finance', name: '财务审核', decide: d(60, 12 * HOUR, 6 * HOUR, 30 * HOUR, 0.81) },
+        { template_id: 'leave', node_id: 'leader', name: '直属上级', decide: d(96, 5.2 * HOUR, 2.1 * HOUR, 14 * HOUR, 0.92) },
       ],
       weeks,
       slowest: [
-        { userid: 'admin', name: '陈静', count: 11, avg_ms: 30 * HOUR, median_ms: 20 * HOUR, p90_ms: 3 * DAY },
-        { userid: 'hemei', name: '何美', count: 41, avg_ms: 13 * HOUR, median_ms: 6 * HOUR, p90_ms: 31 * HOUR },
-        { userid: 'gaoyuan', name: '高远', count: 88, avg_ms: 6.4 * HOUR, median_ms: 2.5 * HOUR, p90_ms: 15 * HOUR },
+        { userid: 'admin', name: '陈静', decisions: 11, median_ms: 20 * HOUR },
+        { userid: 'hemei', name: '何美', decisions: 41, median_ms: 6 * HOUR },
+        { userid: 'gaoyuan', name: '高远', decisions: 88, median_ms: 2.5 * HOUR },
       ],
     };
   }

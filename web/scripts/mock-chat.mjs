@@ -896,5 +896,5 @@ export function createChat({ members, departments, subtree, sessionOf, port, see
     return append(c, { sender: { kind: 'app', userid: null, name, avatar: '' }, type, content });
   }
 
-  return { handle, upgrade, appMessage };
+  return { handle, upgrade, appMessage, media: (id) => media.get(id) ?? null };
 }

@@ -2,7 +2,8 @@
  * Types and endpoints of the approvals API (`/api/v1/approvals`, `/api/v1/admin/approvals`), as in
  * docs/api/approvals.md, with the form and flow shapes of crates/approvals (form/mod.rs, flow/mod.rs).
  */
-import { apiUrl, http, uploadWithProgress } from './client';
+import { chatApi, mediaUrl } from './chat';
+import { apiUrl, http } from './client';
 import type { Items } from './types';
 
 const enc = encodeURIComponent;
@@ -266,9 +267,12 @@ export type StepStatus = 'waiting' | 'pending' | 'approved' | 'rejected' | 'pass
 export type PersonState = string;
 
 export interface StepPerson extends Person {
+  /** waiting, pending, approved, rejected, transferred, closed, copied. */
   state: PersonState;
   acted_at?: number | null;
   comment?: string | null;
+  /** Approved for them because they had approved the step before. */
+  auto?: boolean;
 }
 
 export interface DetailStep {
@@ -277,6 +281,7 @@ export interface DetailStep {
   kind: StepKind;
   mode: ApprovalMode;
   status: StepStatus;
+  passes?: PassReason | null;
   people: StepPerson[];
 }
 
@@ -296,7 +301,9 @@ export type TimelineAction =
   | 'escalate'
   | 'timeout_approve'
   | 'timeout_reject'
-  | 'cc';
+  | 'cc'
+  | 'finish_approved'
+  | 'finish_rejected';
 export const TIMELINE_ACTIONS: TimelineAction[] = [
   'submit',
   'approve',
@@ -314,15 +321,27 @@ export const TIMELINE_ACTIONS: TimelineAction[] = [
   'timeout_approve',
   'timeout_reject',
   'cc',
+  'finish_approved',
+  'finish_rejected',
 ];
+
+/** A file of an application's timeline (a decision's or a comment's). */
+export interface FileRef {
+  file_id: string;
+  name: string;
+  size?: number;
+  image?: boolean;
+}
 
 export interface TimelineEntry {
   at: number;
-  actor: { userid: string; name: string } | null;
+  actor: Person | null;
   action: TimelineAction;
   comment?: string | null;
-  to?: string[];
-  files?: FileValue[];
+  to?: Person[];
+  files?: FileRef[];
+  /** The step's name, when it happened at one. */
+  step?: string | null;
 }
 
 export type Action = 'approve' | 'reject' | 'transfer' | 'add_approver' | 'withdraw' | 'resubmit' | 'urge' | 'comment';
@@ -380,7 +399,8 @@ export interface Template extends TemplateInput {
   builtin: Builtin | null;
   version: number;
   updated_at: number;
-  updated_by?: { userid: string; name: string } | null;
+  /** Who changed it last, by name. */
+  updated_by?: string | null;
 }
 
 export interface AdminTemplateRow {
@@ -396,7 +416,8 @@ export interface AdminTemplateRow {
 
 export interface TemplateVersion {
   version: number;
-  changed_by: { userid: string; name: string } | null;
+  /** By name. */
+  changed_by: string | null;
   changed_at: number;
   note?: string | null;
 }
@@ -416,58 +437,60 @@ export interface Simulation {
   problems: Problem[];
 }
 
-/** Times to decide are in milliseconds; `within_limit` is a share from 0 to 1 (null when no node has a limit). */
-export interface StatsTiming {
+/** Times to decide, in milliseconds; `within_limit` is the share (0–1) of decisions with a limit made within it, null without limits. */
+export interface Durations {
   count: number;
-  avg_ms?: number | null;
-  median_ms?: number | null;
-  p90_ms?: number | null;
+  average_ms: number;
+  median_ms: number;
+  p90_ms: number;
   within_limit?: number | null;
 }
 
-export interface StatsTemplate extends StatsTiming {
+export interface StatsTemplate {
   template_id: string;
   name: string;
+  submitted: number;
+  approved: number;
+  rejected: number;
+  pending: number;
+  /** From submission to the final decision. */
+  decide: Durations;
 }
 
-export interface StatsNode extends StatsTiming {
-  template_id?: string;
-  template_name?: string;
+export interface StatsNode {
+  template_id: string;
   node_id: string;
   name: string;
+  /** From the step being reached to each approver's decision. */
+  decide: Durations;
 }
 
 export interface StatsWeek {
-  week: string | number;
-  count: number;
-  approved?: number;
-  rejected?: number;
+  /** Monday 00:00 UTC of the week (ms). */
+  week: number;
+  submitted: number;
+  finished: number;
+  median_ms: number;
 }
 
-export interface StatsSlowest extends StatsTiming {
+export interface StatsApprover {
   userid: string;
   name: string;
+  decisions: number;
+  median_ms: number;
 }
 
 export interface Stats {
   templates: StatsTemplate[];
   nodes: StatsNode[];
   weeks: StatsWeek[];
-  slowest: StatsSlowest[];
+  slowest: StatsApprover[];
 }
 
 export interface StatsQuery {
   template_id?: string;
   from?: number;
   to?: number;
-}
-
-/** An uploaded file (`POST /api/v1/files`). */
-export interface UploadedFile {
-  file_id: string;
-  name: string;
-  size?: number;
-  mime?: string;
 }
 
 // ---------- endpoints ----------
@@ -509,15 +532,24 @@ export const adminApprovalsApi = {
   handOver: (from_userid: string, to_userid: string) => http.post<{ moved: number }>('/admin/approvals/hand-over', { from_userid, to_userid }),
 };
 
+/**
+ * Files of applications are uploaded like chat files (`POST /chat/media`): the media id is the
+ * value's `file_id`. Before submission the uploader reads them back there; afterwards everyone who
+ * may see the application reads them through it.
+ */
 export const filesApi = {
-  upload: (file: File, onProgress?: (fraction: number) => void, signal?: AbortSignal) => {
-    const form = new FormData();
-    form.append('file', file, file.name);
-    return uploadWithProgress<UploadedFile>('/files', form, onProgress, signal);
+  upload: async (file: File, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<FileValue> => {
+    const m = await chatApi.upload(file, onProgress, signal);
+    return { file_id: m.media_id, name: m.name || file.name };
   },
 };
 
-/** Where an uploaded file is downloaded (or, with `thumb`, an image's thumbnail). */
+/** Where one's own upload is read back (or, with `thumb`, an image's thumbnail). */
 export function fileUrl(fileId: string, thumb = false): string {
-  return apiUrl(`/files/${enc(fileId)}`, thumb ? { thumb: 1 } : undefined);
+  return mediaUrl(fileId, thumb);
+}
+
+/** Where a file named by an application is downloaded. */
+export function approvalFileUrl(spNo: string, fileId: string): string {
+  return apiUrl(`/approvals/${enc(spNo)}/files/${enc(fileId)}`);
 }

@@ -1,9 +1,12 @@
 /**
- * Template groups: the four the product names (人事 / 财务 / 行政 / 其他), kept as their keys (the
- * Chinese names are read as the same groups); any other text is a custom group shown as written.
+ * Template groups: the four the product names, stored by their Chinese names as the built-in
+ * templates are (人事 / 财务 / 行政 / 其他) and shown in the page's language; any other text is a
+ * custom group shown as written.
  */
 export const GROUP_ORDER = ['hr', 'finance', 'admin', 'other'];
-const CHINESE: Record<string, string> = { 人事: 'hr', 财务: 'finance', 行政: 'admin', 其他: 'other' };
+/** What a template stores for each known group. */
+export const GROUP_VALUES: Record<string, string> = { hr: '人事', finance: '财务', admin: '行政', other: '其他' };
+const CHINESE: Record<string, string> = Object.fromEntries(Object.entries(GROUP_VALUES).map(([k, v]) => [v, k]));
 
 type T = (key: string) => string;
 
