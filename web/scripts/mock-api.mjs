@@ -8,6 +8,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { pinyin } from 'pinyin-pro';
+import { createApprovals } from './mock-approvals.mjs';
 import { createChat } from './mock-chat.mjs';
 
 const args = process.argv.slice(2);
@@ -18,7 +19,7 @@ const now = () => Date.now();
 const token = (n = 16) => randomBytes(n).toString('hex');
 
 // ---------- data ----------
-const PERMS = ['contacts.manage', 'contacts.import', 'roles.manage', 'apps.manage', 'audit.read', 'security.manage'];
+const PERMS = ['contacts.manage', 'contacts.import', 'roles.manage', 'apps.manage', 'audit.read', 'security.manage', 'approvals.manage'];
 let corp = FRESH ? null : { corp_id: 'wwqx7a1c2e9d', name: '星辰科技有限公司', industry: 'internet', size: '101-500' };
 let departments = [];
 let members = [];
@@ -94,6 +95,15 @@ if (!FRESH) seed();
 // Messaging (docs/api/chat.md) and the realtime WebSocket (docs/api/realtime.md): see mock-chat.mjs.
 const sessionOf = (req) => sessions.find((x) => x.id === cookie(req, 'qixie_session')) ?? null;
 const chat = createChat({ members: () => members, departments: () => departments, subtree, sessionOf, port: PORT, seed: !FRESH });
+// Approvals (docs/api/approvals.md): see mock-approvals.mjs. Notifications go to each member's 审批 app conversation.
+const approvals = createApprovals({
+  members: () => members,
+  departments: () => departments,
+  person: (userid) => ({ userid, name: members.find((m) => m.userid === userid)?.name ?? userid }),
+  notify: (userid, content) => chat.appMessage('审批', 3010040, userid, 'template_card', content),
+  media: (id) => chat.media(id),
+  seed: !FRESH,
+});
 
 // ---------- views ----------
 function deptOut(d) {
@@ -226,6 +236,18 @@ async function api(req, res, url) {
     return m ? send(res, 200, { member: memberOut(m) }) : err(fail(404, 'member_not_found', '成员不存在', 'Member not found'));
   }
 
+  if (seg[0] === 'approvals' || (seg[0] === 'admin' && seg[1] === 'approvals')) {
+    const handled = await approvals.handle({
+      method, seg, q, me, err, fail,
+      contentType: req.headers['content-type'] || '',
+      body: () => body(req),
+      send: (status, b) => send(res, status, b),
+      raw: (status, buf, headers) => { res.writeHead(status, headers); res.end(buf); },
+      isAdmin: meOut(s).permissions.includes('approvals.manage'),
+    });
+    if (handled !== false) return;
+    return err(fail(404, 'not_found', '接口不存在', 'Not found'));
+  }
   if (seg[0] === 'chat' || (seg[0] === 'admin' && seg[1] === 'chat')) {
     if (seg[0] === 'admin' && !meOut(s).permissions.includes('security.manage')) return err(fail(403, 'forbidden', '没有权限', 'Forbidden'));
     const handled = await chat.handle({

@@ -889,5 +889,12 @@ export function createChat({ members, departments, subtree, sessionOf, port, see
 
   if (withSeed && members().some((m) => m.userid === 'admin')) seed('admin');
 
-  return { handle, upgrade };
+  /** An app's message to one member, in their conversation with the app (created on first use). */
+  function appMessage(name, agentid, userid, type, content) {
+    let c = [...convs.values()].find((x) => x.kind === 'app' && x.app?.agentid === agentid && x.members.has(userid));
+    if (!c) c = newConv('app', name, null, [userid], { app: { agentid, name } });
+    return append(c, { sender: { kind: 'app', userid: null, name, avatar: '' }, type, content });
+  }
+
+  return { handle, upgrade, appMessage, media: (id) => media.get(id) ?? null };
 }

@@ -10,9 +10,9 @@ use qixie_kernel::db::{Sql, sql};
 use qixie_kernel::error::{AppError, AppResult, FieldReason};
 use qixie_kernel::ids::CorpId;
 
+use crate::instance::member_of;
 use crate::instance::progress::{Progress, Status};
 use crate::instance::view::{PersonRef, people_refs};
-use crate::instance::member_of;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -33,6 +33,7 @@ pub enum BoxKind {
 pub struct BoxQuery {
     /// todo, done, mine or cc (administrators' list: ignored).
     #[serde(rename = "box")]
+    #[param(rename = "box", inline)]
     pub kind: Option<BoxKind>,
     pub template_id: Option<String>,
     /// pending, approved, rejected, withdrawn, returned.
@@ -131,8 +132,15 @@ async fn filters(app: &AppState, corp: CorpId, q: &BoxQuery, mut s: Sql) -> AppR
         if text.chars().count() > 50 {
             return Err(AppError::field("q", FieldReason::TooLong));
         }
-        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        s = s.push_bind(" AND i.search_text LIKE {} ESCAPE '\\'", format!("%{escaped}%"));
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        s = s.push_bind(
+            " AND i.search_text LIKE {} ESCAPE '\\'",
+            format!("%{escaped}%"),
+        );
     }
     Ok(s)
 }
@@ -195,7 +203,11 @@ pub async fn list_all(
 }
 
 /// Limits `i` to departments the grant covers.
-pub async fn in_scope(app: &AppState, grant: &Grant<perm::ApprovalsManage>, s: Sql) -> AppResult<Sql> {
+pub async fn in_scope(
+    app: &AppState,
+    grant: &Grant<perm::ApprovalsManage>,
+    s: Sql,
+) -> AppResult<Sql> {
     Ok(match grant.scope() {
         Scope::All => s,
         scope => {
@@ -214,16 +226,19 @@ pub async fn in_scope(app: &AppState, grant: &Grant<perm::ApprovalsManage>, s: S
     })
 }
 
-async fn page(app: &AppState, corp: CorpId, from: Sql, sort: &str, q: &BoxQuery) -> AppResult<Page> {
+async fn page(
+    app: &AppState,
+    corp: CorpId,
+    from: Sql,
+    sort: &str,
+    q: &BoxQuery,
+) -> AppResult<Page> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(AppError::field("limit", FieldReason::OutOfRange));
     }
     let cursor = parse_cursor(&q.cursor)?;
-    let (total,): (i64,) = app
-        .db
-        .one(from.clone().prepend("SELECT COUNT(*) "))
-        .await?;
+    let (total,): (i64,) = app.db.one(from.clone().prepend("SELECT COUNT(*) ")).await?;
     let mut list = from.prepend(&format!("SELECT {sort} AS sort_at, {LINE} "));
     if let Some((at, id)) = cursor {
         list = list

@@ -11,7 +11,14 @@ fn leader_node(id: &str, level: u8) -> Value {
            "approvers": [{"kind": "leader", "level": level}], "mode": "any", "when_empty": "admins"})
 }
 
-fn template(name: &str, group: &str, icon: &str, description: &str, fields: Value, nodes: Value) -> TemplateInput {
+fn template(
+    name: &str,
+    group: &str,
+    icon: &str,
+    description: &str,
+    fields: Value,
+    nodes: Value,
+) -> TemplateInput {
     let v = json!({"name": name, "group": group, "icon": icon, "description": description,
                    "fields": fields, "flow": {"nodes": nodes}});
     // The definitions below are fixed and checked by a test; a mistake is a bug found there.

@@ -45,12 +45,25 @@ fn text(field: &Field, v: &Value) -> String {
         (FieldKind::MultiChoice, Value::Array(a)) => a
             .iter()
             .filter_map(Value::as_str)
-            .map(|k| field.options.iter().find(|o| o.key == k).map(|o| o.text.as_str()).unwrap_or(k))
+            .map(|k| {
+                field
+                    .options
+                    .iter()
+                    .find(|o| o.key == k)
+                    .map(|o| o.text.as_str())
+                    .unwrap_or(k)
+            })
             .collect::<Vec<_>>()
             .join("、"),
         (FieldKind::Attachment | FieldKind::Image, Value::Array(a)) => a
             .iter()
-            .map(|f| f["name"].as_str().or(f["file_id"].as_str()).unwrap_or_default().to_owned())
+            .map(|f| {
+                f["name"]
+                    .as_str()
+                    .or(f["file_id"].as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
             .collect::<Vec<_>>()
             .join("、"),
         (FieldKind::Table, Value::Array(rows)) => rows
@@ -73,7 +86,11 @@ fn text(field: &Field, v: &Value) -> String {
         ),
         (_, Value::Array(a)) => a
             .iter()
-            .map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()))
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| x.to_string())
+            })
             .collect::<Vec<_>>()
             .join("、"),
         (_, Value::Null) => String::new(),
@@ -88,7 +105,11 @@ fn time(ms: i64) -> String {
 }
 
 /// The workbook of one template's applications in the administrator's scope.
-pub async fn xlsx(app: &AppState, grant: &Grant<perm::ApprovalsManage>, q: &BoxQuery) -> AppResult<Vec<u8>> {
+pub async fn xlsx(
+    app: &AppState,
+    grant: &Grant<perm::ApprovalsManage>,
+    q: &BoxQuery,
+) -> AppResult<Vec<u8>> {
     let corp = grant.corp();
     let Some(template_id) = &q.template_id else {
         return Err(AppError::field("template_id", FieldReason::Required));
@@ -106,7 +127,8 @@ pub async fn xlsx(app: &AppState, grant: &Grant<perm::ApprovalsManage>, q: &BoxQ
         s = s.push_bind(" AND i.submitted_at < {}", to);
     }
     if let Some(st) = &q.status {
-        let status = Status::from_name(st).ok_or_else(|| AppError::field("status", FieldReason::Invalid))?;
+        let status =
+            Status::from_name(st).ok_or_else(|| AppError::field("status", FieldReason::Invalid))?;
         s = s.push_bind(" AND i.status = {}", status.code());
     }
     let rows: Vec<Row> = app
@@ -118,22 +140,38 @@ pub async fn xlsx(app: &AppState, grant: &Grant<perm::ApprovalsManage>, q: &BoxQ
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.applicant_id).collect();
     let names = people_refs(app, corp, &ids).await?;
-    let depts: std::collections::HashMap<i64, String> = qixie_org::people::all_departments(&app.db, corp)
-        .await?
-        .into_iter()
-        .map(|(id, _, name)| (id, name))
+    let depts: std::collections::HashMap<i64, String> =
+        qixie_org::people::all_departments(&app.db, corp)
+            .await?
+            .into_iter()
+            .map(|(id, _, name)| (id, name))
+            .collect();
+    let fields: Vec<&Field> = v
+        .fields
+        .iter()
+        .filter(|f| f.kind != FieldKind::Description)
         .collect();
-    let fields: Vec<&Field> = v.fields.iter().filter(|f| f.kind != FieldKind::Description).collect();
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let sheet = wb.add_worksheet();
-    let mut header: Vec<String> = ["审批编号", "状态", "申请人账号", "申请人", "部门", "提交时间", "完成时间", "摘要"]
-        .map(String::from)
-        .to_vec();
+    let mut header: Vec<String> = [
+        "审批编号",
+        "状态",
+        "申请人账号",
+        "申请人",
+        "部门",
+        "提交时间",
+        "完成时间",
+        "摘要",
+    ]
+    .map(String::from)
+    .to_vec();
     header.extend(fields.iter().map(|f| f.title.clone()));
     let map = |e: rust_xlsxwriter::XlsxError| AppError::internal(anyhow::anyhow!(e));
     for (col, h) in (0u16..).zip(&header) {
-        sheet.write_string_with_format(0, col, h, &bold).map_err(map)?;
+        sheet
+            .write_string_with_format(0, col, h, &bold)
+            .map_err(map)?;
     }
     for (row, r) in (1u32..).zip(&rows) {
         let values: FormValues = serde_json::from_str(&r.form_values).unwrap_or_default();
@@ -149,7 +187,11 @@ pub async fn xlsx(app: &AppState, grant: &Grant<perm::ApprovalsManage>, q: &BoxQ
             r.finished_at.map(time).unwrap_or_default(),
             summary.join("；"),
         ];
-        cells.extend(fields.iter().map(|f| values.get(&f.id).map(|v| text(f, v)).unwrap_or_default()));
+        cells.extend(
+            fields
+                .iter()
+                .map(|f| values.get(&f.id).map(|v| text(f, v)).unwrap_or_default()),
+        );
         for (col, c) in (0u16..).zip(cells) {
             if !c.is_empty() {
                 // Cells are text; a leading formula character is defused as the member export does.

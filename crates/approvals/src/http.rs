@@ -162,7 +162,11 @@ async fn offered_templates(
     State(app): State<AppState>,
     Authed(actor): Authed,
 ) -> AppResult<Json<OfferedList>> {
-    let items = offered(&app, &actor).await?.iter().map(OfferedTemplate::from).collect();
+    let items = offered(&app, &actor)
+        .await?
+        .iter()
+        .map(OfferedTemplate::from)
+        .collect();
     Ok(Json(OfferedList { items }))
 }
 
@@ -196,17 +200,20 @@ async fn template_form(
 }
 
 /// Names the people of each step.
-async fn with_people(
-    app: &AppState,
-    actor: &Actor,
-    steps: Vec<Step>,
-) -> AppResult<Vec<RouteStep>> {
-    let ids: Vec<i64> = steps.iter().flat_map(|s| s.members.iter().copied()).collect();
+async fn with_people(app: &AppState, actor: &Actor, steps: Vec<Step>) -> AppResult<Vec<RouteStep>> {
+    let ids: Vec<i64> = steps
+        .iter()
+        .flat_map(|s| s.members.iter().copied())
+        .collect();
     let names = view::people_refs(app, actor.corp, &ids).await?;
     Ok(steps
         .into_iter()
         .map(|s| RouteStep {
-            people: s.members.iter().filter_map(|m| names.get(m).cloned()).collect(),
+            people: s
+                .members
+                .iter()
+                .filter_map(|m| names.get(m).cloned())
+                .collect(),
             step: s,
         })
         .collect())
@@ -272,7 +279,10 @@ async fn list_box(
 #[utoipa::path(get, path = "/approvals/counts", tag = "approvals",
     summary = "The member's badge counts",
     responses((status = 200, body = Counts)))]
-async fn badge_counts(State(app): State<AppState>, Authed(actor): Authed) -> AppResult<Json<Counts>> {
+async fn badge_counts(
+    State(app): State<AppState>,
+    Authed(actor): Authed,
+) -> AppResult<Json<Counts>> {
     Ok(Json(boxes::counts(&app, &actor).await?))
 }
 
@@ -290,7 +300,12 @@ async fn detail(
 }
 
 /// Runs an action and answers with the application as it now is.
-async fn acted(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> AppResult<Json<Detail>> {
+async fn acted(
+    app: &AppState,
+    actor: &Actor,
+    sp_no: &str,
+    action: Action,
+) -> AppResult<Json<Detail>> {
     act(app, actor, sp_no, action).await?;
     Ok(Json(view::detail(app, actor, sp_no).await?))
 }
@@ -818,8 +833,10 @@ async fn stats(
 ) -> AppResult<Json<crate::stats::Stats>> {
     let now = app.now();
     let from = q.from.unwrap_or(now - 365 * 86_400_000);
-    let to = q.to.unwrap_or(now);
-    Ok(Json(crate::stats::compute(&app, &grant, q.template_id.as_deref(), from, to).await?))
+    let to = q.to.unwrap_or(now + 1);
+    Ok(Json(
+        crate::stats::compute(&app, &grant, q.template_id.as_deref(), from, to).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -844,7 +861,8 @@ async fn hand_over(
     Body(input): Body<HandOverInput>,
 ) -> AppResult<Json<HandedOver>> {
     let corp = grant.corp();
-    let ids = qixie_org::people::ids_of(&app.db, corp, &[input.to_userid.clone()]).await?;
+    let ids =
+        qixie_org::people::ids_of(&app.db, corp, std::slice::from_ref(&input.to_userid)).await?;
     let to = ids
         .into_iter()
         .next()

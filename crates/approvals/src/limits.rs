@@ -21,12 +21,19 @@ const HOUR_MS: i64 = 3600 * 1000;
 pub fn register(r: &mut JobRegistry) {
     r.register(
         LIMIT_JOB,
-        std::sync::Arc::new(|app: AppState, job: Job| Box::pin(async move { run(&app, &job).await.map_err(|e| anyhow::anyhow!("{e}")) })),
+        std::sync::Arc::new(|app: AppState, job: Job| {
+            Box::pin(async move { run(&app, &job).await.map_err(|e| anyhow::anyhow!("{e}")) })
+        }),
     );
 }
 
 /// Queues the reminders and the action of the current step when it has just been reached.
-pub async fn schedule(tx: &mut Tx, app: &AppState, l: &Loaded, outcome: &crate::instance::progress::Outcome) -> AppResult<()> {
+pub async fn schedule(
+    tx: &mut Tx,
+    app: &AppState,
+    l: &Loaded,
+    outcome: &crate::instance::progress::Outcome,
+) -> AppResult<()> {
     if l.status() != Status::Pending || outcome.now_pending.is_empty() {
         return Ok(());
     }
@@ -38,7 +45,12 @@ pub async fn schedule(tx: &mut Tx, app: &AppState, l: &Loaded, outcome: &crate::
     };
     let span = i64::from(limit.hours) * HOUR_MS;
     let mut list = Vec::new();
-    let mut shares: Vec<u8> = limit.remind_at.iter().copied().filter(|p| (1..=100).contains(p)).collect();
+    let mut shares: Vec<u8> = limit
+        .remind_at
+        .iter()
+        .copied()
+        .filter(|p| (1..=100).contains(p))
+        .collect();
     if limit.action != LimitAction::None && !shares.contains(&100) {
         shares.push(100);
     }
@@ -85,7 +97,12 @@ async fn run(app: &AppState, job: &Job) -> AppResult<()> {
         .filter(|p| p.state == PersonState::Pending)
         .map(|p| p.member)
         .collect();
-    let action = s.step.time_limit.as_ref().map(|t| t.action).unwrap_or_default();
+    let action = s
+        .step
+        .time_limit
+        .as_ref()
+        .map(|t| t.action)
+        .unwrap_or_default();
     let entry = |action: &str, to: Vec<i64>| Entry {
         at: now,
         actor: None,
@@ -108,10 +125,11 @@ async fn run(app: &AppState, job: &Job) -> AppResult<()> {
         let mut leaders = Vec::new();
         if action == LimitAction::Escalate {
             for m in &waiting {
-                let dept = qixie_org::people::person(&app.db, corp, qixie_kernel::ids::MemberId(*m))
-                    .await?
-                    .map(|p| p.main_department)
-                    .unwrap_or(1);
+                let dept =
+                    qixie_org::people::person(&app.db, corp, qixie_kernel::ids::MemberId(*m))
+                        .await?
+                        .map(|p| p.main_department)
+                        .unwrap_or(1);
                 let levels = qixie_org::people::leader_levels(&app.db, corp, *m, dept, 1).await?;
                 if let Some(l) = levels.first().and_then(|v| v.first()) {
                     leaders.push((*m, *l));
@@ -124,7 +142,8 @@ async fn run(app: &AppState, job: &Job) -> AppResult<()> {
             LimitAction::Reject => "timeout_reject",
             _ => "escalate",
         };
-        l.timeline.push(entry(name, leaders.iter().map(|(_, l)| *l).collect()));
+        l.timeline
+            .push(entry(name, leaders.iter().map(|(_, l)| *l).collect()));
         (out, if action == LimitAction::Reject { 3 } else { 2 })
     };
     if let Some(st) = outcome.finished {
@@ -142,7 +161,9 @@ async fn run(app: &AppState, job: &Job) -> AppResult<()> {
             kind: "approval.time_limit",
             target: sp_no,
             before: None,
-            after: Some(json!({"step": step, "share": pct, "action": format!("{action:?}").to_lowercase()})),
+            after: Some(
+                json!({"step": step, "share": pct, "action": format!("{action:?}").to_lowercase()}),
+            ),
         },
     )
     .await?;

@@ -32,12 +32,23 @@ struct Send {
 }
 
 /// Queues the notices a change calls for, to go out after it commits.
-pub fn queue(tx: &mut Tx, app: &AppState, l: &Loaded, template: &TemplateRow, outcome: &Outcome, change: i64) {
+pub fn queue(
+    tx: &mut Tx,
+    app: &AppState,
+    l: &Loaded,
+    template: &TemplateRow,
+    outcome: &Outcome,
+    change: i64,
+) {
     let mut sends = Vec::new();
     if !outcome.now_pending.is_empty() {
         sends.push(Send {
             members: outcome.now_pending.clone(),
-            card: if change == 5 { Card::Urged } else { Card::YourTurn },
+            card: if change == 5 {
+                Card::Urged
+            } else {
+                Card::YourTurn
+            },
         });
     }
     if !outcome.now_copied.is_empty() {
@@ -55,12 +66,11 @@ pub fn queue(tx: &mut Tx, app: &AppState, l: &Loaded, template: &TemplateRow, ou
             card: Card::Mentioned,
         });
     }
-    match outcome.finished {
-        Some(s @ (Status::Approved | Status::Rejected | Status::Returned)) => sends.push(Send {
+    if let Some(s @ (Status::Approved | Status::Rejected | Status::Returned)) = outcome.finished {
+        sends.push(Send {
             members: vec![l.row.applicant_id],
             card: Card::Finished(s),
-        }),
-        _ => {}
+        });
     }
     if sends.is_empty() {
         return;
@@ -73,7 +83,11 @@ pub fn queue(tx: &mut Tx, app: &AppState, l: &Loaded, template: &TemplateRow, ou
     let summary = l.summary.clone();
     let status = l.status();
     tx.after_commit_await(async move {
-        if let Err(e) = deliver(&app, corp, &sp_no, &title, applicant, &summary, status, sends).await {
+        if let Err(e) = deliver(
+            &app, corp, &sp_no, &title, applicant, &summary, status, sends,
+        )
+        .await
+        {
             tracing::warn!(sp_no = %sp_no, error = %e, "approval notice not sent");
         }
     });
@@ -92,7 +106,10 @@ async fn deliver(
 ) -> qixie_kernel::error::AppResult<()> {
     let sender = qixie_apps::builtin(app, corp, APPROVALS_AGENTID, "审批").await?;
     let cards = qixie_org::member::lookup::cards(&app.db, corp, &[applicant]).await?;
-    let who = cards.get(&applicant).map(|c| c.name.clone()).unwrap_or_default();
+    let who = cards
+        .get(&applicant)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     for send in sends {
         let (desc, buttons) = match send.card {
             Card::YourTurn => ("待你审批", true),
@@ -103,7 +120,14 @@ async fn deliver(
             Card::Finished(Status::Rejected) => ("已驳回", false),
             Card::Finished(_) => ("已退回，可修改后重新提交", false),
         };
-        let content = card(sp_no, &format!("{who}的{template_name}申请"), desc, summary, status, buttons);
+        let content = card(
+            sp_no,
+            &format!("{who}的{template_name}申请"),
+            desc,
+            summary,
+            status,
+            buttons,
+        );
         let plain = format!("[审批] {who}的{template_name}申请 {desc}");
         qixie_chat::notice::send_to_members(
             app,
@@ -123,7 +147,14 @@ async fn deliver(
 
 /// A WeCom `button_interaction` template card, with `approval` telling the client which
 /// application its buttons act on.
-fn card(sp_no: &str, title: &str, desc: &str, summary: &[String], status: Status, buttons: bool) -> Value {
+fn card(
+    sp_no: &str,
+    title: &str,
+    desc: &str,
+    summary: &[String],
+    status: Status,
+    buttons: bool,
+) -> Value {
     let lines: Vec<Value> = summary
         .iter()
         .map(|l| match l.split_once('：') {

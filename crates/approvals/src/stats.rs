@@ -140,7 +140,9 @@ pub async fn compute(
     s = in_scope(app, grant, s).await?;
     let rows: Vec<Row> = app
         .db
-        .all(s.prepend("SELECT t.template_id, t.name, i.status, i.route, i.submitted_at, i.finished_at "))
+        .all(s.prepend(
+            "SELECT t.template_id, t.name, i.status, i.route, i.submitted_at, i.finished_at ",
+        ))
         .await?;
     let mut templates: BTreeMap<String, (String, [i64; 4], Sample)> = BTreeMap::new();
     let mut nodes: BTreeMap<(String, String), (String, Sample)> = BTreeMap::new();
@@ -169,8 +171,16 @@ pub async fn compute(
         let Ok(progress) = serde_json::from_str::<Progress>(&r.route) else {
             continue;
         };
-        for step in progress.steps.iter().filter(|s| s.step.kind == StepKind::Approve) {
-            let limit = step.step.time_limit.as_ref().map(|l| i64::from(l.hours) * 3_600_000);
+        for step in progress
+            .steps
+            .iter()
+            .filter(|s| s.step.kind == StepKind::Approve)
+        {
+            let limit = step
+                .step
+                .time_limit
+                .as_ref()
+                .map(|l| i64::from(l.hours) * 3_600_000);
             for p in &step.people {
                 if p.auto || !matches!(p.state, PersonState::Approved | PersonState::Rejected) {
                     continue;
@@ -191,7 +201,7 @@ pub async fn compute(
         .map(|(m, s)| (m, s.durations()))
         .filter(|(_, d)| d.count >= 3)
         .collect();
-    slow.sort_by(|a, b| b.1.median_ms.cmp(&a.1.median_ms));
+    slow.sort_by_key(|(_, d)| std::cmp::Reverse(d.median_ms));
     slow.truncate(10);
     let names = people_refs(app, corp, &slow.iter().map(|(m, _)| *m).collect::<Vec<_>>()).await?;
     Ok(Stats {

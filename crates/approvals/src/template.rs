@@ -14,8 +14,8 @@ use qixie_kernel::ids::{CorpId, new_id, random_token};
 
 use crate::builtin;
 use crate::directory::OrgDirectory;
-use crate::flow::check::{Severity, check};
 use crate::flow::Flow;
+use crate::flow::check::{Severity, check};
 use crate::form::Field;
 use crate::form::validate::check_fields;
 
@@ -71,7 +71,13 @@ impl Submitters {
     }
     /// Whether a member (userid, department paths, tags) is among them; `dept_paths` are the paths
     /// of `department_ids`.
-    pub fn admits(&self, userid: &str, paths: &[String], tags: &[i64], dept_paths: &[String]) -> bool {
+    pub fn admits(
+        &self,
+        userid: &str,
+        paths: &[String],
+        tags: &[i64],
+        dept_paths: &[String],
+    ) -> bool {
         self.everyone()
             || self.userids.iter().any(|u| u == userid)
             || tags.iter().any(|t| self.tag_ids.contains(t))
@@ -150,7 +156,11 @@ impl Template {
 }
 
 /// A template by its public id (deleted ones included: instances still name them).
-pub async fn find(db: impl Into<Conn<'_>>, corp: CorpId, template_id: &str) -> AppResult<TemplateRow> {
+pub async fn find(
+    db: impl Into<Conn<'_>>,
+    corp: CorpId,
+    template_id: &str,
+) -> AppResult<TemplateRow> {
     db.into()
         .opt(
             sql(format!(
@@ -166,7 +176,12 @@ pub async fn find(db: impl Into<Conn<'_>>, corp: CorpId, template_id: &str) -> A
 /// A template by its row id.
 pub async fn find_by_pk(db: impl Into<Conn<'_>>, pk: i64) -> AppResult<TemplateRow> {
     db.into()
-        .opt(sql(format!("SELECT {COLS} FROM approval_templates WHERE id = $1")).bind(pk))
+        .opt(
+            sql(format!(
+                "SELECT {COLS} FROM approval_templates WHERE id = $1"
+            ))
+            .bind(pk),
+        )
         .await?
         .ok_or_else(|| ErrorKind::TemplateNotFound.into())
 }
@@ -187,7 +202,8 @@ pub async fn list(app: &AppState, corp: CorpId) -> AppResult<Vec<TemplateRow>> {
 
 /// One version of a template.
 pub async fn version(db: impl Into<Conn<'_>>, pk: i64, version: i64) -> AppResult<Version> {
-    let row: Option<(i64, String, String, Option<i64>, String, i64, String)> = db
+    type VersionRow = (i64, String, String, Option<i64>, String, i64, String);
+    let row: Option<VersionRow> = db
         .into()
         .opt(
             sql("SELECT version, fields, flow, changed_by, changed_by_name, changed_at, note FROM approval_template_versions WHERE template_pk = $1 AND version = $2")
@@ -223,11 +239,31 @@ fn validate(input: &TemplateInput) -> AppResult<()> {
     if let Err(r) = qixie_org::valid_name(&input.name, 40) {
         v.push("name", r);
     }
-    v.check(input.group.chars().count() <= 20, "group", FieldReason::TooLong);
-    v.check(input.icon.chars().count() <= 40, "icon", FieldReason::TooLong);
-    v.check(input.description.chars().count() <= 200, "description", FieldReason::TooLong);
-    v.check(input.note.chars().count() <= 200, "note", FieldReason::TooLong);
-    v.check(input.submitters.userids.len() <= 1000, "submitters.userids", FieldReason::TooMany);
+    v.check(
+        input.group.chars().count() <= 20,
+        "group",
+        FieldReason::TooLong,
+    );
+    v.check(
+        input.icon.chars().count() <= 40,
+        "icon",
+        FieldReason::TooLong,
+    );
+    v.check(
+        input.description.chars().count() <= 200,
+        "description",
+        FieldReason::TooLong,
+    );
+    v.check(
+        input.note.chars().count() <= 200,
+        "note",
+        FieldReason::TooLong,
+    );
+    v.check(
+        input.submitters.userids.len() <= 1000,
+        "submitters.userids",
+        FieldReason::TooMany,
+    );
     for (path, reason) in check_fields(&input.fields) {
         v.push(&path, reason);
     }
@@ -364,7 +400,11 @@ pub async fn update(
     }
     let current = version(&mut tx, row.id, row.version).await?;
     let changed = current.fields != input.fields || current.flow != input.flow;
-    let next = if changed { row.version + 1 } else { row.version };
+    let next = if changed {
+        row.version + 1
+    } else {
+        row.version
+    };
     if changed {
         insert_version(&mut tx, row.id, next, &input, Some(actor), now).await?;
     }

@@ -57,7 +57,11 @@ pub async fn person(db: &Database, corp: CorpId, id: MemberId) -> AppResult<Opti
 }
 
 /// Ids of these userids, in order: `None` for unknown and departed members.
-pub async fn ids_of(db: &Database, corp: CorpId, userids: &[String]) -> AppResult<Vec<Option<i64>>> {
+pub async fn ids_of(
+    db: &Database,
+    corp: CorpId,
+    userids: &[String],
+) -> AppResult<Vec<Option<i64>>> {
     let mut found = HashMap::new();
     for chunk in userids.chunks(500) {
         let rows: Vec<(i64, String)> = db
@@ -127,9 +131,11 @@ pub async fn leader_levels(
     for _ in 0..levels {
         let row: Option<(Option<i64>, i64)> = db
             .opt(
-                sql("SELECT leader_id, main_department FROM members WHERE corp_id = $1 AND id = $2")
-                    .bind(corp)
-                    .bind(current),
+                sql(
+                    "SELECT leader_id, main_department FROM members WHERE corp_id = $1 AND id = $2",
+                )
+                .bind(corp)
+                .bind(current),
             )
             .await?;
         let Some((own_leader, main)) = row else { break };

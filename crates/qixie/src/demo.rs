@@ -145,7 +145,15 @@ async fn approvals(
             .iter()
             .find(|(_, u, _)| u == userid)
             .ok_or(qixie_kernel::error::ErrorKind::MemberNotFound)?;
-        Ok(Actor::member(corp, *id, u.clone(), name.clone(), false, vec![], qixie_kernel::authz::Scope::All))
+        Ok(Actor::member(
+            corp,
+            *id,
+            u.clone(),
+            name.clone(),
+            false,
+            vec![],
+            qixie_kernel::authz::Scope::All,
+        ))
     };
     let templates = qixie_approvals::template::list(app, corp).await?;
     let template = |key: &str| {
@@ -156,13 +164,44 @@ async fn approvals(
             .unwrap_or_default()
     };
     // (applicant, template, values, then who decides what: (userid, approve?, back to applicant?))
-    let cases: Vec<(&str, &str, serde_json::Value, Vec<(&str, bool, bool)>)> = vec![
-        ("demo031", "leave", json!({"leave_type": "annual", "period": {"start": "2026-12-21 am", "end": "2026-12-23 pm"}, "reason": "年底回老家探亲"}), vec![]),
-        ("demo032", "reimbursement", json!({"reason": "上海客户拜访差旅", "details": [{"category": "travel", "amount": "8600"}, {"category": "meal", "amount": "3400"}], "total": "12000"}), vec![("demo029", true, false)]),
-        ("demo033", "business_trip", json!({"destination": "北京", "period": {"start": "2026-12-15 am", "end": "2026-12-17 pm"}, "transport": "train", "budget": "5000", "reason": "参加行业展会"}), vec![("demo029", true, false)]),
-        ("demo034", "purchase", json!({"reason": "新员工笔记本电脑", "items": [{"name": "笔记本电脑", "quantity": 2, "price": "8999"}], "total": "17998"}), vec![("demo029", false, false)]),
-        ("demo035", "overtime", json!({"period": {"start": "2026-12-05 18:00", "end": "2026-12-05 21:30"}, "compensation": "leave", "reason": "版本发布"}), vec![("demo029", false, true)]),
-        ("demo036", "supplies", json!({"items": [{"name": "A4 打印纸", "quantity": 5}], "reason": "部门日常办公"}), vec![]),
+    type Decision = (&'static str, bool, bool);
+    let cases: Vec<(&str, &str, serde_json::Value, Vec<Decision>)> = vec![
+        (
+            "demo031",
+            "leave",
+            json!({"leave_type": "annual", "period": {"start": "2026-12-21 am", "end": "2026-12-23 pm"}, "reason": "年底回老家探亲"}),
+            vec![],
+        ),
+        (
+            "demo032",
+            "reimbursement",
+            json!({"reason": "上海客户拜访差旅", "details": [{"category": "travel", "amount": "8600"}, {"category": "meal", "amount": "3400"}], "total": "12000"}),
+            vec![("demo029", true, false)],
+        ),
+        (
+            "demo033",
+            "business_trip",
+            json!({"destination": "北京", "period": {"start": "2026-12-15 am", "end": "2026-12-17 pm"}, "transport": "train", "budget": "5000", "reason": "参加行业展会"}),
+            vec![("demo029", true, false)],
+        ),
+        (
+            "demo034",
+            "purchase",
+            json!({"reason": "新员工笔记本电脑", "items": [{"name": "笔记本电脑", "quantity": 2, "price": "8999"}], "total": "17998"}),
+            vec![("demo029", false, false)],
+        ),
+        (
+            "demo035",
+            "overtime",
+            json!({"period": {"start": "2026-12-05 18:00", "end": "2026-12-05 21:30"}, "compensation": "leave", "reason": "版本发布"}),
+            vec![("demo029", false, true)],
+        ),
+        (
+            "demo036",
+            "supplies",
+            json!({"items": [{"name": "A4 打印纸", "quantity": 5}], "reason": "部门日常办公"}),
+            vec![],
+        ),
     ];
     for (applicant, key, values, decisions) in cases {
         let who = person(applicant)?;
@@ -183,11 +222,19 @@ async fn approvals(
         for (userid, approve, back) in decisions {
             let decider = person(userid)?;
             let input = DecisionInput {
-                comment: if approve { "同意".into() } else { "请补充说明".into() },
+                comment: if approve {
+                    "同意".into()
+                } else {
+                    "请补充说明".into()
+                },
                 file_ids: vec![],
                 to: back.then(|| "applicant".into()),
             };
-            let action = if approve { Action::Approve(input) } else { Action::Reject(input) };
+            let action = if approve {
+                Action::Approve(input)
+            } else {
+                Action::Reject(input)
+            };
             act(app, &decider, &sp_no, action).await?;
         }
     }

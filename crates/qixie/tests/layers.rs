@@ -8,7 +8,15 @@ use std::path::{Path, PathBuf};
 
 /// Bottom to top. A new module's crate goes where its dependencies put it.
 const LAYERS: &[&str] = &[
-    "kernel", "org", "identity", "admin", "apps", "chat", "approvals", "wecom", "qixie",
+    "kernel",
+    "org",
+    "identity",
+    "admin",
+    "apps",
+    "chat",
+    "approvals",
+    "wecom",
+    "qixie",
 ];
 
 fn crates_dir() -> PathBuf {

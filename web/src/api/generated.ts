@@ -39,6 +39,196 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every application in the administrator's scope */
+        get: operations["all_applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Problems of a form and flow before publishing */
+        post: operations["check_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Applications as XLSX, one column per form field */
+        get: operations["export_applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/flow-text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A flow as plain text, or plain text as a flow */
+        post: operations["flow_text"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/hand-over": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a member's waiting steps to another member */
+        post: operations["hand_over"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The route a flow takes for an applicant and values */
+        post: operations["simulate_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Time to decide, per template, step and week */
+        get: operations["stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every template */
+        get: operations["admin_templates"];
+        put?: never;
+        /** Create a template */
+        post: operations["create_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A template with its current form and flow */
+        get: operations["admin_template"];
+        /** Save a template (a new version when its form or flow changed) */
+        put: operations["update_template"];
+        post?: never;
+        /** Delete a template (running applications go on) */
+        delete: operations["delete_template"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/templates/{template_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A template's version history */
+        get: operations["template_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/approvals/templates/{template_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A template as it was at a version */
+        get: operations["template_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/apps": {
         parameters: {
             query?: never;
@@ -526,6 +716,262 @@ export interface paths {
         post: operations["add_tag_members"];
         /** Remove members from a tag */
         delete: operations["remove_tag_members"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A box: waiting for me, done by me, mine, copied to me */
+        get: operations["list_box"];
+        put?: never;
+        /** Submit an application */
+        post: operations["submit_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's badge counts */
+        get: operations["badge_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The route an application would take now */
+        post: operations["preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Templates the member may submit */
+        get: operations["offered_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The form of a template */
+        get: operations["template_form"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An application with its steps and timeline */
+        get: operations["detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/add-approver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add approvers before or after oneself */
+        post: operations["add_approver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve the current step */
+        post: operations["approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment, with @mentions */
+        post: operations["comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file attached to an application, for those who may see it */
+        get: operations["attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject, return to the applicant, or return to an earlier step */
+        post: operations["reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/resubmit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resubmit a returned application */
+        post: operations["resubmit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand one's turn to another member */
+        post: operations["transfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/urge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remind the current approvers (once an hour) */
+        post: operations["urge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{sp_no}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw one's own application */
+        post: operations["withdraw"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1449,6 +1895,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AddApproverInput: {
+            comment?: string;
+            /**
+             * @description "before": they decide first, then you again; "after": they decide after you, and this counts
+             *     as your approval.
+             */
+            position: components["schemas"]["Position"];
+            /** @description 1–10 members. */
+            userids: string[];
+        };
         /** @description Members to add: by userid, and every member of the departments (with their subdepartments). */
         AddMembers: {
             department_ids?: number[];
@@ -1471,6 +1927,21 @@ export interface components {
         AdminScope: {
             all: boolean;
             department_ids?: number[];
+        };
+        AdminTemplate: {
+            builtin?: string | null;
+            enabled: boolean;
+            group: string;
+            icon: string;
+            name: string;
+            template_id: string;
+            /** Format: int64 */
+            updated_at: number;
+            /** Format: int64 */
+            version: number;
+        };
+        AdminTemplateList: {
+            items: components["schemas"]["AdminTemplate"][];
         };
         /** @description An administrator, their permissions (all of them for a super administrator) and scope. */
         Administrator: {
@@ -1533,6 +2004,63 @@ export interface components {
             visible_department_ids: number[];
             visible_userids: string[];
         };
+        /**
+         * @description How several approvers of one node decide.
+         * @enum {string}
+         */
+        ApprovalMode: "sequential" | "all" | "any";
+        ApproverNode: {
+            /** @description Who approves: the union of these, in order, duplicates removed. */
+            approvers: components["schemas"]["ApproverSource"][];
+            /** @description Unique within the flow, stable across versions (time limits and statistics are per node). */
+            id: string;
+            mode?: components["schemas"]["ApprovalMode"];
+            /** @description ≤ 40 characters, e.g. "直属上级审批". */
+            name: string;
+            time_limit?: null | components["schemas"]["TimeLimit"];
+            /** @description When the approvers resolve to nobody. */
+            when_empty?: components["schemas"]["WhenEmpty"];
+        };
+        /** @description Where a node's people come from. */
+        ApproverSource: {
+            /** @enum {string} */
+            kind: "members";
+            userids: string[];
+        } | {
+            /** @enum {string} */
+            kind: "leader";
+            /** Format: u-int8 */
+            level?: number;
+        } | {
+            /** Format: int64 */
+            department_id?: number | null;
+            /** @enum {string} */
+            kind: "department_head";
+        } | {
+            /** @enum {string} */
+            kind: "tag";
+            /** Format: int64 */
+            tag_id: number;
+        } | {
+            /** @enum {string} */
+            kind: "admins";
+            permission?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "chosen";
+            multiple?: boolean;
+        } | {
+            /** @enum {string} */
+            kind: "applicant";
+        };
+        ApproverStats: {
+            /** Format: int64 */
+            decisions: number;
+            /** Format: int64 */
+            median_ms: number;
+            name: string;
+            userid: string;
+        };
         /** @description A member's own attention settings. */
         AttentionSettings: components["schemas"]["QuietHours"] & {
             auto_reply: components["schemas"]["AutoReply"];
@@ -1572,11 +2100,98 @@ export interface components {
         };
         /** @enum {string} */
         AutoReplyMode: "off" | "away" | "after_hours";
+        Branch: {
+            /** @description All must hold; none means "otherwise". */
+            conditions?: components["schemas"]["Condition"][];
+            /** @description ≤ 40 characters, e.g. "金额 > 10000". */
+            name: string;
+            nodes: components["schemas"]["Node"][];
+        };
+        BranchNode: {
+            /** @description Evaluated in order; the last should have no conditions (the default branch). */
+            branches: components["schemas"]["Branch"][];
+            id: string;
+        };
+        BranchTaken: {
+            branch: string;
+            node_id: string;
+        };
+        CcNode: {
+            id: string;
+            name: string;
+            recipients: components["schemas"]["ApproverSource"][];
+        };
         ChatPolicy: {
             files: components["schemas"]["FilePolicy"];
             naming: components["schemas"]["NamingPolicy"];
             receipts: components["schemas"]["ReceiptPolicy"];
         };
+        CheckInput: {
+            fields: components["schemas"]["Field"][];
+            flow: components["schemas"]["Flow"];
+        };
+        /** @description A node whose approvers the applicant chooses. */
+        Choice: {
+            multiple: boolean;
+            name: string;
+            node_id: string;
+        };
+        /** @description One choice of a single or multiple choice field. */
+        ChoiceOption: {
+            /** @description Stable key, kept in values (WeCom's `key`); ≤ 40 characters. */
+            key: string;
+            /** @description What the applicant sees; ≤ 40 characters. */
+            text: string;
+        };
+        CommentInput: {
+            /** @description 1–2,000 characters; `@userid` mentions tell those people. */
+            content: string;
+            file_ids?: string[];
+        };
+        /** @description A condition of a branch. */
+        Condition: {
+            field: string;
+            /** @enum {string} */
+            kind: "range";
+            /** Format: double */
+            max?: number | null;
+            max_exclusive?: boolean;
+            /** Format: double */
+            min?: number | null;
+            min_exclusive?: boolean;
+        } | {
+            field: string;
+            keys: string[];
+            /** @enum {string} */
+            kind: "choice";
+        } | {
+            field: string;
+            /** @enum {string} */
+            kind: "member";
+            userids: string[];
+        } | {
+            department_ids: number[];
+            field: string;
+            /** @enum {string} */
+            kind: "department";
+        } | {
+            department_ids: number[];
+            /** @enum {string} */
+            kind: "applicant_department";
+        } | {
+            /** @enum {string} */
+            kind: "applicant_tag";
+            tag_ids: number[];
+        } | {
+            /** @enum {string} */
+            kind: "applicant";
+            userids: string[];
+        };
+        /**
+         * @description When the same person approves on consecutive nodes.
+         * @enum {string}
+         */
+        Consecutive: "approve_once" | "each";
         /** @description Whether the address-book sync secret was issued, and when last. */
         ContactsSync: {
             configured: boolean;
@@ -1660,6 +2275,18 @@ export interface components {
             /** @description IANA name of the enterprise's clock (working hours, dates, schedules). */
             time_zone: string;
         };
+        Counts: {
+            /**
+             * Format: int64
+             * @description Applications copied to the member that they have not opened.
+             */
+            cc_unread: number;
+            /**
+             * Format: int64
+             * @description Applications waiting for the member.
+             */
+            todo: number;
+        };
         CreatedApp: {
             app: components["schemas"]["AppView"];
             /** @description The secret, shown this once; only its hash is kept. */
@@ -1679,6 +2306,18 @@ export interface components {
         };
         Decision: {
             approve: boolean;
+        };
+        /** @description An approver's decision. */
+        DecisionInput: {
+            /** @description ≤ 2,000 characters. */
+            comment?: string;
+            /** @description Uploaded images or files (`POST /chat/media`), at most 9. */
+            file_ids?: string[];
+            /**
+             * @description Rejections only: "applicant" returns it for editing, a node id returns it to that earlier
+             *     step; absent, the application is rejected.
+             */
+            to?: string | null;
         };
         Department: {
             /** Format: int64 */
@@ -1722,8 +2361,39 @@ export interface components {
             /** Format: int64 */
             parent_id?: number | null;
         };
+        DepartmentRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
         DepartmentReply: {
             department: components["schemas"]["Department"];
+        };
+        /** @description An application as its viewer sees it. */
+        Detail: {
+            /**
+             * @description What the viewer may do now: approve, reject, transfer, add_approver, withdraw, resubmit,
+             *     urge, comment.
+             */
+            actions: string[];
+            applicant: components["schemas"]["PersonRef"];
+            department: components["schemas"]["DepartmentRef"];
+            fields: components["schemas"]["Field"][];
+            /** Format: int64 */
+            finished_at?: number | null;
+            sp_no: string;
+            /** @description pending, approved, rejected, withdrawn, returned. */
+            status: string;
+            steps: components["schemas"]["StepView"][];
+            /** Format: int64 */
+            submitted_at: number;
+            summary: string[];
+            template_id: string;
+            template_name: string;
+            timeline: components["schemas"]["TimelineEntry"][];
+            values: Record<string, never>;
+            /** Format: int64 */
+            version: number;
         };
         /** @description What arrived while a member rested. Kept as JSON until dismissed, so it is read back too. */
         Digest: {
@@ -1779,12 +2449,33 @@ export interface components {
             /** Format: int64 */
             until?: number | null;
         };
+        /**
+         * @description The unit a date range's duration is counted in.
+         * @enum {string}
+         */
+        DurationUnit: "day" | "half_day" | "hour";
+        /** @description Times to decide, in milliseconds. */
+        Durations: {
+            /** Format: int64 */
+            average_ms: number;
+            /** Format: int64 */
+            count: number;
+            /** Format: int64 */
+            median_ms: number;
+            /** Format: int64 */
+            p90_ms: number;
+            /**
+             * Format: double
+             * @description Of the decisions with a time limit, the share made within it (0–1); null without limits.
+             */
+            within_limit?: number | null;
+        };
         /** @description The body of every error answer of the native API. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @enum {string} */
-        ErrorCode: "internal" | "bad_request" | "json_required" | "validation_failed" | "unauthenticated" | "forbidden" | "out_of_scope" | "target_outranks_you" | "admin_protected" | "csrf_failed" | "cross_site_request" | "not_found" | "no_such_route" | "setup_already_done" | "bad_credentials" | "throttled" | "account_locked" | "account_frozen" | "password_change_required" | "weak_password" | "password_reused" | "wrong_old_password" | "department_not_found" | "department_not_empty" | "department_has_children" | "department_move_cycle" | "department_exists" | "root_department" | "member_not_found" | "userid_exists" | "mobile_exists" | "email_exists" | "cannot_delete_creator" | "last_super_admin" | "successor_invalid" | "tag_not_found" | "tag_exists" | "all_list_invalid" | "app_not_found" | "import_file_invalid" | "import_rejected" | "payload_too_large" | "upload_too_large" | "media_not_found" | "job_not_found" | "invalid_corpid" | "invalid_secret" | "invalid_access_token" | "access_token_expired" | "missing_access_token" | "api_forbidden" | "conversation_not_found" | "not_conversation_member" | "conversation_closed" | "group_admin_only" | "group_owner_only" | "muted_all" | "at_all_forbidden" | "naming_policy" | "member_limit" | "owner_must_transfer" | "not_a_group" | "empty_message" | "message_too_long" | "message_not_found" | "recall_expired" | "recall_forbidden" | "forward_forbidden" | "receipts_off" | "file_too_large" | "file_type_refused" | "robot_key_invalid" | "robot_rate_limited" | "quick_reply_not_found" | "quick_reply_exists" | "quick_reply_limit" | "quick_reply_read_only" | "urgent_nobody" | "urgent_pending" | "all_recipients_invalid" | "send_rate_limited" | "too_many_connections";
+        ErrorCode: "internal" | "bad_request" | "json_required" | "validation_failed" | "unauthenticated" | "forbidden" | "out_of_scope" | "target_outranks_you" | "admin_protected" | "csrf_failed" | "cross_site_request" | "not_found" | "no_such_route" | "setup_already_done" | "bad_credentials" | "throttled" | "account_locked" | "account_frozen" | "password_change_required" | "weak_password" | "password_reused" | "wrong_old_password" | "department_not_found" | "department_not_empty" | "department_has_children" | "department_move_cycle" | "department_exists" | "root_department" | "member_not_found" | "userid_exists" | "mobile_exists" | "email_exists" | "cannot_delete_creator" | "last_super_admin" | "successor_invalid" | "tag_not_found" | "tag_exists" | "all_list_invalid" | "app_not_found" | "import_file_invalid" | "import_rejected" | "payload_too_large" | "upload_too_large" | "media_not_found" | "job_not_found" | "invalid_corpid" | "invalid_secret" | "invalid_access_token" | "access_token_expired" | "missing_access_token" | "api_forbidden" | "conversation_not_found" | "not_conversation_member" | "conversation_closed" | "group_admin_only" | "group_owner_only" | "muted_all" | "at_all_forbidden" | "naming_policy" | "member_limit" | "owner_must_transfer" | "not_a_group" | "empty_message" | "message_too_long" | "message_not_found" | "recall_expired" | "recall_forbidden" | "forward_forbidden" | "receipts_off" | "file_too_large" | "file_type_refused" | "robot_key_invalid" | "robot_rate_limited" | "quick_reply_not_found" | "quick_reply_exists" | "quick_reply_limit" | "quick_reply_read_only" | "urgent_nobody" | "urgent_pending" | "all_recipients_invalid" | "send_rate_limited" | "too_many_connections" | "template_not_found" | "template_name_exists" | "template_not_allowed" | "flow_has_problems" | "nobody_to_approve" | "approval_not_found" | "approval_already_decided" | "approval_not_yours" | "approval_closed" | "approval_urged_recently";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description Facts behind a hint (a policy's pattern, how long to wait). */
@@ -1866,6 +2557,49 @@ export interface components {
             /** @description The newest first. */
             items: components["schemas"]["Favourite"][];
         };
+        /** @description One field of a form. */
+        Field: {
+            /** @description table: 1–20 columns; no table, description or related_approval among them. */
+            columns?: components["schemas"]["Field"][];
+            /** @description money: ISO 4217 code; CNY when absent. */
+            currency?: string | null;
+            /** @description A value the form starts with, of the field's value shape. */
+            default?: Record<string, never> | null;
+            /** @description A line of help under the field, ≤ 200 characters. */
+            hint?: string;
+            /**
+             * @description Unique within the template (and within a table's columns): letters, digits, `-` and `_`,
+             *     ≤ 40 characters, e.g. "amount" or WeCom's "Money-1612345".
+             */
+            id: string;
+            kind: components["schemas"]["FieldKind"];
+            /** Format: double */
+            max?: number | null;
+            /**
+             * Format: double
+             * @description number and money: bounds, inclusive.
+             */
+            min?: number | null;
+            /** @description member and department: more than one may be chosen. */
+            multiple?: boolean;
+            /** @description single_choice and multi_choice: 1–100 options with unique keys. */
+            options?: components["schemas"]["ChoiceOption"][];
+            /** @description ≤ 80 characters. */
+            placeholder?: string;
+            required?: boolean;
+            /** @description related_approval: the templates whose approvals may be chosen (empty: any). */
+            template_ids?: string[];
+            /** @description description: the text shown, ≤ 2,000 characters. */
+            text?: string;
+            /** @description ≤ 40 characters, unique within the form. */
+            title: string;
+            unit?: null | components["schemas"]["DurationUnit"];
+        };
+        /**
+         * @description What a field holds.
+         * @enum {string}
+         */
+        FieldKind: "text" | "textarea" | "number" | "money" | "date" | "date_time" | "date_range" | "single_choice" | "multi_choice" | "member" | "department" | "attachment" | "image" | "table" | "description" | "related_approval";
         /** @enum {string} */
         FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count";
         /** @description A field's reason: one of the field reasons, or the code of the error kind it concerns. */
@@ -1876,6 +2610,32 @@ export interface components {
             denied_extensions: string[];
             /** Format: int64 */
             max_bytes: number;
+        };
+        FileRef: {
+            file_id: string;
+            image: boolean;
+            name: string;
+            /** Format: int64 */
+            size: number;
+        };
+        /** @description The flow: its nodes in order, and the rules that apply to all of them. */
+        Flow: {
+            nodes: components["schemas"]["Node"][];
+            rules?: components["schemas"]["FlowRules"];
+        };
+        /** @description Rules for the whole flow. */
+        FlowRules: {
+            applicant_is_approver?: components["schemas"]["SelfApproval"];
+            consecutive_approver?: components["schemas"]["Consecutive"];
+        };
+        FlowText: {
+            flow?: null | components["schemas"]["Flow"];
+            text?: string | null;
+        };
+        /** @description A flow to turn into text, or text to turn into a flow. */
+        FlowTextInput: {
+            flow?: null | components["schemas"]["Flow"];
+            text?: string | null;
         };
         ForwardInput: {
             message_ids: string[];
@@ -1911,6 +2671,17 @@ export interface components {
             mute_all?: boolean | null;
             no_forward_out?: boolean | null;
             only_admins_rename?: boolean | null;
+        };
+        HandOverInput: {
+            from_userid: string;
+            to_userid: string;
+        };
+        HandedOver: {
+            /**
+             * Format: int64
+             * @description Steps moved.
+             */
+            moved: number;
         };
         Handover: {
             /** Format: u-int64 */
@@ -1970,6 +2741,8 @@ export interface components {
             /** @description Who was invited. */
             userid: string;
         };
+        /** @enum {string} */
+        LimitAction: "none" | "approve" | "reject" | "escalate";
         LoginRequest: {
             account: string;
             /** @description "api" returns a bearer token instead of setting a cookie. */
@@ -2163,6 +2936,24 @@ export interface components {
             /** @description Shown this once; the previous secret stops working. */
             secret: string;
         };
+        /** @description One node of the tree. */
+        Node: (components["schemas"]["ApproverNode"] & {
+            /** @enum {string} */
+            type: "approver";
+        }) | (components["schemas"]["CcNode"] & {
+            /** @enum {string} */
+            type: "cc";
+        }) | (components["schemas"]["BranchNode"] & {
+            /** @enum {string} */
+            type: "branch";
+        });
+        NodeStats: {
+            /** @description From the step being reached to each approver's decision. */
+            decide: components["schemas"]["Durations"];
+            name: string;
+            node_id: string;
+            template_id: string;
+        };
         OffboardBody: {
             successor_userid: string;
         };
@@ -2170,10 +2961,34 @@ export interface components {
             handovers: components["schemas"]["Handover"][];
             member: components["schemas"]["Member"];
         };
+        OfferedList: {
+            items: components["schemas"]["OfferedTemplate"][];
+        };
+        /** @description A template in the list a member submits from. */
+        OfferedTemplate: {
+            /** @description leave, reimbursement, business_trip, purchase, supplies, overtime, punch_correction, or null. */
+            builtin?: string | null;
+            description: string;
+            group: string;
+            icon: string;
+            name: string;
+            template_id: string;
+        };
         /** @description Every snippet's id, in the new order. */
         OrderInput: {
             ids: string[];
         };
+        Page: {
+            items: components["schemas"]["Summary"][];
+            next_cursor?: string | null;
+            /**
+             * Format: int64
+             * @description Exact, over every page.
+             */
+            total: number;
+        };
+        /** @enum {string} */
+        PassReason: "empty" | "applicant";
         PasswordChange: {
             new_password: string;
             old_password: string;
@@ -2198,6 +3013,38 @@ export interface components {
             name: string;
             position: string;
             userid: string;
+        };
+        PersonRef: {
+            avatar: string;
+            name: string;
+            userid: string;
+        };
+        /** @enum {string} */
+        Position: "before" | "after";
+        /** @description One thing the check found, with where it is. */
+        Problem: {
+            /** @description The branch's name. */
+            branch?: string | null;
+            /**
+             * @description `duplicate_node_id`, `empty_name`, `unknown_field`, `field_kind`, `unknown_option`,
+             *     `unreachable_branch`, `no_default_branch`, `no_approvers`, `unknown_member`, `unknown_tag`,
+             *     `unknown_department`, `leader_loop`, `time_limit`, `empty_flow` (a warning),
+             *     `overlapping_branches` (a warning), `nobody_for_department` (a warning, an error on a node
+             *     that refuses submissions when empty).
+             */
+            code: string;
+            /** Format: int64 */
+            department_id?: number | null;
+            /** @description The form field a condition names. */
+            field?: string | null;
+            /** @description For people, in the requested language. */
+            message: string;
+            /** @description The node, or the branch node a branch belongs to. */
+            node_id?: string | null;
+            severity: components["schemas"]["Severity"];
+        };
+        Problems: {
+            problems: components["schemas"]["Problem"][];
         };
         /** @description Self-service profile edit: only the fields a member may change about themselves. */
         ProfilePatch: {
@@ -2275,6 +3122,16 @@ export interface components {
             /** @description The new initial password; one is generated when absent. */
             password?: string | null;
         };
+        /** @description A returned application's new values. */
+        ResubmitInput: {
+            chosen?: {
+                [key: string]: string[];
+            };
+            /** Format: int64 */
+            department_id?: number | null;
+            summary?: string[] | null;
+            values: Record<string, never>;
+        };
         RobotInput: {
             name: string;
         };
@@ -2286,6 +3143,19 @@ export interface components {
             created_at: number;
             id: string;
             name: string;
+        };
+        RoutePreview: {
+            branches: components["schemas"]["BranchTaken"][];
+            /**
+             * @description Why the route cannot be resolved now (nobody to approve a step, a choice missing), or the
+             *     flow's problems (simulate).
+             */
+            problems: components["schemas"]["Problem"][];
+            steps: components["schemas"]["RouteStep"][];
+        };
+        /** @description A step of a previewed or simulated route, with its people. */
+        RouteStep: components["schemas"]["Step"] & {
+            people: components["schemas"]["PersonRef"][];
         };
         RowProblem: {
             field: string;
@@ -2320,6 +3190,11 @@ export interface components {
              */
             password_rotation_days: number;
         };
+        /**
+         * @description When the applicant is among a node's approvers.
+         * @enum {string}
+         */
+        SelfApproval: "skip" | "approve";
         SessionList: {
             items: components["schemas"]["SessionView"][];
         };
@@ -2348,6 +3223,8 @@ export interface components {
             default_corp_id?: string | null;
             needs_setup: boolean;
         };
+        /** @enum {string} */
+        Severity: "error" | "warning";
         SignedIn: {
             csrf_token: string;
             must_change_password: boolean;
@@ -2359,6 +3236,109 @@ export interface components {
             member: components["schemas"]["Member"];
             /** Format: u-int64 */
             sessions_ended: number;
+        };
+        SimulateInput: {
+            /** @description The applicant's userid. */
+            applicant: string;
+            chosen?: {
+                [key: string]: string[];
+            };
+            /** Format: int64 */
+            department_id?: number | null;
+            fields: components["schemas"]["Field"][];
+            flow: components["schemas"]["Flow"];
+            values?: Record<string, never>;
+        };
+        Stats: {
+            nodes: components["schemas"]["NodeStats"][];
+            /** @description The ten approvers with the slowest median, at least three decisions each. */
+            slowest: components["schemas"]["ApproverStats"][];
+            templates: components["schemas"]["TemplateStats"][];
+            weeks: components["schemas"]["WeekStats"][];
+        };
+        /** @description One step of a route: an approver or CC node with its people. */
+        Step: {
+            kind: components["schemas"]["StepKind"];
+            /** @description Member ids, in order, duplicates removed. */
+            members: number[];
+            mode: components["schemas"]["ApprovalMode"];
+            name: string;
+            node_id: string;
+            passes?: null | components["schemas"]["PassReason"];
+            time_limit?: null | components["schemas"]["TimeLimit"];
+        };
+        /** @enum {string} */
+        StepKind: "approve" | "cc";
+        StepPerson: {
+            /** Format: int64 */
+            acted_at?: number | null;
+            /** @description Approved for them because they had approved the step before. */
+            auto: boolean;
+            avatar: string;
+            comment: string;
+            name: string;
+            /** @description waiting, pending, approved, rejected, transferred, closed, copied. */
+            state: string;
+            userid: string;
+        };
+        StepView: {
+            kind: components["schemas"]["StepKind"];
+            mode: components["schemas"]["ApprovalMode"];
+            name: string;
+            node_id: string;
+            passes?: null | components["schemas"]["PassReason"];
+            people: components["schemas"]["StepPerson"][];
+            /** @description waiting, pending, approved, rejected, passed. */
+            status: string;
+        };
+        /** @description An application as submitted. */
+        SubmitInput: {
+            /** @description Approvers the applicant chose, by node id (for nodes whose approvers are chosen). */
+            chosen?: {
+                [key: string]: string[];
+            };
+            /**
+             * Format: int64
+             * @description The department to file under: one of the applicant's; their main department when absent.
+             */
+            department_id?: number | null;
+            /** @description Up to 3 summary lines (≤ 40 characters each); made from the form when absent. */
+            summary?: string[] | null;
+            template_id: string;
+            /** @description Values by field id (see the form's field kinds for each shape). */
+            values: Record<string, never>;
+        };
+        Submitted: {
+            sp_no: string;
+        };
+        /**
+         * @description Who may submit: any of these departments (with their sub-departments), members or tags; all
+         *     empty: everyone.
+         */
+        Submitters: {
+            department_ids?: number[];
+            tag_ids?: number[];
+            userids?: string[];
+        };
+        /** @description One line of a box. */
+        Summary: {
+            applicant: components["schemas"]["PersonRef"];
+            /** @description The step it waits at, while pending. */
+            current_step?: string | null;
+            /** Format: int64 */
+            finished_at?: number | null;
+            sp_no: string;
+            status: string;
+            /** Format: int64 */
+            submitted_at: number;
+            summary: string[];
+            template_id: string;
+            template_name: string;
+            /**
+             * Format: int64
+             * @description Since when it waits for the viewer (waiting box) or at its step.
+             */
+            waiting_since?: number | null;
         };
         Tag: {
             /** Format: int64 */
@@ -2393,6 +3373,94 @@ export interface components {
         };
         TagReply: {
             tag: components["schemas"]["Tag"];
+        };
+        /** @description A template as administrators see it. */
+        Template: {
+            builtin?: string | null;
+            description: string;
+            enabled: boolean;
+            fields: components["schemas"]["Field"][];
+            flow: components["schemas"]["Flow"];
+            group: string;
+            icon: string;
+            name: string;
+            submitters: components["schemas"]["Submitters"];
+            template_id: string;
+            /** Format: int64 */
+            updated_at: number;
+            updated_by?: string | null;
+            /** Format: int64 */
+            version: number;
+        };
+        /** @description The form a member fills in. */
+        TemplateForm: components["schemas"]["OfferedTemplate"] & {
+            choose: components["schemas"]["Choice"][];
+            fields: components["schemas"]["Field"][];
+            /** Format: int64 */
+            version: number;
+        };
+        /** @description What an administrator saves. */
+        TemplateInput: {
+            /** @description ≤ 200 characters. */
+            description?: string;
+            enabled?: boolean;
+            fields: components["schemas"]["Field"][];
+            flow: components["schemas"]["Flow"];
+            /** @description The group it is listed under (人事, 财务, 行政 …), ≤ 20 characters. */
+            group?: string;
+            /** @description An icon name from the client's set, ≤ 40 characters. */
+            icon?: string;
+            /** @description 1–40 characters, unique in the enterprise. */
+            name: string;
+            /** @description What changed, for the version history; ≤ 200 characters. */
+            note?: string;
+            submitters?: components["schemas"]["Submitters"];
+        };
+        TemplateStats: {
+            /** Format: int64 */
+            approved: number;
+            /** @description From submission to the final decision. */
+            decide: components["schemas"]["Durations"];
+            name: string;
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            rejected: number;
+            /** Format: int64 */
+            submitted: number;
+            template_id: string;
+        };
+        /** @description A node's time limit, in working hours from the moment it is reached. */
+        TimeLimit: {
+            /** @description What happens at the limit. */
+            action?: components["schemas"]["LimitAction"];
+            /**
+             * Format: u-int32
+             * @description 1–720.
+             */
+            hours: number;
+            /** @description Reminders at these shares of the limit, in percent (e.g. [50, 100]). */
+            remind_at?: number[];
+        };
+        TimelineEntry: {
+            /**
+             * @description submit, approve, reject, return, withdraw, resubmit, transfer, add_approver, urge, comment,
+             *     pass, cc, remind, escalate, timeout_approve, timeout_reject, finish_approved,
+             *     finish_rejected.
+             */
+            action: string;
+            actor?: null | components["schemas"]["PersonRef"];
+            /** Format: int64 */
+            at: number;
+            comment: string;
+            files: components["schemas"]["FileRef"][];
+            /** @description The step's name, when it happened at one. */
+            step?: string | null;
+            to: components["schemas"]["PersonRef"][];
+        };
+        TransferInput: {
+            comment?: string;
+            userid: string;
         };
         /** @description The upload form: one file. */
         UploadForm: {
@@ -2459,6 +3527,38 @@ export interface components {
         };
         UserReply: {
             user: components["schemas"]["Member"];
+        };
+        VersionEntry: {
+            /** Format: int64 */
+            changed_at: number;
+            changed_by: string;
+            note: string;
+            /** Format: int64 */
+            version: number;
+        };
+        VersionList: {
+            items: components["schemas"]["VersionEntry"][];
+        };
+        WeekStats: {
+            /** Format: int64 */
+            finished: number;
+            /** Format: int64 */
+            median_ms: number;
+            /** Format: int64 */
+            submitted: number;
+            /**
+             * Format: int64
+             * @description Monday 00:00 UTC of the week (ms).
+             */
+            week: number;
+        };
+        /**
+         * @description What a node with nobody to approve does.
+         * @enum {string}
+         */
+        WhenEmpty: "skip" | "admins" | "refuse";
+        WithdrawInput: {
+            comment?: string;
         };
         /** @description Working days (1 Monday … 7 Sunday) and hours, on the member's clock. */
         WorkingHours: {
@@ -2560,6 +3660,473 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    all_applications: {
+        parameters: {
+            query?: {
+                /** @description todo, done, mine or cc (administrators' list: ignored). */
+                box?: "todo" | "done" | "mine" | "cc";
+                template_id?: string;
+                /** @description pending, approved, rejected, withdrawn, returned. */
+                status?: string;
+                /** @description The applicant's userid. */
+                applicant?: string;
+                /** @description Submitted at or after (ms). */
+                from?: number;
+                /** @description Submitted before (ms). */
+                to?: number;
+                /** @description Text in the summary or the values. */
+                q?: string;
+                cursor?: string;
+                /** @description 1–100, default 20. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_applications: {
+        parameters: {
+            query?: {
+                /** @description todo, done, mine or cc (administrators' list: ignored). */
+                box?: "todo" | "done" | "mine" | "cc";
+                template_id?: string;
+                /** @description pending, approved, rejected, withdrawn, returned. */
+                status?: string;
+                /** @description The applicant's userid. */
+                applicant?: string;
+                /** @description Submitted at or after (ms). */
+                from?: number;
+                /** @description Submitted before (ms). */
+                to?: number;
+                /** @description Text in the summary or the values. */
+                q?: string;
+                cursor?: string;
+                /** @description 1–100, default 20. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    flow_text: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowTextInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowText"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hand_over: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandOverInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandedOver"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    simulate_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutePreview"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stats: {
+        parameters: {
+            query?: {
+                template_id?: string;
+                /** @description From (ms), default a year ago. */
+                from?: number;
+                /** @description To (ms), default now. */
+                to?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTemplateList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    template_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    template_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
             };
             /** @description Error */
             default: {
@@ -3936,6 +5503,530 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TagMembersChanged"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_box: {
+        parameters: {
+            query?: {
+                /** @description todo, done, mine or cc (administrators' list: ignored). */
+                box?: "todo" | "done" | "mine" | "cc";
+                template_id?: string;
+                /** @description pending, approved, rejected, withdrawn, returned. */
+                status?: string;
+                /** @description The applicant's userid. */
+                applicant?: string;
+                /** @description Submitted at or after (ms). */
+                from?: number;
+                /** @description Submitted before (ms). */
+                to?: number;
+                /** @description Text in the summary or the values. */
+                q?: string;
+                cursor?: string;
+                /** @description 1–100, default 20. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Submitted"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    badge_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Counts"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutePreview"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    offered_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfferedList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    template_form: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateForm"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_approver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddApproverInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resubmit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResubmitInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    urge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reminded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    withdraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sp_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
             /** @description Error */
@@ -6004,9 +8095,74 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsApiV1AdminApprovalsGetParametersQueryBoxValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/admin/approvals"]["get"]["parameters"]["query"]["box"]> = ["todo", "done", "mine", "cc"];
+export const pathsApiV1AdminApprovalsExportGetParametersQueryBoxValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/admin/approvals/export"]["get"]["parameters"]["query"]["box"]> = ["todo", "done", "mine", "cc"];
+export const pathsApiV1ApprovalsGetParametersQueryBoxValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/approvals"]["get"]["parameters"]["query"]["box"]> = ["todo", "done", "mine", "cc"];
+export const approvalModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApprovalMode"]> = ["sequential", "all", "any"];
+export const approverSourceOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["members"];
+export const approverSourceOneOf1KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["leader"];
+export const approverSourceOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["department_head"];
+export const approverSourceOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["tag"];
+export const approverSourceOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["admins"];
+export const approverSourceOneOf5KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["chosen"];
+export const approverSourceOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["ApproverSource"], {
+    kind: unknown;
+}>["kind"]> = ["applicant"];
 export const autoReplyModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AutoReplyMode"]> = ["off", "away", "after_hours"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections"];
+export const conditionOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["range"];
+export const conditionOneOf1KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["choice"];
+export const conditionOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["member"];
+export const conditionOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["department"];
+export const conditionOneOf4KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["applicant_department"];
+export const conditionOneOf5KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["applicant_tag"];
+export const conditionOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
+    kind: unknown;
+}>["kind"]> = ["applicant"];
+export const consecutiveValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Consecutive"]> = ["approve_once", "each"];
+export const durationUnitValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DurationUnit"]> = ["day", "half_day", "hour"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections", "template_not_found", "template_name_exists", "template_not_allowed", "flow_has_problems", "nobody_to_approve", "approval_not_found", "approval_already_decided", "approval_not_yours", "approval_closed", "approval_urged_recently"];
+export const fieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldKind"]> = ["text", "textarea", "number", "money", "date", "date_time", "date_range", "single_choice", "multi_choice", "member", "department", "attachment", "image", "table", "description", "related_approval"];
 export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count"];
 export const importModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportMode"]> = ["valid_rows", "all_or_nothing"];
+export const limitActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LimitAction"]> = ["none", "approve", "reject", "escalate"];
 export const memberStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberStatus"]> = ["not_activated", "active", "frozen", "departed"];
+export const nodeOneOf0TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Node"], {
+    type: unknown;
+}>["type"]> = ["approver"];
+export const nodeOneOf1TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Node"], {
+    type: unknown;
+}>["type"]> = ["cc"];
+export const nodeOneOf2TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Node"], {
+    type: unknown;
+}>["type"]> = ["branch"];
+export const passReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PassReason"]> = ["empty", "applicant"];
+export const positionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Position"]> = ["before", "after"];
 export const receiptModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptMode"]> = ["on", "aggregate", "off"];
+export const selfApprovalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SelfApproval"]> = ["skip", "approve"];
+export const severityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Severity"]> = ["error", "warning"];
+export const stepKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StepKind"]> = ["approve", "cc"];
+export const whenEmptyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WhenEmpty"]> = ["skip", "admins", "refuse"];

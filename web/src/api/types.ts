@@ -17,6 +17,7 @@ export const PERMISSIONS = [
   'apps.manage',
   'audit.read',
   'security.manage',
+  'approvals.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

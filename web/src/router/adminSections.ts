@@ -3,6 +3,7 @@ import {
   AppIcon,
   ChatMessageIcon,
   ChatSettingIcon,
+  FactCheckIcon,
   DiscountIcon,
   FileExportIcon,
   FileImportIcon,
@@ -36,4 +37,5 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { name: 'admin-security', path: 'security', key: 'security', icon: SecuredIcon, permission: 'security.manage' },
   { name: 'admin-messaging', path: 'messaging', key: 'messaging', icon: ChatSettingIcon, permission: 'security.manage' },
   { name: 'admin-quick-replies', path: 'quick-replies', key: 'quickReplies', icon: ChatMessageIcon, permission: 'security.manage' },
+  { name: 'admin-approvals', path: 'approvals', key: 'approvals', icon: FactCheckIcon, permission: 'approvals.manage' },
 ];

@@ -15,6 +15,7 @@ const adminViews: Record<string, () => Promise<unknown>> = {
   'admin-security': () => import('@/views/admin/SecurityView.vue'),
   'admin-messaging': () => import('@/views/admin/ChatPolicyView.vue'),
   'admin-quick-replies': () => import('@/views/admin/QuickRepliesView.vue'),
+  'admin-approvals': () => import('@/views/admin/approvals/ApprovalsAdmin.vue'),
 };
 
 const routes: RouteRecordRaw[] = [
@@ -34,6 +35,10 @@ const routes: RouteRecordRaw[] = [
       { path: 'chat/:id?', name: 'chat', component: () => import('@/views/ChatView.vue'), meta: { title: 'nav.chat', bleed: true } },
       { path: 'contacts', name: 'contacts', component: () => import('@/views/ContactsView.vue'), meta: { title: 'nav.contacts' } },
       { path: 'me', name: 'me', component: () => import('@/views/ProfileView.vue'), meta: { title: 'nav.me' } },
+      { path: 'approvals', name: 'approvals', component: () => import('@/views/approvals/ApprovalsHome.vue'), meta: { title: 'approvals.title' } },
+      { path: 'approvals/new', name: 'approvals-new', component: () => import('@/views/approvals/NewApplication.vue'), meta: { title: 'approvals.new.title', back: 'approvals' } },
+      { path: 'approvals/new/:templateId', name: 'approvals-apply', component: () => import('@/views/approvals/ApplyForm.vue'), meta: { title: 'approvals.apply.title', back: 'approvals-new' } },
+      { path: 'approvals/:spNo', name: 'approval-detail', component: () => import('@/views/approvals/ApprovalDetail.vue'), meta: { title: 'approvals.detail.title', back: 'approvals' } },
       { path: 'favourites', name: 'favourites', component: () => import('@/views/FavouritesView.vue'), meta: { title: 'favourites.title', back: 'me' } },
       {
         path: 'admin',
@@ -47,6 +52,12 @@ const routes: RouteRecordRaw[] = [
         component: adminViews[s.name],
         meta: { admin: true, permission: s.permission, title: `admin.section.${s.key}.title` },
       })),
+      {
+        path: 'admin/approvals/templates/:id',
+        name: 'admin-approvals-designer',
+        component: () => import('@/views/admin/approvals/TemplateDesigner.vue'),
+        meta: { admin: true, permission: 'approvals.manage', title: 'approvals.designer.title', back: 'admin-approvals' },
+      },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'notFound.title' } },
     ],
   },

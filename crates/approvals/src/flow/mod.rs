@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Flow {
-    #[schema(no_recursion)]
     pub nodes: Vec<Node>,
     #[serde(default)]
     pub rules: FlowRules,
@@ -266,11 +265,12 @@ pub trait Directory: Sync {
     /// Active members holding a tag.
     fn tag_members(&self, tag: i64) -> impl Future<Output = AppResult<Vec<i64>>> + Send;
     /// Super administrators (`None`) or administrators holding `permission`.
-    fn admins(&self, permission: Option<&str>)
-    -> impl Future<Output = AppResult<Vec<i64>>> + Send;
+    fn admins(&self, permission: Option<&str>) -> impl Future<Output = AppResult<Vec<i64>>> + Send;
     /// Member ids of these userids, in the same order; `None` for unknown or departed ones.
-    fn members(&self, userids: &[String])
-    -> impl Future<Output = AppResult<Vec<Option<i64>>>> + Send;
+    fn members(
+        &self,
+        userids: &[String],
+    ) -> impl Future<Output = AppResult<Vec<Option<i64>>>> + Send;
     /// Materialised paths of departments, in the same order; `None` for unknown ones.
     fn department_paths(
         &self,

@@ -138,8 +138,10 @@ use qixie_kernel::error::AppResult;
 /// approvals table (`crate::instance`), and by tests over fixed data.
 pub trait FormContext: Sync {
     /// Member ids of these userids, in order; `None` for unknown or departed ones.
-    fn members(&self, userids: &[String])
-    -> impl Future<Output = AppResult<Vec<Option<i64>>>> + Send;
+    fn members(
+        &self,
+        userids: &[String],
+    ) -> impl Future<Output = AppResult<Vec<Option<i64>>>> + Send;
     /// Whether each department exists, in order.
     fn departments_exist(&self, ids: &[i64]) -> impl Future<Output = AppResult<Vec<bool>>> + Send;
     /// For each file id, its name and whether it is an image, when the applicant may attach it

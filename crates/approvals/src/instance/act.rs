@@ -111,8 +111,14 @@ fn check_text(comment: &str, files: &[String]) -> AppResult<()> {
 /// Files a member attaches to a decision or comment: each must be one they may read.
 async fn check_files(app: &AppState, corp: CorpId, member: i64, files: &[String]) -> AppResult<()> {
     for (i, f) in files.iter().enumerate() {
-        if qixie_chat::media::readable(app, corp, member, f).await.is_err() {
-            return Err(AppError::field(&format!("file_ids.{i}"), FieldReason::NotFound));
+        if qixie_chat::media::readable(app, corp, member, f)
+            .await
+            .is_err()
+        {
+            return Err(AppError::field(
+                &format!("file_ids.{i}"),
+                FieldReason::NotFound,
+            ));
         }
     }
     Ok(())
@@ -163,7 +169,10 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
             }
             let ids = people::ids_of(&app.db, corp, &a.userids).await?;
             if let Some(i) = ids.iter().position(Option::is_none) {
-                return Err(AppError::field(&format!("userids.{i}"), FieldReason::NotFound));
+                return Err(AppError::field(
+                    &format!("userids.{i}"),
+                    FieldReason::NotFound,
+                ));
             }
             named = ids.into_iter().flatten().collect();
             named.dedup();
@@ -187,15 +196,16 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
     let before = l.progress.tasks();
     let status = l.status();
     let pending = status == Status::Pending;
-    let entry = |action: &str, comment: &str, to: Vec<i64>, files: Vec<String>, step: Option<i64>| Entry {
-        at: now,
-        actor: Some(me),
-        action: action.into(),
-        comment: comment.into(),
-        to,
-        files,
-        step,
-    };
+    let entry =
+        |action: &str, comment: &str, to: Vec<i64>, files: Vec<String>, step: Option<i64>| Entry {
+            at: now,
+            actor: Some(me),
+            action: action.into(),
+            comment: comment.into(),
+            to,
+            files,
+            step,
+        };
     let step_key = l.progress.current_step().map(|s| s.key);
     let (outcome, change) = match action {
         Action::Approve(d) => {
@@ -203,7 +213,8 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
                 return Err(closed_or_decided(&l, me));
             }
             let out = l.progress.approve(me, &d.comment, now).map_err(refused)?;
-            l.timeline.push(entry("approve", &d.comment, vec![], d.file_ids, step_key));
+            l.timeline
+                .push(entry("approve", &d.comment, vec![], d.file_ids, step_key));
             (out, 2)
         }
         Action::Reject(d) => {
@@ -216,9 +227,13 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
                 Some(node) => Some(BackTo::Node(node.to_owned())),
             };
             let returned = back.is_some();
-            let out = l.progress.reject(me, &d.comment, back, now).map_err(refused)?;
+            let out = l
+                .progress
+                .reject(me, &d.comment, back, now)
+                .map_err(refused)?;
             let action = if returned { "return" } else { "reject" };
-            l.timeline.push(entry(action, &d.comment, vec![], d.file_ids, step_key));
+            l.timeline
+                .push(entry(action, &d.comment, vec![], d.file_ids, step_key));
             (out, if returned { 11 } else { 3 })
         }
         Action::Withdraw(w) => {
@@ -229,7 +244,8 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
                 return Err(ErrorKind::ApprovalClosed.into());
             }
             l.progress.close(now);
-            l.timeline.push(entry("withdraw", &w.comment, vec![], vec![], None));
+            l.timeline
+                .push(entry("withdraw", &w.comment, vec![], vec![], None));
             (
                 Outcome {
                     finished: Some(Status::Withdrawn),
@@ -272,7 +288,13 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
                     Refusal::Invalid => AppError::field("userid", FieldReason::Invalid),
                     r => refused(r),
                 })?;
-            l.timeline.push(entry("transfer", &t.comment, named.clone(), vec![], step_key));
+            l.timeline.push(entry(
+                "transfer",
+                &t.comment,
+                named.clone(),
+                vec![],
+                step_key,
+            ));
             (out, 4)
         }
         Action::AddApprover(a) => {
@@ -286,8 +308,21 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
                     Refusal::Invalid => AppError::field("userids", FieldReason::Invalid),
                     r => refused(r),
                 })?;
-            l.timeline.push(entry("add_approver", &a.comment, named.clone(), vec![], step_key));
-            (out, if a.position == Position::Before { 12 } else { 13 })
+            l.timeline.push(entry(
+                "add_approver",
+                &a.comment,
+                named.clone(),
+                vec![],
+                step_key,
+            ));
+            (
+                out,
+                if a.position == Position::Before {
+                    12
+                } else {
+                    13
+                },
+            )
         }
         Action::Urge => {
             if l.row.applicant_id != me {
@@ -308,7 +343,8 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
                 .filter(|p| p.state == super::progress::PersonState::Pending)
                 .map(|p| p.member)
                 .collect();
-            l.timeline.push(entry("urge", "", waiting.clone(), vec![], step_key));
+            l.timeline
+                .push(entry("urge", "", waiting.clone(), vec![], step_key));
             (
                 Outcome {
                     now_pending: waiting,
@@ -318,7 +354,13 @@ pub async fn act(app: &AppState, actor: &Actor, sp_no: &str, action: Action) -> 
             )
         }
         Action::Comment(c) => {
-            l.timeline.push(entry("comment", &c.content, named.clone(), c.file_ids, None));
+            l.timeline.push(entry(
+                "comment",
+                &c.content,
+                named.clone(),
+                c.file_ids,
+                None,
+            ));
             (Outcome::default(), 10)
         }
     };
@@ -385,7 +427,14 @@ pub async fn after_change(
     outcome: &Outcome,
     change: i64,
 ) -> AppResult<()> {
-    announce(tx, app, l, &template.template_id, template.builtin.as_deref(), change);
+    announce(
+        tx,
+        app,
+        l,
+        &template.template_id,
+        template.builtin.as_deref(),
+        change,
+    );
     crate::limits::schedule(tx, app, l, outcome).await?;
     crate::notify::queue(tx, app, l, template, outcome, change);
     Ok(())

@@ -182,9 +182,11 @@ pub async fn write_tasks(
         }
     }
     if !new_rows.is_empty() {
+        // A person can be reached again at a step they left (added approvers before them, a
+        // return to an earlier step): their row takes the new turn.
         tx.insert_many(
             "INSERT INTO approval_tasks (instance_id, step, member_id, kind, state, since, acted_at) VALUES",
-            "",
+            " ON CONFLICT (instance_id, step, member_id) DO UPDATE SET state = excluded.state, since = excluded.since, acted_at = excluded.acted_at",
             new_rows,
         )
         .await?;
@@ -280,7 +282,14 @@ pub async fn visible_template(
 }
 
 /// Announces a change once it commits (WeCom's `StatuChangeEvent` code in `change`).
-pub fn announce(tx: &mut Tx, app: &AppState, l: &Loaded, template_id: &str, builtin: Option<&str>, change: i64) {
+pub fn announce(
+    tx: &mut Tx,
+    app: &AppState,
+    l: &Loaded,
+    template_id: &str,
+    builtin: Option<&str>,
+    change: i64,
+) {
     let status = match l.status() {
         Status::Returned => Status::Pending,
         s => s,

@@ -324,10 +324,11 @@ impl Progress {
         {
             return Ok(i);
         }
-        let was_there = self
-            .steps
-            .iter()
-            .any(|s| s.people.iter().any(|p| p.member == member && s.step.kind == StepKind::Approve));
+        let was_there = self.steps.iter().any(|s| {
+            s.people
+                .iter()
+                .any(|p| p.member == member && s.step.kind == StepKind::Approve)
+        });
         Err(if was_there {
             Refusal::AlreadyDecided
         } else {
@@ -383,7 +384,11 @@ impl Progress {
             Some(BackTo::Node(node)) => Some(
                 self.steps[..idx]
                     .iter()
-                    .position(|s| &s.step.node_id == node && s.step.kind == StepKind::Approve && s.status == StepStatus::Approved)
+                    .position(|s| {
+                        &s.step.node_id == node
+                            && s.step.kind == StepKind::Approve
+                            && s.status == StepStatus::Approved
+                    })
                     .ok_or(Refusal::Invalid)?,
             ),
             _ => None,
@@ -428,10 +433,19 @@ impl Progress {
     }
 
     /// `member` hands their turn to `to`, who takes their place in the step.
-    pub fn transfer(&mut self, member: i64, to: i64, comment: &str, now: i64) -> Result<Outcome, Refusal> {
+    pub fn transfer(
+        &mut self,
+        member: i64,
+        to: i64,
+        comment: &str,
+        now: i64,
+    ) -> Result<Outcome, Refusal> {
         let i = self.turn_of(member)?;
         let s = &mut self.steps[self.current];
-        if s.people.iter().any(|p| p.member == to && matches!(p.state, PersonState::Pending | PersonState::Waiting)) || to == member {
+        if s.people.iter().any(|p| {
+            p.member == to && matches!(p.state, PersonState::Pending | PersonState::Waiting)
+        }) || to == member
+        {
             return Err(Refusal::Invalid);
         }
         let p = &mut s.people[i];
@@ -504,7 +518,11 @@ impl Progress {
             node_id: node.node_id.clone(),
             name: node.name.clone(),
             kind: StepKind::Approve,
-            mode: if added.len() > 1 { ApprovalMode::All } else { ApprovalMode::Any },
+            mode: if added.len() > 1 {
+                ApprovalMode::All
+            } else {
+                ApprovalMode::Any
+            },
             members: added.to_vec(),
             passes: None,
             time_limit: node.time_limit.clone(),
@@ -558,10 +576,10 @@ impl Progress {
             }
             LimitAction::Escalate => {
                 for (m, leader) in leaders {
-                    let already = s
-                        .people
-                        .iter()
-                        .any(|p| p.member == *leader && matches!(p.state, PersonState::Pending | PersonState::Waiting));
+                    let already = s.people.iter().any(|p| {
+                        p.member == *leader
+                            && matches!(p.state, PersonState::Pending | PersonState::Waiting)
+                    });
                     let Some(i) = s
                         .people
                         .iter()
@@ -633,10 +651,16 @@ pub enum BackTo {
 /// Whether a step is decided by its people's states: approved when everyone needed approved (any
 /// one, in an any-one step), rejected never here (a rejection is decided by `reject`).
 fn step_result(s: &StepState) -> Option<StepStatus> {
-    let live = s.people.iter().filter(|p| p.state != PersonState::Transferred);
+    let live = s
+        .people
+        .iter()
+        .filter(|p| p.state != PersonState::Transferred);
     let approved = |p: &&Person| p.state == PersonState::Approved;
     match s.step.mode {
-        ApprovalMode::Any => live.clone().any(|p| approved(&p)).then_some(StepStatus::Approved),
+        ApprovalMode::Any => live
+            .clone()
+            .any(|p| approved(&p))
+            .then_some(StepStatus::Approved),
         ApprovalMode::All | ApprovalMode::Sequential => {
             let mut any = false;
             for p in live {

@@ -56,7 +56,10 @@ pub struct Prepared {
 /// The enterprise's zone.
 pub async fn corp_zone(app: &AppState, corp: CorpId) -> AppResult<Zone> {
     let profile = qixie_org::enterprise::profile(&app.db, corp).await?;
-    Ok(Zone::first_of(&profile.time_zone, qixie_kernel::time::DEFAULT_ZONE))
+    Ok(Zone::first_of(
+        &profile.time_zone,
+        qixie_kernel::time::DEFAULT_ZONE,
+    ))
 }
 
 /// Checks an application without writing it: who may submit, the values, the route. Errors name
@@ -104,7 +107,10 @@ pub async fn prepare_with(
     let department = input.department_id.unwrap_or(person.main_department);
     let Some((_, department_path)) = person.departments.iter().find(|(d, _)| *d == department)
     else {
-        return Err(AppError::field("department_id", FieldReason::NotInDepartments));
+        return Err(AppError::field(
+            "department_id",
+            FieldReason::NotInDepartments,
+        ));
     };
     let zone = corp_zone(app, corp).await?;
     let ctx = ApplicantContext {
@@ -116,8 +122,19 @@ pub async fn prepare_with(
     let mut errors: Vec<FieldError> = Vec::new();
     let values = match validate_values(&version.fields, &input.values, &ctx).await {
         Ok(v) => v,
+        // A lookup that failed is a server error, not the applicant's.
+        Err(list)
+            if list
+                .iter()
+                .any(|(_, r)| *r == FieldReason::Error(ErrorKind::Internal)) =>
+        {
+            return Err(crate::form::validate::into_app_error(list));
+        }
         Err(list) => {
-            errors.extend(list.into_iter().map(|(field, reason)| FieldError { field, reason }));
+            errors.extend(
+                list.into_iter()
+                    .map(|(field, reason)| FieldError { field, reason }),
+            );
             FormValues::new()
         }
     };
@@ -158,13 +175,26 @@ pub async fn prepare_with(
     let dir = OrgDirectory::new(app, corp);
     let resolved = match given {
         Some(route) => Ok(route),
-        None => resolve(&version.flow, &version.fields, &values, &applicant, &chosen, &dir).await,
+        None => {
+            resolve(
+                &version.flow,
+                &version.fields,
+                &values,
+                &applicant,
+                &chosen,
+                &dir,
+            )
+            .await
+        }
     };
     let route = match resolved {
         Ok(r) => r,
         Err(ResolveError::Nobody { .. }) => return Err(ErrorKind::NobodyToApprove.into()),
         Err(ResolveError::ChoiceMissing { node_id }) => {
-            return Err(AppError::field(&format!("chosen.{node_id}"), FieldReason::Required));
+            return Err(AppError::field(
+                &format!("chosen.{node_id}"),
+                FieldReason::Required,
+            ));
         }
         Err(ResolveError::Directory(e)) => return Err(e),
     };

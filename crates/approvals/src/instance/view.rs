@@ -117,7 +117,11 @@ fn state_name(s: PersonState) -> &'static str {
 }
 
 /// Names and avatars of members, by id (unknown ones as their id).
-pub async fn people_refs(app: &AppState, corp: CorpId, ids: &[i64]) -> AppResult<HashMap<i64, PersonRef>> {
+pub async fn people_refs(
+    app: &AppState,
+    corp: CorpId,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, PersonRef>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();

@@ -330,7 +330,9 @@ async fn request_for(
                 let owner = if obj == Obj::OtherCorp { fboss } else { boss };
                 let template = json!({"name": f.next("审批"), "fields": [{"id": "reason", "kind": "text", "title": "事由"}],
                     "flow": {"nodes": [{"type": "approver", "id": "a", "name": "上级", "approvers": [{"kind": "leader"}]}]}});
-                let (s, b) = owner.post("/api/v1/admin/approvals/templates", template.clone()).await;
+                let (s, b) = owner
+                    .post("/api/v1/admin/approvals/templates", template.clone())
+                    .await;
                 assert_eq!(s, StatusCode::CREATED, "{b}");
                 let id = b["template_id"].as_str().unwrap().to_owned();
                 let b2 = (method == "PUT").then_some(template);

@@ -20,6 +20,7 @@ export default {
       security: { title: 'Security', desc: 'Password policy, sign-in protection, enterprise info' },
       messaging: { title: 'Messaging', desc: 'Read receipts, group naming rule and file limits' },
       quickReplies: { title: 'Enterprise quick replies', desc: 'Quick replies for everyone: members insert them by typing “/” in the message box' },
+      approvals: { title: 'Approvals', desc: 'Approval templates with their forms and flows, approval data and statistics' },
     },
   },
   perm: {
@@ -29,6 +30,7 @@ export default {
     apps_manage: 'Manage apps',
     audit_read: 'Read audit log',
     security_manage: 'Security settings',
+    approvals_manage: 'Approvals',
   },
   permDesc: {
     contacts_manage: 'Departments, members, tags and export',
@@ -37,6 +39,7 @@ export default {
     apps_manage: 'Custom apps and secrets',
     audit_read: 'View and export the audit log',
     security_manage: 'Password policy and enterprise info',
+    approvals_manage: 'Approval templates, data and statistics',
   },
   roles: {
     add: 'Add administrator',

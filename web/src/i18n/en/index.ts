@@ -8,5 +8,6 @@ import org from './org';
 import admin from './admin';
 import apps from './apps';
 import chat from './chat';
+import approvals from './approvals';
 
-export default { ...common, ...identity, ...org, ...admin, ...apps, ...chat };
+export default { ...common, ...identity, ...org, ...admin, ...apps, ...chat, ...approvals };

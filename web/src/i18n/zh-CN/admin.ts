@@ -20,6 +20,7 @@ export default {
       security: { title: '安全设置', desc: '密码策略、登录保护和企业信息' },
       messaging: { title: '消息设置', desc: '已读回执、群命名规范和文件收发限制' },
       quickReplies: { title: '企业快捷回复', desc: '全员可用的快捷回复，成员在输入框中输入 “/” 即可插入' },
+      approvals: { title: '审批管理', desc: '审批模板的表单与流程设计、审批数据和统计' },
     },
   },
   perm: {
@@ -29,6 +30,7 @@ export default {
     apps_manage: '应用管理',
     audit_read: '查看操作日志',
     security_manage: '安全设置',
+    approvals_manage: '审批管理',
   },
   permDesc: {
     contacts_manage: '部门、成员、标签的增删改与导出',
@@ -37,6 +39,7 @@ export default {
     apps_manage: '自建应用与 Secret',
     audit_read: '查看和导出操作日志',
     security_manage: '密码策略与企业信息',
+    approvals_manage: '审批模板、审批数据与统计',
   },
   roles: {
     add: '添加管理员',
