@@ -932,22 +932,20 @@ both!(
     }
 );
 
+/// What a receiver was sent: the query and the body of each push.
+type Events = Arc<Mutex<Vec<(HashMap<String, String>, String)>>>;
+
 /// A callback receiver on a loopback port: it answers WeCom's URL check as a receiver holding
 /// `token` and `AES_KEY` does (or `echo_wrong`), and records the events posted to it.
 struct Receiver {
     url: String,
-    events: Arc<Mutex<Vec<(HashMap<String, String>, String)>>>,
+    events: Events,
 }
 
 async fn receiver(corpid: &str, token: &str, echo_wrong: bool) -> Receiver {
     use axum::extract::{Query, State};
-    type Shared = (
-        Arc<Mutex<Vec<(HashMap<String, String>, String)>>>,
-        String,
-        String,
-        bool,
-    );
-    let events: Arc<Mutex<Vec<(HashMap<String, String>, String)>>> = Arc::default();
+    type Shared = (Events, String, String, bool);
+    let events: Events = Arc::default();
     let router = axum::Router::new()
         .route(
             "/cb",
