@@ -3,7 +3,12 @@
 //! only the organisation's own structure (leaders), so they work before anyone configures them.
 use serde_json::{Value, json};
 
-use crate::template::TemplateInput;
+use qixie_kernel::AppState;
+use qixie_kernel::db::sql;
+use qixie_kernel::error::AppResult;
+use qixie_kernel::ids::CorpId;
+
+use crate::template::{TemplateInput, insert};
 
 /// The direct leader approves; when they resolve to nobody, the super administrators do.
 fn leader_node(id: &str, level: u8) -> Value {
@@ -192,6 +197,31 @@ pub const KEYS: &[&str] = &[
     "overtime",
     "punch_correction",
 ];
+
+/// Adds the built-in templates to an enterprise that has never had them (deleted ones stay as
+/// rows, so this is once; a counter makes nodes racing here add them once).
+pub async fn ensure(app: &AppState, corp: CorpId) -> AppResult<()> {
+    let had: Option<(i64,)> = app
+        .db
+        .opt(
+            sql("SELECT id FROM approval_templates WHERE corp_id = $1 AND builtin IS NOT NULL LIMIT 1")
+                .bind(corp),
+        )
+        .await?;
+    if had.is_some() {
+        return Ok(());
+    }
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if tx.next_value(corp.0, "approval_builtins", 1).await? != 1 {
+        return Ok(());
+    }
+    for (key, input) in templates() {
+        insert(&mut tx, corp, &input, Some(key), None, None, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

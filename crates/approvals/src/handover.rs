@@ -53,9 +53,9 @@ pub async fn move_waiting_in(
             l.row.status = st.code();
             l.row.finished_at = Some(now);
         }
-        crate::instance::submit::record_outcome(&mut l.timeline, &l.progress, &outcome, now);
+        crate::instance::effects::record_outcome(&mut l.timeline, &l.progress, &outcome, now);
         instance::save(tx, &l, &before, now).await?;
-        crate::instance::act::after_change(tx, app, &l, &template, &outcome, 4).await?;
+        crate::instance::effects::after_change(tx, app, &l, &template, &outcome, 4).await?;
         moved += 1;
     }
     Ok(moved)

@@ -137,6 +137,7 @@ async fn offered(app: &AppState, actor: &Actor) -> AppResult<Vec<TemplateRow>> {
         .ok_or(ErrorKind::MemberNotFound)?;
     let paths: Vec<String> = person.departments.iter().map(|(_, p)| p.clone()).collect();
     let mut out = Vec::new();
+    crate::builtin::ensure(app, actor.corp).await?;
     for t in template::list(app, actor.corp).await? {
         if !t.enabled {
             continue;
@@ -485,6 +486,7 @@ async fn admin_templates(
     State(app): State<AppState>,
     Allowed { grant, .. }: Allowed<perm::ApprovalsManage>,
 ) -> AppResult<Json<AdminTemplateList>> {
+    crate::builtin::ensure(&app, grant.corp()).await?;
     let items = template::list(&app, grant.corp())
         .await?
         .into_iter()
@@ -521,7 +523,7 @@ async fn admin_template(
     Allowed { grant, .. }: Allowed<perm::ApprovalsManage>,
     Path(template_id): Path<String>,
 ) -> AppResult<Json<Template>> {
-    template::ensure_builtins(&app, grant.corp()).await?;
+    crate::builtin::ensure(&app, grant.corp()).await?;
     let row = template::find(&app.db, grant.corp(), &template_id).await?;
     if row.deleted {
         return Err(ErrorKind::TemplateNotFound.into());

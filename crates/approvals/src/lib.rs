@@ -10,6 +10,7 @@ pub mod form;
 pub mod handover;
 pub mod http;
 pub mod instance;
+pub mod limit_job;
 pub mod limits;
 pub mod notify;
 pub mod stats;
@@ -42,7 +43,7 @@ impl qixie_kernel::module::Module for Approvals {
         http::routes()
     }
     fn jobs(&self, r: &mut JobRegistry) {
-        limits::register(r);
+        limit_job::register(r);
     }
 }
 

@@ -12,7 +12,6 @@ use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator
 use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, new_id, random_token};
 
-use crate::builtin;
 use crate::directory::OrgDirectory;
 use crate::flow::Flow;
 use crate::flow::check::{Severity, check};
@@ -186,9 +185,9 @@ pub async fn find_by_pk(db: impl Into<Conn<'_>>, pk: i64) -> AppResult<TemplateR
         .ok_or_else(|| ErrorKind::TemplateNotFound.into())
 }
 
-/// Every template of the enterprise that is not deleted, by group and name.
+/// Every template of the enterprise that is not deleted, by group and name (call
+/// `builtin::ensure` first where the built-in ones should be there).
 pub async fn list(app: &AppState, corp: CorpId) -> AppResult<Vec<TemplateRow>> {
-    ensure_builtins(app, corp).await?;
     Ok(app
         .db
         .all(
@@ -471,31 +470,6 @@ pub async fn delete(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Adds the built-in templates to an enterprise that has never had them (deleted ones stay as
-/// rows, so this is once; a counter makes nodes racing here add them once).
-pub async fn ensure_builtins(app: &AppState, corp: CorpId) -> AppResult<()> {
-    let had: Option<(i64,)> = app
-        .db
-        .opt(
-            sql("SELECT id FROM approval_templates WHERE corp_id = $1 AND builtin IS NOT NULL LIMIT 1")
-                .bind(corp),
-        )
-        .await?;
-    if had.is_some() {
-        return Ok(());
-    }
-    let now = app.now();
-    let mut tx = app.db.begin().await?;
-    if tx.next_value(corp.0, "approval_builtins", 1).await? != 1 {
-        return Ok(());
-    }
-    for (key, input) in builtin::templates() {
-        insert(&mut tx, corp, &input, Some(key), None, None, now).await?;
-    }
     tx.commit().await?;
     Ok(())
 }

@@ -155,6 +155,7 @@ async fn approvals(
             qixie_kernel::authz::Scope::All,
         ))
     };
+    qixie_approvals::builtin::ensure(app, corp).await?;
     let templates = qixie_approvals::template::list(app, corp).await?;
     let template = |key: &str| {
         templates

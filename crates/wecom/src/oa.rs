@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{AppCaller, loose, media, ok, ok_empty};
+use qixie_approvals::builtin;
 use qixie_approvals::flow::{
     ApprovalMode, ApproverNode, ApproverSource, Flow, Node, Route, Step, StepKind, WhenEmpty,
 };
@@ -133,7 +134,7 @@ async fn create_template(
     let (name, fields) = template_parts(&b)?;
     let corp = g.corp();
     // The built-in templates first, so that a name taken here cannot keep them out later.
-    template::ensure_builtins(&app, corp).await?;
+    builtin::ensure(&app, corp).await?;
     let input = TemplateInput {
         name,
         group: String::new(),
@@ -525,7 +526,7 @@ async fn apply_event(
     {
         return Err(ErrorKind::ApprovalApiForbidden.into());
     }
-    template::ensure_builtins(&app, corp).await?;
+    builtin::ensure(&app, corp).await?;
     let row = template::find(&app.db, corp, &template_id).await?;
     // As in WeCom, punch corrections are made in the app, not through the API.
     if row.builtin.as_deref() == Some("punch_correction") {

@@ -6,15 +6,15 @@ use utoipa::ToSchema;
 
 use qixie_kernel::AppState;
 use qixie_kernel::authz::Actor;
-use qixie_kernel::db::Tx;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason};
 use qixie_kernel::ids::CorpId;
 use qixie_org::people;
 
+use super::effects::{after_change, record_outcome};
 use super::progress::{BackTo, Outcome, Progress, Refusal, Status};
-use super::submit::{SubmitInput, prepare_again, record_outcome};
-use super::{Entry, Loaded, announce, load, member_of, save};
-use crate::template::{self, TemplateRow};
+use super::submit::{SubmitInput, prepare_again};
+use super::{Entry, Loaded, load, member_of, save};
+use crate::template;
 
 /// An approver's decision.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -415,27 +415,4 @@ async fn mentions(app: &AppState, corp: CorpId, text: &str) -> AppResult<Vec<i64
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
-}
-
-/// What follows every change inside its transaction: the domain event, the time limits of newly
-/// reached steps, and the notices sent once it commits.
-pub async fn after_change(
-    tx: &mut Tx,
-    app: &AppState,
-    l: &Loaded,
-    template: &TemplateRow,
-    outcome: &Outcome,
-    change: i64,
-) -> AppResult<()> {
-    announce(
-        tx,
-        app,
-        l,
-        &template.template_id,
-        template.builtin.as_deref(),
-        change,
-    );
-    crate::limits::schedule(tx, app, l, outcome).await?;
-    crate::notify::queue(tx, app, l, template, outcome, change);
-    Ok(())
 }

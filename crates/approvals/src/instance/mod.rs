@@ -3,6 +3,7 @@
 //! row locked, changes its `Progress`, and writes the row and the task rows that changed, in one
 //! transaction.
 pub mod act;
+pub mod effects;
 pub mod progress;
 pub mod submit;
 pub mod view;

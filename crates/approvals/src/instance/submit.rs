@@ -14,7 +14,7 @@ use qixie_kernel::ids::{CorpId, MemberId, new_id};
 use qixie_kernel::time::Zone;
 use qixie_org::people::{self, Person};
 
-use super::progress::{Outcome, Progress, Status};
+use super::progress::{Progress, Status};
 use super::{Entry, Loaded};
 use crate::directory::{ApplicantContext, OrgDirectory};
 use crate::flow::resolve::{ResolveError, resolve};
@@ -235,7 +235,7 @@ pub async fn submit_with(
     given: Option<Route>,
 ) -> AppResult<String> {
     let corp = actor.corp;
-    template::ensure_builtins(app, corp).await?;
+    crate::builtin::ensure(app, corp).await?;
     let row = template::find(&app.db, corp, &input.template_id).await?;
     let version = template::version(&app.db, row.id, row.version).await?;
     let p = prepare_with(app, corp, member, row, version, &input, given).await?;
@@ -254,7 +254,7 @@ pub async fn submit_with(
         files: Vec::new(),
         step: None,
     }];
-    record_outcome(&mut timeline, &progress, &outcome, now);
+    super::effects::record_outcome(&mut timeline, &progress, &outcome, now);
     let status = outcome.finished.unwrap_or(Status::Pending);
     let id = new_id(now);
     let l = Loaded {
@@ -297,7 +297,7 @@ pub async fn submit_with(
     )
     .await?;
     super::save(&mut tx, &l, &BTreeMap::new(), now).await?;
-    super::act::after_change(&mut tx, app, &l, &p.template, &outcome, 1).await?;
+    super::effects::after_change(&mut tx, app, &l, &p.template, &outcome, 1).await?;
     tx.commit().await?;
     Ok(sp_no)
 }
@@ -314,52 +314,6 @@ async fn next_sp_no(tx: &mut Tx, corp: CorpId, zone: &Zone, now: i64) -> AppResu
         .next_value(corp.0, &format!("approval_sp_no_{day}"), 1)
         .await?;
     Ok(format!("{day}{n:04}"))
-}
-
-/// Writes what reaching new steps did into the timeline: steps passed by rule, people copied.
-pub fn record_outcome(timeline: &mut Vec<Entry>, progress: &Progress, outcome: &Outcome, now: i64) {
-    for key in &outcome.passed {
-        if let Some(s) = progress.steps.iter().find(|s| s.key == *key)
-            && s.people.iter().all(|p| !p.auto)
-        {
-            timeline.push(Entry {
-                at: now,
-                actor: None,
-                action: "pass".into(),
-                comment: String::new(),
-                to: Vec::new(),
-                files: Vec::new(),
-                step: Some(*key),
-            });
-        }
-    }
-    if !outcome.now_copied.is_empty() {
-        timeline.push(Entry {
-            at: now,
-            actor: None,
-            action: "cc".into(),
-            comment: String::new(),
-            to: outcome.now_copied.clone(),
-            files: Vec::new(),
-            step: None,
-        });
-    }
-    if let Some(status) = outcome.finished {
-        let action = match status {
-            Status::Approved => "finish_approved",
-            Status::Rejected => "finish_rejected",
-            _ => return,
-        };
-        timeline.push(Entry {
-            at: now,
-            actor: None,
-            action: action.into(),
-            comment: String::new(),
-            to: Vec::new(),
-            files: Vec::new(),
-            step: None,
-        });
-    }
 }
 
 /// Resubmission after a return: new values, the route resolved again on the instance's version.

@@ -176,7 +176,8 @@ both!(scoped_administrators, async |app: &TestApp| {
             "roles.manage",
             "apps.manage",
             "audit.read",
-            "security.manage"
+            "security.manage",
+            "approvals.manage"
           ],
           "scope": {
             "all": true,
@@ -238,6 +239,10 @@ both!(scoped_administrators, async |app: &TestApp| {
         {
           "code": "security.manage",
           "label": "管理安全设置与企业信息"
+        },
+        {
+          "code": "approvals.manage",
+          "label": "管理审批模板、流程与审批数据"
         }
       ]
     }

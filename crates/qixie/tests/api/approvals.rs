@@ -774,3 +774,82 @@ both!(applications_keep_outsiders_out, async |app: &TestApp| {
         .await;
     assert_eq!(s, StatusCode::OK);
 });
+
+both!(
+    time_limits_remind_then_escalate_from_durable_jobs,
+    async |app: &TestApp| {
+        let o = org(app).await;
+        let id = create_template(
+        &o.admin,
+        json!({"name": "限时审批", "fields": [{"id": "t", "kind": "text", "title": "内容", "required": true}],
+               "flow": {"nodes": [{"type": "approver", "id": "leader", "name": "直属上级", "approvers": [{"kind": "leader"}],
+                                   "time_limit": {"hours": 1, "remind_at": [50], "action": "escalate"}}]}}),
+    )
+    .await;
+        let sp = submit(&o.emp, &id, json!({"t": "请尽快"})).await;
+        let registry = qixie::startup::job_registry();
+        // Runs what is due now (the server's own scheduler may take a job first; either way once),
+        // until the timeline shows `action`.
+        let until = |action: &'static str| {
+            let registry = &registry;
+            let sp = sp.clone();
+            let emp = &o.emp;
+            async move {
+                for _ in 0..100 {
+                    while qixie_kernel::jobs::run_due(
+                        &app.state,
+                        registry,
+                        "test-node",
+                        app.state.now(),
+                    )
+                    .await
+                    .unwrap()
+                    {}
+                    let (_, d) = emp.get(&format!("/api/v1/approvals/{sp}")).await;
+                    if d["timeline"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|e| e["action"] == json!(action))
+                    {
+                        return d;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                panic!("no {action} in the timeline");
+            }
+        };
+        // Nothing before half the limit.
+        app.clock.advance_ms(29 * 60 * 1000);
+        while qixie_kernel::jobs::run_due(&app.state, &registry, "test-node", app.state.now())
+            .await
+            .unwrap()
+        {}
+        let (_, d) = o.emp.get(&format!("/api/v1/approvals/{sp}")).await;
+        assert_eq!(d["timeline"].as_array().unwrap().len(), 1);
+        app.clock.advance_ms(2 * 60 * 1000);
+        let d = until("remind").await;
+        assert_eq!(
+            step_people(&d)[0].2,
+            vec![("mgr".to_owned(), "pending".to_owned())]
+        );
+        // At the limit the turn goes up to mgr's leader, gm.
+        app.clock.advance_ms(30 * 60 * 1000);
+        let d = until("escalate").await;
+        assert_eq!(
+            step_people(&d)[0].2,
+            vec![
+                ("mgr".to_owned(), "transferred".to_owned()),
+                ("gm".to_owned(), "pending".to_owned())
+            ]
+        );
+        let (_, todo) = o.boss.get("/api/v1/approvals?box=todo").await;
+        assert_eq!(todo["total"], json!(1));
+        let (s, d) = o
+            .boss
+            .post(&format!("/api/v1/approvals/{sp}/approve"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"], json!("approved"));
+    }
+);

@@ -71,7 +71,8 @@ both!(setup_once_then_sign_in, async |app: &TestApp| {
         "roles.manage",
         "apps.manage",
         "audit.read",
-        "security.manage"
+        "security.manage",
+        "approvals.manage"
       ],
       "time_zone": "",
       "user": {
