@@ -21,7 +21,7 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const APP_SCOPES = ['contacts.read', 'contacts.write', 'message'] as const;
+export const APP_SCOPES = ['contacts.read', 'contacts.write', 'message', 'approval'] as const;
 export type AppScope = (typeof APP_SCOPES)[number];
 
 export type MemberDepartment = Schemas['MemberDept'];

@@ -34,10 +34,15 @@ export default {
     syncRotateTitle: 'Reset contacts sync secret',
     syncRotateBody: 'The old contacts sync secret stops working at once.',
     syncSecret: 'Contacts sync secret',
+    callbackTitle: 'Receive events (callback)',
+    callbackHelp: 'Events such as approval changes are pushed, encrypted, to this URL. Saving first sends it WeCom\'s verification request (echostr), which it must decrypt and echo back.',
+    callbackRandom: 'Random',
+    callbackKeyHidden: 'The saved EncodingAESKey is not shown; enter it again to change the callback.',
   },
   scope: {
     contacts_read: 'Read contacts',
     contacts_write: 'Edit contacts',
     message: 'Send app messages',
+    approval: 'Approvals (submit, read, receive approval events)',
   },
 };

@@ -34,10 +34,15 @@ export default {
     syncRotateTitle: '重置通讯录同步 Secret',
     syncRotateBody: '旧的通讯录同步 Secret 将立即失效。',
     syncSecret: '通讯录同步 Secret',
+    callbackTitle: '接收事件（回调）',
+    callbackHelp: '审批状态变化等事件会加密推送到这个地址。保存时会先向它发送企业微信格式的验证请求（echostr），地址须解密后原样返回。',
+    callbackRandom: '随机生成',
+    callbackKeyHidden: '已保存的 EncodingAESKey 不再显示；修改回调时请重新填写。',
   },
   scope: {
     contacts_read: '读取通讯录',
     contacts_write: '编辑通讯录',
     message: '发送应用消息',
+    approval: '审批（提交、查询审批与接收审批事件）',
   },
 };
