@@ -15,6 +15,7 @@ pub mod limits;
 pub mod notify;
 pub mod stats;
 pub mod template;
+pub mod wecom_api;
 
 use qixie_kernel::config::Config;
 use qixie_kernel::http::openapi::ApiRoutes;

@@ -1,5 +1,8 @@
 //! Custom apps (自建应用) with an agentid and a secret, the address-book sync secret, and the access
-//! tokens they exchange their secrets for. Secrets are shown once and stored only as hashes.
+//! tokens they exchange their secrets for. Secrets are shown once and stored only as hashes. An app
+//! may have a callback (`callback`): the URL its events go to, checked when saved.
+pub mod callback;
+pub mod crypto;
 pub mod http;
 
 use std::collections::{BTreeMap, HashSet};
@@ -14,6 +17,7 @@ use qixie_kernel::db::{Database, Tx, sql};
 use qixie_kernel::error::{AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::ids::{AppId, CorpId, new_id, random_token, sha256_hex};
 use qixie_kernel::jobs;
+use qixie_kernel::migrate::{Migration, Script};
 use qixie_kernel::ser::{join_ids, split_ids, split_list};
 use qixie_org::audience::{self, Audience, Selection};
 
@@ -22,6 +26,9 @@ pub struct Apps;
 impl qixie_kernel::module::Module for Apps {
     fn name(&self) -> &'static str {
         "apps"
+    }
+    fn migrations(&self) -> &'static [Migration] {
+        MIGRATIONS
     }
     fn routes(&self) -> qixie_kernel::http::openapi::ApiRoutes {
         http::routes()
@@ -54,15 +61,24 @@ impl qixie_kernel::module::Module for Apps {
     }
 }
 
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 14,
+    name: "app_callbacks",
+    script: Script::Both(include_str!("../migrations/0014_app_callbacks.sql")),
+    backfill: None,
+}];
+
 /// Removes expired access tokens, every hour.
 const TOKEN_PURGE_JOB: &str = "apps.token_purge";
 const HOUR_MS: i64 = 3600 * 1000;
 
 pub const TOKEN_TTL_S: i64 = 7200;
 const FIRST_AGENTID: i64 = 1_000_002;
-pub const SCOPES: &[&str] = &["contacts.read", "contacts.write", "message"];
+/// What an app's token may do: read the directory; also change it; send messages; use WeCom's
+/// approval calls (`oa/*`, within its visible range) and hear approvals change at its callback.
+pub const SCOPES: &[&str] = &["contacts.read", "contacts.write", "message", "approval"];
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct AppRow {
     pub id: i64,
     pub corp_id: i64,
@@ -76,9 +92,46 @@ pub struct AppRow {
     pub scopes: String,
     pub secret_rotated_at: i64,
     pub created_at: i64,
+    /// The callback; empty when the app has none.
+    pub callback_url: String,
+    pub callback_token: String,
+    pub callback_aes_key: String,
 }
 
-const COLS: &str = "id, corp_id, agentid, kind, name, description, logo, visible_departments, visible_members, scopes, secret_rotated_at, created_at";
+/// Everything but the callback's keys.
+impl std::fmt::Debug for AppRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRow")
+            .field("id", &self.id)
+            .field("corp_id", &self.corp_id)
+            .field("agentid", &self.agentid)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("visible_departments", &self.visible_departments)
+            .field("visible_members", &self.visible_members)
+            .field("callback_url", &self.callback_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppRow {
+    /// The app's callback, if it has one.
+    pub fn callback(&self) -> Option<callback::Target> {
+        (!self.callback_url.is_empty()).then(|| callback::Target {
+            url: self.callback_url.clone(),
+            token: self.callback_token.clone(),
+            encoding_aes_key: self.callback_aes_key.clone(),
+        })
+    }
+    pub fn has_scope(&self, scope: &str) -> bool {
+        split_list(&self.scopes).iter().any(|s| s == scope)
+    }
+}
+
+/// The columns every insert names (the callback's start empty).
+const INSERT_COLS: &str = "id, corp_id, agentid, kind, name, description, logo, visible_departments, visible_members, scopes, secret_rotated_at, created_at";
+const COLS: &str = "id, corp_id, agentid, kind, name, description, logo, visible_departments, visible_members, scopes, secret_rotated_at, created_at, callback_url, callback_token, callback_aes_key";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppView {
@@ -91,11 +144,23 @@ pub struct AppView {
     pub scopes: Vec<String>,
     pub created_at: i64,
     pub secret_rotated_at: i64,
+    /// Where the app's events go; its EncodingAESKey is never shown.
+    pub callback: Option<CallbackView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallbackView {
+    pub url: String,
+    pub token: String,
 }
 
 impl From<AppRow> for AppView {
     fn from(r: AppRow) -> Self {
         AppView {
+            callback: (!r.callback_url.is_empty()).then(|| CallbackView {
+                url: r.callback_url.clone(),
+                token: r.callback_token.clone(),
+            }),
             agentid: r.agentid,
             visible_department_ids: split_ids(&r.visible_departments),
             visible_userids: split_list(&r.visible_members),
@@ -150,7 +215,7 @@ pub async fn builtin(app: &AppState, corp: CorpId, agentid: i64, name: &str) -> 
     let now = app.now();
     app.db
         .exec(
-            sql(format!("INSERT INTO apps ({COLS}, secret_hash) VALUES ($1, $2, $3, 'builtin', $4, '', '', '', '', '', $5, $5, $6) \
+            sql(format!("INSERT INTO apps ({INSERT_COLS}, secret_hash) VALUES ($1, $2, $3, 'builtin', $4, '', '', '', '', '', $5, $5, $6) \
                          ON CONFLICT (corp_id, agentid) DO NOTHING"))
             .bind(new_id(now))
             .bind(corp)
@@ -188,6 +253,93 @@ pub struct AppInput {
     pub visible_department_ids: Option<Vec<i64>>,
     pub visible_userids: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
+    /// Where the app's events go (WeCom's 接收事件服务器), checked with WeCom's URL check when saved:
+    /// the URL must answer a GET with the decrypted `echostr`. `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<CallbackInput>)]
+    pub callback: Option<Option<CallbackInput>>,
+}
+
+/// An app's callback as an administrator sets it.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackInput {
+    /// http or https, ≤ 2,048 characters.
+    #[serde(default)]
+    pub url: String,
+    /// 1–32 letters and digits, for the signature.
+    #[serde(default)]
+    pub token: String,
+    /// 43 characters of base64, for the encryption.
+    #[serde(default)]
+    pub encoding_aes_key: String,
+}
+
+/// A member that is there, even as `null` (`Some(None)`), as opposed to absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl std::fmt::Debug for CallbackInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackInput")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackInput {
+    fn target(&self) -> callback::Target {
+        callback::Target {
+            url: self.url.trim().to_owned(),
+            token: self.token.trim().to_owned(),
+            encoding_aes_key: self.encoding_aes_key.trim().to_owned(),
+        }
+    }
+}
+
+fn validate_callback(v: &mut Validator, c: &CallbackInput) {
+    let t = c.target();
+    if t.url.is_empty() {
+        v.push("callback.url", FieldReason::Required);
+    } else {
+        v.check(
+            (t.url.starts_with("http://") || t.url.starts_with("https://")) && t.url.len() <= 2048,
+            "callback.url",
+            FieldReason::Format,
+        );
+    }
+    if t.token.is_empty() {
+        v.push("callback.token", FieldReason::Required);
+    } else {
+        v.check(
+            t.token.len() <= 32 && t.token.chars().all(|c| c.is_ascii_alphanumeric()),
+            "callback.token",
+            FieldReason::Format,
+        );
+    }
+    v.check(
+        crypto::MsgCrypt::new(&t.token, &t.encoding_aes_key, "").is_some(),
+        "callback.encoding_aes_key",
+        FieldReason::Format,
+    );
+}
+
+/// The callback to save: its URL checked the way WeCom checks one (after the other fields).
+async fn checked_callback(
+    app: &AppState,
+    corp: CorpId,
+    input: &AppInput,
+) -> AppResult<Option<Option<callback::Target>>> {
+    let Some(Some(c)) = &input.callback else {
+        return Ok(input.callback.as_ref().map(|_| None));
+    };
+    let target = c.target();
+    let corpid = qixie_org::enterprise::get(&app.db, corp).await?.corpid;
+    callback::verify(app, &target, &corpid).await?;
+    Ok(Some(Some(target)))
 }
 
 fn validate(input: &AppInput, creating: bool) -> AppResult<()> {
@@ -211,11 +363,39 @@ fn validate(input: &AppInput, creating: bool) -> AppResult<()> {
             FieldReason::Unknown,
         );
     }
+    if let Some(Some(c)) = &input.callback {
+        validate_callback(&mut v, c);
+    }
     v.finish()
 }
 
 fn snapshot(r: &AppRow) -> serde_json::Value {
-    json!({"agentid": r.agentid, "name": r.name, "scopes": r.scopes, "visible_departments": r.visible_departments, "visible_members": r.visible_members})
+    json!({"agentid": r.agentid, "name": r.name, "scopes": r.scopes, "visible_departments": r.visible_departments, "visible_members": r.visible_members, "callback_url": r.callback_url})
+}
+
+/// Writes an app's callback (`None`: none).
+async fn set_callback(
+    tx: &mut Tx,
+    app_id: i64,
+    target: Option<&callback::Target>,
+) -> AppResult<()> {
+    let (url, token, key) = match target {
+        Some(t) => (
+            t.url.as_str(),
+            t.token.as_str(),
+            t.encoding_aes_key.as_str(),
+        ),
+        None => ("", "", ""),
+    };
+    tx.exec(
+        sql("UPDATE apps SET callback_url = $1, callback_token = $2, callback_aes_key = $3 WHERE id = $4")
+            .bind(url)
+            .bind(token)
+            .bind(key)
+            .bind(app_id),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Creates a custom app; returns it with its secret, which is never shown again.
@@ -227,13 +407,15 @@ pub async fn create(
 ) -> AppResult<(AppRow, String)> {
     validate(&input, true)?;
     let corp = grant.corp();
+    let callback = checked_callback(app, corp, &input).await?.flatten();
     let now = app.now();
     let secret = random_token(32);
+    let id = new_id(now);
     let mut tx = app.db.begin().await?;
     let agentid = tx.next_value(corp.0, "agentid", FIRST_AGENTID).await?;
     tx.exec(
-        sql(format!("INSERT INTO apps ({COLS}, secret_hash) VALUES ($1, $2, $3, 'custom', $4, $5, $6, $7, $8, $9, $10, $10, $11)"))
-            .bind(new_id(now))
+        sql(format!("INSERT INTO apps ({INSERT_COLS}, secret_hash) VALUES ($1, $2, $3, 'custom', $4, $5, $6, $7, $8, $9, $10, $10, $11)"))
+            .bind(id)
             .bind(corp)
             .bind(agentid)
             .bind(input.name.as_deref().unwrap_or("").trim())
@@ -246,6 +428,9 @@ pub async fn create(
             .bind(sha256_hex(&secret)),
     )
     .await?;
+    if let Some(target) = &callback {
+        set_callback(&mut tx, id, Some(target)).await?;
+    }
     let row: AppRow = tx
         .one(
             sql(format!(
@@ -281,6 +466,7 @@ pub async fn update(
     validate(&input, false)?;
     let corp = grant.corp();
     let before = get(&app.db, corp, agentid).await?;
+    let callback = checked_callback(app, corp, &input).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     tx.exec(
@@ -294,6 +480,9 @@ pub async fn update(
             .bind(before.id),
     )
     .await?;
+    if let Some(target) = &callback {
+        set_callback(&mut tx, before.id, target.as_ref()).await?;
+    }
     let after: AppRow = tx
         .one(sql(format!("SELECT {COLS} FROM apps WHERE id = $1")).bind(before.id))
         .await?;
@@ -384,6 +573,19 @@ async fn replace_secret(tx: &mut Tx, app_id: i64, secret: &str, now: i64) -> App
     Ok(())
 }
 
+/// The custom apps of an enterprise with a callback and `scope`: who hears an event.
+pub async fn with_callback(db: &Database, corp: CorpId, scope: &str) -> AppResult<Vec<AppRow>> {
+    let rows: Vec<AppRow> = db
+        .all(
+            sql(format!(
+                "SELECT {COLS} FROM apps WHERE corp_id = $1 AND kind = 'custom' AND callback_url <> '' ORDER BY agentid"
+            ))
+            .bind(corp),
+        )
+        .await?;
+    Ok(rows.into_iter().filter(|r| r.has_scope(scope)).collect())
+}
+
 pub async fn contacts_sync(db: &Database, corp: CorpId) -> AppResult<Option<AppRow>> {
     Ok(db
         .opt(
@@ -413,7 +615,7 @@ pub async fn rotate_contacts_sync(
         }
         None => {
             tx.exec(
-                sql(format!("INSERT INTO apps ({COLS}, secret_hash) VALUES ($1, $2, 0, 'contacts_sync', '通讯录同步', '', '', '', '', 'contacts.read,contacts.write', $3, $3, $4)"))
+                sql(format!("INSERT INTO apps ({INSERT_COLS}, secret_hash) VALUES ($1, $2, 0, 'contacts_sync', '通讯录同步', '', '', '', '', 'contacts.read,contacts.write', $3, $3, $4)"))
                     .bind(new_id(now))
                     .bind(corp)
                     .bind(now)
@@ -542,6 +744,10 @@ pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Act
     let mut perms = Vec::new();
     if scopes.iter().any(|s| s == "contacts.write") {
         perms.extend([Permission::ContactsManage, Permission::ContactsImport]);
+    }
+    // WeCom's approval calls read and submit approvals within the app's visible range.
+    if scopes.iter().any(|s| s == "approval") {
+        perms.push(Permission::ApprovalsManage);
     }
     let scope = management_scope(&app.db, &row).await?;
     let read = scopes

@@ -119,6 +119,8 @@ error_kinds! {
     ApprovalNotYours => ("approval_not_yours", 403, 301055, "你不是当前审批人，不能这样操作", "You are not a current approver of this application"),
     ApprovalClosed => ("approval_closed", 409, 301025, "审批单已结束或不在这个状态，不能这样操作", "This approval is finished or not in a state that allows this"),
     ApprovalUrgedRecently => ("approval_urged_recently", 429, 301025, "一小时内已催办过这一步，请稍后再试", "You urged this step less than an hour ago"),
+    ApprovalApiForbidden => ("approval_api_forbidden", 403, 301055, "应用没有审批权限，或提交人不在应用的可见范围内", "The app may not use approvals, or the applicant is outside its visible range"),
+    TemplateApiForbidden => ("template_api_forbidden", 403, 301088, "应用没有管理此审批模板的权限", "The app may not manage this approval template"),
 }
 
 macro_rules! field_reasons {

@@ -1,5 +1,6 @@
 //! The one HTTP client for requests whose target an enterprise user or an app chooses (batch job
-//! callbacks). It refuses what would turn the server into a proxy into its own network:
+//! callbacks, apps' callback URLs). It refuses what would turn the server into a proxy into its own
+//! network:
 //!
 //! - only `http` and `https`, no proxy from the environment, no redirects;
 //! - every address a name resolves to is checked after DNS, inside the client's resolver, so the
@@ -138,23 +139,34 @@ impl Outbound {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let mut res = req.send().await.map_err(classify)?;
-        let status = res.status();
-        let mut body = bytes::BytesMut::new();
-        while body.len() < MAX_RESPONSE_BYTES {
-            match res.chunk().await.map_err(classify)? {
-                Some(chunk) => {
-                    let room = MAX_RESPONSE_BYTES - body.len();
-                    body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
-                }
-                None => break,
-            }
-        }
-        Ok(Answer {
-            status,
-            body: body.freeze(),
-        })
+        read_answer(req).await
     }
+
+    /// GETs `url` with `query` added, under the same rules (an app's callback URL check).
+    pub async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Answer, OutboundError> {
+        let url = self.check_url(url)?;
+        read_answer(self.client()?.get(url).query(query)).await
+    }
+}
+
+/// Sends a request and reads its answer, at most `MAX_RESPONSE_BYTES` of the body.
+async fn read_answer(req: reqwest::RequestBuilder) -> Result<Answer, OutboundError> {
+    let mut res = req.send().await.map_err(classify)?;
+    let status = res.status();
+    let mut body = bytes::BytesMut::new();
+    while body.len() < MAX_RESPONSE_BYTES {
+        match res.chunk().await.map_err(classify)? {
+            Some(chunk) => {
+                let room = MAX_RESPONSE_BYTES - body.len();
+                body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+            }
+            None => break,
+        }
+    }
+    Ok(Answer {
+        status,
+        body: body.freeze(),
+    })
 }
 
 /// A refusal from the resolver comes back wrapped in the client's error: unwrap it.

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use super::contacts::{Params, wecom_error};
 use super::{AppCaller, loose, media, ok};
 use qixie_apps as apps;
+use qixie_apps::callback::cdata;
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
 use qixie_kernel::authz::{Actor, perm};
@@ -32,7 +33,6 @@ use qixie_kernel::http::extract::{Allowed, Body};
 use qixie_kernel::i18n::Lang;
 use qixie_kernel::ids::{CorpId, random_token};
 use qixie_kernel::jobs::{self, Job, JobRegistry};
-use qixie_kernel::outbound::OutboundError;
 use qixie_org::department::{self, DeptRow};
 use qixie_org::department_tree::{self, TreeRow};
 use qixie_org::import::{self, ImportMode, RowProblem};
@@ -143,7 +143,7 @@ fn callback_of(b: Option<CallbackBody>) -> AppResult<Option<Callback>> {
         return Err(AppError::field("callback.token", FieldReason::Required));
     }
     let encodingaeskey = b.encodingaeskey.unwrap_or_default().trim().to_owned();
-    if super::crypto::MsgCrypt::new(&token, &encodingaeskey, "").is_none() {
+    if apps::crypto::MsgCrypt::new(&token, &encodingaeskey, "").is_none() {
         return Err(AppError::field(
             "callback.encodingaeskey",
             FieldReason::Format,
@@ -352,10 +352,6 @@ struct CallbackEvent {
     created_at: i64,
 }
 
-fn cdata(s: &str) -> String {
-    format!("<![CDATA[{}]]>", s.replace("]]>", "]]]]><![CDATA[>"))
-}
-
 /// WeCom's event XML for a finished batch job.
 fn event_xml(e: &CallbackEvent) -> String {
     format!(
@@ -376,55 +372,14 @@ fn event_xml(e: &CallbackEvent) -> String {
 /// Posts the encrypted event to the callback URL; any answer but 2xx (or no answer) is an error,
 /// which the job runner retries with growing delays.
 async fn deliver_callback(app: AppState, job: Job) -> anyhow::Result<()> {
-    use rand::Rng;
     let e: CallbackEvent = serde_json::from_str(&job.payload)?;
-    let crypt = super::crypto::MsgCrypt::new(&e.token, &e.encodingaeskey, &e.corpid)
-        .ok_or_else(|| anyhow::anyhow!("callback key of job {} is invalid", e.jobid))?;
-    let (random, nonce): ([u8; 16], u32) = {
-        let mut rng = rand::rng();
-        let mut r = [0u8; 16];
-        rng.fill(&mut r);
-        (r, rng.random_range(100_000_000..1_000_000_000))
+    let target = apps::callback::Target {
+        url: e.url.clone(),
+        token: e.token.clone(),
+        encoding_aes_key: e.encodingaeskey.clone(),
     };
-    let encrypted = crypt.encrypt(&event_xml(&e), &random);
-    let timestamp = (app.now() / 1000).to_string();
-    let nonce = nonce.to_string();
-    let signature = crypt.signature(&timestamp, &nonce, &encrypted);
-    let body = format!(
-        "<xml><ToUserName>{}</ToUserName><AgentID>{}</AgentID><Encrypt>{}</Encrypt></xml>",
-        cdata(&e.corpid),
-        cdata(&e.agentid.to_string()),
-        cdata(&encrypted)
-    );
-    let answer = app
-        .outbound
-        .post(
-            &e.url,
-            &[
-                ("msg_signature", signature.as_str()),
-                ("timestamp", timestamp.as_str()),
-                ("nonce", nonce.as_str()),
-            ],
-            &[("content-type", "text/xml; charset=utf-8")],
-            body,
-        )
-        .await;
-    let res = match answer {
-        Ok(res) => res,
-        // A target the server may not reach stays so: the event is dropped, not retried.
-        Err(OutboundError::Refused(why)) => {
-            tracing::warn!(jobid = %e.jobid, reason = %why, "batch job callback not sent");
-            return Ok(());
-        }
-        Err(err) => return Err(err.into()),
-    };
-    anyhow::ensure!(
-        res.status.is_success(),
-        "callback of batch job {} answered {}",
-        e.jobid,
-        res.status
-    );
-    Ok(())
+    let what = format!("batch job {}", e.jobid);
+    apps::callback::push(&app, &target, &e.corpid, e.agentid, &event_xml(&e), &what).await
 }
 
 async fn execute(app: &AppState, corp: CorpId, p: &Payload) -> AppResult<Vec<Value>> {
@@ -838,33 +793,6 @@ async fn replace_parties(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The text of a run of CDATA sections, as an XML parser would read it.
-    fn read_cdata(x: &str) -> String {
-        let mut out = String::new();
-        let mut rest = x;
-        while let Some(r) = rest.strip_prefix("<![CDATA[") {
-            let end = r.find("]]>").unwrap();
-            out.push_str(&r[..end]);
-            rest = &r[end + 3..];
-        }
-        assert_eq!(rest, "", "{x}");
-        out
-    }
-
-    /// Fuzz target for the callback XML: any text (`]]>` included) comes back unchanged from the
-    /// CDATA it is wrapped in, so a job's error message cannot end its element early.
-    #[test]
-    fn fuzz_callback_cdata() {
-        bolero::check!(name = "wecom_cdata")
-            .with_type::<String>()
-            .with_test_time(std::time::Duration::from_secs(1))
-            .for_each(|s: &String| {
-                assert_eq!(read_cdata(&cdata(s)), *s);
-                let doubled = format!("{s}]]>{s}");
-                assert_eq!(read_cdata(&cdata(&doubled)), doubled);
-            });
-    }
 
     fn dept(id: i64, parent: Option<i64>, name: &str, path: &str) -> (i64, DeptRow) {
         (

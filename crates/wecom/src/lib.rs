@@ -4,10 +4,13 @@
 //! whatever the Content-Type, numbers as strings or integers.
 pub mod batch;
 pub mod contacts;
-pub mod crypto;
 pub mod loose;
 pub mod media;
 pub mod message;
+pub mod oa;
+
+/// The callback crypto, kept with apps (whose callbacks it checks and seals).
+pub use qixie_apps::crypto;
 
 use axum::Router;
 use axum::body::Body as HttpBody;
@@ -29,7 +32,7 @@ use qixie_kernel::http::extract::{ClientIp, Credentials};
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_kernel::module::{Module, StartFuture};
 
-/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media and messages.
+/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media, messages and approvals.
 pub struct WeCom;
 
 impl Module for WeCom {
@@ -43,13 +46,17 @@ impl Module for WeCom {
             .merge(batch::routes())
             .merge(media::routes())
             .merge(message::routes())
+            .merge(oa::routes())
     }
     fn jobs(&self, r: &mut JobRegistry) {
         batch::register_jobs(r);
         media::register_jobs(r);
+        oa::register_jobs(r);
     }
     fn start<'a>(&'a self, app: &'a AppState, runs_jobs: bool) -> StartFuture<'a> {
         Box::pin(async move {
+            // Approval changes made on this node go to the apps' callbacks.
+            oa::spawn_listener(app.clone());
             if runs_jobs {
                 jobs::schedule_periodic(app, media::PURGE_JOB, 3600 * 1000, app.now()).await?;
             }

@@ -264,6 +264,7 @@ both!(apps_and_secrets, async |app: &TestApp| {
     {
       "app": {
         "agentid": 1000002,
+        "callback": null,
         "created_at": "[time]",
         "description": "",
         "logo": "",
@@ -296,6 +297,7 @@ both!(apps_and_secrets, async |app: &TestApp| {
       "items": [
         {
           "agentid": 1000002,
+          "callback": null,
           "created_at": "[time]",
           "description": "",
           "logo": "",
@@ -394,6 +396,7 @@ both!(apps_and_secrets, async |app: &TestApp| {
     {
       "app": {
         "agentid": 1000002,
+        "callback": null,
         "created_at": "[time]",
         "description": "",
         "logo": "",

@@ -24,3 +24,4 @@ mod metrics;
 mod org;
 mod platform;
 mod schedules;
+mod wecom_oa;
