@@ -172,10 +172,10 @@ pub async fn list(app: &AppState, actor: &Actor, q: &BoxQuery) -> AppResult<Page
             "k.since",
         ),
         BoxKind::Done => (
-            // Each application once, at the member's latest decision on it.
-            sql("FROM approval_instances i JOIN approval_templates t ON t.id = i.template_pk \
-                 JOIN (SELECT instance_id, MAX(acted_at) AS acted_at FROM approval_tasks WHERE member_id = ")
-                .push_bind("{} AND kind = 1 AND state IN (1, 2, 3) GROUP BY instance_id) k ON k.instance_id = i.id WHERE 1 = 1", me),
+            // Each decision of the member, newest first, on the decided-tasks index (a member who
+            // decided one application twice, before and after a return, sees it twice).
+            sql("FROM approval_tasks k JOIN approval_instances i ON i.id = k.instance_id JOIN approval_templates t ON t.id = i.template_pk WHERE k.member_id = ")
+                .push_bind("{} AND k.kind = 1 AND k.state IN (1, 2, 3)", me),
             "k.acted_at",
         ),
         BoxKind::Mine => (
