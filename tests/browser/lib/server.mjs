@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const BIN = process.env.QIXIE_BIN ?? path.join(ROOT, 'target/debug/qixie');
+// The binary `cargo build -p qixie` made: in CARGO_TARGET_DIR when that is set, as run.sh builds it.
+export const BIN = process.env.QIXIE_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'debug/qixie');
 
 const running = new Set();
 process.on('exit', () => {
