@@ -271,11 +271,7 @@ async fn page(
                 template_id: r.template_id,
                 template_name: r.template_name,
                 status: status.name().into(),
-                applicant: names.get(&r.applicant_id).cloned().unwrap_or(PersonRef {
-                    userid: String::new(),
-                    name: String::new(),
-                    avatar: String::new(),
-                }),
+                applicant: names.get(&r.applicant_id).cloned().unwrap_or_default(),
                 summary: serde_json::from_str(&r.summary).unwrap_or_default(),
                 submitted_at: r.submitted_at,
                 finished_at: r.finished_at,

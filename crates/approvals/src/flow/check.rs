@@ -80,6 +80,11 @@ impl Problem {
         self.branch = Some(name.to_owned());
         self
     }
+    /// The branch, when the problem is in one (names checked in a branch's conditions).
+    fn in_branch(mut self, name: Option<&str>) -> Problem {
+        self.branch = name.map(str::to_owned);
+        self
+    }
     fn field(mut self, id: &str) -> Problem {
         self.field = Some(id.to_owned());
         self
@@ -584,16 +589,14 @@ impl<'a> Checker<'a> {
     fn userids(&mut self, node_id: &str, branch: Option<&str>, userids: &[String]) {
         for u in userids {
             if !self.org.known_userids.contains(u) {
-                let mut p = Problem::error(
+                let p = Problem::error(
                     "unknown_member",
                     self.lang,
                     format!("成员「{u}」不存在或已离职"),
                     format!("Member \"{u}\" does not exist or has left"),
                 )
-                .node(node_id);
-                if let Some(b) = branch {
-                    p = p.branch(b);
-                }
+                .node(node_id)
+                .in_branch(branch);
                 self.push(p);
             }
         }
@@ -602,16 +605,14 @@ impl<'a> Checker<'a> {
     fn tags(&mut self, node_id: &str, branch: Option<&str>, tags: &[i64]) {
         for t in tags {
             if !self.org.known_tags.contains(t) {
-                let mut p = Problem::error(
+                let p = Problem::error(
                     "unknown_tag",
                     self.lang,
                     format!("标签 {t} 不存在"),
                     format!("Tag {t} does not exist"),
                 )
-                .node(node_id);
-                if let Some(b) = branch {
-                    p = p.branch(b);
-                }
+                .node(node_id)
+                .in_branch(branch);
                 self.push(p);
             }
         }
@@ -620,17 +621,15 @@ impl<'a> Checker<'a> {
     fn departments(&mut self, node_id: &str, branch: Option<&str>, ids: &[i64]) {
         for d in ids {
             if !self.org.paths.contains_key(d) {
-                let mut p = Problem::error(
+                let p = Problem::error(
                     "unknown_department",
                     self.lang,
                     format!("部门 {d} 不存在"),
                     format!("Department {d} does not exist"),
                 )
                 .node(node_id)
-                .department(*d);
-                if let Some(b) = branch {
-                    p = p.branch(b);
-                }
+                .department(*d)
+                .in_branch(branch);
                 self.push(p);
             }
         }

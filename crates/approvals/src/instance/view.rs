@@ -18,7 +18,7 @@ use crate::form::Field;
 use crate::template;
 use qixie_kernel::error::ErrorKind;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct PersonRef {
     pub userid: String,
     pub name: String,
@@ -232,11 +232,7 @@ pub async fn build(app: &AppState, actor: &Actor, l: &Loaded) -> AppResult<Detai
             }),
         });
     }
-    let applicant = name_of(&l.row.applicant_id).unwrap_or(PersonRef {
-        userid: String::new(),
-        name: String::new(),
-        avatar: String::new(),
-    });
+    let applicant = name_of(&l.row.applicant_id).unwrap_or_default();
     Ok(Detail {
         sp_no: l.row.sp_no.clone(),
         template_id: t.template_id,
