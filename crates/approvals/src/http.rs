@@ -135,25 +135,23 @@ async fn offered(app: &AppState, actor: &Actor) -> AppResult<Vec<TemplateRow>> {
     let person = qixie_org::people::person(&app.db, actor.corp, MemberId(me))
         .await?
         .ok_or(ErrorKind::MemberNotFound)?;
-    let paths: Vec<String> = person.departments.iter().map(|(_, p)| p.clone()).collect();
-    let mut out = Vec::new();
     crate::builtin::ensure(app, actor.corp).await?;
-    for t in template::list(app, actor.corp).await? {
-        if !t.enabled {
-            continue;
-        }
-        let s: template::Submitters = serde_json::from_str(&t.submitters).unwrap_or_default();
-        let dept_paths: Vec<String> =
-            qixie_org::people::department_paths(&app.db, actor.corp, &s.department_ids)
-                .await?
-                .into_iter()
-                .flatten()
-                .collect();
-        if s.admits(&person.userid, &paths, &person.tags, &dept_paths) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    let enabled: Vec<(TemplateRow, template::Submitters)> = template::list(app, actor.corp)
+        .await?
+        .into_iter()
+        .filter(|t| t.enabled)
+        .map(|t| {
+            let s = t.submitters();
+            (t, s)
+        })
+        .collect();
+    let lists: Vec<&template::Submitters> = enabled.iter().map(|(_, s)| s).collect();
+    let paths = template::submitter_paths(app, actor.corp, &lists).await?;
+    Ok(enabled
+        .into_iter()
+        .filter(|(_, s)| s.admits(&person, &paths))
+        .map(|(t, _)| t)
+        .collect())
 }
 
 #[utoipa::path(get, path = "/approvals/templates", tag = "approvals",

@@ -1,6 +1,8 @@
 //! Templates: what may be submitted, with which form and flow. A change to the form or the flow is
 //! a new version; instances keep theirs. Built-in templates are added to an enterprise the first
 //! time its templates are read.
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,6 +19,7 @@ use crate::flow::Flow;
 use crate::flow::check::{Severity, check};
 use crate::form::Field;
 use crate::form::validate::check_fields;
+use qixie_org::people::Person;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TemplateRow {
@@ -68,21 +71,45 @@ impl Submitters {
     pub fn everyone(&self) -> bool {
         self.department_ids.is_empty() && self.userids.is_empty() && self.tag_ids.is_empty()
     }
-    /// Whether a member (userid, department paths, tags) is among them; `dept_paths` are the paths
-    /// of `department_ids`.
-    pub fn admits(
-        &self,
-        userid: &str,
-        paths: &[String],
-        tags: &[i64],
-        dept_paths: &[String],
-    ) -> bool {
+    /// Whether `person` is among them: named, holding one of the tags, or in one of the
+    /// departments or below it (`paths`: the departments' paths, from `submitter_paths`).
+    pub fn admits(&self, person: &Person, paths: &HashMap<i64, String>) -> bool {
         self.everyone()
-            || self.userids.iter().any(|u| u == userid)
-            || tags.iter().any(|t| self.tag_ids.contains(t))
-            || paths
-                .iter()
-                .any(|p| dept_paths.iter().any(|d| p.starts_with(d.as_str())))
+            || self.userids.contains(&person.userid)
+            || person.tags.iter().any(|t| self.tag_ids.contains(t))
+            || person.departments.iter().any(|(_, own)| {
+                self.department_ids
+                    .iter()
+                    .filter_map(|d| paths.get(d))
+                    .any(|d| own.starts_with(d.as_str()))
+            })
+    }
+}
+
+/// The paths of every department these submitter lists name, in one read.
+pub async fn submitter_paths(
+    app: &AppState,
+    corp: CorpId,
+    lists: &[&Submitters],
+) -> AppResult<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = lists
+        .iter()
+        .flat_map(|s| s.department_ids.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let paths = qixie_org::people::department_paths(&app.db, corp, &ids).await?;
+    Ok(ids
+        .into_iter()
+        .zip(paths)
+        .filter_map(|(id, p)| p.map(|p| (id, p)))
+        .collect())
+}
+
+impl TemplateRow {
+    /// Who may submit it.
+    pub fn submitters(&self) -> Submitters {
+        serde_json::from_str(&self.submitters).unwrap_or_default()
     }
 }
 
@@ -144,7 +171,7 @@ impl Template {
             description: row.description.clone(),
             builtin: row.builtin.clone(),
             enabled: row.enabled,
-            submitters: serde_json::from_str(&row.submitters).unwrap_or_default(),
+            submitters: row.submitters(),
             version: v.version,
             fields: v.fields.clone(),
             flow: v.flow.clone(),

@@ -196,7 +196,7 @@ async fn update_template(
         group: row.group_name.clone(),
         icon: row.icon.clone(),
         description: row.description.clone(),
-        submitters: serde_json::from_str(&row.submitters).unwrap_or_default(),
+        submitters: row.submitters(),
         fields,
         flow: current.flow,
         enabled: row.enabled,

@@ -92,16 +92,9 @@ pub async fn prepare_with(
     if !template.enabled || template.deleted {
         return Err(ErrorKind::TemplateNotFound.into());
     }
-    let submitters: template::Submitters =
-        serde_json::from_str(&template.submitters).unwrap_or_default();
-    let dept_paths: Vec<String> =
-        people::department_paths(&app.db, corp, &submitters.department_ids)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-    let paths: Vec<String> = person.departments.iter().map(|(_, p)| p.clone()).collect();
-    if !submitters.admits(&person.userid, &paths, &person.tags, &dept_paths) {
+    let submitters = template.submitters();
+    let paths = template::submitter_paths(app, corp, &[&submitters]).await?;
+    if !submitters.admits(&person, &paths) {
         return Err(ErrorKind::TemplateNotAllowed.into());
     }
     let department = input.department_id.unwrap_or(person.main_department);
