@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod directory;
 pub mod export;
 pub mod flow;
+pub mod followers;
 pub mod form;
 pub mod handover;
 pub mod http;
@@ -30,8 +31,10 @@ impl qixie_kernel::module::Module for Approvals {
     fn name(&self) -> &'static str {
         "approvals"
     }
-    /// A departed approver's waiting steps go to their successor.
+    /// A departed approver's waiting steps go to their successor; modules above register their
+    /// followers of built-in templates in `Followers`.
     fn install(&self, _: &Config, runtimes: &mut Runtimes) {
+        runtimes.insert(followers::Followers::default());
         if let Some(handovers) = runtimes.get_mut::<OffboardingRegistry>() {
             handovers.register(handover::handover());
         }

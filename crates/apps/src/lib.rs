@@ -75,8 +75,15 @@ const HOUR_MS: i64 = 3600 * 1000;
 pub const TOKEN_TTL_S: i64 = 7200;
 const FIRST_AGENTID: i64 = 1_000_002;
 /// What an app's token may do: read the directory; also change it; send messages; use WeCom's
-/// approval calls (`oa/*`, within its visible range) and hear approvals change at its callback.
-pub const SCOPES: &[&str] = &["contacts.read", "contacts.write", "message", "approval"];
+/// approval calls (`oa/*`, within its visible range) and hear approvals change at its callback; use
+/// WeCom's checkin and vacation calls (`checkin/*`, `oa/vacation/*`, within its visible range).
+pub const SCOPES: &[&str] = &[
+    "contacts.read",
+    "contacts.write",
+    "message",
+    "approval",
+    "attendance",
+];
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct AppRow {
@@ -748,6 +755,10 @@ pub async fn actor_for_app(app: &AppState, app_id: i64) -> AppResult<Option<(Act
     // WeCom's approval calls read and submit approvals within the app's visible range.
     if scopes.iter().any(|s| s == "approval") {
         perms.push(Permission::ApprovalsManage);
+    }
+    // WeCom's checkin and vacation calls read and write attendance within the app's visible range.
+    if scopes.iter().any(|s| s == "attendance") {
+        perms.push(Permission::AttendanceManage);
     }
     let scope = management_scope(&app.db, &row).await?;
     let read = scopes

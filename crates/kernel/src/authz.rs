@@ -38,6 +38,7 @@ permissions! {
     AuditRead => "audit.read", "查看操作日志", "Read the audit log";
     SecurityManage => "security.manage", "管理安全设置与企业信息", "Manage security settings and enterprise profile";
     ApprovalsManage => "approvals.manage", "管理审批模板、流程与审批数据", "Manage approval templates, flows and records";
+    AttendanceManage => "attendance.manage", "管理考勤规则、假期与考勤数据", "Manage attendance rules, leave and attendance records";
 }
 
 pub trait Perm {

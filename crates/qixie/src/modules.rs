@@ -10,5 +10,6 @@ pub const MODULES: &[&dyn Module] = &[
     &qixie_apps::Apps,
     &qixie_chat::Chat,
     &qixie_approvals::Approvals,
+    &qixie_attendance::Attendance,
     &qixie_wecom::WeCom,
 ];

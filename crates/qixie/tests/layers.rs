@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "apps",
     "chat",
     "approvals",
+    "attendance",
     "wecom",
     "qixie",
 ];

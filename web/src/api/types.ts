@@ -18,10 +18,11 @@ export const PERMISSIONS = [
   'audit.read',
   'security.manage',
   'approvals.manage',
+  'attendance.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const APP_SCOPES = ['contacts.read', 'contacts.write', 'message', 'approval'] as const;
+export const APP_SCOPES = ['contacts.read', 'contacts.write', 'message', 'approval', 'attendance'] as const;
 export type AppScope = (typeof APP_SCOPES)[number];
 
 export type MemberDepartment = Schemas['MemberDept'];

@@ -73,6 +73,18 @@ pub async fn after_change(
         template.builtin.as_deref(),
         change,
     );
+    crate::followers::queue(
+        tx,
+        app,
+        qixie_kernel::ids::CorpId(l.row.corp_id),
+        template.builtin.as_deref(),
+        &crate::followers::Change {
+            sp_no: l.row.sp_no.clone(),
+            status: l.status().code(),
+            change,
+        },
+    )
+    .await?;
     crate::limits::schedule(tx, app, l, outcome).await?;
     crate::notify::queue(tx, app, l, template, outcome, change);
     Ok(())

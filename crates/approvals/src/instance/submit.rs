@@ -158,6 +158,7 @@ pub async fn prepare_with(
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }
+    crate::followers::check(app, corp, template.builtin.as_deref(), member, &values).await?;
     let applicant = Applicant {
         member,
         userid: person.userid.clone(),

@@ -31,6 +31,7 @@ export default {
     audit_read: 'Read audit log',
     security_manage: 'Security settings',
     approvals_manage: 'Approvals',
+    attendance_manage: 'Attendance',
   },
   permDesc: {
     contacts_manage: 'Departments, members, tags and export',
@@ -40,6 +41,7 @@ export default {
     audit_read: 'View and export the audit log',
     security_manage: 'Password policy and enterprise info',
     approvals_manage: 'Approval templates, data and statistics',
+    attendance_manage: 'Attendance rules, leave balances and records',
   },
   roles: {
     add: 'Add administrator',

@@ -44,5 +44,6 @@ export default {
     contacts_write: 'Edit contacts',
     message: 'Send app messages',
     approval: 'Approvals (submit, read, receive approval events)',
+    attendance: 'Attendance and leave (checkin rules, checkin data, leave balances)',
   },
 };

@@ -31,6 +31,7 @@ export default {
     audit_read: '查看操作日志',
     security_manage: '安全设置',
     approvals_manage: '审批管理',
+    attendance_manage: '考勤管理',
   },
   permDesc: {
     contacts_manage: '部门、成员、标签的增删改与导出',
@@ -40,6 +41,7 @@ export default {
     audit_read: '查看和导出操作日志',
     security_manage: '密码策略与企业信息',
     approvals_manage: '审批模板、审批数据与统计',
+    attendance_manage: '考勤规则、假期余额与考勤数据',
   },
   roles: {
     add: '添加管理员',

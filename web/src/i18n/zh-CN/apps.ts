@@ -44,5 +44,6 @@ export default {
     contacts_write: '编辑通讯录',
     message: '发送应用消息',
     approval: '审批（提交、查询审批与接收审批事件）',
+    attendance: '考勤与假期（打卡规则、打卡数据、假期余额）',
   },
 };

@@ -1,0 +1,1 @@
+//! The enterprise calendar: statutory holidays and adjusted working days (调休), company holidays.
