@@ -1,6 +1,7 @@
 //! Attendance and leave (打卡、考勤、假期): rules for groups of people, clock-in with a geofence that
 //! is right in China, the enterprise's holidays, each member's day results, leave balances fed by
 //! approvals, and WeCom's checkin and vacation shapes (docs/attendance.md, docs/api/attendance.md).
+pub mod date;
 pub mod geo;
 pub mod holidays;
 pub mod http;
