@@ -52,6 +52,8 @@ pub async fn correct(
     day: &str,
     input: &CorrectionInput,
 ) -> AppResult<()> {
+    // Who first: a member outside the scope is not revealed by a complaint about the date.
+    let member = member_in_scope(app, reads, userid).await?;
     let mut v = Validator::default();
     let date = date::parse(day);
     v.check(date.is_some(), "date", FieldReason::Format);
@@ -69,7 +71,6 @@ pub async fn correct(
     let Some(date) = date else {
         return Err(AppError::field("date", FieldReason::Format));
     };
-    let member = member_in_scope(app, reads, userid).await?;
     let corp = actor.corp;
     let zone = crate::plan::corp_zone(app, corp).await?;
     if date > crate::date::from_epoch_day(zone.local(app.now()).day) {
