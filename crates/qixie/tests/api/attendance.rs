@@ -783,3 +783,54 @@ both!(rules_keep_outsiders_out, async |app: &TestApp| {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 });
+
+both!(closing_days_and_reminders, async |app: &TestApp| {
+    let o = org(app).await;
+    let mut rule = office_rule(o.rd);
+    rule["remind_on_minutes"] = json!(10);
+    create_rule(&o.admin, rule).await;
+    let corp = qixie_kernel::ids::CorpId(app.corp_id_number().await);
+    // Tuesday 08:52: mgr has clocked in, emp has not; emp alone is reminded, by the 打卡 app.
+    set_time(app, 1, 8, 45);
+    o.mgr
+        .post("/api/v1/attendance/clock-ins", at_office())
+        .await;
+    set_time(app, 1, 8, 52);
+    qixie_attendance::jobs::remind_all(&app.state, MONDAY + 86_400_000 + (8 * 60 + 52) * 60_000)
+        .await
+        .unwrap();
+    let (_, convs) = o.emp.get("/api/v1/chat/conversations").await;
+    assert!(convs.to_string().contains("打卡提醒"), "{convs}");
+    let (_, convs) = o.mgr.get("/api/v1/chat/conversations").await;
+    assert!(!convs.to_string().contains("打卡提醒"), "{convs}");
+    // Wednesday 14:00: Tuesday is closed for everyone with the rule, stored for the lists.
+    set_time(app, 2, 14, 0);
+    let written = qixie_attendance::jobs::close_corp(&app.state, corp)
+        .await
+        .unwrap();
+    assert_eq!(written, 2, "emp and mgr, one day each");
+    assert_eq!(
+        qixie_attendance::jobs::close_corp(&app.state, corp)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let (_, daily) = o
+        .admin
+        .get("/api/v1/attendance/results/daily?date=2026-09-22")
+        .await;
+    let status = |u: &str| {
+        daily["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["member"]["userid"] == u)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(
+        (status("emp"), status("mgr")),
+        (json!("absent"), json!("missing"))
+    );
+});
