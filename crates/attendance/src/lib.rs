@@ -5,6 +5,7 @@ pub mod admin;
 pub mod clockin;
 pub mod date;
 pub mod days;
+pub mod demo;
 pub mod export;
 pub mod geo;
 pub mod holidays;
