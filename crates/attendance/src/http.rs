@@ -2,5 +2,5 @@
 use qixie_kernel::http::openapi::ApiRoutes;
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::default()
+    ApiRoutes::default().merge(crate::leave::http::routes())
 }
