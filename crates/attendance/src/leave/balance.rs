@@ -191,7 +191,8 @@ impl Book {
             }
             if left > 0 {
                 let note = match source.as_str() {
-                    "grant" | "carry_over" => format!("{year}年度额度到期"),
+                    "grant" => format!("{year}年度额度到期"),
+                    "carry_over" => format!("{}年度结转额度到期", year - 1),
                     _ => format!("{}到期", date::format(date::from_key(expires_on).unwrap_or(self.today))),
                 };
                 self.ledger(tx, member, t, -left, "expire", "", &note, &Who::system())
@@ -643,13 +644,15 @@ pub async fn balances(
     Ok(out)
 }
 
-/// Who made a ledger row.
+/// Who made a ledger row: a member or an app.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LedgerActor {
-    /// member, app or system.
+    /// member or app.
     pub kind: String,
-    /// The member's userid or the app's agentid.
-    pub id: String,
+    /// A member's.
+    pub userid: Option<String>,
+    /// An app's.
+    pub agentid: Option<i64>,
     pub name: String,
 }
 
@@ -720,9 +723,10 @@ pub async fn ledger_page(
                 cause,
                 sp_no,
                 note,
-                actor: (akind != "system").then_some(LedgerActor {
+                actor: (akind != "system").then(|| LedgerActor {
+                    userid: (akind == "member").then(|| aref.clone()),
+                    agentid: (akind == "app").then(|| aref.parse().ok()).flatten(),
                     kind: akind,
-                    id: aref,
                     name: aname,
                 }),
                 at,

@@ -6,6 +6,7 @@ mod snapshots;
 
 mod admin;
 mod approvals;
+mod attendance_leave;
 mod authz;
 mod chat;
 mod chat_attention;
