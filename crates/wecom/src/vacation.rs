@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AppCaller, loose, ok};
-use qixie_apps as apps;
 use qixie_approvals::instance::submit::corp_zone;
+use qixie_apps as apps;
 use qixie_attendance::leave::quota::Unit;
 use qixie_attendance::leave::types::{QuotaRule, TypeRow};
 use qixie_attendance::leave::{self, types};
@@ -76,7 +76,11 @@ fn minutes(t: &TypeRow, seconds: i64) -> i64 {
 
 /// A member of the enterprise the app can see: 301063 for an unknown userid, 301098 outside the
 /// visible range.
-async fn visible_member(app: &AppState, caller: &AppCaller, userid: Option<String>) -> AppResult<(i64, String)> {
+async fn visible_member(
+    app: &AppState,
+    caller: &AppCaller,
+    userid: Option<String>,
+) -> AppResult<(i64, String)> {
     let userid = userid
         .map(|u| u.trim().to_owned())
         .filter(|u| !u.is_empty())
@@ -259,7 +263,11 @@ async fn set_quota(
             return Err(AppError::field("leftduration", FieldReason::Range));
         }
         // Tenths of the unit: 0.1 hour is 360 s, 0.1 day 8,640 s.
-        let step = if t.unit() == Unit::Hour { 360 } else { DAY_S / 10 };
+        let step = if t.unit() == Unit::Hour {
+            360
+        } else {
+            DAY_S / 10
+        };
         if left % step != 0 {
             return Err(AppError::field("leftduration", FieldReason::Format));
         }

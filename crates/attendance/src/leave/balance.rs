@@ -193,7 +193,10 @@ impl Book {
                 let note = match source.as_str() {
                     "grant" => format!("{year}年度额度到期"),
                     "carry_over" => format!("{}年度结转额度到期", year - 1),
-                    _ => format!("{}到期", date::format(date::from_key(expires_on).unwrap_or(self.today))),
+                    _ => format!(
+                        "{}到期",
+                        date::format(date::from_key(expires_on).unwrap_or(self.today))
+                    ),
                 };
                 self.ledger(tx, member, t, -left, "expire", "", &note, &Who::system())
                     .await?;
@@ -216,19 +219,44 @@ impl Book {
                 .map(date::key)
                 .unwrap_or(self.year_end());
             let made = self
-                .insert_lot(tx, member, &key, "carry_over", &format!("carry:{}", year + 1), year + 1, amount, ends)
+                .insert_lot(
+                    tx,
+                    member,
+                    &key,
+                    "carry_over",
+                    &format!("carry:{}", year + 1),
+                    year + 1,
+                    amount,
+                    ends,
+                )
                 .await?;
             if made.is_some() {
-                let note = format!("{year}年度结转，有效期至 {}", date::format(date::from_key(ends).unwrap_or(self.today)));
-                self.ledger(tx, member, t, amount, "carry_over", "", &note, &Who::system())
-                    .await?;
+                let note = format!(
+                    "{year}年度结转，有效期至 {}",
+                    date::format(date::from_key(ends).unwrap_or(self.today))
+                );
+                self.ledger(
+                    tx,
+                    member,
+                    t,
+                    amount,
+                    "carry_over",
+                    "",
+                    &note,
+                    &Who::system(),
+                )
+                .await?;
             }
         }
         // Use beyond a closed lot's balance stays owed: it moves to this year's use.
         for (key, owed) in debt {
             let lot = self.use_lot(tx, member, &key).await?;
-            tx.exec(sql("UPDATE leave_lots SET used = used + $1 WHERE id = $2").bind(owed).bind(lot))
-                .await?;
+            tx.exec(
+                sql("UPDATE leave_lots SET used = used + $1 WHERE id = $2")
+                    .bind(owed)
+                    .bind(lot),
+            )
+            .await?;
         }
         Ok(true)
     }
@@ -260,7 +288,16 @@ impl Book {
                 _ => (t.yearly_quota, format!("{year}年度额度")),
             };
             let made = self
-                .insert_lot(tx, member, &t.type_key, "grant", &key, i64::from(year), amount, self.year_end())
+                .insert_lot(
+                    tx,
+                    member,
+                    &t.type_key,
+                    "grant",
+                    &key,
+                    i64::from(year),
+                    amount,
+                    self.year_end(),
+                )
                 .await?;
             if made.is_some() && amount != 0 {
                 self.ledger(tx, member, t, amount, "grant", "", &note, &Who::system())
@@ -306,8 +343,17 @@ impl Book {
     /// a balance), made when first needed.
     async fn use_lot(&self, tx: &mut Tx, member: i64, key: &str) -> AppResult<i64> {
         let lot_key = format!("use:{}", self.year());
-        self.insert_lot(tx, member, key, "use", &lot_key, i64::from(self.year()), 0, self.year_end())
-            .await?;
+        self.insert_lot(
+            tx,
+            member,
+            key,
+            "use",
+            &lot_key,
+            i64::from(self.year()),
+            0,
+            self.year_end(),
+        )
+        .await?;
         let (id,): (i64,) = tx
             .one(
                 sql("SELECT id FROM leave_lots WHERE member_id = $1 AND leave_type = $2 AND lot_key = $3")
@@ -396,11 +442,24 @@ impl Book {
             taken.push((self.use_lot(tx, member, &t.type_key).await?, rest));
         }
         for (lot, m) in &taken {
-            tx.exec(sql("UPDATE leave_lots SET used = used + $1 WHERE id = $2").bind(*m).bind(*lot))
-                .await?;
-        }
-        self.ledger(tx, member, t, -amount, "approval", sp_no, "", &Who::system())
+            tx.exec(
+                sql("UPDATE leave_lots SET used = used + $1 WHERE id = $2")
+                    .bind(*m)
+                    .bind(*lot),
+            )
             .await?;
+        }
+        self.ledger(
+            tx,
+            member,
+            t,
+            -amount,
+            "approval",
+            sp_no,
+            "",
+            &Who::system(),
+        )
+        .await?;
         Ok(taken)
     }
 
@@ -422,8 +481,12 @@ impl Book {
                 .await?;
             match closed {
                 Some((false,)) => {
-                    tx.exec(sql("UPDATE leave_lots SET used = used - $1 WHERE id = $2").bind(*m).bind(*lot))
-                        .await?;
+                    tx.exec(
+                        sql("UPDATE leave_lots SET used = used - $1 WHERE id = $2")
+                            .bind(*m)
+                            .bind(*lot),
+                    )
+                    .await?;
                 }
                 Some((true,)) => {
                     tx.exec(sql("UPDATE leave_lots SET used = used - $1, expired = expired + $1 WHERE id = $2").bind(*m).bind(*lot))
@@ -438,8 +501,21 @@ impl Book {
             let kept = total - lost;
             self.ledger(tx, member, t, kept, "restore", sp_no, "", &Who::system())
                 .await?;
-            self.ledger(tx, member, t, 0, "expire", sp_no, &format!("退回的 {}{} 已过期", t.shown(lost), unit_word(t.unit(), true)), &Who::system())
-                .await?;
+            self.ledger(
+                tx,
+                member,
+                t,
+                0,
+                "expire",
+                sp_no,
+                &format!(
+                    "退回的 {}{} 已过期",
+                    t.shown(lost),
+                    unit_word(t.unit(), true)
+                ),
+                &Who::system(),
+            )
+            .await?;
         } else {
             self.ledger(tx, member, t, total, "restore", sp_no, "", &Who::system())
                 .await?;
@@ -463,21 +539,49 @@ impl Book {
             m => quota::months_after(last_day, m).map(date::key).unwrap_or(0),
         };
         let made = self
-            .insert_lot(tx, member, &t.type_key, "overtime", &format!("overtime:{sp_no}"), i64::from(last_day.year()), amount, ends)
+            .insert_lot(
+                tx,
+                member,
+                &t.type_key,
+                "overtime",
+                &format!("overtime:{sp_no}"),
+                i64::from(last_day.year()),
+                amount,
+                ends,
+            )
             .await?;
         if made.is_some() {
             let note = match ends {
                 0 => String::new(),
-                e => format!("有效期至 {}", date::format(date::from_key(e).unwrap_or(last_day))),
+                e => format!(
+                    "有效期至 {}",
+                    date::format(date::from_key(e).unwrap_or(last_day))
+                ),
             };
-            self.ledger(tx, member, t, amount, "overtime", sp_no, &note, &Who::system())
-                .await?;
+            self.ledger(
+                tx,
+                member,
+                t,
+                amount,
+                "overtime",
+                sp_no,
+                &note,
+                &Who::system(),
+            )
+            .await?;
         }
         Ok(made)
     }
 
     /// Takes back the comp time of an overtime no longer approved (what was used of it stays owed).
-    pub async fn uncredit(&self, tx: &mut Tx, member: i64, t: &TypeRow, lot: i64, sp_no: &str) -> AppResult<()> {
+    pub async fn uncredit(
+        &self,
+        tx: &mut Tx,
+        member: i64,
+        t: &TypeRow,
+        lot: i64,
+        sp_no: &str,
+    ) -> AppResult<()> {
         let row: Option<(i64, bool)> = tx
             .opt(sql("SELECT amount, closed FROM leave_lots WHERE id = $1").bind(lot))
             .await?;
@@ -486,8 +590,17 @@ impl Book {
         };
         tx.exec(sql("UPDATE leave_lots SET amount = 0 WHERE id = $1").bind(lot))
             .await?;
-        self.ledger(tx, member, t, -amount, "overtime", sp_no, "加班已撤销", &Who::system())
-            .await?;
+        self.ledger(
+            tx,
+            member,
+            t,
+            -amount,
+            "overtime",
+            sp_no,
+            "加班已撤销",
+            &Who::system(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -510,13 +623,24 @@ impl Book {
             let ends = if t.yearly() {
                 self.year_end()
             } else if t.expiry_months > 0 {
-                quota::months_after(self.today, t.expiry_months).map(date::key).unwrap_or(0)
+                quota::months_after(self.today, t.expiry_months)
+                    .map(date::key)
+                    .unwrap_or(0)
             } else {
                 0
             };
             let lot_key = format!("adjust:{}", new_id(self.now));
-            self.insert_lot(tx, member, &t.type_key, "adjust", &lot_key, i64::from(self.year()), delta, ends)
-                .await?;
+            self.insert_lot(
+                tx,
+                member,
+                &t.type_key,
+                "adjust",
+                &lot_key,
+                i64::from(self.year()),
+                delta,
+                ends,
+            )
+            .await?;
         } else if delta < 0 {
             let lots = self.open_lots(tx, member, &t.type_key).await?;
             let (taken, rest) = quota::take(&lots, -delta);
@@ -524,11 +648,16 @@ impl Book {
                 return Err(AppError::field("delta", FieldReason::InsufficientBalance));
             }
             for (lot, m) in taken {
-                tx.exec(sql("UPDATE leave_lots SET amount = amount - $1 WHERE id = $2").bind(m).bind(lot))
-                    .await?;
+                tx.exec(
+                    sql("UPDATE leave_lots SET amount = amount - $1 WHERE id = $2")
+                        .bind(m)
+                        .bind(lot),
+                )
+                .await?;
             }
         }
-        self.ledger(tx, member, t, delta, "adjust", "", note, who).await
+        self.ledger(tx, member, t, delta, "adjust", "", note, who)
+            .await
     }
 }
 
@@ -579,6 +708,9 @@ pub struct Balance {
     pub expires_on: Option<String>,
 }
 
+/// (member, type, amount, used, soonest end) of a member's open lots of a type.
+type SumRow = (i64, String, Option<i64>, Option<i64>, Option<i64>);
+
 /// The balances of each of `members` in each enabled type, as they are (call `upkeep` first).
 pub async fn balances(
     db: &Database,
@@ -588,7 +720,7 @@ pub async fn balances(
     let mut sums: HashMap<(i64, String), (i64, i64, Option<i64>)> = HashMap::new();
     let mut held: HashMap<(i64, String), i64> = HashMap::new();
     for chunk in members.chunks(500) {
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = db
+        let rows: Vec<SumRow> = db
             .all(
                 sql("SELECT member_id, leave_type, CAST(SUM(amount) AS BIGINT), CAST(SUM(used) AS BIGINT), MIN(CASE WHEN expires_on > 0 AND amount > used THEN expires_on END) \
                      FROM leave_lots WHERE corp_id = $1 AND closed = FALSE AND member_id IN ")
@@ -602,8 +734,10 @@ pub async fn balances(
         }
         let rows: Vec<(i64, String, Option<i64>)> = db
             .all(
-                sql("SELECT member_id, leave_type, CAST(SUM(amount) AS BIGINT) FROM leave_requests \
-                     WHERE corp_id = $1 AND kind = 'leave' AND state = 'pending' AND member_id IN ")
+                sql(
+                    "SELECT member_id, leave_type, CAST(SUM(amount) AS BIGINT) FROM leave_requests \
+                     WHERE corp_id = $1 AND kind = 'leave' AND state = 'pending' AND member_id IN ",
+                )
                 .bind(book.corp)
                 .push_in(chunk.iter().copied())
                 .push(" GROUP BY member_id, leave_type"),
@@ -683,7 +817,19 @@ pub struct LedgerPage {
     pub next: Option<String>,
 }
 
-type LedgerRow = (i64, String, i64, i64, String, String, String, String, String, String, i64);
+type LedgerRow = (
+    i64,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
 
 /// A member's ledger, newest first: `limit` rows older than `before`, optionally of one type.
 pub async fn ledger_page(
@@ -710,28 +856,30 @@ pub async fn ledger_page(
     let items: Vec<LedgerEntry> = rows
         .into_iter()
         .take(limit as usize)
-        .map(|(id, key, delta, after, cause, sp_no, note, akind, aref, aname, at)| {
-            let t = book.get(&key);
-            let shown = |m: i64| t.map_or(m as f64, |t| t.shown(m));
-            LedgerEntry {
-                id: id.to_string(),
-                name: t.map(|t| t.name.clone()).unwrap_or_else(|| key.clone()),
-                unit: t.map_or("day", |t| t.unit().name()).into(),
-                delta: shown(delta),
-                balance_after: t.filter(|t| t.limited()).map(|t| t.shown(after)),
-                leave_type: key,
-                cause,
-                sp_no,
-                note,
-                actor: (akind != "system").then(|| LedgerActor {
-                    userid: (akind == "member").then(|| aref.clone()),
-                    agentid: (akind == "app").then(|| aref.parse().ok()).flatten(),
-                    kind: akind,
-                    name: aname,
-                }),
-                at,
-            }
-        })
+        .map(
+            |(id, key, delta, after, cause, sp_no, note, akind, aref, aname, at)| {
+                let t = book.get(&key);
+                let shown = |m: i64| t.map_or(m as f64, |t| t.shown(m));
+                LedgerEntry {
+                    id: id.to_string(),
+                    name: t.map(|t| t.name.clone()).unwrap_or_else(|| key.clone()),
+                    unit: t.map_or("day", |t| t.unit().name()).into(),
+                    delta: shown(delta),
+                    balance_after: t.filter(|t| t.limited()).map(|t| t.shown(after)),
+                    leave_type: key,
+                    cause,
+                    sp_no,
+                    note,
+                    actor: (akind != "system").then(|| LedgerActor {
+                        userid: (akind == "member").then(|| aref.clone()),
+                        agentid: (akind == "app").then(|| aref.parse().ok()).flatten(),
+                        kind: akind,
+                        name: aname,
+                    }),
+                    at,
+                }
+            },
+        )
         .collect();
     let next = if more {
         items.last().map(|e| e.id.clone())
@@ -790,7 +938,12 @@ pub fn annual_grant(t: &TypeRow, year: i16, d: &MemberDates) -> (i64, String) {
 
 /// After a member's dates change: this year's annual grant made again from them, the difference
 /// a ledger row.
-pub async fn regrant_annual(book: &Book, tx: &mut Tx, member: i64, d: &MemberDates) -> AppResult<()> {
+pub async fn regrant_annual(
+    book: &Book,
+    tx: &mut Tx,
+    member: i64,
+    d: &MemberDates,
+) -> AppResult<()> {
     let year = book.year();
     for t in book
         .types
@@ -805,15 +958,30 @@ pub async fn regrant_annual(book: &Book, tx: &mut Tx, member: i64, d: &MemberDat
                     .bind(format!("grant:{year}")),
             )
             .await?;
-        let Some((lot, before, false)) = row else { continue };
+        let Some((lot, before, false)) = row else {
+            continue;
+        };
         let (after, note) = annual_grant(t, year, d);
         if after == before {
             continue;
         }
-        tx.exec(sql("UPDATE leave_lots SET amount = $1 WHERE id = $2").bind(after).bind(lot))
-            .await?;
-        book.ledger(tx, member, t, after - before, "grant", "", &format!("日期变更，{note}"), &Who::system())
-            .await?;
+        tx.exec(
+            sql("UPDATE leave_lots SET amount = $1 WHERE id = $2")
+                .bind(after)
+                .bind(lot),
+        )
+        .await?;
+        book.ledger(
+            tx,
+            member,
+            t,
+            after - before,
+            "grant",
+            "",
+            &format!("日期变更，{note}"),
+            &Who::system(),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -111,7 +111,13 @@ pub async fn count_leave(
     w: &Window,
 ) -> AppResult<Counted> {
     let spans = working_time(app, book.corp, member, w.from_ms, w.to_ms).await?;
-    Ok(duration::leave(t.unit(), t.day_minutes, &spans, w, &book.zone))
+    Ok(duration::leave(
+        t.unit(),
+        t.day_minutes,
+        &spans,
+        w,
+        &book.zone,
+    ))
 }
 
 /// The leave a form asks for: its type, period and count. 422 naming the value at fault.
@@ -127,11 +133,13 @@ pub async fn requested(
     let w = period(book, values)?;
     let c = count_leave(app, book, member, &t, &w).await?;
     if c.amount == 0 {
-        return Err(AppError::field("values.period", FieldReason::Range).with_hint(Hint {
-            zh: "所选时间内没有工作时间".into(),
-            en: "The period has no working time".into(),
-            data: json!({"duration": 0}),
-        }));
+        return Err(
+            AppError::field("values.period", FieldReason::Range).with_hint(Hint {
+                zh: "所选时间内没有工作时间".into(),
+                en: "The period has no working time".into(),
+                data: json!({"duration": 0}),
+            }),
+        );
     }
     Ok((t, w, c))
 }
@@ -261,7 +269,10 @@ async fn wanted(
         Kind::Leave => {
             // The check refused unknown types and bad periods; a type switched off since the
             // application was made still counts.
-            let Some(t) = text(values, "leave_type").and_then(|k| book.get(k)).cloned() else {
+            let Some(t) = text(values, "leave_type")
+                .and_then(|k| book.get(k))
+                .cloned()
+            else {
                 return Ok(None);
             };
             let Ok(w) = period(book, values) else {
@@ -360,31 +371,43 @@ async fn apply(
             lots = book.deduct(tx, member, t, w.c.amount, sp_no).await?
         }
         (Kind::Overtime, Some(t)) if w.c.amount > 0 => {
-            if let Some(lot) = book.credit(tx, member, t, w.c.amount, sp_no, w.w.last).await? {
+            if let Some(lot) = book
+                .credit(tx, member, t, w.c.amount, sp_no, w.w.last)
+                .await?
+            {
                 lots.push((lot, w.c.amount));
             }
         }
         _ => {}
     }
     let key = w.t.as_ref().map(|t| t.type_key.clone()).unwrap_or_default();
-    let rows: Vec<Vec<qixie_kernel::db::Arg>> = w
-        .c
-        .days
-        .iter()
-        .map(|p| {
-            vec![
-                book.corp.0.into(),
-                member.into(),
-                date::key(p.date).into(),
-                sp_no.into(),
-                (if kind == Kind::Leave { "leave" } else { "overtime" }).into(),
-                (if kind == Kind::Leave { key.as_str() } else { "" }).into(),
-                p.start_at.into(),
-                p.end_at.into(),
-                p.minutes.into(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<qixie_kernel::db::Arg>> =
+        w.c.days
+            .iter()
+            .map(|p| {
+                vec![
+                    book.corp.0.into(),
+                    member.into(),
+                    date::key(p.date).into(),
+                    sp_no.into(),
+                    (if kind == Kind::Leave {
+                        "leave"
+                    } else {
+                        "overtime"
+                    })
+                    .into(),
+                    (if kind == Kind::Leave {
+                        key.as_str()
+                    } else {
+                        ""
+                    })
+                    .into(),
+                    p.start_at.into(),
+                    p.end_at.into(),
+                    p.minutes.into(),
+                ]
+            })
+            .collect();
     if !rows.is_empty() {
         tx.insert_many(
             "INSERT INTO attendance_approved (corp_id, member_id, day, sp_no, kind, leave_type, start_at, end_at, minutes) VALUES",

@@ -80,7 +80,12 @@ pub struct LedgerQuery {
     pub limit: Option<i64>,
 }
 
-async fn ledger_of(app: &AppState, book: &Book, member: i64, q: &LedgerQuery) -> AppResult<LedgerPage> {
+async fn ledger_of(
+    app: &AppState,
+    book: &Book,
+    member: i64,
+    q: &LedgerQuery,
+) -> AppResult<LedgerPage> {
     let mut v = Validator::default();
     let before = match q.before.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -332,7 +337,11 @@ async fn adjust(
 ) -> AppResult<Json<Adjusted>> {
     let book = Book::load(&app, grant.corp()).await?;
     let mut v = Validator::default();
-    v.check(!input.userid.trim().is_empty(), "userid", FieldReason::Required);
+    v.check(
+        !input.userid.trim().is_empty(),
+        "userid",
+        FieldReason::Required,
+    );
     let t = book.get(&input.leave_type).filter(|t| t.enabled).cloned();
     match &t {
         None => v.push("leave_type", FieldReason::Unknown),
@@ -491,9 +500,7 @@ async fn set_member_dates(
     )
     .await?;
     balance::regrant_annual(&book, &mut tx, member, &after).await?;
-    let shown = |d: &MemberDates| {
-        serde_json::json!({"joined_on": date::format(d.joined_on), "work_started_on": date::format(d.work_started_on)})
-    };
+    let shown = |d: &MemberDates| serde_json::json!({"joined_on": date::format(d.joined_on), "work_started_on": date::format(d.work_started_on)});
     audit::record(
         &mut tx,
         &actor,

@@ -249,10 +249,30 @@ mod tests {
     #[test]
     fn lots_are_taken_soonest_ending_first() {
         let lots = vec![
-            Lot { id: 1, amount: 480, used: 0, expires_on: 0 },
-            Lot { id: 2, amount: 960, used: 480, expires_on: 20261231 },
-            Lot { id: 3, amount: 240, used: 0, expires_on: 20270331 },
-            Lot { id: 4, amount: 100, used: 100, expires_on: 20260101 },
+            Lot {
+                id: 1,
+                amount: 480,
+                used: 0,
+                expires_on: 0,
+            },
+            Lot {
+                id: 2,
+                amount: 960,
+                used: 480,
+                expires_on: 20261231,
+            },
+            Lot {
+                id: 3,
+                amount: 240,
+                used: 0,
+                expires_on: 20270331,
+            },
+            Lot {
+                id: 4,
+                amount: 100,
+                used: 100,
+                expires_on: 20260101,
+            },
         ];
         assert_eq!(take(&lots, 600), (vec![(2, 480), (3, 120)], 0));
         assert_eq!(take(&lots, 1300), (vec![(2, 480), (3, 240), (1, 480)], 100));

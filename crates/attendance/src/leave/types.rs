@@ -540,9 +540,7 @@ pub async fn create(
             .bind(now),
     )
     .await?;
-    let row = find(&mut tx, corp, key)
-        .await?
-        .ok_or(ErrorKind::Internal)?;
+    let row = find(&mut tx, corp, key).await?.ok_or(ErrorKind::Internal)?;
     audit::record(
         &mut tx,
         actor,
@@ -575,9 +573,7 @@ pub async fn update(
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let before = find(&mut tx, corp, key)
-        .await?
-        .ok_or(ErrorKind::NotFound)?;
+    let before = find(&mut tx, corp, key).await?.ok_or(ErrorKind::NotFound)?;
     let c = check(input, before.is_comp)?;
     if c.day_minutes != before.day_minutes {
         let used: Option<(i64,)> = tx
@@ -612,9 +608,7 @@ pub async fn update(
             .bind(key),
     )
     .await?;
-    let after = find(&mut tx, corp, key)
-        .await?
-        .ok_or(ErrorKind::Internal)?;
+    let after = find(&mut tx, corp, key).await?.ok_or(ErrorKind::Internal)?;
     audit::record(
         &mut tx,
         actor,
@@ -699,7 +693,10 @@ mod tests {
             fields(check(&input("hour", "none"), true).unwrap_err()),
             vec![("quota_rule".into(), "invalid".into())]
         );
-        assert_eq!(check(&input("hour", "manual"), true).unwrap().expiry_months, 6);
+        assert_eq!(
+            check(&input("hour", "manual"), true).unwrap().expiry_months,
+            6
+        );
         assert!(valid_key("home_visit2"));
         assert!(!valid_key("2home") && !valid_key("Home") && !valid_key(""));
     }

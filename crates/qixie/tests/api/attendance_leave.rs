@@ -317,7 +317,10 @@ both!(
           "next": null
         }
         "#);
-        let (_, l) = o.mgr.get("/api/v1/attendance/me/ledger?leave_type=annual").await;
+        let (_, l) = o
+            .mgr
+            .get("/api/v1/attendance/me/ledger?leave_type=annual")
+            .await;
         assert_eq!(
             entries(&l),
             vec![("grant".into(), json!(2.0), json!(2.0), false)]
@@ -852,13 +855,12 @@ both!(
         let o = org(app).await;
         let adjust = |body: Value| {
             let admin = &o.admin;
-            async move {
-                admin
-                    .post("/api/v1/attendance/balances/adjust", body)
-                    .await
-            }
+            async move { admin.post("/api/v1/attendance/balances/adjust", body).await }
         };
-        let (s, b) = adjust(json!({"userid": "emp", "leave_type": "marriage", "delta": 3, "reason": "婚假额度"})).await;
+        let (s, b) = adjust(
+            json!({"userid": "emp", "leave_type": "marriage", "delta": 3, "reason": "婚假额度"}),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         insta::assert_json_snapshot!(b, @r#"
         {
@@ -923,12 +925,12 @@ both!(
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
             assert_eq!(e["error"]["fields"], fields, "{body}");
         }
-        let (_, l) = o
-            .admin
-            .get("/api/v1/attendance/balances/emp/ledger")
-            .await;
+        let (_, l) = o.admin.get("/api/v1/attendance/balances/emp/ledger").await;
         assert_eq!(l["items"].as_array().unwrap().len(), 1);
-        let (s, b) = adjust(json!({"userid": "emp", "leave_type": "marriage", "delta": -1, "reason": "多给了"})).await;
+        let (s, b) = adjust(
+            json!({"userid": "emp", "leave_type": "marriage", "delta": -1, "reason": "多给了"}),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         assert_eq!(b["balance"]["left"], json!(2.0));
         let (_, a) = o
@@ -972,7 +974,10 @@ both!(
         let (s, _) = hr.get("/api/v1/attendance/balances/sales/ledger").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = hr
-            .get(&format!("/api/v1/attendance/balances?department_id={}", o.market))
+            .get(&format!(
+                "/api/v1/attendance/balances?department_id={}",
+                o.market
+            ))
             .await;
         assert_eq!(s, StatusCode::OK);
         let (s, _) = hr.get("/api/v1/attendance/balances?userid=sales").await;
@@ -1009,7 +1014,10 @@ both!(
 both!(custom_leave_types, async |app: &TestApp| {
     let o = org(app).await;
     let body = json!({"key": "home_visit", "name": "探亲假", "unit": "day", "quota_rule": "yearly_fixed", "yearly_quota": 20});
-    let (s, b) = o.admin.post("/api/v1/attendance/leave-types", body.clone()).await;
+    let (s, b) = o
+        .admin
+        .post("/api/v1/attendance/leave-types", body.clone())
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     insta::assert_json_snapshot!(b, @r#"
     {
@@ -1183,36 +1191,77 @@ both!(wecom_vacation_calls, async |app: &TestApp| {
     };
     let r = set(json!({"userid": "emp", "vacation_id": 1, "leftduration": 216000, "time_attr": 0, "remarks": "年中校正"})).await;
     assert_eq!(r["errcode"], json!(0), "{r}");
-    let r = set(json!({"userid": "emp", "vacation_id": "4", "leftduration": "27000", "time_attr": 1})).await;
+    let r =
+        set(json!({"userid": "emp", "vacation_id": "4", "leftduration": "27000", "time_attr": 1}))
+            .await;
     assert_eq!(r["errcode"], json!(0), "{r}");
     assert_eq!(mine(&o.emp, "annual").await.2, json!(2.5));
     assert_eq!(mine(&o.emp, "compensatory").await.2, json!(7.5));
-    let (_, l) = o.emp.get("/api/v1/attendance/me/ledger?leave_type=annual").await;
+    let (_, l) = o
+        .emp
+        .get("/api/v1/attendance/me/ledger?leave_type=annual")
+        .await;
     assert_eq!(l["items"][0]["note"], json!("年中校正"));
     assert_eq!(l["items"][0]["actor"]["kind"], json!("app"));
     assert_eq!(l["items"][0]["delta"], json!(-2.5));
     // WeCom's error codes.
     for (body, code) in [
-        (json!({"userid": "emp", "vacation_id": 1, "leftduration": 216000, "time_attr": 1}), 301063),
-        (json!({"userid": "emp", "vacation_id": 1, "leftduration": 1000, "time_attr": 0}), 301063),
-        (json!({"userid": "emp", "vacation_id": 4, "leftduration": 100, "time_attr": 1}), 301063),
-        (json!({"userid": "emp", "vacation_id": 1, "leftduration": 86_400_000 + 8640, "time_attr": 0}), 301063),
-        (json!({"userid": "emp", "vacation_id": 99, "leftduration": 0, "time_attr": 0}), 301063),
-        (json!({"userid": "emp", "vacation_id": 2, "leftduration": 0, "time_attr": 0}), 301063),
-        (json!({"userid": "nobody", "vacation_id": 1, "leftduration": 0, "time_attr": 0}), 301063),
-        (json!({"userid": "sales", "vacation_id": 1, "leftduration": 0, "time_attr": 0}), 301098),
+        (
+            json!({"userid": "emp", "vacation_id": 1, "leftduration": 216000, "time_attr": 1}),
+            301063,
+        ),
+        (
+            json!({"userid": "emp", "vacation_id": 1, "leftduration": 1000, "time_attr": 0}),
+            301063,
+        ),
+        (
+            json!({"userid": "emp", "vacation_id": 4, "leftduration": 100, "time_attr": 1}),
+            301063,
+        ),
+        (
+            json!({"userid": "emp", "vacation_id": 1, "leftduration": 86_400_000 + 8640, "time_attr": 0}),
+            301063,
+        ),
+        (
+            json!({"userid": "emp", "vacation_id": 99, "leftduration": 0, "time_attr": 0}),
+            301063,
+        ),
+        (
+            json!({"userid": "emp", "vacation_id": 2, "leftduration": 0, "time_attr": 0}),
+            301063,
+        ),
+        (
+            json!({"userid": "nobody", "vacation_id": 1, "leftduration": 0, "time_attr": 0}),
+            301063,
+        ),
+        (
+            json!({"userid": "sales", "vacation_id": 1, "leftduration": 0, "time_attr": 0}),
+            301098,
+        ),
     ] {
         let r = set(body.clone()).await;
         assert_eq!(r["errcode"], json!(code), "{body}: {r}");
     }
-    let r = cgi_post(app, &token, "oa/vacation/getuservacationquota", json!({"userid": "sales"})).await;
+    let r = cgi_post(
+        app,
+        &token,
+        "oa/vacation/getuservacationquota",
+        json!({"userid": "sales"}),
+    )
+    .await;
     assert_eq!(r["errcode"], json!(301098), "{r}");
     assert_eq!(mine(&o.emp, "annual").await.2, json!(2.5));
     // Without the attendance scope: 301062.
     let other = app_token(app, json!({"name": "通讯录", "scopes": ["contacts.read"]})).await;
     let r = cgi_get(app, &other, "oa/vacation/getcorpconf?x=1").await;
     assert_eq!(r["errcode"], json!(301062), "{r}");
-    let r = cgi_post(app, &other, "oa/vacation/setoneuserquota", json!({"userid": "emp", "vacation_id": 1, "leftduration": 0, "time_attr": 0})).await;
+    let r = cgi_post(
+        app,
+        &other,
+        "oa/vacation/setoneuserquota",
+        json!({"userid": "emp", "vacation_id": 1, "leftduration": 0, "time_attr": 0}),
+    )
+    .await;
     assert_eq!(r["errcode"], json!(301062), "{r}");
     let (_, a) = o
         .admin
