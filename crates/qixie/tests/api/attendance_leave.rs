@@ -773,7 +773,7 @@ both!(
               "id": "[id]",
               "leave_type": "annual",
               "name": "年假",
-              "note": "2027年度额度到期",
+              "note": "2026年度结转额度到期",
               "sp_no": "",
               "unit": "day"
             },
@@ -877,9 +877,10 @@ both!(
           },
           "entry": {
             "actor": {
-              "id": "[id]",
+              "agentid": null,
               "kind": "member",
-              "name": "老板"
+              "name": "老板",
+              "userid": "boss"
             },
             "at": "[time]",
             "balance_after": 3.0,
