@@ -57,7 +57,7 @@ impl Book {
     pub async fn load(app: &AppState, corp: CorpId) -> AppResult<Book> {
         types::ensure(app, corp).await?;
         let types = types::list(&app.db, corp).await?;
-        let zone = qixie_approvals::instance::submit::corp_zone(app, corp).await?;
+        let zone = crate::plan::corp_zone(app, corp).await?;
         let now = app.now();
         let today = date::from_key(zone.date(now)).ok_or(ErrorKind::Internal)?;
         Ok(Book {

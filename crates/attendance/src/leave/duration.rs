@@ -7,8 +7,9 @@ use jiff::civil::{Date, Time};
 
 use qixie_kernel::time::Zone;
 
-use super::owner_api::WorkSpan;
 use super::quota::Unit;
+use crate::date::epoch_day;
+use crate::plan::WorkSpan;
 
 /// A form's period as moments: [from_ms, to_ms), with its first and last calendar days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,15 +35,6 @@ pub struct Counted {
     /// Minutes of the type's balance.
     pub amount: i64,
     pub days: Vec<DayPart>,
-}
-
-pub fn epoch_day(d: Date) -> i64 {
-    i64::from(
-        Date::constant(1970, 1, 1)
-            .until(d)
-            .map(|s| s.get_days())
-            .unwrap_or(0),
-    )
 }
 
 /// One end of a period: a date, a date and half ("YYYY-MM-DD am|pm"), or a date and time.

@@ -5,7 +5,6 @@ pub mod balance;
 pub mod duration;
 pub mod follower;
 pub mod http;
-mod owner_api;
 pub mod quota;
 pub mod types;
 

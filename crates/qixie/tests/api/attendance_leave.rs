@@ -47,6 +47,16 @@ async fn org(app: &TestApp) -> Org {
         .patch("/api/v1/admin/members/emp", json!({"leader_userid": "mgr"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    // Everyone works Monday to Friday, 09:00–18:00 with an hour for lunch: 8 hours a day.
+    let (s, b) = admin
+        .post(
+            "/api/v1/attendance/rules",
+            json!({"name": "总部考勤", "kind": "fixed", "targets": {"department_ids": [1]},
+                   "workdays": [1, 2, 3, 4, 5],
+                   "sections": [{"on": "09:00", "off": "18:00", "rest": {"from": "12:00", "to": "13:00"}}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
     Org {
         admin,
         mgr,
@@ -596,6 +606,21 @@ both!(
         assert_eq!(
             marked(app, &sp).await,
             vec![(20261105, "leave".into(), "personal".into(), 300)]
+        );
+        // Today (Monday 2026-09-21) on sick leave: the day shows as leave in attendance.
+        let sp = leave(&o.emp, "sick", "2026-09-21 am", "2026-09-21 pm").await;
+        decide(&o.mgr, &sp, "approve").await;
+        settle(app).await;
+        let (s, m) = o.emp.get("/api/v1/attendance/me/month?month=2026-09").await;
+        assert_eq!(s, StatusCode::OK, "{m}");
+        let day = &m["days"][20];
+        assert_eq!(
+            (&day["date"], &day["status"], &day["leave"]),
+            (
+                &json!("2026-09-21"),
+                &json!("leave"),
+                &json!([{"leave_type": "sick", "minutes": 480}])
+            )
         );
     }
 );

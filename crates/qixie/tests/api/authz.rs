@@ -45,6 +45,9 @@ enum Kind {
     Department,
     /// Corp-wide objects (tags, apps): scope does not apply, enterprise does.
     CorpObject,
+    /// Settings of the whole enterprise (the holiday calendar): only an administrator whose scope
+    /// is the whole enterprise changes them.
+    Enterprise,
     /// A member's records kept by another module (leave balances and dates): the scope decides;
     /// the rank rule protects an administrator's account and rights, not these.
     MemberData,
@@ -109,6 +112,18 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         | ("POST", "/approvals")
         | ("GET", "/approvals/counts")
         | ("POST", "/approvals/preview") => (Session, Plain),
+        // The holiday calendar: every member reads it; only administrators of the whole enterprise
+        // change it.
+        ("GET", "/attendance/holidays") => (Session, Plain),
+        ("PUT", "/attendance/holidays/{date}")
+        | ("DELETE", "/attendance/holidays/{date}")
+        | ("POST", "/attendance/holidays/import") => (Permission, Enterprise),
+        // Attendance: the member's own day and clock-ins, a leader's team (their people only).
+        (_, p) if p.starts_with("/attendance/me/") => (Session, Plain),
+        ("POST", "/attendance/clock-ins") | ("GET", "/attendance/team/month") => (Session, Plain),
+        ("GET", "/attendance/results/{userid}/month")
+        | ("POST", "/attendance/results/{userid}/{date}/correction") => (Permission, Member),
+        (_, p) if p.starts_with("/attendance/") && !p.contains('{') => (Permission, Plain),
         (_, p) if p.starts_with("/admin/") && !p.contains('{') => (Permission, Plain),
         _ => panic!("route {method} {path} has no entry in the authorization matrix"),
     }
@@ -130,7 +145,8 @@ fn expected(need: Need, kind: Kind, role: Role, obj: Obj, method: &str) -> bool 
     // The foreign actor is super administrator of the other enterprise: its own objects there are
     // allowed, enterprise A's are not.
     if role == Role::Foreign && need != Need::Public {
-        return kind == Kind::Plain || matches!(obj, Obj::Own | Obj::OtherCorp);
+        return matches!(kind, Kind::Plain | Kind::Enterprise)
+            || matches!(obj, Obj::Own | Obj::OtherCorp);
     }
     match need {
         Need::Public => true,
@@ -140,6 +156,7 @@ fn expected(need: Need, kind: Kind, role: Role, obj: Obj, method: &str) -> bool 
             Role::Super => obj != Obj::OtherCorp,
             Role::Scoped => match kind {
                 Kind::Plain | Kind::CorpObject => obj != Obj::OtherCorp,
+                Kind::Enterprise => false,
                 _ => matches!(obj, Obj::None | Obj::Own | Obj::InScope),
             },
         },
@@ -280,6 +297,9 @@ async fn request_for(
             let is_admin_delete = method == "DELETE" && path.starts_with("/admin/admins/");
             let u = member_obj(boss, fboss, f, role, obj, is_admin_delete).await?;
             let b = match (method, path) {
+                ("POST", "/attendance/results/{userid}/{date}/correction") => {
+                    body(json!({"status": "normal", "reason": "matrix"}))
+                }
                 ("PATCH", _) => body(json!({"position": "matrix"})),
                 ("PUT", "/attendance/balances/{userid}/dates") => {
                     body(json!({"joined_on": "2020-01-01", "work_started_on": "2015-01-01"}))
@@ -293,7 +313,11 @@ async fn request_for(
                 ("POST", _) => body(json!({})),
                 _ => None,
             };
-            (m, p.replace("{userid}", &u), b)
+            (
+                m,
+                p.replace("{userid}", &u).replace("{date}", "2026-09-21"),
+                b,
+            )
         }
         Kind::Department => {
             let parent = match obj {
@@ -331,6 +355,35 @@ async fn request_for(
                     };
                     (m, p.replace("{id}", &id.to_string()), b)
                 }
+            }
+        }
+        Kind::Enterprise => {
+            // Each role acts on its own enterprise's calendar.
+            let owner = if role == Role::Foreign { fboss } else { boss };
+            match method {
+                "PUT" => (
+                    m,
+                    p.replace("{date}", "2030-12-24"),
+                    body(json!({"kind": "holiday", "name": "矩阵", "origin": "company"})),
+                ),
+                "DELETE" => {
+                    let (s, b) = owner
+                        .call(
+                            Method::PUT,
+                            "/api/v1/attendance/holidays/2030-06-01",
+                            Some(json!({"kind": "holiday", "name": "矩阵", "origin": "company"})),
+                        )
+                        .await;
+                    assert_eq!(s, StatusCode::OK, "{b}");
+                    (m, p.replace("{date}", "2030-06-01"), None)
+                }
+                _ => (
+                    m,
+                    p,
+                    body(json!({"year": 2030, "source": "矩阵", "items": [
+                        {"date": "2030-01-01", "kind": "holiday", "name": "元旦"}
+                    ]})),
+                ),
             }
         }
         Kind::CorpObject => {
@@ -535,9 +588,14 @@ both!(authorization_matrix, async |app: &TestApp| {
         if p.starts_with("/approvals/{sp_no}") || p == "/approvals/templates/{template_id}" {
             continue;
         }
+        // Attendance rules and clock-ins are the enterprise's, written within the administrator's
+        // scope: attendance::rules_keep_outsiders_out checks these routes.
+        if p.starts_with("/attendance/rules/{id}") || p == "/attendance/clock-ins/{id}/review" {
+            continue;
+        }
         let (need, kind) = classify(r.method.as_str(), r.path.as_str());
         let objs: &[Obj] = match kind {
-            Kind::Plain => &[Obj::None],
+            Kind::Plain | Kind::Enterprise => &[Obj::None],
             Kind::Member | Kind::MemberNotOwn | Kind::MemberData => &[
                 Obj::Own,
                 Obj::InScope,

@@ -6,6 +6,8 @@ mod snapshots;
 
 mod admin;
 mod approvals;
+mod attendance;
+mod attendance_holidays;
 mod attendance_leave;
 mod authz;
 mod chat;
