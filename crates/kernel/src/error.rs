@@ -131,6 +131,10 @@ error_kinds! {
     ClockSkew => ("clock_skew", 422, 301024, "设备时间与服务器相差过大，请校准手机时间后重试", "Your device's clock is too far from the server's; correct it and try again"),
     ClockInTooEarly => ("clock_in_too_early", 422, 301075, "还没到可以打卡的时间", "It is too early to clock in"),
     AttendanceApiForbidden => ("attendance_api_forbidden", 403, 60011, "应用没有考勤权限，或成员不在应用的可见范围内", "The app may not use attendance, or the member is outside its visible range"),
+    VacationApiForbidden => ("vacation_api_forbidden", 403, 301062, "应用没有假勤权限", "The app may not use leave (假勤)"),
+    VacationInvalid => ("vacation_invalid", 422, 301063, "假期参数不正确", "Invalid leave parameters"),
+    VacationFailed => ("vacation_failed", 500, 301064, "假期服务内部错误，请稍后再试", "The leave service failed; please try again"),
+    VacationOutOfRange => ("vacation_out_of_range", 403, 301098, "成员不在应用的可见范围内", "The member is outside the app's visible range"),
 }
 
 macro_rules! field_reasons {
@@ -197,6 +201,8 @@ field_reasons! {
     BelowMemberCount => ("below_member_count", "不能少于当前成员数", "Cannot be lower than the current number of members"),
     Overlap => ("overlap", "与其他时间段重叠", "Overlaps another time section"),
     OutsideChina => ("outside_china", "坐标不在中国境内，请确认坐标系", "The coordinate is outside China; check its coordinate system"),
+    InsufficientBalance => ("insufficient_balance", "假期余额不足", "Not enough leave balance"),
+    InUse => ("in_use", "已有数据在使用，不能修改", "Already in use; it cannot be changed"),
 }
 
 impl serde::Serialize for FieldReason {

@@ -8,6 +8,7 @@ pub mod loose;
 pub mod media;
 pub mod message;
 pub mod oa;
+pub mod vacation;
 
 /// The callback crypto, kept with apps (whose callbacks it checks and seals).
 pub use qixie_apps::crypto;
@@ -47,6 +48,7 @@ impl Module for WeCom {
             .merge(media::routes())
             .merge(message::routes())
             .merge(oa::routes())
+            .merge(vacation::routes())
     }
     fn jobs(&self, r: &mut JobRegistry) {
         batch::register_jobs(r);

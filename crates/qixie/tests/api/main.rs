@@ -8,6 +8,7 @@ mod admin;
 mod approvals;
 mod attendance;
 mod attendance_holidays;
+mod attendance_leave;
 mod authz;
 mod chat;
 mod chat_attention;
