@@ -6,6 +6,7 @@ pub mod clockin;
 pub mod date;
 pub mod days;
 pub mod export;
+pub mod external;
 pub mod geo;
 pub mod holidays;
 pub mod http;
@@ -15,6 +16,7 @@ pub mod results;
 pub mod rule;
 pub mod schedule;
 pub mod settings;
+pub mod wecom_shape;
 
 use qixie_kernel::config::Config;
 use qixie_kernel::events::DomainEvent;
