@@ -58,6 +58,21 @@ pub fn days(from: Date, to: Date) -> impl Iterator<Item = Date> {
     })
 }
 
+/// Days since 1970-01-01 on the calendar, as `kernel::time::Zone` counts them.
+pub fn epoch_day(d: Date) -> i64 {
+    Date::constant(1970, 1, 1)
+        .until(d)
+        .map(|span| i64::from(span.get_days()))
+        .unwrap_or_default()
+}
+
+/// The day `epoch_day` counts.
+pub fn from_epoch_day(n: i64) -> Date {
+    Date::constant(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(n))
+        .unwrap_or(Date::constant(1970, 1, 1))
+}
+
 /// ISO weekday: 1 Monday … 7 Sunday.
 pub fn weekday(d: Date) -> u8 {
     d.weekday().to_monday_one_offset() as u8
@@ -83,6 +98,8 @@ mod tests {
         );
         assert_eq!(parse_month("2026-13"), None);
         assert_eq!(weekday(d), 2);
+        assert_eq!(from_epoch_day(epoch_day(d)), d);
+        assert_eq!(epoch_day(Date::constant(1970, 1, 2)), 1);
         assert_eq!(
             days(Date::constant(2026, 12, 30), Date::constant(2027, 1, 2)).count(),
             4

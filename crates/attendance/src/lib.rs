@@ -1,15 +1,22 @@
 //! Attendance and leave (打卡、考勤、假期): rules for groups of people, clock-in with a geofence that
 //! is right in China, the enterprise's holidays, each member's day results, leave balances fed by
 //! approvals, and WeCom's checkin and vacation shapes (docs/attendance.md, docs/api/attendance.md).
+pub mod clockin;
 pub mod date;
+pub mod days;
 pub mod geo;
 pub mod holidays;
 pub mod http;
+pub mod plan;
+pub mod result;
+pub mod rule;
+pub mod settings;
 
 use qixie_kernel::config::Config;
+use qixie_kernel::events::DomainEvent;
 use qixie_kernel::http::openapi::ApiRoutes;
 use qixie_kernel::migrate::{Migration, Script};
-use qixie_kernel::state::Runtimes;
+use qixie_kernel::state::{Listener, Runtimes};
 
 pub struct Attendance;
 
@@ -17,7 +24,17 @@ impl qixie_kernel::module::Module for Attendance {
     fn name(&self) -> &'static str {
         "attendance"
     }
-    fn install(&self, _: &Config, _runtimes: &mut Runtimes) {}
+    fn install(&self, _: &Config, runtimes: &mut Runtimes) {
+        runtimes.insert(rule::store::RuleCache::default());
+    }
+    /// On every node: a changed rule is read again.
+    fn listeners(&self, listeners: &mut Vec<Listener>) {
+        listeners.push(std::sync::Arc::new(|app, event| {
+            if let DomainEvent::AttendanceRulesChanged { corp } = event {
+                app.runtime::<rule::store::RuleCache>().forget(*corp);
+            }
+        }));
+    }
     fn migrations(&self) -> &'static [Migration] {
         MIGRATIONS
     }

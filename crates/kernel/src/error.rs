@@ -121,6 +121,16 @@ error_kinds! {
     ApprovalUrgedRecently => ("approval_urged_recently", 429, 301025, "一小时内已催办过这一步，请稍后再试", "You urged this step less than an hour ago"),
     ApprovalApiForbidden => ("approval_api_forbidden", 403, 301055, "应用没有审批权限，或提交人不在应用的可见范围内", "The app may not use approvals, or the applicant is outside its visible range"),
     TemplateApiForbidden => ("template_api_forbidden", 403, 301088, "应用没有管理此审批模板的权限", "The app may not manage this approval template"),
+    AttendanceRuleNotFound => ("attendance_rule_not_found", 404, 301075, "考勤规则不存在", "Attendance rule not found"),
+    AttendanceRuleNameExists => ("attendance_rule_name_exists", 409, 301075, "已有同名的考勤规则", "An attendance rule with this name already exists"),
+    NoAttendanceRule => ("no_attendance_rule", 422, 301021, "你不在任何考勤规则中，无需打卡；如有疑问请联系管理员", "You follow no attendance rule, so there is nothing to clock in for; ask an administrator if this is wrong"),
+    OutsideArea => ("outside_area", 422, 301075, "不在打卡范围内", "You are outside every clock-in area"),
+    LocationInaccurate => ("location_inaccurate", 422, 301075, "定位精度不足，请到开阔处重试，或使用外勤打卡", "The location is not precise enough; try again in the open, or clock in as field work"),
+    FieldNoteRequired => ("field_note_required", 422, 301075, "外勤打卡请填写备注", "Field clock-in needs a note"),
+    PhotoRequired => ("photo_required", 422, 301075, "此规则打卡需要拍照", "This rule requires a photo with each clock-in"),
+    ClockSkew => ("clock_skew", 422, 301024, "设备时间与服务器相差过大，请校准手机时间后重试", "Your device's clock is too far from the server's; correct it and try again"),
+    ClockInTooEarly => ("clock_in_too_early", 422, 301075, "还没到可以打卡的时间", "It is too early to clock in"),
+    AttendanceApiForbidden => ("attendance_api_forbidden", 403, 60011, "应用没有考勤权限，或成员不在应用的可见范围内", "The app may not use attendance, or the member is outside its visible range"),
 }
 
 macro_rules! field_reasons {
@@ -185,6 +195,8 @@ field_reasons! {
     NotAnImage => ("not_an_image", "不是图片", "Not an image"),
     NotQuotable => ("not_quotable", "这条消息不能引用", "This message cannot be quoted"),
     BelowMemberCount => ("below_member_count", "不能少于当前成员数", "Cannot be lower than the current number of members"),
+    Overlap => ("overlap", "与其他时间段重叠", "Overlaps another time section"),
+    OutsideChina => ("outside_china", "坐标不在中国境内，请确认坐标系", "The coordinate is outside China; check its coordinate system"),
 }
 
 impl serde::Serialize for FieldReason {

@@ -44,6 +44,10 @@ pub enum DomainEvent {
     CorpUpdated {
         corp: CorpId,
     },
+    /// An enterprise's attendance rules changed: caches of them must be read again.
+    AttendanceRulesChanged {
+        corp: CorpId,
+    },
     /// An approval changed: `status` is WeCom's `sp_status` (1 pending, 2 approved, 3 rejected,
     /// 4 withdrawn), `change` WeCom's `StatuChangeEvent` (1 submitted, 2 approved, 3 rejected,
     /// 4 transferred, 5 urged, 6 withdrawn, 10 commented, 11 returned, 12 approver added).

@@ -79,6 +79,8 @@ export default {
     name: 'Invalid file name',
     not_an_image: 'Not an image',
     not_quotable: 'This message cannot be quoted',
+    overlap: 'Overlaps another time section',
+    outside_china: 'The coordinate is outside China; check its coordinate system',
     below_member_count: 'Cannot be lower than the current number of members',
     weak_password: 'Does not meet the policy: at least 8 characters, letters and digits, not containing the account',
     password_reused: 'Cannot reuse any of your last 5 passwords',
