@@ -22,23 +22,26 @@ describe('distances', () => {
     expect(d / 1000).toBeLessThan(1072);
   });
 
-  it('counts a fix as inside when its circle reaches the area, as the server does', () => {
+  it('counts a fix as inside as the server does', () => {
     // About 600 m north of the office: outside a 500 m radius with a precise fix …
     const north = { latitude: office.latitude + 600 / 111_195, longitude: office.longitude };
     expect(nearestPlace([office], { ...north, accuracy: 20 })?.reach).toBe('outside');
-    // … inside when the fix is only known to 150 m (600 − 150 ≤ 500) …
+    // … inside when the fix is known to 150 m (no coarser than the radius) and its circle reaches …
     expect(nearestPlace([office], { ...north, accuracy: 150 })?.reach).toBe('inside');
-    // … and inaccurate, not outside, when the fix is vaguer than the radius but does not reach.
+    // … inaccurate, not inside, when the fix is coarser than the radius: only its centre counts.
+    expect(nearestPlace([office], { ...north, accuracy: 800 })?.reach).toBe('inaccurate');
+    // A coarse fix whose circle does not even reach is outside.
     const far = { latitude: office.latitude + 2000 / 111_195, longitude: office.longitude };
-    expect(nearestPlace([office], { ...far, accuracy: 800 })?.reach).toBe('inaccurate');
+    expect(nearestPlace([office], { ...far, accuracy: 800 })?.reach).toBe('outside');
     expect(nearestPlace([office], { ...far, accuracy: 800 })!.distance).toBeCloseTo(2000, -1);
+    expect(nearestPlace([office], { latitude: office.latitude, longitude: office.longitude, accuracy: 3000 })?.reach).toBe('inside');
   });
 
-  it('picks the place whose area is nearest, not the nearest centre', () => {
-    const small = { name: '门店', latitude: 31.23, longitude: 121.47, radius_m: 50 };
-    const big = { name: '园区', latitude: 31.234, longitude: 121.47, radius_m: 2000 };
-    const n = nearestPlace([small, big], { latitude: 31.2305, longitude: 121.47, accuracy: 10 });
-    expect(n?.place.name).toBe('园区');
+  it('measures against the place with the nearest centre', () => {
+    const a = { name: '门店', latitude: 31.23, longitude: 121.47, radius_m: 50 };
+    const b = { name: '园区', latitude: 31.234, longitude: 121.47, radius_m: 2000 };
+    const n = nearestPlace([b, a], { latitude: 31.2305, longitude: 121.47, accuracy: 10 });
+    expect(n?.place.name).toBe('门店');
     expect(n?.reach).toBe('inside');
     expect(nearestPlace([], { latitude: 0, longitude: 0, accuracy: 5 })).toBeNull();
   });

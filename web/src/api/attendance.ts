@@ -235,8 +235,13 @@ export interface MonthDay {
   first_in: number | null;
   last_out: number | null;
   holiday: HolidayInfo | null;
+  /** The shift's name on a scheduled rule. */
+  shift?: string | null;
+  standard_minutes?: number;
+  late_count?: number;
   corrected: boolean;
-  corrected_reason?: string;
+  /** Why an administrator set the status. */
+  correction_reason?: string | null;
 }
 
 export interface MonthSummary {

@@ -33,26 +33,26 @@ export interface Nearest {
   place: TodayPlace;
   distance: number;
   /**
-   * inside: the fix's circle reaches the area (as the server counts it); inaccurate: it does not,
-   * but the fix is less precise than the area is wide, so a better fix may well be inside.
+   * As the server measures (clockin.rs `measure`): a fix at least as precise as the radius counts
+   * where its circle reaches, a coarser one only where its centre is; a coarser fix whose circle
+   * reaches the area but whose centre is outside is "inaccurate" (try again), not "outside".
    */
   reach: Reach;
 }
 
-/** The place nearest to the fix (by the edge of its area), or null without places. */
+/** The place whose centre is nearest to the fix, measured as the server does; null without places. */
 export function nearestPlace(places: TodayPlace[], fix: Pick<Fix, 'latitude' | 'longitude' | 'accuracy'>): Nearest | null {
-  let best: Nearest | null = null;
+  let best: { place: TodayPlace; distance: number } | null = null;
   for (const place of places) {
     const distance = distanceM(fix, place);
-    const reach: Reach = distance - Math.max(0, fix.accuracy) <= place.radius_m ? 'inside' : fix.accuracy > place.radius_m ? 'inaccurate' : 'outside';
-    const better = !best || rank(reach) < rank(best.reach) || (reach === best.reach && distance - place.radius_m < best.distance - best.place.radius_m);
-    if (better) best = { place, distance, reach };
+    if (!best || distance < best.distance) best = { place, distance };
   }
-  return best;
-}
-
-function rank(r: Reach): number {
-  return r === 'inside' ? 0 : r === 'inaccurate' ? 1 : 2;
+  if (!best) return null;
+  const accuracy = Math.max(0, fix.accuracy || 0);
+  const radius = best.place.radius_m;
+  const reachM = accuracy <= radius ? accuracy : 0;
+  const reach: Reach = best.distance <= radius + reachM ? 'inside' : accuracy > radius && best.distance - accuracy <= radius ? 'inaccurate' : 'outside';
+  return { ...best, reach };
 }
 
 /** 132 m, 1.2 km, 12 km: metres under a kilometre, then one decimal under ten. */

@@ -62,7 +62,6 @@ export default {
       resultTitle: '{kind} at {time}',
       resultField: 'Field clock-in sent; an administrator will review it',
       resultPlace: '{place} · {m} m away',
-      resultNetwork: 'Office network: {name}',
       refusedOutside: 'You are {d} from the nearest place to clock in, outside its range. Locate again when you are there, or clock in as field work.',
       refusedInaccurate: 'Your position is only known to about {m} m, which cannot tell whether you are in range. Locate again in the open, or clock in as field work.',
       refusal: {
@@ -160,6 +159,7 @@ export default {
       },
     },
     detail: {
+      shift: 'Shift: {name}',
       noData: 'No attendance data for this day',
       corrected: 'Corrected',
       correctedReason: 'Reason for the correction: {reason}',

@@ -62,7 +62,6 @@ export default {
       resultTitle: '{time} {kind}成功',
       resultField: '外勤打卡已提交，等待管理员审核',
       resultPlace: '{place} · 距离 {m} 米',
-      resultNetwork: '办公网络：{name}',
       refusedOutside: '你距离最近的考勤地点 {d}，不在打卡范围内。可以到达后重新定位，或提交外勤打卡。',
       refusedInaccurate: '当前定位精度约 {m} 米，无法确认你在考勤范围内。请到开阔处重新定位，或提交外勤打卡。',
       refusal: {
@@ -160,6 +159,7 @@ export default {
       },
     },
     detail: {
+      shift: '班次：{name}',
       noData: '这一天没有考勤数据',
       corrected: '已更正',
       correctedReason: '更正原因：{reason}',
