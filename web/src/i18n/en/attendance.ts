@@ -130,7 +130,7 @@ export default {
       rest: 'Off',
       holiday: 'Hol.',
       none: '—',
-      pending: 'Today',
+      pending: 'Open',
     },
     month: {
       label: '{m}/{y}',
