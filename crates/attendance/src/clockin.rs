@@ -499,7 +499,7 @@ pub async fn of_member(
     let rows: Vec<StoredRow> = app
         .db
         .all(
-            sql(&format!(
+            sql(format!(
                 "SELECT {STORED_COLUMNS} FROM attendance_clock_ins WHERE member_id = $1 AND day BETWEEN $2 AND $3 ORDER BY at DESC"
             ))
             .bind(member)

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use qixie_kernel::AppState;
-use qixie_kernel::db::{Conn, Tx, sql};
+use qixie_kernel::db::{Arg, Conn, Tx, sql};
 use qixie_kernel::error::{AppError, AppResult};
 use qixie_kernel::ids::CorpId;
 
@@ -38,7 +38,7 @@ pub async fn inputs(
     let mut out = Inputs::default();
     let rows: Vec<(i64, i64, bool)> = db
         .all(
-            sql("SELECT day, at, field FROM attendance_clock_ins WHERE member_id = $1 AND day BETWEEN $2 AND $3")
+            sql("SELECT day, at, field FROM attendance_clock_ins WHERE member_id = $1 AND day BETWEEN $2 AND $3 AND review <> 'refused'")
                 .bind(member)
                 .bind(a)
                 .bind(b),
@@ -145,7 +145,69 @@ pub async fn recompute(
     Ok(days)
 }
 
-/// Writes computed days, keeping any administrator's correction.
+/// Writes computed days of members (multi-row upserts), keeping any administrator's correction.
+pub async fn store_many(
+    tx: &mut Tx,
+    corp: CorpId,
+    days: &[(i64, &Computed)],
+    now: i64,
+) -> AppResult<()> {
+    const COLUMNS: usize = 22;
+    let per = tx.dialect().rows_per_statement(COLUMNS);
+    for chunk in days.chunks(per) {
+        let mut values = Vec::with_capacity(chunk.len());
+        for (member, c) in chunk {
+            let r = &c.result;
+            let detail = serde_json::to_string(&Detail {
+                sections: &r.sections,
+                leave: &r.leave,
+                shift: c.plan.shift.as_ref().map(|(_, n)| n.as_str()),
+                holiday: c.plan.holiday.as_deref(),
+                serious_late_count: r.serious_late_count,
+            })
+            .map_err(AppError::internal)?;
+            values.push(vec![
+                Arg::from(corp.0),
+                Arg::from(*member),
+                Arg::from(date::key(c.date)),
+                Arg::from(c.plan.rule.as_ref().map(|r| r.pk())),
+                Arg::from(c.plan.shift.as_ref().map_or(0, |(id, _)| *id)),
+                Arg::from(r.status.code()),
+                Arg::from(r.due),
+                Arg::from(r.late_minutes),
+                Arg::from(r.late_count),
+                Arg::from(r.early_minutes),
+                Arg::from(r.early_count),
+                Arg::from(r.missing_count),
+                Arg::from(r.absent),
+                Arg::from(r.field_count),
+                Arg::from(r.leave_minutes()),
+                Arg::from(r.overtime_minutes),
+                Arg::from(r.work_minutes),
+                Arg::from(r.standard_minutes),
+                Arg::from(r.first_in),
+                Arg::from(r.last_out),
+                Arg::from(detail),
+                Arg::from(now),
+            ]);
+        }
+        tx.exec(
+            sql("INSERT INTO attendance_days (corp_id, member_id, day, rule_id, shift_id, status, due, late_minutes, late_count, early_minutes, early_count, \
+                 missing_count, absent, field_count, leave_minutes, overtime_minutes, work_minutes, standard_minutes, first_in, last_out, detail, updated_at) VALUES ")
+            .push_rows(values)
+            .push(" ON CONFLICT (member_id, day) DO UPDATE SET rule_id = excluded.rule_id, shift_id = excluded.shift_id, status = excluded.status, \
+                 due = excluded.due, late_minutes = excluded.late_minutes, late_count = excluded.late_count, early_minutes = excluded.early_minutes, \
+                 early_count = excluded.early_count, missing_count = excluded.missing_count, absent = excluded.absent, field_count = excluded.field_count, \
+                 leave_minutes = excluded.leave_minutes, overtime_minutes = excluded.overtime_minutes, work_minutes = excluded.work_minutes, \
+                 standard_minutes = excluded.standard_minutes, first_in = excluded.first_in, last_out = excluded.last_out, detail = excluded.detail, \
+                 updated_at = excluded.updated_at"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes one member's computed days.
 pub async fn store(
     tx: &mut Tx,
     corp: CorpId,
@@ -153,52 +215,8 @@ pub async fn store(
     days: &[Computed],
     now: i64,
 ) -> AppResult<()> {
-    for c in days {
-        let r = &c.result;
-        let detail = serde_json::to_string(&Detail {
-            sections: &r.sections,
-            leave: &r.leave,
-            shift: c.plan.shift.as_ref().map(|(_, n)| n.as_str()),
-            holiday: c.plan.holiday.as_deref(),
-            serious_late_count: r.serious_late_count,
-        })
-        .map_err(AppError::internal)?;
-        tx.exec(
-            sql("INSERT INTO attendance_days (corp_id, member_id, day, rule_id, shift_id, status, due, late_minutes, late_count, early_minutes, early_count, \
-                 missing_count, absent, field_count, leave_minutes, overtime_minutes, work_minutes, standard_minutes, first_in, last_out, detail, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
-                 ON CONFLICT (member_id, day) DO UPDATE SET rule_id = excluded.rule_id, shift_id = excluded.shift_id, status = excluded.status, \
-                 due = excluded.due, late_minutes = excluded.late_minutes, late_count = excluded.late_count, early_minutes = excluded.early_minutes, \
-                 early_count = excluded.early_count, missing_count = excluded.missing_count, absent = excluded.absent, field_count = excluded.field_count, \
-                 leave_minutes = excluded.leave_minutes, overtime_minutes = excluded.overtime_minutes, work_minutes = excluded.work_minutes, \
-                 standard_minutes = excluded.standard_minutes, first_in = excluded.first_in, last_out = excluded.last_out, detail = excluded.detail, \
-                 updated_at = excluded.updated_at")
-                .bind(corp)
-                .bind(member)
-                .bind(date::key(c.date))
-                .bind(c.plan.rule.as_ref().map(|r| r.pk()))
-                .bind(c.plan.shift.as_ref().map_or(0, |(id, _)| *id))
-                .bind(r.status.code())
-                .bind(r.due)
-                .bind(r.late_minutes)
-                .bind(r.late_count)
-                .bind(r.early_minutes)
-                .bind(r.early_count)
-                .bind(r.missing_count)
-                .bind(r.absent)
-                .bind(r.field_count)
-                .bind(r.leave_minutes())
-                .bind(r.overtime_minutes)
-                .bind(r.work_minutes)
-                .bind(r.standard_minutes)
-                .bind(r.first_in)
-                .bind(r.last_out)
-                .bind(detail)
-                .bind(now),
-        )
-        .await?;
-    }
-    Ok(())
+    let rows: Vec<(i64, &Computed)> = days.iter().map(|c| (member, c)).collect();
+    store_many(tx, corp, &rows, now).await
 }
 
 /// One day of a member's month, as the API shows it.
@@ -210,6 +228,7 @@ pub struct DayView {
     pub due: bool,
     pub late_count: i64,
     pub late_minutes: i64,
+    pub early_count: i64,
     pub early_minutes: i64,
     pub missing_count: i64,
     pub absent: bool,
@@ -275,7 +294,7 @@ pub fn summarise(days: &[DayView]) -> MonthSummary {
         }
         s.late_count += d.late_count;
         s.late_minutes += d.late_minutes;
-        s.early_count += i64::from(d.early_minutes > 0);
+        s.early_count += d.early_count;
         s.early_minutes += d.early_minutes;
         s.missing_count += d.missing_count;
         s.absent_days += i64::from(d.absent);
@@ -302,6 +321,7 @@ pub fn view(c: &Computed, correction: Option<&(String, String)>) -> DayView {
         due: r.due,
         late_count: r.late_count,
         late_minutes: r.late_minutes,
+        early_count: r.early_count,
         early_minutes: r.early_minutes,
         missing_count: r.missing_count,
         absent: r.absent,

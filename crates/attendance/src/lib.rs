@@ -1,15 +1,19 @@
 //! Attendance and leave (打卡、考勤、假期): rules for groups of people, clock-in with a geofence that
 //! is right in China, the enterprise's holidays, each member's day results, leave balances fed by
 //! approvals, and WeCom's checkin and vacation shapes (docs/attendance.md, docs/api/attendance.md).
+pub mod admin;
 pub mod clockin;
 pub mod date;
 pub mod days;
+pub mod export;
 pub mod geo;
 pub mod holidays;
 pub mod http;
 pub mod plan;
 pub mod result;
+pub mod results;
 pub mod rule;
+pub mod schedule;
 pub mod settings;
 
 use qixie_kernel::config::Config;

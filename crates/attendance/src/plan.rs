@@ -197,8 +197,9 @@ pub fn plan_day(
 pub struct Plans {
     pub zone: Zone,
     pub rule: Option<Arc<Rule>>,
-    schedule: HashMap<i64, i64>,
-    holidays: HashMap<i64, HolidayInfo>,
+    pub schedule: HashMap<i64, i64>,
+    /// Shared by every member of the enterprise when many are planned at once.
+    pub holidays: Arc<HashMap<i64, HolidayInfo>>,
 }
 
 impl Plans {
@@ -281,7 +282,7 @@ pub async fn load(
         }
         _ => HashMap::new(),
     };
-    let holidays = holidays(&mut db, corp, from, to).await?;
+    let holidays = Arc::new(holidays(&mut db, corp, from, to).await?);
     Ok(Plans {
         zone,
         rule,
@@ -465,7 +466,7 @@ mod tests {
             zone: zone.clone(),
             rule: Some(office()),
             schedule: HashMap::new(),
-            holidays: HashMap::new(),
+            holidays: Arc::default(),
         };
         let fri = Date::constant(2026, 12, 11);
         let mon = Date::constant(2026, 12, 14);

@@ -56,6 +56,55 @@ pub async fn person(db: &Database, corp: CorpId, id: MemberId) -> AppResult<Opti
     }))
 }
 
+/// Every member who has not departed, with departments and tags, ordered by userid: three
+/// queries whatever the enterprise's size (for rules written against the whole organisation).
+pub async fn everyone(db: &Database, corp: CorpId) -> AppResult<Vec<Person>> {
+    let rows: Vec<(i64, String, String, String, Option<i64>, i64)> = db
+        .all(
+            sql("SELECT id, userid, name, status, leader_id, main_department FROM members WHERE corp_id = $1 AND status <> 'departed' ORDER BY userid")
+                .bind(corp),
+        )
+        .await?;
+    let mut departments: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    let links: Vec<(i64, i64, String)> = db
+        .all(
+            sql("SELECT md.member_id, d.id, d.path FROM member_departments md JOIN departments d ON d.corp_id = md.corp_id AND d.id = md.department_id \
+                 WHERE md.corp_id = $1 ORDER BY md.member_id, md.is_main DESC, md.ord, d.id")
+            .bind(corp),
+        )
+        .await?;
+    for (member, id, path) in links {
+        departments.entry(member).or_default().push((id, path));
+    }
+    let mut tags: HashMap<i64, Vec<i64>> = HashMap::new();
+    let links: Vec<(i64, i64)> = db
+        .all(
+            sql("SELECT member_id, tag_id FROM member_tags WHERE corp_id = $1 ORDER BY tag_id")
+                .bind(corp),
+        )
+        .await?;
+    for (member, tag) in links {
+        tags.entry(member).or_default().push(tag);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, userid, name, status, leader_id, main_department)| {
+            let mut departments = departments.remove(&id).unwrap_or_default();
+            departments.sort_by_key(|(d, _)| *d != main_department);
+            Person {
+                id,
+                userid,
+                name,
+                status,
+                leader_id,
+                main_department,
+                departments,
+                tags: tags.remove(&id).unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
 /// Ids of these userids, in order: `None` for unknown and departed members.
 pub async fn ids_of(
     db: &Database,
@@ -102,6 +151,23 @@ pub async fn heads_of(
         }
     }
     Ok(out)
+}
+
+/// Paths of the departments `member` leads.
+pub async fn departments_led_by(
+    db: &Database,
+    corp: CorpId,
+    member: i64,
+) -> AppResult<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .all(
+            sql("SELECT d.path FROM department_leaders dl JOIN departments d ON d.corp_id = dl.corp_id AND d.id = dl.department_id \
+                 WHERE dl.corp_id = $1 AND dl.member_id = $2 ORDER BY d.path")
+            .bind(corp)
+            .bind(member),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
 /// The ids in a materialised path, nearest first: "/1/4/9/" → [9, 4, 1].

@@ -68,7 +68,9 @@ fn leave(d: Date, from: &str, to: &str, minutes: i64) -> Covered {
 }
 
 /// (status, late minutes, early minutes, missing, absent, work minutes)
-fn summary(r: &DayResult) -> (DayStatus, i64, i64, i64, bool, i64) {
+type Summary = (DayStatus, i64, i64, i64, bool, i64);
+
+fn summary(r: &DayResult) -> Summary {
     (
         r.status,
         r.late_minutes,
@@ -89,7 +91,7 @@ fn fixed_hours_with_grace_serious_late_and_absent() {
     use DayStatus::*;
     let r = office(json!({}));
     let after = "+12:00";
-    let cases: Vec<(&str, Vec<&str>, (DayStatus, i64, i64, i64, bool, i64))> = vec![
+    let cases: Vec<(&str, Vec<&str>, Summary)> = vec![
         (
             "on time",
             vec!["08:55", "18:02"],
@@ -174,7 +176,7 @@ fn a_flexible_start_moves_the_end() {
         json!({"sections": [{"on": "08:30", "off": "17:30", "rest": {"from": "12:00", "to": "13:00"}}],
                           "flex_minutes": 60}),
     );
-    let cases: Vec<(&str, Vec<&str>, (DayStatus, i64, i64, i64, bool, i64))> = vec![
+    let cases: Vec<(&str, Vec<&str>, Summary)> = vec![
         (
             "early bird",
             vec!["08:25", "17:30"],
@@ -312,11 +314,24 @@ fn leave_of_half_days_and_hours() {
     // The morning off: arriving at 13:00 is not late.
     let am = leave(TUE, "09:00", "12:00", 180);
     assert_eq!(
-        summary(&day(&r, TUE, &["12:58", "18:00"], &[am.clone()], after)),
+        summary(&day(
+            &r,
+            TUE,
+            &["12:58", "18:00"],
+            std::slice::from_ref(&am),
+            after
+        )),
         (Leave, 0, 0, 0, false, 300)
     );
     assert_eq!(
-        day(&r, TUE, &["12:58", "18:00"], &[am.clone()], after).leave_minutes(),
+        day(
+            &r,
+            TUE,
+            &["12:58", "18:00"],
+            std::slice::from_ref(&am),
+            after
+        )
+        .leave_minutes(),
         180
     );
     // Arriving at 13:20 after a morning off is late by 20.

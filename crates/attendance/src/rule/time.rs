@@ -10,7 +10,7 @@ impl TimeOfDay {
     pub fn new(minutes: i64) -> Option<TimeOfDay> {
         (0..1440)
             .contains(&minutes)
-            .then(|| TimeOfDay(minutes as u16))
+            .then_some(TimeOfDay(minutes as u16))
     }
     /// Minutes after midnight.
     pub fn minutes(self) -> i64 {
