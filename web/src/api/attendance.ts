@@ -92,7 +92,7 @@ export interface ScheduleMember {
 
 export interface Schedule {
   month: string;
-  shifts: Shift[];
+  shifts: { id: number; name: string }[];
   members: ScheduleMember[];
 }
 
@@ -117,12 +117,13 @@ export interface ClockMark {
 }
 
 export interface TodaySection {
-  on: string;
-  off: string;
+  /** When the section starts and ends today (ms; a flexible start already moved). */
   on_at: number;
   off_at: number;
   on_clock: ClockMark | null;
   off_clock: ClockMark | null;
+  /** The whole section is leave. */
+  on_leave?: boolean;
 }
 
 /** A place to clock in, in WGS-84 (to measure against the phone's fix). */
@@ -140,14 +141,17 @@ export interface Today {
   workday: boolean;
   holiday: HolidayInfo | null;
   rule: { id: string; name: string; kind: RuleKind } | null;
-  shift: { id: number; name: string } | null;
+  /** The shift's name on a scheduled rule. */
+  shift: string | null;
   sections: TodaySection[];
   next: 'on' | 'off' | 'none';
+  /** The day's result so far. */
+  status?: DayStatus;
   places: TodayPlace[];
   networks: string[];
   field_allowed: boolean;
   photo_required: boolean;
-  clock_ins: ClockIn[];
+  clock_ins: StoredClockIn[];
 }
 
 export interface ClockInBody {
@@ -267,15 +271,39 @@ export interface Month {
   name?: string;
 }
 
-/** One member in an administrator's or leader's list. */
-export interface PersonCols {
+/** A member in an administrator's or leader's list. */
+export interface MemberRef {
   userid: string;
   name: string;
-  department?: string | null;
+  /** The main department. */
+  department_id: number;
 }
 
-export type DailyRow = PersonCols & Partial<MonthDay> & { date?: string };
-export type MonthlyRow = PersonCols & Partial<MonthSummary> & { summary?: MonthSummary };
+export interface DailyRow {
+  member: MemberRef;
+  day: MonthDay;
+}
+
+export interface MonthlyRow {
+  member: MemberRef;
+  /** The rule's name, if the member follows one. */
+  rule: string | null;
+  summary: MonthSummary;
+  /** Leave of the month by type. */
+  leave: DayLeave[];
+}
+
+export interface DailyList {
+  date: string;
+  items: DailyRow[];
+  /** Members by day status. */
+  counts: Record<string, number>;
+}
+
+export interface MonthlyList {
+  month: string;
+  items: MonthlyRow[];
+}
 
 export interface DailyQuery {
   date: string;
@@ -283,20 +311,10 @@ export interface DailyQuery {
   status?: DayStatus | '';
 }
 
-export interface FieldReview {
-  id: string;
+/** A field clock-in to review: whose, and the clock-in as stored. */
+export interface FieldReview extends StoredClockIn {
   userid: string;
   name: string;
-  at: number;
-  date: string;
-  latitude?: number | null;
-  longitude?: number | null;
-  accuracy_m?: number | null;
-  distance_m?: number | null;
-  place?: string;
-  note?: string;
-  photos?: string[];
-  review: FieldReviewState;
 }
 
 export type LocationPrecision = 'exact' | 'rounded';
@@ -414,7 +432,7 @@ export const attendanceApi = {
   clockIn: (body: ClockInBody) => http.post<ClockIn>('/attendance/clock-ins', body),
   myClockIns: (from: string, to: string) => http.get<Items<StoredClockIn>>('/attendance/me/clock-ins', { from, to }),
   myMonth: (month: string) => http.get<Month>('/attendance/me/month', { month }),
-  teamMonth: (month: string) => http.get<Items<MonthlyRow>>('/attendance/team/month', { month }),
+  teamMonth: (month: string) => http.get<MonthlyList>('/attendance/team/month', { month }),
   holidays: (year: number) => http.get<HolidayYear>('/attendance/holidays', { year }),
   balances: () => http.get<Items<Balance>>('/attendance/me/balances'),
   ledger: (leaveType?: string) => http.get<Items<LedgerEntry>>('/attendance/me/ledger', { leave_type: leaveType }),
@@ -428,24 +446,25 @@ export const adminAttendanceApi = {
   saveRule: (id: string, body: RuleInput) => http.put<Rule>(`/attendance/rules/${enc(id)}`, body),
   deleteRule: (id: string) => http.del(`/attendance/rules/${enc(id)}`),
   schedule: (id: string, month: string) => http.get<Schedule>(`/attendance/rules/${enc(id)}/schedule`, { month }),
-  saveSchedule: (id: string, items: ScheduleChange[]) => http.put<Schedule | void>(`/attendance/rules/${enc(id)}/schedule`, { items }),
+  saveSchedule: (id: string, items: ScheduleChange[]) => http.put<{ changed: number }>(`/attendance/rules/${enc(id)}/schedule`, { items }),
   importSchedule: (id: string, month: string, file: File) => {
     const form = new FormData();
     form.append('file', file);
-    return uploadWithProgress<Schedule | { imported?: number }>(`/attendance/rules/${enc(id)}/schedule/import?month=${enc(month)}`, form);
+    return uploadWithProgress<{ changed: number }>(`/attendance/rules/${enc(id)}/schedule/import?month=${enc(month)}`, form);
   },
   scheduleExportUrl: (id: string, month: string) => apiUrl(`/attendance/rules/${enc(id)}/schedule/export`, { month }),
 
-  daily: (q: DailyQuery) => http.get<Items<DailyRow>>('/attendance/results/daily', { ...q }),
-  monthly: (month: string, departmentId?: number | null) => http.get<Items<MonthlyRow>>('/attendance/results/monthly', { month, department_id: departmentId }),
+  daily: (q: DailyQuery) => http.get<DailyList>('/attendance/results/daily', { ...q }),
+  monthly: (month: string, departmentId?: number | null) => http.get<MonthlyList>('/attendance/results/monthly', { month, department_id: departmentId }),
   memberMonth: (userid: string, month: string) => http.get<Month>(`/attendance/results/${enc(userid)}/month`, { month }),
-  correct: (userid: string, date: string, status: DayStatus, reason: string) =>
-    http.post<MonthDay | void>(`/attendance/results/${enc(userid)}/${enc(date)}/correction`, { status, reason }),
+  /** A null status removes the correction: the day is computed again. */
+  correct: (userid: string, date: string, status: DayStatus | null, reason: string) =>
+    http.post<void>(`/attendance/results/${enc(userid)}/${enc(date)}/correction`, { status, reason }),
   monthlyExportUrl: (month: string, departmentId: number | null | undefined, columns: string[] | null) =>
     apiUrl('/attendance/export/monthly', { month, department_id: departmentId, columns: columns ? columns.join(',') : undefined }),
   dailyExportUrl: (from: string, to: string, departmentId?: number | null) => apiUrl('/attendance/export/daily', { from, to, department_id: departmentId }),
   fieldReviews: (status: FieldReviewState = 'pending') => http.get<Items<FieldReview>>('/attendance/field-reviews', { status }),
-  review: (id: string, accept: boolean, note: string) => http.post<unknown>(`/attendance/clock-ins/${enc(id)}/review`, { accept, note }),
+  review: (id: string, accept: boolean, note: string) => http.post<void>(`/attendance/clock-ins/${enc(id)}/review`, { accept, note }),
   settings: () => http.get<Settings>('/attendance/settings'),
   saveSettings: (s: Settings) => http.put<Settings>('/attendance/settings', s),
 
