@@ -279,19 +279,15 @@ export interface MemberRef {
   department_id: number;
 }
 
-export interface DailyRow {
-  member: MemberRef;
-  day: MonthDay;
-}
+/** A member's day: the member, and the day's fields beside it. */
+export type DailyRow = MonthDay & { member: MemberRef };
 
-export interface MonthlyRow {
+/** A member's month: the member, their rule's name, the summary's fields beside them, and leave by type. */
+export type MonthlyRow = MonthSummary & {
   member: MemberRef;
-  /** The rule's name, if the member follows one. */
   rule: string | null;
-  summary: MonthSummary;
-  /** Leave of the month by type. */
   leave: DayLeave[];
-}
+};
 
 export interface DailyList {
   date: string;
