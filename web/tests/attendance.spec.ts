@@ -3,7 +3,7 @@ import { createI18n } from 'vue-i18n';
 import en from '@/i18n/en';
 import zhCN from '@/i18n/zh-CN';
 import { CLOCK_STATUSES, COORD_SYSTEMS, CORRECTION_STATUSES, DAY_STATUSES, LEAVE_UNITS, PAYROLL_COLUMNS, QUOTA_RULES, RULE_KINDS } from '@/api/attendance';
-import { addMonths, daysInMonth, hm, hoursMinutes, isoWeekday, monthGrid, monthRange, parseHm } from '@/components/attendance/calendar';
+import { addMonths, daysInMonth, hm, hoursMinutes, isoWeekday, longDate, longMonth, monthGrid, monthRange, parseHm } from '@/components/attendance/calendar';
 import { distanceM, distanceParts, nearestPlace } from '@/components/attendance/geo';
 import { parseHolidayLines } from '@/components/attendance/holidayImport';
 import { BUILTIN_LEAVE } from '@/components/attendance/leaveNames';
@@ -77,6 +77,13 @@ describe('calendar', () => {
     expect(weeks[0]).toEqual([null, '2026-12-01', '2026-12-02', '2026-12-03', '2026-12-04', '2026-12-05', '2026-12-06']);
     expect(weeks[4]).toEqual(['2026-12-28', '2026-12-29', '2026-12-30', '2026-12-31', null, null, null]);
     expect(weeks.flat().filter(Boolean)).toHaveLength(31);
+  });
+
+  it('writes days and months as each language does', () => {
+    expect(longDate('2026-12-08', 'zh-CN')).toBe('12月8日星期二');
+    expect(longDate('2026-12-08', 'en')).toBe('Tuesday, December 8');
+    expect(longMonth('2026-12', 'zh-CN')).toBe('2026年12月');
+    expect(longMonth('2026-12', 'en')).toBe('December 2026');
   });
 
   it('reads and writes times of day', () => {

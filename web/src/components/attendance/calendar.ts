@@ -74,3 +74,18 @@ export function parseHm(s: string | null | undefined): number | null {
 export function monthRange(month: string): [string, string] {
   return [`${month}-01`, `${month}-${pad(daysInMonth(month))}`];
 }
+
+function localDate(date: string): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(y, (m || 1) - 1, d || 1);
+}
+
+/** A day as people write it in the language: 12月8日星期二, Tuesday, December 8. */
+export function longDate(date: string, lang: string): string {
+  return localDate(date).toLocaleDateString(lang, { weekday: 'long', month: 'long', day: 'numeric' });
+}
+
+/** A month as people write it in the language: 2026年12月, December 2026. */
+export function longMonth(month: string, lang: string): string {
+  return localDate(`${month}-01`).toLocaleDateString(lang, { year: 'numeric', month: 'long' });
+}

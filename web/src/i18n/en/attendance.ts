@@ -26,7 +26,6 @@ export default {
       refused: 'Field work refused',
     },
     clock: {
-      dateLine: '{w}, {d}/{m}',
       on: 'Clock in',
       off: 'Clock out',
       free: 'Clock in',
@@ -133,7 +132,6 @@ export default {
       pending: 'Open',
     },
     month: {
-      label: '{m}/{y}',
       prev: 'Previous month',
       next: 'Next month',
       thisMonth: 'This month',

@@ -26,7 +26,6 @@ export default {
       refused: '外勤未通过',
     },
     clock: {
-      dateLine: '{m}月{d}日 {w}',
       on: '上班打卡',
       off: '下班打卡',
       free: '打卡',
@@ -133,7 +132,6 @@ export default {
       pending: '进行中',
     },
     month: {
-      label: '{y}年{m}月',
       prev: '上个月',
       next: '下个月',
       thisMonth: '回到本月',
