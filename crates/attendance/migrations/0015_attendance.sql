@@ -170,3 +170,9 @@ CREATE TABLE attendance_settings (
     body TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- The last day whose results are stored for every member (the hourly close moves it on).
+CREATE TABLE attendance_closed (
+    corp_id BIGINT PRIMARY KEY REFERENCES corps (id),
+    day BIGINT NOT NULL
+);

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};
-use qixie_kernel::authz::{Actor, ReadScope};
+use qixie_kernel::authz::{Actor, Grant, ReadScope, perm};
 use qixie_kernel::db::sql;
 use qixie_kernel::error::{AppError, AppResult, ErrorKind, FieldReason, Validator};
 use qixie_kernel::ids::MemberId;
@@ -43,15 +43,30 @@ pub async fn member_in_scope(app: &AppState, reads: &ReadScope, userid: &str) ->
     Ok(id)
 }
 
+/// A member the grant may change: in its scope (else 404) and not an administrator of equal or
+/// wider rights (the rank rule).
+async fn managed(
+    app: &AppState,
+    grant: &Grant<perm::AttendanceManage>,
+    userid: &str,
+) -> AppResult<i64> {
+    let member = member_in_scope(app, &grant.reads(), userid).await?;
+    let rank = qixie_org::grants::rank_of(&app.db, grant.corp(), MemberId(member)).await?;
+    grant.check_outranks(MemberId(member), rank.as_ref())?;
+    Ok(member)
+}
+
 /// Sets (or clears) an administrator's status for a member's day, which stands until cleared.
 pub async fn correct(
     app: &AppState,
     actor: &Actor,
-    reads: &ReadScope,
+    grant: &Grant<perm::AttendanceManage>,
     userid: &str,
     day: &str,
     input: &CorrectionInput,
 ) -> AppResult<()> {
+    // Who first: a member outside the scope is not revealed by a complaint about the date.
+    let member = managed(app, grant, userid).await?;
     let mut v = Validator::default();
     let date = date::parse(day);
     v.check(date.is_some(), "date", FieldReason::Format);
@@ -69,7 +84,6 @@ pub async fn correct(
     let Some(date) = date else {
         return Err(AppError::field("date", FieldReason::Format));
     };
-    let member = member_in_scope(app, reads, userid).await?;
     let corp = actor.corp;
     let zone = crate::plan::corp_zone(app, corp).await?;
     if date > crate::date::from_epoch_day(zone.local(app.now()).day) {
@@ -182,7 +196,7 @@ pub struct ReviewInput {
 pub async fn review(
     app: &AppState,
     actor: &Actor,
-    reads: &ReadScope,
+    grant: &Grant<perm::AttendanceManage>,
     id: i64,
     input: &ReviewInput,
 ) -> AppResult<()> {
@@ -206,9 +220,11 @@ pub async fn review(
         .get(&member)
         .map(|c| c.userid.clone())
         .ok_or(ErrorKind::NotFound)?;
-    member_in_scope(app, reads, &userid)
+    member_in_scope(app, &grant.reads(), &userid)
         .await
         .map_err(|_| AppError::new(ErrorKind::NotFound))?;
+    let rank = qixie_org::grants::rank_of(&app.db, corp, MemberId(member)).await?;
+    grant.check_outranks(MemberId(member), rank.as_ref())?;
     let now = app.now();
     let verdict = if input.accept { "accepted" } else { "refused" };
     let mut tx = app.db.begin().await?;

@@ -529,7 +529,7 @@ async fn correct_day(
     Path((userid, day)): Path<(String, String)>,
     Body(input): Body<CorrectionInput>,
 ) -> AppResult<StatusCode> {
-    admin::correct(&app, &actor, &grant.reads(), &userid, &day, &input).await?;
+    admin::correct(&app, &actor, &grant, &userid, &day, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -629,7 +629,7 @@ async fn review_field(
     Body(input): Body<ReviewInput>,
 ) -> AppResult<StatusCode> {
     let id: i64 = id.parse().map_err(|_| AppError::new(ErrorKind::NotFound))?;
-    admin::review(&app, &actor, &grant.reads(), id, &input).await?;
+    admin::review(&app, &actor, &grant, id, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,10 +5,12 @@ pub mod admin;
 pub mod clockin;
 pub mod date;
 pub mod days;
+pub mod demo;
 pub mod export;
 pub mod geo;
 pub mod holidays;
 pub mod http;
+pub mod jobs;
 pub mod plan;
 pub mod result;
 pub mod results;
@@ -19,7 +21,9 @@ pub mod settings;
 use qixie_kernel::config::Config;
 use qixie_kernel::events::DomainEvent;
 use qixie_kernel::http::openapi::ApiRoutes;
+use qixie_kernel::jobs::JobRegistry;
 use qixie_kernel::migrate::{Migration, Script};
+use qixie_kernel::module::StartFuture;
 use qixie_kernel::state::{Listener, Runtimes};
 
 pub struct Attendance;
@@ -44,6 +48,18 @@ impl qixie_kernel::module::Module for Attendance {
     }
     fn routes(&self) -> ApiRoutes {
         http::routes()
+    }
+    fn jobs(&self, r: &mut JobRegistry) {
+        jobs::register(r);
+    }
+    /// Closing finished days every hour and reminders every five minutes, once across nodes.
+    fn start<'a>(&'a self, app: &'a qixie_kernel::AppState, runs_jobs: bool) -> StartFuture<'a> {
+        Box::pin(async move {
+            if runs_jobs {
+                jobs::start(app).await?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -127,6 +127,8 @@ pub async fn load(app: &AppState, corp: CorpId) -> AppResult<usize> {
         }
     }
     approvals(app, corp, &people).await?;
+    let ids: Vec<i64> = people.iter().map(|(id, _, _)| id.0).collect();
+    qixie_attendance::demo::load(app, corp, &ids).await?;
     Ok(n)
 }
 

@@ -977,6 +977,334 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attendance/clock-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clock in (打卡) */
+        post: operations["clock_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/clock-ins/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept or refuse a field clock-in */
+        post: operations["review_field"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/export/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One row per member and day (XLSX) */
+        get: operations["export_daily"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/export/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The payroll sheet: one row per member (XLSX) */
+        get: operations["export_monthly"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/field-reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Field clock-ins to review */
+        get: operations["field_reviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/me/clock-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's clock-ins exactly as stored (what is kept about them) */
+        get: operations["my_clock_ins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/me/month": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's month, day by day, with its summary */
+        get: operations["my_month"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/me/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's day: rule, shift, sections and what a clock-in now would be */
+        get: operations["today"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/results/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each member's day */
+        get: operations["daily_results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/results/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each member's month summed */
+        get: operations["monthly_results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/results/{userid}/month": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One member's month */
+        get: operations["member_month"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/results/{userid}/{date}/correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a day's status with a reason (audited) */
+        post: operations["correct_day"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enterprise's attendance rules */
+        get: operations["list_rules"];
+        put?: never;
+        /** Create an attendance rule */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One attendance rule */
+        get: operations["get_rule"];
+        /** Replace an attendance rule */
+        put: operations["replace_rule"];
+        post?: never;
+        /** Delete an attendance rule */
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/rules/{id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A month of a scheduled rule's schedule (排班) */
+        get: operations["get_schedule"];
+        /** Set shifts of members on days */
+        put: operations["set_schedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/rules/{id}/schedule/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A month's schedule as a workbook */
+        get: operations["export_schedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/rules/{id}/schedule/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a month's schedule from a workbook (the exported grid) */
+        post: operations["import_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enterprise's attendance settings */
+        get: operations["get_settings"];
+        /** Change the enterprise's attendance settings */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/team/month": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A leader's people: each one's month summed */
+        get: operations["team_month"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -2136,6 +2464,10 @@ export interface components {
             name: string;
             recipients: components["schemas"]["ApproverSource"][];
         };
+        Changed: {
+            /** @description How many days were set. */
+            changed: number;
+        };
         ChatPolicy: {
             files: components["schemas"]["FilePolicy"];
             naming: components["schemas"]["NamingPolicy"];
@@ -2158,6 +2490,72 @@ export interface components {
             /** @description What the applicant sees; ≤ 40 characters. */
             text: string;
         };
+        /** @description A section's on or off clock as counted. */
+        Clock: {
+            /** Format: int64 */
+            at: number;
+            /**
+             * Format: int64
+             * @description Minutes late or early.
+             */
+            minutes: number;
+            status: components["schemas"]["ClockStatus"];
+        };
+        ClockInAnswer: {
+            /** Format: int64 */
+            at: number;
+            date: string;
+            day_status: string;
+            /**
+             * Format: int64
+             * @description Metres to the nearest allowed place; null without a position.
+             */
+            distance_m?: number | null;
+            field: boolean;
+            id: string;
+            /** @description on, off, field, free. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description Minutes late or early.
+             */
+            minutes: number;
+            /** @description The place or office network it was made at. */
+            place: string;
+            /** @description normal, late, serious_late, early, absent, field, extra. */
+            status: string;
+            within_area: boolean;
+        };
+        ClockInInput: {
+            /**
+             * Format: double
+             * @description The fix's accuracy in metres, as the device reports it.
+             */
+            accuracy_m?: number | null;
+            /**
+             * Format: int64
+             * @description The device's clock, Unix ms.
+             */
+            client_time?: number | null;
+            coord_system?: components["schemas"]["CoordSystem"];
+            /** @description Clock in as field work (外勤) when outside every area. */
+            field?: boolean;
+            /** Format: double */
+            latitude?: number | null;
+            /** Format: double */
+            longitude?: number | null;
+            note?: string | null;
+            /** @description A photo's file id (`POST /files`). */
+            photo?: string | null;
+        };
+        ClockInList: {
+            items: components["schemas"]["StoredClockIn"][];
+        };
+        /**
+         * @description What one clock-in counted as.
+         * @enum {string}
+         */
+        ClockStatus: "normal" | "late" | "serious_late" | "absent" | "early";
         CommentInput: {
             /** @description 1–2,000 characters; `@userid` mentions tell those people. */
             content: string;
@@ -2273,6 +2671,8 @@ export interface components {
             /** Format: int64 */
             unread: number;
         };
+        /** @enum {string} */
+        CoordSystem: "wgs84" | "gcj02" | "bd09";
         /** @description Changes to the enterprise profile; absent fields stay as they are (`enterprise::ProfilePatch`). */
         CorpPatch: {
             industry?: string | null;
@@ -2289,6 +2689,11 @@ export interface components {
             size: string;
             /** @description IANA name of the enterprise's clock (working hours, dates, schedules). */
             time_zone: string;
+        };
+        CorrectionInput: {
+            reason: string;
+            /** @description normal, late, early, missing, absent, leave, field or rest; null removes a correction. */
+            status?: string | null;
         };
         Counts: {
             /**
@@ -2318,6 +2723,54 @@ export interface components {
             key: string;
             name: string;
             webhook_url: string;
+        };
+        DailyList: {
+            /** @description Members per status. */
+            counts: {
+                [key: string]: number;
+            };
+            date: string;
+            items: components["schemas"]["DailyRow"][];
+        };
+        DailyRow: components["schemas"]["DayView"] & {
+            member: components["schemas"]["MemberRef"];
+        };
+        /** @description One day of a member's month, as the API shows it. */
+        DayView: {
+            absent: boolean;
+            /** @description An administrator set the status (`correction_reason` says why). */
+            corrected: boolean;
+            correction_reason?: string | null;
+            date: string;
+            due: boolean;
+            /** Format: int64 */
+            early_count: number;
+            /** Format: int64 */
+            early_minutes: number;
+            /** Format: int64 */
+            field_count: number;
+            /** Format: int64 */
+            first_in?: number | null;
+            holiday?: string | null;
+            /** Format: int64 */
+            last_out?: number | null;
+            /** Format: int64 */
+            late_count: number;
+            /** Format: int64 */
+            late_minutes: number;
+            leave: components["schemas"]["LeaveMinutes"][];
+            /** Format: int64 */
+            missing_count: number;
+            /** Format: int64 */
+            overtime_minutes: number;
+            sections: components["schemas"]["SectionResult"][];
+            shift?: string | null;
+            /** Format: int64 */
+            standard_minutes: number;
+            /** @description absent, missing, late, early, leave, field, normal, pending, rest, holiday, none. */
+            status: string;
+            /** Format: int64 */
+            work_minutes: number;
         };
         Decision: {
             approve: boolean;
@@ -2490,7 +2943,7 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @enum {string} */
-        ErrorCode: "internal" | "bad_request" | "json_required" | "validation_failed" | "unauthenticated" | "forbidden" | "out_of_scope" | "target_outranks_you" | "admin_protected" | "csrf_failed" | "cross_site_request" | "not_found" | "no_such_route" | "setup_already_done" | "bad_credentials" | "throttled" | "account_locked" | "account_frozen" | "password_change_required" | "weak_password" | "password_reused" | "wrong_old_password" | "department_not_found" | "department_not_empty" | "department_has_children" | "department_move_cycle" | "department_exists" | "root_department" | "member_not_found" | "userid_exists" | "mobile_exists" | "email_exists" | "cannot_delete_creator" | "last_super_admin" | "successor_invalid" | "tag_not_found" | "tag_exists" | "all_list_invalid" | "app_not_found" | "import_file_invalid" | "import_rejected" | "payload_too_large" | "upload_too_large" | "media_not_found" | "job_not_found" | "invalid_corpid" | "invalid_secret" | "invalid_access_token" | "access_token_expired" | "missing_access_token" | "api_forbidden" | "conversation_not_found" | "not_conversation_member" | "conversation_closed" | "group_admin_only" | "group_owner_only" | "muted_all" | "at_all_forbidden" | "naming_policy" | "member_limit" | "owner_must_transfer" | "not_a_group" | "empty_message" | "message_too_long" | "message_not_found" | "recall_expired" | "recall_forbidden" | "forward_forbidden" | "receipts_off" | "file_too_large" | "file_type_refused" | "robot_key_invalid" | "robot_rate_limited" | "quick_reply_not_found" | "quick_reply_exists" | "quick_reply_limit" | "quick_reply_read_only" | "urgent_nobody" | "urgent_pending" | "all_recipients_invalid" | "send_rate_limited" | "too_many_connections" | "template_not_found" | "template_name_exists" | "template_not_allowed" | "flow_has_problems" | "nobody_to_approve" | "approval_not_found" | "approval_already_decided" | "approval_not_yours" | "approval_closed" | "approval_urged_recently" | "approval_api_forbidden" | "template_api_forbidden";
+        ErrorCode: "internal" | "bad_request" | "json_required" | "validation_failed" | "unauthenticated" | "forbidden" | "out_of_scope" | "target_outranks_you" | "admin_protected" | "csrf_failed" | "cross_site_request" | "not_found" | "no_such_route" | "setup_already_done" | "bad_credentials" | "throttled" | "account_locked" | "account_frozen" | "password_change_required" | "weak_password" | "password_reused" | "wrong_old_password" | "department_not_found" | "department_not_empty" | "department_has_children" | "department_move_cycle" | "department_exists" | "root_department" | "member_not_found" | "userid_exists" | "mobile_exists" | "email_exists" | "cannot_delete_creator" | "last_super_admin" | "successor_invalid" | "tag_not_found" | "tag_exists" | "all_list_invalid" | "app_not_found" | "import_file_invalid" | "import_rejected" | "payload_too_large" | "upload_too_large" | "media_not_found" | "job_not_found" | "invalid_corpid" | "invalid_secret" | "invalid_access_token" | "access_token_expired" | "missing_access_token" | "api_forbidden" | "conversation_not_found" | "not_conversation_member" | "conversation_closed" | "group_admin_only" | "group_owner_only" | "muted_all" | "at_all_forbidden" | "naming_policy" | "member_limit" | "owner_must_transfer" | "not_a_group" | "empty_message" | "message_too_long" | "message_not_found" | "recall_expired" | "recall_forbidden" | "forward_forbidden" | "receipts_off" | "file_too_large" | "file_type_refused" | "robot_key_invalid" | "robot_rate_limited" | "quick_reply_not_found" | "quick_reply_exists" | "quick_reply_limit" | "quick_reply_read_only" | "urgent_nobody" | "urgent_pending" | "all_recipients_invalid" | "send_rate_limited" | "too_many_connections" | "template_not_found" | "template_name_exists" | "template_not_allowed" | "flow_has_problems" | "nobody_to_approve" | "approval_not_found" | "approval_already_decided" | "approval_not_yours" | "approval_closed" | "approval_urged_recently" | "approval_api_forbidden" | "template_api_forbidden" | "attendance_rule_not_found" | "attendance_rule_name_exists" | "no_attendance_rule" | "outside_area" | "location_inaccurate" | "field_note_required" | "photo_required" | "clock_skew" | "clock_in_too_early" | "attendance_api_forbidden";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description Facts behind a hint (a policy's pattern, how long to wait). */
@@ -2616,9 +3069,16 @@ export interface components {
          */
         FieldKind: "text" | "textarea" | "number" | "money" | "date" | "date_time" | "date_range" | "single_choice" | "multi_choice" | "member" | "department" | "attachment" | "image" | "table" | "description" | "related_approval";
         /** @enum {string} */
-        FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count";
+        FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count" | "overlap" | "outside_china";
         /** @description A field's reason: one of the field reasons, or the code of the error kind it concerns. */
         FieldReasonOrCode: components["schemas"]["FieldReason"] | components["schemas"]["ErrorCode"];
+        FieldReview: components["schemas"]["StoredClockIn"] & {
+            name: string;
+            userid: string;
+        };
+        FieldReviews: {
+            items: components["schemas"]["FieldReview"][];
+        };
         FilePolicy: {
             /** @description When not empty, only these. */
             allowed_extensions: string[];
@@ -2756,6 +3216,11 @@ export interface components {
             /** @description Who was invited. */
             userid: string;
         };
+        LeaveMinutes: {
+            leave_type: string;
+            /** Format: int64 */
+            minutes: number;
+        };
         /** @enum {string} */
         LimitAction: "none" | "approve" | "reject" | "escalate";
         LoginRequest: {
@@ -2867,6 +3332,16 @@ export interface components {
             name: string;
             userid: string;
         };
+        /** @description A member as the lists name them. */
+        MemberRef: {
+            /**
+             * Format: int64
+             * @description The main department's id.
+             */
+            department_id: number;
+            name: string;
+            userid: string;
+        };
         MemberReply: {
             member: components["schemas"]["Member"];
         };
@@ -2901,6 +3376,50 @@ export interface components {
             total: number;
             unread?: components["schemas"]["Reader"][] | null;
         };
+        MonthSummary: {
+            /** Format: int64 */
+            absent_days: number;
+            /** Format: int64 */
+            due_days: number;
+            /** Format: int64 */
+            early_count: number;
+            /** Format: int64 */
+            early_minutes: number;
+            /** Format: int64 */
+            field_days: number;
+            /** Format: int64 */
+            late_count: number;
+            /** Format: int64 */
+            late_minutes: number;
+            /**
+             * Format: double
+             * @description Days of leave: leave minutes over each day's standard minutes.
+             */
+            leave_days: number;
+            /** Format: int64 */
+            missing_count: number;
+            /** Format: double */
+            overtime_hours: number;
+            /** Format: int64 */
+            present_days: number;
+            /** Format: int64 */
+            rest_days: number;
+        };
+        MonthView: {
+            days: components["schemas"]["DayView"][];
+            month: string;
+            summary: components["schemas"]["MonthSummary"];
+        };
+        MonthlyList: {
+            items: components["schemas"]["MonthlyRow"][];
+            month: string;
+        };
+        MonthlyRow: components["schemas"]["MonthSummary"] & {
+            /** @description Leave minutes by leave type. */
+            leave: components["schemas"]["LeaveMinutes"][];
+            member: components["schemas"]["MemberRef"];
+            rule?: string | null;
+        };
         MyPrefs: {
             draft?: string | null;
             marked_unread?: boolean | null;
@@ -2918,6 +3437,11 @@ export interface components {
             example: string;
             group_types: string[];
             pattern: string;
+        };
+        /** @description An office network: the addresses (CIDR) the server sees requests from. */
+        Network: {
+            cidr: string;
+            name: string;
         };
         NewDepartment: {
             /**
@@ -3034,8 +3558,33 @@ export interface components {
             name: string;
             userid: string;
         };
+        /** @description A place one may clock in at: within `radius_m` of a point given in `coord_system`. */
+        Place: {
+            coord_system: components["schemas"]["CoordSystem"];
+            /** Format: double */
+            latitude: number;
+            /** Format: double */
+            longitude: number;
+            name: string;
+            /** Format: int64 */
+            radius_m: number;
+        };
+        PlaceView: {
+            /**
+             * Format: double
+             * @description WGS-84, to draw against the phone's fix.
+             */
+            latitude: number;
+            /** Format: double */
+            longitude: number;
+            name: string;
+            /** Format: int64 */
+            radius_m: number;
+        };
         /** @enum {string} */
         Position: "before" | "after";
+        /** @enum {string} */
+        Precision: "exact" | "rounded";
         /** @description One thing the check found, with where it is. */
         Problem: {
             /** @description The branch's name. */
@@ -3137,6 +3686,11 @@ export interface components {
             /** @description The new initial password; one is generated when absent. */
             password?: string | null;
         };
+        /** @description A break inside a section (not counted as work). */
+        Rest: {
+            from: components["schemas"]["TimeOfDay"];
+            to: components["schemas"]["TimeOfDay"];
+        };
         /** @description A returned application's new values. */
         ResubmitInput: {
             chosen?: {
@@ -3146,6 +3700,10 @@ export interface components {
             department_id?: number | null;
             summary?: string[] | null;
             values: Record<string, never>;
+        };
+        ReviewInput: {
+            accept: boolean;
+            note?: string;
         };
         RobotInput: {
             name: string;
@@ -3177,6 +3735,105 @@ export interface components {
             reason: components["schemas"]["FieldReason"];
             row: number;
         };
+        /** @description A stored rule. */
+        Rule: components["schemas"]["RuleInput"] & {
+            /** Format: int64 */
+            created_at: number;
+            /**
+             * Format: int64
+             * @description WeCom's groupid.
+             */
+            group_id: number;
+            id: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description A rule as written by an administrator (the API's body for create and replace). */
+        RuleInput: {
+            /**
+             * Format: int64
+             * @description Late by this much, or no clock-in at all, is absent (旷工) for the section.
+             */
+            absent_late_minutes?: number;
+            /**
+             * Format: int64
+             * @description How long before a section starts a clock-in counts for it.
+             */
+            early_limit_minutes?: number;
+            field_allowed?: boolean;
+            /**
+             * Format: int64
+             * @description 弹性: arriving up to this late is on time and moves the end as much later (fixed rules).
+             */
+            flex_minutes?: number;
+            /** @description Statutory holidays are days off and 调休 weekends working days. */
+            follow_holidays?: boolean;
+            /**
+             * Format: int64
+             * @description Late by less is not late.
+             */
+            grace_minutes?: number;
+            kind: components["schemas"]["RuleKind"];
+            /**
+             * Format: int64
+             * @description Minutes of work a day asks for (free rules).
+             */
+            min_work_minutes?: number;
+            name: string;
+            networks?: components["schemas"]["Network"][];
+            /** @description Whether clocking out is needed. */
+            off_required?: boolean;
+            photo_required?: boolean;
+            places?: components["schemas"]["Place"][];
+            /** Format: int64 */
+            remind_off_minutes?: number | null;
+            /** Format: int64 */
+            remind_on_minutes?: number | null;
+            /** @description The day's sections (fixed rules). */
+            sections?: components["schemas"]["Section"][];
+            /** Format: int64 */
+            serious_late_minutes?: number;
+            /** @description The shifts (scheduled rules). */
+            shifts?: components["schemas"]["Shift"][];
+            targets?: components["schemas"]["Targets"];
+            /** @description ISO weekdays, 1 Monday … 7 Sunday (fixed and free rules). */
+            workdays?: number[];
+        };
+        /** @enum {string} */
+        RuleKind: "fixed" | "scheduled" | "free";
+        RuleList: {
+            items: components["schemas"]["Rule"][];
+        };
+        RuleRef: {
+            id: string;
+            kind: string;
+            name: string;
+        };
+        ScheduleGrid: {
+            members: components["schemas"]["ScheduleMember"][];
+            month: string;
+            shifts: components["schemas"]["ShiftRef"][];
+        };
+        ScheduleInput: {
+            items: components["schemas"]["ScheduleItem"][];
+        };
+        ScheduleItem: {
+            date: string;
+            /**
+             * Format: int64
+             * @description The shift (0 = rest); null clears the day.
+             */
+            shift_id?: number | null;
+            userid: string;
+        };
+        ScheduleMember: {
+            /** @description Shift id by date (0 = rest); days without an entry are rest days. */
+            days: {
+                [key: string]: number;
+            };
+            name: string;
+            userid: string;
+        };
         SearchHit: {
             conversation: components["schemas"]["HitConversation"];
             event: components["schemas"]["EventView"];
@@ -3187,6 +3844,22 @@ export interface components {
         SearchResults: {
             has_more: boolean;
             items: components["schemas"]["SearchHit"][];
+        };
+        /** @description One on/off pair of a working day. `off` earlier than `on` ends the next day. */
+        Section: {
+            off: components["schemas"]["TimeOfDay"];
+            on: components["schemas"]["TimeOfDay"];
+            rest?: null | components["schemas"]["Rest"];
+        };
+        SectionResult: {
+            /** Format: int64 */
+            off_at: number;
+            off_clock?: null | components["schemas"]["Clock"];
+            /** Format: int64 */
+            on_at: number;
+            on_clock?: null | components["schemas"]["Clock"];
+            /** @description The whole section is leave. */
+            on_leave: boolean;
         };
         /** @description The enterprise's password and sign-in rules (`enterprise::SecurityPolicy`). */
         SecuritySettings: {
@@ -3224,6 +3897,19 @@ export interface components {
             /** Format: int64 */
             last_seen_at: number;
         };
+        Settings: {
+            location_precision: components["schemas"]["Precision"];
+            /**
+             * Format: int64
+             * @description Days an exact position is kept before it is rounded to about 1 km.
+             */
+            location_retention_days: number;
+            /**
+             * Format: int64
+             * @description Make-up clock-in requests (补卡) a member may submit in a month.
+             */
+            punch_correction_monthly_limit: number;
+        };
         /** @description The parts of the settings to change; those left out stay. */
         SettingsInput: {
             auto_reply?: null | components["schemas"]["AutoReplyInput"];
@@ -3240,6 +3926,23 @@ export interface components {
         };
         /** @enum {string} */
         Severity: "error" | "warning";
+        /** @description A shift of a scheduled rule (排班): its sections, assigned per member and day. */
+        Shift: {
+            /** Format: int64 */
+            flex_minutes?: number;
+            /**
+             * Format: int64
+             * @description A positive number, unique in the rule (0 is the rest day in a schedule).
+             */
+            id: number;
+            name: string;
+            sections: components["schemas"]["Section"][];
+        };
+        ShiftRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
         SignedIn: {
             csrf_token: string;
             must_change_password: boolean;
@@ -3305,6 +4008,37 @@ export interface components {
             people: components["schemas"]["StepPerson"][];
             /** @description waiting, pending, approved, rejected, passed. */
             status: string;
+        };
+        /** @description A member's own clock-ins as stored: everything the enterprise keeps about them. */
+        StoredClockIn: {
+            /** Format: int64 */
+            accuracy_m?: number | null;
+            /** Format: int64 */
+            at: number;
+            date: string;
+            /** Format: int64 */
+            distance_m?: number | null;
+            field: boolean;
+            id: string;
+            ip: string;
+            kind: string;
+            /**
+             * Format: double
+             * @description WGS-84 decimal degrees, as kept (exact or rounded); null when none or forgotten.
+             */
+            latitude?: number | null;
+            /** Format: double */
+            longitude?: number | null;
+            network: string;
+            note: string;
+            photos: string[];
+            place: string;
+            /** @description exact or rounded. */
+            precision: string;
+            /** @description For field clock-ins: pending, accepted, refused. */
+            review: string;
+            source: string;
+            within_area: boolean;
         };
         /** @description An application as submitted. */
         SubmitInput: {
@@ -3389,6 +4123,23 @@ export interface components {
         TagReply: {
             tag: components["schemas"]["Tag"];
         };
+        /** @description Whom a rule covers. */
+        Targets: {
+            /**
+             * @description Departments, with their sub-departments.
+             * @default []
+             */
+            department_ids: number[];
+            /**
+             * @description Members left out though a department or tag covers them.
+             * @default []
+             */
+            excluded_userids: string[];
+            /** @default [] */
+            tag_ids: number[];
+            /** @default [] */
+            userids: string[];
+        };
         /** @description A template as administrators see it. */
         Template: {
             builtin?: string | null;
@@ -3457,6 +4208,8 @@ export interface components {
             /** @description Reminders at these shares of the limit, in percent (e.g. [50, 100]). */
             remind_at?: number[];
         };
+        /** @example 09:00 */
+        TimeOfDay: string;
         TimelineEntry: {
             /**
              * @description submit, approve, reject, return, withdraw, resubmit, transfer, add_approver, urge, comment,
@@ -3472,6 +4225,22 @@ export interface components {
             /** @description The step's name, when it happened at one. */
             step?: string | null;
             to: components["schemas"]["PersonRef"][];
+        };
+        Today: {
+            clock_ins: components["schemas"]["StoredClockIn"][];
+            date: string;
+            field_allowed: boolean;
+            holiday?: string | null;
+            networks: string[];
+            /** @description What a clock-in now would be: on, off, or none (no rule). */
+            next: string;
+            photo_required: boolean;
+            places: components["schemas"]["PlaceView"][];
+            rule?: null | components["schemas"]["RuleRef"];
+            sections: components["schemas"]["SectionResult"][];
+            shift?: string | null;
+            status: string;
+            workday: boolean;
         };
         TransferInput: {
             comment?: string;
@@ -6055,6 +6824,796 @@ export interface operations {
             };
         };
     };
+    clock_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClockInInput"];
+            };
+        };
+        responses: {
+            /** @description The same clock-in repeated within its second */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockInAnswer"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockInAnswer"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    review_field: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_daily: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM` (monthly sheet). */
+                month?: string;
+                /** @description `YYYY-MM-DD` (daily detail). */
+                from?: string;
+                to?: string;
+                department_id?: number;
+                /** @description Comma-separated payroll columns; all when absent. */
+                columns?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_monthly: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM` (monthly sheet). */
+                month?: string;
+                /** @description `YYYY-MM-DD` (daily detail). */
+                from?: string;
+                to?: string;
+                department_id?: number;
+                /** @description Comma-separated payroll columns; all when absent. */
+                columns?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    field_reviews: {
+        parameters: {
+            query?: {
+                /** @description pending (default), accepted or refused. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldReviews"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_clock_ins: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM-DD`; 30 days before `to` when absent. */
+                from?: string;
+                /** @description `YYYY-MM-DD`; today when absent. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockInList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_month: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`; this month when absent. */
+                month?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    today: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Today"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    daily_results: {
+        parameters: {
+            query?: {
+                /** @description A day, `YYYY-MM-DD` (daily list). */
+                date?: string;
+                /** @description A month, `YYYY-MM` (monthly list). */
+                month?: string;
+                /** @description Only members of this department and its sub-departments. */
+                department_id?: number;
+                /** @description Only days with this status (daily list). */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    monthly_results: {
+        parameters: {
+            query?: {
+                /** @description A day, `YYYY-MM-DD` (daily list). */
+                date?: string;
+                /** @description A month, `YYYY-MM` (monthly list). */
+                month?: string;
+                /** @description Only members of this department and its sub-departments. */
+                department_id?: number;
+                /** @description Only days with this status (daily list). */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthlyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    member_month: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`; this month when absent. */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    correct_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userid: string;
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectionInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replace_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_schedule: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`; this month when absent. */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleGrid"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Changed"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_schedule: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`; this month when absent. */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": number[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Changed"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Settings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    team_month: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`; this month when absent. */
+                month?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthlyList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login_handler: {
         parameters: {
             query?: never;
@@ -8136,6 +9695,7 @@ export const approverSourceOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeep
     kind: unknown;
 }>["kind"]> = ["applicant"];
 export const autoReplyModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AutoReplyMode"]> = ["off", "away", "after_hours"];
+export const clockStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ClockStatus"]> = ["normal", "late", "serious_late", "absent", "early"];
 export const conditionOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Condition"], {
     kind: unknown;
 }>["kind"]> = ["range"];
@@ -8158,10 +9718,11 @@ export const conditionOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
     kind: unknown;
 }>["kind"]> = ["applicant"];
 export const consecutiveValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Consecutive"]> = ["approve_once", "each"];
+export const coordSystemValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CoordSystem"]> = ["wgs84", "gcj02", "bd09"];
 export const durationUnitValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DurationUnit"]> = ["day", "half_day", "hour"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections", "template_not_found", "template_name_exists", "template_not_allowed", "flow_has_problems", "nobody_to_approve", "approval_not_found", "approval_already_decided", "approval_not_yours", "approval_closed", "approval_urged_recently", "approval_api_forbidden", "template_api_forbidden"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections", "template_not_found", "template_name_exists", "template_not_allowed", "flow_has_problems", "nobody_to_approve", "approval_not_found", "approval_already_decided", "approval_not_yours", "approval_closed", "approval_urged_recently", "approval_api_forbidden", "template_api_forbidden", "attendance_rule_not_found", "attendance_rule_name_exists", "no_attendance_rule", "outside_area", "location_inaccurate", "field_note_required", "photo_required", "clock_skew", "clock_in_too_early", "attendance_api_forbidden"];
 export const fieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldKind"]> = ["text", "textarea", "number", "money", "date", "date_time", "date_range", "single_choice", "multi_choice", "member", "department", "attachment", "image", "table", "description", "related_approval"];
-export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count"];
+export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count", "overlap", "outside_china"];
 export const importModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportMode"]> = ["valid_rows", "all_or_nothing"];
 export const limitActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LimitAction"]> = ["none", "approve", "reject", "escalate"];
 export const memberStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberStatus"]> = ["not_activated", "active", "frozen", "departed"];
@@ -8176,7 +9737,9 @@ export const nodeOneOf2TypeValues: ReadonlyArray<Extract<FlattenedDeepRequired<c
 }>["type"]> = ["branch"];
 export const passReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PassReason"]> = ["empty", "applicant"];
 export const positionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Position"]> = ["before", "after"];
+export const precisionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Precision"]> = ["exact", "rounded"];
 export const receiptModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReceiptMode"]> = ["on", "aggregate", "off"];
+export const ruleKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RuleKind"]> = ["fixed", "scheduled", "free"];
 export const selfApprovalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SelfApproval"]> = ["skip", "approve"];
 export const severityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Severity"]> = ["error", "warning"];
 export const stepKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StepKind"]> = ["approve", "cc"];

@@ -177,7 +177,8 @@ both!(scoped_administrators, async |app: &TestApp| {
             "apps.manage",
             "audit.read",
             "security.manage",
-            "approvals.manage"
+            "approvals.manage",
+            "attendance.manage"
           ],
           "scope": {
             "all": true,
@@ -243,6 +244,10 @@ both!(scoped_administrators, async |app: &TestApp| {
         {
           "code": "approvals.manage",
           "label": "管理审批模板、流程与审批数据"
+        },
+        {
+          "code": "attendance.manage",
+          "label": "管理考勤规则、假期与考勤数据"
         }
       ]
     }

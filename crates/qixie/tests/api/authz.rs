@@ -95,6 +95,12 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         | ("POST", "/approvals")
         | ("GET", "/approvals/counts")
         | ("POST", "/approvals/preview") => (Session, Plain),
+        // Attendance: the member's own day and clock-ins, a leader's team (their people only).
+        (_, p) if p.starts_with("/attendance/me/") => (Session, Plain),
+        ("POST", "/attendance/clock-ins") | ("GET", "/attendance/team/month") => (Session, Plain),
+        ("GET", "/attendance/results/{userid}/month")
+        | ("POST", "/attendance/results/{userid}/{date}/correction") => (Permission, Member),
+        (_, p) if p.starts_with("/attendance/") && !p.contains('{') => (Permission, Plain),
         (_, p) if p.starts_with("/admin/") && !p.contains('{') => (Permission, Plain),
         _ => panic!("route {method} {path} has no entry in the authorization matrix"),
     }
@@ -254,6 +260,9 @@ async fn request_for(
             let is_admin_delete = method == "DELETE" && path.starts_with("/admin/admins/");
             let u = member_obj(boss, fboss, f, role, obj, is_admin_delete).await?;
             let b = match (method, path) {
+                ("POST", "/attendance/results/{userid}/{date}/correction") => {
+                    body(json!({"status": "normal", "reason": "matrix"}))
+                }
                 ("PATCH", _) => body(json!({"position": "matrix"})),
                 ("POST", "/admin/members/{userid}/offboard") => {
                     body(json!({"successor_userid": own_userid(role)}))
@@ -264,7 +273,11 @@ async fn request_for(
                 ("POST", _) => body(json!({})),
                 _ => None,
             };
-            (m, p.replace("{userid}", &u), b)
+            (
+                m,
+                p.replace("{userid}", &u).replace("{date}", "2026-09-21"),
+                b,
+            )
         }
         Kind::Department => {
             let parent = match obj {
@@ -399,7 +412,7 @@ fn allowed(status: StatusCode, body: &Value) -> bool {
 }
 
 /// The scoped administrator's rights: every permission, over 华东.
-const HR_PERMISSIONS: [&str; 7] = [
+const HR_PERMISSIONS: [&str; 8] = [
     "contacts.manage",
     "contacts.import",
     "roles.manage",
@@ -407,6 +420,7 @@ const HR_PERMISSIONS: [&str; 7] = [
     "audit.read",
     "security.manage",
     "approvals.manage",
+    "attendance.manage",
 ];
 
 both!(authorization_matrix, async |app: &TestApp| {
@@ -489,6 +503,11 @@ both!(authorization_matrix, async |app: &TestApp| {
         // application and form route against outsiders, in the enterprise and outside it.
         let p = r.path.as_str();
         if p.starts_with("/approvals/{sp_no}") || p == "/approvals/templates/{template_id}" {
+            continue;
+        }
+        // Attendance rules and clock-ins are the enterprise's, written within the administrator's
+        // scope: attendance::rules_keep_outsiders_out checks these routes.
+        if p.starts_with("/attendance/rules/{id}") || p == "/attendance/clock-ins/{id}/review" {
             continue;
         }
         let (need, kind) = classify(r.method.as_str(), r.path.as_str());

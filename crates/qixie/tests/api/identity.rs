@@ -72,7 +72,8 @@ both!(setup_once_then_sign_in, async |app: &TestApp| {
         "apps.manage",
         "audit.read",
         "security.manage",
-        "approvals.manage"
+        "approvals.manage",
+        "attendance.manage"
       ],
       "time_zone": "",
       "user": {

@@ -6,6 +6,7 @@ mod snapshots;
 
 mod admin;
 mod approvals;
+mod attendance;
 mod authz;
 mod chat;
 mod chat_attention;
