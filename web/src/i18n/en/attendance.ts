@@ -136,6 +136,9 @@ export default {
       next: 'Next month',
       thisMonth: 'This month',
       pickDay: 'Choose a day to see its details',
+      team: 'My team ({n})',
+      teamMissing: '{n} missed',
+      teamAbsent: '{n} d absent',
       summary: 'Month summary',
     },
     summary: {

@@ -136,6 +136,9 @@ export default {
       next: '下个月',
       thisMonth: '回到本月',
       pickDay: '点击日期查看当天详情',
+      team: '我的团队（{n} 人）',
+      teamMissing: '缺卡 {n} 次',
+      teamAbsent: '旷工 {n} 天',
       summary: '本月汇总',
     },
     summary: {
