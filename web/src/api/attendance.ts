@@ -359,59 +359,117 @@ export interface Balance {
   leave_type: string;
   name: string;
   unit: LeaveUnit;
-  granted: number;
+  quota_rule?: QuotaRule;
+  /** What the open grants hold; null for a type without a balance. */
+  granted: number | null;
+  /** Taken of them (for a type without a balance: taken this year). */
   used: number;
-  left: number;
+  /** Null for a type without a balance; negative when more was approved than held. */
+  left: number | null;
+  /** Held by requests waiting for approval. */
+  pending?: number;
+  /** The soonest last day of what is left. */
   expires_on: string | null;
 }
 
-/** A balance of a member in an administrator's list. */
-export interface MemberBalance extends Balance {
+/** A member's balances in an administrator's list. */
+export interface MemberBalances {
   userid: string;
-  member_name?: string;
+  name: string;
+  balances: Balance[];
+}
+
+export interface MemberBalancesPage {
+  items: MemberBalances[];
+  total: number;
+}
+
+export interface LedgerActor {
+  /** member or app. */
+  kind: string;
+  userid?: string | null;
+  agentid?: number | null;
+  name: string;
 }
 
 export interface LedgerEntry {
-  id?: string;
+  id: string;
   leave_type: string;
-  name?: string;
-  unit?: LeaveUnit;
+  name: string;
+  unit: LeaveUnit;
   delta: number;
-  balance_after?: number;
+  /** Null for a type without a balance. */
+  balance_after: number | null;
   /** grant, approval, restore, adjust, expire, carry_over, overtime. */
   cause: string;
-  sp_no?: string | null;
-  note?: string | null;
-  actor?: string | null;
+  /** The application behind it; '' when none. */
+  sp_no: string;
+  note: string;
+  /** Null when the system made it (a rule, an approval). */
+  actor: LedgerActor | null;
   at: number;
 }
 
+export interface LedgerPage {
+  items: LedgerEntry[];
+  /** Pass as `before` for the next (older) page; null at the end. */
+  next: string | null;
+}
+
 export interface LeavePreview {
+  /** In the type's unit, on the member's own working days. */
   duration: number;
   unit: LeaveUnit;
+  /** Null for a type without a balance. */
   left: number | null;
+  /** Held by other requests waiting for approval. */
+  pending?: number;
+  /** Whether the balance covers it (with what is pending). */
+  enough?: boolean;
 }
 
 export interface LeaveType {
   key: string;
   name: string;
   unit: LeaveUnit;
-  quota_rule?: QuotaRule;
+  quota_rule: QuotaRule;
+  /** yearly_fixed: granted each year, in the unit. */
+  yearly_quota: number | null;
+  /** Hours in one day of this leave. */
+  day_hours: number;
+  /** The most of a year's balance carried into the next (0: none), and for how many months. */
+  carry_over_max: number;
+  carry_over_months: number;
+  /** How many months comp time and additions last (0: no end). */
+  expiry_months: number;
+  /** Comp time (调休假), earned by approved overtime. */
+  is_comp: boolean;
+  builtin: boolean;
+  enabled: boolean;
+  sort: number;
+}
+
+/** A new leave type (with its key) or all of one to replace (without). */
+export interface LeaveTypeInput {
+  key?: string;
+  name: string;
+  unit: LeaveUnit;
+  quota_rule: QuotaRule;
   yearly_quota?: number | null;
-  day_minutes?: number;
-  carry_over?: number | null;
+  day_hours?: number | null;
+  carry_over_max?: number | null;
+  carry_over_months?: number | null;
   expiry_months?: number | null;
-  is_comp?: boolean;
-  builtin?: boolean;
   enabled?: boolean;
   sort?: number;
 }
 
-export type LeaveTypeInput = Omit<LeaveType, 'builtin'>;
-
 export interface MemberDates {
-  joined_on: string | null;
-  work_started_on: string | null;
+  userid?: string;
+  joined_on: string;
+  work_started_on: string;
+  /** Whether an administrator set them (else they are the member's creation date). */
+  set?: boolean;
 }
 
 export interface AdjustBody {
@@ -431,7 +489,7 @@ export const attendanceApi = {
   teamMonth: (month: string) => http.get<MonthlyList>('/attendance/team/month', { month }),
   holidays: (year: number) => http.get<HolidayYear>('/attendance/holidays', { year }),
   balances: () => http.get<Items<Balance>>('/attendance/me/balances'),
-  ledger: (leaveType?: string) => http.get<Items<LedgerEntry>>('/attendance/me/ledger', { leave_type: leaveType }),
+  ledger: (leaveType?: string, before?: string | null) => http.get<LedgerPage>('/attendance/me/ledger', { leave_type: leaveType, before }),
   leavePreview: (leave_type: string, from: string, to: string) => http.post<LeavePreview>('/attendance/me/leave-preview', { leave_type, from, to }),
 };
 
@@ -471,9 +529,9 @@ export const adminAttendanceApi = {
   leaveTypes: () => http.get<Items<LeaveType>>('/attendance/leave-types'),
   createLeaveType: (body: LeaveTypeInput) => http.post<LeaveType>('/attendance/leave-types', body),
   saveLeaveType: (key: string, body: LeaveTypeInput) => http.put<LeaveType>(`/attendance/leave-types/${enc(key)}`, body),
-  balances: (q: { department_id?: number | null; userid?: string | null }) => http.get<Items<MemberBalance>>('/attendance/balances', { ...q }),
-  adjust: (body: AdjustBody) => http.post<unknown>('/attendance/balances/adjust', body),
-  memberLedger: (userid: string) => http.get<Items<LedgerEntry>>(`/attendance/balances/${enc(userid)}/ledger`),
+  balances: (q: { department_id?: number | null; userid?: string | null; offset?: number; limit?: number }) => http.get<MemberBalancesPage>('/attendance/balances', { ...q }),
+  adjust: (body: AdjustBody) => http.post<{ balance: Balance; entry: LedgerEntry }>('/attendance/balances/adjust', body),
+  memberLedger: (userid: string, before?: string | null) => http.get<LedgerPage>(`/attendance/balances/${enc(userid)}/ledger`, { before }),
   memberDates: (userid: string) => http.get<MemberDates>(`/attendance/balances/${enc(userid)}/dates`),
-  saveMemberDates: (userid: string, dates: MemberDates) => http.put<MemberDates>(`/attendance/balances/${enc(userid)}/dates`, dates),
+  saveMemberDates: (userid: string, dates: { joined_on: string; work_started_on: string }) => http.put<MemberDates>(`/attendance/balances/${enc(userid)}/dates`, dates),
 };

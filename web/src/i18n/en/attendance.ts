@@ -206,6 +206,9 @@ export default {
       },
     },
     balances: {
+      unlimited: 'No limit',
+      usedThisYear: '{used} taken this year',
+      pending: '{n} awaiting approval',
       title: 'Leave balances',
       request: 'Request leave',
       expires: 'Expires {date}',
@@ -254,6 +257,8 @@ export default {
     },
     listSep: ', ',
     leaveHint: {
+      pending: '({n} more awaiting approval)',
+      unlimited: '{type} has no limit',
       left: '{type} left: {n}',
       duration: 'This leave: {n} (on your working days)',
       counting: 'Counting the leave…',
@@ -504,7 +509,10 @@ export default {
       key: 'Key',
       keyPlaceholder: 'Lower-case letters, digits and _, e.g. study_leave',
       unit: 'Unit',
-      dayMinutes: 'Minutes in a day',
+      dayHours: 'Hours in a day',
+      dayHoursHint: 'How many hours make a day of this leave',
+      carryOverMonths: 'Carried balance usable for',
+      datesDefault: 'Not set yet: the date the member was added is used',
       quotaRule: 'Quota',
       quota: {
         none: 'Unlimited',

@@ -206,6 +206,9 @@ export default {
       },
     },
     balances: {
+      unlimited: '不限额度',
+      usedThisYear: '今年已休 {used}',
+      pending: '审批中 {n}',
       title: '假期余额',
       request: '请假',
       expires: '{date} 到期',
@@ -254,6 +257,8 @@ export default {
     },
     listSep: '、',
     leaveHint: {
+      pending: '（另有 {n} 在审批中）',
+      unlimited: '{type}不限额度',
       left: '{type}剩余 {n}',
       duration: '本次请假 {n}（按你的工作日计算）',
       counting: '正在计算请假时长…',
@@ -504,7 +509,10 @@ export default {
       key: '标识',
       keyPlaceholder: '小写字母、数字和下划线，例如 study_leave',
       unit: '请假单位',
-      dayMinutes: '一天按多少分钟计',
+      dayHours: '一天按多少小时计',
+      dayHoursHint: '按小时请假或调整时，一天折合的小时数',
+      carryOverMonths: '结转的部分可用到次年',
+      datesDefault: '尚未设置，当前按成员的创建日期计算',
       quotaRule: '额度规则',
       quota: {
         none: '不限额度',
