@@ -2,9 +2,13 @@
 // office network; a bad IP range is refused at its field), a member clocks in on a phone whose
 // position is mocked inside the place, then outside it, where the clock-in is refused and field work
 // is offered and sent with a note; the administrator accepts it among the field reviews and sees
-// the member's day in the daily results.
+// the member's day in the daily results. Then the member asks for half a day off from 我的假期 (the
+// form shows the balance and the duration on their working days), the leader approves, the member's
+// month shows the leave and the payroll workbook counts it.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { inflateRawSync } from 'node:zlib';
 import { apiLogin } from './lib/api.mjs';
 import { DESKTOP, PHONE, saveScreenshots, withPages } from './lib/browser.mjs';
 import { serverAndBrowser } from './lib/suite.mjs';
@@ -182,3 +186,119 @@ test('a rule with an office place, clocking in inside and outside it, and field 
     await saveScreenshots('attendance-results', { admin });
   }, { ...DESKTOP, ...ZONE });
 });
+
+test('a half-day leave: the balance and duration on the form, the leader approves, the month and the payroll sheet show it', async (t) => {
+  await withPages(t, env.browser, env.server, async ({ page: admin, open }) => {
+    // The rule of the first test covers 吴磊 every day from 00:00 to 23:59.
+    const leiApi = await apiLogin(env.server, 'wulei', PASSWORD);
+    const { date: today } = await leiApi.get('/attendance/me/today');
+
+    // ---- The member asks for this morning off (事假) from 我的假期 on a phone. ----
+    const lei = await open({ ...PHONE, ...ZONE });
+    await signIn(lei, 'wulei', PASSWORD);
+    await lei.goto('/attendance/balances');
+    await lei.locator(tid('balance-personal')).tap();
+    await lei.locator(tid('balances-request')).tap();
+    await lei.locator(tid('apply-title'), { hasText: '请假' }).waitFor();
+    const form = (title) => lei.locator('.form-item', { has: lei.locator('.item-label', { hasText: title }) });
+    // The leave type of the chosen balance is already picked.
+    assert.match(await form('请假类型').innerText(), /事假/);
+    await form('请假时间').locator(`${tid('range-start')} input`).first().fill(today);
+    await form('请假时间').locator(`${tid('range-start')} input`).first().press('Enter');
+    await form('请假时间').locator(`${tid('range-end')} input`).first().fill(today);
+    await form('请假时间').locator(`${tid('range-end')} input`).first().press('Enter');
+    await form('请假时间').locator(`${tid('range-end')} .half`).tap();
+    await lei.locator('.t-popup .t-select-option', { hasText: '上午' }).tap();
+    await form('请假时间').locator(tid('range-duration'), { hasText: '0.5 天' }).waitFor();
+    // The server counts the period on 吴磊's own working day: half a day.
+    const hint = lei.locator(tid('leave-hint'));
+    await hint.locator(tid('leave-hint-duration'), { hasText: '本次请假 0.5 天' }).waitFor();
+    await form('请假事由').locator('textarea').fill('家中有事');
+    await saveScreenshots('attendance-leave-form', { phone: lei });
+    await lei.locator(tid('apply-submit')).tap();
+    await lei.waitForURL((url) => /^\/approvals\/[^/]+$/.test(url.pathname) && !url.pathname.startsWith('/approvals/new'));
+    const spNo = decodeURIComponent(new URL(lei.url()).pathname.split('/').pop());
+
+    // ---- The leader approves it. ----
+    const liu = await open({ ...DESKTOP, ...ZONE });
+    await signIn(liu, 'zhaoliu', PASSWORD);
+    await liu.goto(`/approvals/${encodeURIComponent(spNo)}`);
+    await liu.locator(tid('action-approve')).click();
+    await liu.locator(`${tid('action-dialog')} .t-dialog__confirm`).click();
+    await liu.locator(`${tid('approval-detail')}[data-status="approved"]`).waitFor();
+
+    // ---- The member's month shows the leave on the day (the approval reaches attendance through a job). ----
+    await lei.goto(`/attendance/month`);
+    const leave = lei.locator(tid('day-leave'));
+    for (let i = 0; i < 20 && !(await leave.count()); i++) {
+      await lei.goto(`/attendance/month?month=${today.slice(0, 7)}`);
+      await lei.locator(tid(`cal-day-${today}`)).tap();
+      await lei.locator(`${tid('day-detail')}[data-date="${today}"]`).last().waitFor();
+      if (!(await leave.count())) await lei.waitForTimeout(500);
+    }
+    assert.match(await leave.last().innerText(), /事假/);
+    await saveScreenshots('attendance-leave-month', { phone: lei });
+
+    // ---- The payroll sheet of the month has the half day in its 事假 column. ----
+    await signIn(admin, ADMIN.account, ADMIN.password);
+    await admin.goto('/admin/attendance?tab=export');
+    await admin.locator(tid('export-monthly')).waitFor();
+    // The page offers last month first (payroll is made for the month just ended).
+    while (!(await admin.locator(`${tid('admin-export')} ${tid('month-label')}`).first().innerText()).includes(`${Number(today.slice(5, 7))}月`)) {
+      await admin.locator(`${tid('admin-export')} ${tid('month-next')}`).first().click();
+    }
+    const [download] = await Promise.all([admin.waitForEvent('download'), admin.locator(`${tid('export-monthly')} button`).click()]);
+    const rows = sheetRows(await readFile(await download.path()));
+    const header = rows[0];
+    const col = header.findIndex((h) => /事假/.test(h));
+    assert.ok(col >= 0, `a 事假 column in ${JSON.stringify(header)}`);
+    const row = rows.find((r) => r.includes('吴磊'));
+    assert.ok(row, `a row of 吴磊 in ${JSON.stringify(rows)}`);
+    assert.equal(Number(row[col]), 0.5, `事假 of 吴磊: ${JSON.stringify(row)}`);
+  }, { ...DESKTOP, ...ZONE });
+});
+
+/** The first sheet of an XLSX workbook as rows of cell texts (enough of the format for a test). */
+function sheetRows(zip) {
+  const files = unzip(zip);
+  const shared = [...(files['xl/sharedStrings.xml'] ?? '').matchAll(/<si>([\s\S]*?)<\/si>/g)].map((m) => xmlText(m[1]));
+  const sheetName = Object.keys(files).filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n)).sort()[0];
+  const rows = [];
+  for (const r of files[sheetName].matchAll(/<row[^>]*>([\s\S]*?)<\/row>/g)) {
+    const cells = [];
+    for (const c of r[1].matchAll(/<c r="([A-Z]+)\d+"([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)/g)) {
+      const col = [...c[1]].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+      const body = c[3] ?? '';
+      const v = /<v>([\s\S]*?)<\/v>/.exec(body)?.[1] ?? '';
+      cells[col] = /t="s"/.test(c[2]) ? shared[Number(v)] : /t="inlineStr"/.test(c[2]) ? xmlText(body) : v;
+    }
+    rows.push(Array.from(cells, (x) => x ?? ''));
+  }
+  return rows;
+}
+
+function xmlText(xml) {
+  return [...xml.matchAll(/<t[^>]*>([\s\S]*?)<\/t>/g)].map((m) => m[1]).join('').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
+/** The entries of a ZIP archive by name, as text (stored or deflated). */
+function unzip(buf) {
+  const out = {};
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let p = buf.readUInt32LE(end + 16);
+  const count = buf.readUInt16LE(end + 10);
+  for (let i = 0; i < count; i++) {
+    const method = buf.readUInt16LE(p + 10);
+    const size = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    out[name] = (method === 8 ? inflateRawSync(data) : data).toString('utf8');
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
