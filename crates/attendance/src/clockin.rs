@@ -249,8 +249,17 @@ pub async fn clock_in(
     let settings = settings::get(&app.db, corp).await?;
     // Two taps in one second are one clock-in.
     let at = now - now.rem_euclid(1000);
-    let mut tx = app.db.begin().await?;
-    let plans = plan::load(app, &mut tx, corp, member, yesterday, today).await?;
+    // Everything but the writes is read before the transaction, so it holds the writer briefly.
+    let plans = plan::load_for(
+        app,
+        &app.db,
+        corp,
+        member,
+        Some(rule.clone()),
+        yesterday,
+        today,
+    )
+    .await?;
     let day = day_of(plans.day(yesterday), plans.day(today), now);
     if let Some(first) = day.sections.first()
         && day.due()
@@ -265,6 +274,7 @@ pub async fn clock_in(
         (None, _) => (None, None),
     };
     let id = new_id(now);
+    let mut tx = app.db.begin().await?;
     let inserted = tx
         .exec(
             sql("INSERT INTO attendance_clock_ins (id, corp_id, member_id, at, day, rule_id, shift_id, kind, source, lat, lng, precision, accuracy_m, \
@@ -298,7 +308,9 @@ pub async fn clock_in(
         )
         .await?
         > 0;
-    let computed = days::recompute(&mut tx, app, corp, member, day.date, day.date).await?;
+    let inputs = days::inputs(&mut tx, member, day.date, day.date).await?;
+    let computed = days::compute_days(&plans, &inputs, day.date, day.date, now);
+    days::store(&mut tx, corp, member, &computed, now).await?;
     let result = computed.first().map(|c| &c.result);
     let (kind, status, minutes, section, due_at) = classify(&rule, result, at, field);
     let id = if inserted {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod export;
 pub mod geo;
 pub mod holidays;
+pub mod holidays_http;
 pub mod http;
 pub mod jobs;
 pub mod plan;

@@ -260,12 +260,25 @@ pub async fn load(
     from: Date,
     to: Date,
 ) -> AppResult<Plans> {
-    let zone = corp_zone(app, corp).await?;
     let person = qixie_org::people::person(&app.db, corp, MemberId(member)).await?;
     let rule = match &person {
         Some(p) => crate::rule::store::rule_of(app, corp, p).await?,
         None => None,
     };
+    load_for(app, db, corp, member, rule, from, to).await
+}
+
+/// `load` for a member whose rule is known already.
+pub async fn load_for(
+    app: &AppState,
+    db: impl Into<Conn<'_>>,
+    corp: CorpId,
+    member: i64,
+    rule: Option<Arc<Rule>>,
+    from: Date,
+    to: Date,
+) -> AppResult<Plans> {
+    let zone = corp_zone(app, corp).await?;
     let mut db = db.into();
     let schedule = match &rule {
         Some(r) if r.input.kind == RuleKind::Scheduled => {

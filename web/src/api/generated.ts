@@ -1062,6 +1062,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attendance/holidays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enterprise's holidays and adjusted working days of a year */
+        get: operations["list_year"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/holidays/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace a year's statutory days with the State Council's notice */
+        post: operations["import_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/holidays/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add or change a day of the calendar */
+        put: operations["set_day"];
+        post?: never;
+        /** Remove a day from the calendar */
+        delete: operations["delete_day"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attendance/me/clock-ins": {
         parameters: {
             query?: never;
@@ -2671,7 +2723,10 @@ export interface components {
             /** Format: int64 */
             unread: number;
         };
-        /** @enum {string} */
+        /**
+         * @description The system a coordinate is given in.
+         * @enum {string}
+         */
         CoordSystem: "wgs84" | "gcj02" | "bd09";
         /** @description Changes to the enterprise profile; absent fields stay as they are (`enterprise::ProfilePatch`). */
         CorpPatch: {
@@ -2734,6 +2789,12 @@ export interface components {
         };
         DailyRow: components["schemas"]["DayView"] & {
             member: components["schemas"]["MemberRef"];
+        };
+        /** @description An administrator's day: added or changed. */
+        DayInput: {
+            kind: components["schemas"]["HolidayKind"];
+            name: string;
+            origin: components["schemas"]["HolidayOrigin"];
         };
         /** @description One day of a member's month, as the API shows it. */
         DayView: {
@@ -3170,6 +3231,30 @@ export interface components {
             kind: string;
             name: string;
         };
+        /** @description A day as the API speaks it. */
+        HolidayItem: {
+            /** @description YYYY-MM-DD. */
+            date: string;
+            kind: components["schemas"]["HolidayKind"];
+            name: string;
+            origin: components["schemas"]["HolidayOrigin"];
+        };
+        /** @enum {string} */
+        HolidayKind: "holiday" | "workday";
+        /**
+         * @description Where a day comes from: the State Council's notice (shipped or imported) or the enterprise.
+         * @enum {string}
+         */
+        HolidayOrigin: "statutory" | "company";
+        /** @description A year of the calendar. */
+        HolidayYear: {
+            /** @description Sorted by date. */
+            items: components["schemas"]["HolidayItem"][];
+            /** @description The notice the statutory days come from (shipped or imported); empty when none. */
+            source: string;
+            /** Format: int64 */
+            year: number;
+        };
         /** @description The import form: the file, and how to treat rows with errors. */
         ImportForm: {
             dry_run?: boolean | null;
@@ -3492,6 +3577,21 @@ export interface components {
             name: string;
             node_id: string;
             template_id: string;
+        };
+        /** @description A State Council notice: the shipped files' shape and the import's. */
+        Notice: {
+            /** @description One item per day: holidays and 调休 working days. */
+            items: components["schemas"]["NoticeItem"][];
+            /** @description The notice's title and number, and its date. */
+            source: string;
+            /** Format: int64 */
+            year: number;
+        };
+        NoticeItem: {
+            /** @description YYYY-MM-DD, in the notice's year. */
+            date: string;
+            kind: components["schemas"]["HolidayKind"];
+            name: string;
         };
         OffboardBody: {
             successor_userid: string;
@@ -7004,6 +7104,134 @@ export interface operations {
             };
         };
     };
+    list_year: {
+        parameters: {
+            query?: {
+                /** @description 2000–2100; the current year on the enterprise's calendar when left out. */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HolidayYear"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_notice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Notice"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HolidayYear"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description YYYY-MM-DD */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DayInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HolidayItem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description YYYY-MM-DD */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_clock_ins: {
         parameters: {
             query?: {
@@ -9723,6 +9951,8 @@ export const durationUnitValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections", "template_not_found", "template_name_exists", "template_not_allowed", "flow_has_problems", "nobody_to_approve", "approval_not_found", "approval_already_decided", "approval_not_yours", "approval_closed", "approval_urged_recently", "approval_api_forbidden", "template_api_forbidden", "attendance_rule_not_found", "attendance_rule_name_exists", "no_attendance_rule", "outside_area", "location_inaccurate", "field_note_required", "photo_required", "clock_skew", "clock_in_too_early", "attendance_api_forbidden"];
 export const fieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldKind"]> = ["text", "textarea", "number", "money", "date", "date_time", "date_range", "single_choice", "multi_choice", "member", "department", "attachment", "image", "table", "description", "related_approval"];
 export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count", "overlap", "outside_china"];
+export const holidayKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HolidayKind"]> = ["holiday", "workday"];
+export const holidayOriginValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HolidayOrigin"]> = ["statutory", "company"];
 export const importModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportMode"]> = ["valid_rows", "all_or_nothing"];
 export const limitActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LimitAction"]> = ["none", "approve", "reject", "escalate"];
 export const memberStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberStatus"]> = ["not_activated", "active", "frozen", "departed"];

@@ -45,6 +45,9 @@ enum Kind {
     Department,
     /// Corp-wide objects (tags, apps): scope does not apply, enterprise does.
     CorpObject,
+    /// Settings of the whole enterprise (the holiday calendar): only an administrator whose scope
+    /// is the whole enterprise changes them.
+    Enterprise,
 }
 
 fn classify(method: &str, path: &str) -> (Need, Kind) {
@@ -95,6 +98,12 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         | ("POST", "/approvals")
         | ("GET", "/approvals/counts")
         | ("POST", "/approvals/preview") => (Session, Plain),
+        // The holiday calendar: every member reads it; only administrators of the whole enterprise
+        // change it.
+        ("GET", "/attendance/holidays") => (Session, Plain),
+        ("PUT", "/attendance/holidays/{date}")
+        | ("DELETE", "/attendance/holidays/{date}")
+        | ("POST", "/attendance/holidays/import") => (Permission, Enterprise),
         // Attendance: the member's own day and clock-ins, a leader's team (their people only).
         (_, p) if p.starts_with("/attendance/me/") => (Session, Plain),
         ("POST", "/attendance/clock-ins") | ("GET", "/attendance/team/month") => (Session, Plain),
@@ -119,7 +128,8 @@ fn expected(need: Need, kind: Kind, role: Role, obj: Obj, method: &str) -> bool 
     // The foreign actor is super administrator of the other enterprise: its own objects there are
     // allowed, enterprise A's are not.
     if role == Role::Foreign && need != Need::Public {
-        return kind == Kind::Plain || matches!(obj, Obj::Own | Obj::OtherCorp);
+        return matches!(kind, Kind::Plain | Kind::Enterprise)
+            || matches!(obj, Obj::Own | Obj::OtherCorp);
     }
     match need {
         Need::Public => true,
@@ -129,6 +139,7 @@ fn expected(need: Need, kind: Kind, role: Role, obj: Obj, method: &str) -> bool 
             Role::Super => obj != Obj::OtherCorp,
             Role::Scoped => match kind {
                 Kind::Plain | Kind::CorpObject => obj != Obj::OtherCorp,
+                Kind::Enterprise => false,
                 _ => matches!(obj, Obj::None | Obj::Own | Obj::InScope),
             },
         },
@@ -315,6 +326,35 @@ async fn request_for(
                     };
                     (m, p.replace("{id}", &id.to_string()), b)
                 }
+            }
+        }
+        Kind::Enterprise => {
+            // Each role acts on its own enterprise's calendar.
+            let owner = if role == Role::Foreign { fboss } else { boss };
+            match method {
+                "PUT" => (
+                    m,
+                    p.replace("{date}", "2030-12-24"),
+                    body(json!({"kind": "holiday", "name": "矩阵", "origin": "company"})),
+                ),
+                "DELETE" => {
+                    let (s, b) = owner
+                        .call(
+                            Method::PUT,
+                            "/api/v1/attendance/holidays/2030-06-01",
+                            Some(json!({"kind": "holiday", "name": "矩阵", "origin": "company"})),
+                        )
+                        .await;
+                    assert_eq!(s, StatusCode::OK, "{b}");
+                    (m, p.replace("{date}", "2030-06-01"), None)
+                }
+                _ => (
+                    m,
+                    p,
+                    body(json!({"year": 2030, "source": "矩阵", "items": [
+                        {"date": "2030-01-01", "kind": "holiday", "name": "元旦"}
+                    ]})),
+                ),
             }
         }
         Kind::CorpObject => {
@@ -512,7 +552,7 @@ both!(authorization_matrix, async |app: &TestApp| {
         }
         let (need, kind) = classify(r.method.as_str(), r.path.as_str());
         let objs: &[Obj] = match kind {
-            Kind::Plain => &[Obj::None],
+            Kind::Plain | Kind::Enterprise => &[Obj::None],
             Kind::Member | Kind::MemberNotOwn => &[
                 Obj::Own,
                 Obj::InScope,

@@ -7,6 +7,7 @@ mod snapshots;
 mod admin;
 mod approvals;
 mod attendance;
+mod attendance_holidays;
 mod authz;
 mod chat;
 mod chat_attention;
