@@ -2,9 +2,9 @@
 // office network; a bad IP range is refused at its field), a member clocks in on a phone whose
 // position is mocked inside the place, then outside it, where the clock-in is refused and field work
 // is offered and sent with a note; the administrator accepts it among the field reviews and sees
-// the member's day in the daily results. Then the member asks for half a day off from 我的假期 (the
-// form shows the balance and the duration on their working days), the leader approves, the member's
-// month shows the leave and the payroll workbook counts it.
+// the member's day in the daily results. Then another member asks for half a day off from 我的假期
+// (the form shows the duration on her working days), the leader approves, her month shows the leave
+// and the payroll workbook counts it.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
@@ -31,7 +31,8 @@ const env = serverAndBrowser({
     const sales = await admin.createDepartment('销售部', 1);
     await admin.createMember('zhaoliu', '赵六', [sales.id], 'Initial2026', { position: '销售经理' });
     await admin.createMember('wulei', '吴磊', [sales.id], 'Initial2026', { position: '销售代表', leader_userid: 'zhaoliu' });
-    for (const userid of ['zhaoliu', 'wulei']) {
+    await admin.createMember('sunli', '孙丽', [sales.id], 'Initial2026', { position: '销售助理', leader_userid: 'zhaoliu' });
+    for (const userid of ['zhaoliu', 'wulei', 'sunli']) {
       // The forced first password change is another test's subject: done here through the API.
       const first = await apiLogin(server, userid, 'Initial2026');
       await first.post('/me/password', { old_password: 'Initial2026', new_password: PASSWORD });
@@ -189,35 +190,45 @@ test('a rule with an office place, clocking in inside and outside it, and field 
 
 test('a half-day leave: the balance and duration on the form, the leader approves, the month and the payroll sheet show it', async (t) => {
   await withPages(t, env.browser, env.server, async ({ page: admin, open }) => {
-    // The rule of the first test covers 吴磊 every day from 00:00 to 23:59.
-    const leiApi = await apiLogin(env.server, 'wulei', PASSWORD);
-    const { date: today } = await leiApi.get('/attendance/me/today');
+    // 孙丽 works free hours, eight a day, every day (a rule naming her wins over her department's), so
+    // this morning is half of her day whenever the test runs.
+    const adminApi = await apiLogin(env.server, ADMIN.account, ADMIN.password);
+    await adminApi.post('/attendance/rules', {
+      name: '销售助理考勤',
+      kind: 'free',
+      targets: { userids: ['sunli'] },
+      workdays: [1, 2, 3, 4, 5, 6, 7],
+      min_work_minutes: 480,
+    });
+    const liApi = await apiLogin(env.server, 'sunli', PASSWORD);
+    const { date: today, rule } = await liApi.get('/attendance/me/today');
+    assert.equal(rule.name, '销售助理考勤');
 
     // ---- The member asks for this morning off (事假) from 我的假期 on a phone. ----
-    const lei = await open({ ...PHONE, ...ZONE });
-    await signIn(lei, 'wulei', PASSWORD);
-    await lei.goto('/attendance/balances');
-    await lei.locator(tid('balance-personal')).tap();
-    await lei.locator(tid('balances-request')).tap();
-    await lei.locator(tid('apply-title'), { hasText: '请假' }).waitFor();
-    const form = (title) => lei.locator('.form-item', { has: lei.locator('.item-label', { hasText: title }) });
+    const li = await open({ ...PHONE, ...ZONE });
+    await signIn(li, 'sunli', PASSWORD);
+    await li.goto('/attendance/balances');
+    await li.locator(tid('balance-personal')).tap();
+    await li.locator(tid('balances-request')).tap();
+    await li.locator(tid('apply-title'), { hasText: '请假' }).waitFor();
+    const form = (title) => li.locator('.form-item', { has: li.locator('.item-label', { hasText: title }) });
     // The leave type of the chosen balance is already picked.
-    assert.match(await form('请假类型').innerText(), /事假/);
+    assert.equal(await form('请假类型').locator('input').first().inputValue(), '事假');
     await form('请假时间').locator(`${tid('range-start')} input`).first().fill(today);
     await form('请假时间').locator(`${tid('range-start')} input`).first().press('Enter');
     await form('请假时间').locator(`${tid('range-end')} input`).first().fill(today);
     await form('请假时间').locator(`${tid('range-end')} input`).first().press('Enter');
     await form('请假时间').locator(`${tid('range-end')} .half`).tap();
-    await lei.locator('.t-popup .t-select-option', { hasText: '上午' }).tap();
+    await li.locator('.t-popup .t-select-option', { hasText: '上午' }).tap();
     await form('请假时间').locator(tid('range-duration'), { hasText: '0.5 天' }).waitFor();
-    // The server counts the period on 吴磊's own working day: half a day.
-    const hint = lei.locator(tid('leave-hint'));
+    // The server counts the period on 孙丽's own working day: half a day.
+    const hint = li.locator(tid('leave-hint'));
     await hint.locator(tid('leave-hint-duration'), { hasText: '本次请假 0.5 天' }).waitFor();
     await form('请假事由').locator('textarea').fill('家中有事');
-    await saveScreenshots('attendance-leave-form', { phone: lei });
-    await lei.locator(tid('apply-submit')).tap();
-    await lei.waitForURL((url) => /^\/approvals\/[^/]+$/.test(url.pathname) && !url.pathname.startsWith('/approvals/new'));
-    const spNo = decodeURIComponent(new URL(lei.url()).pathname.split('/').pop());
+    await saveScreenshots('attendance-leave-form', { phone: li });
+    await li.locator(tid('apply-submit')).tap();
+    await li.waitForURL((url) => /^\/approvals\/[^/]+$/.test(url.pathname) && !url.pathname.startsWith('/approvals/new'));
+    const spNo = decodeURIComponent(new URL(li.url()).pathname.split('/').pop());
 
     // ---- The leader approves it. ----
     const liu = await open({ ...DESKTOP, ...ZONE });
@@ -228,16 +239,16 @@ test('a half-day leave: the balance and duration on the form, the leader approve
     await liu.locator(`${tid('approval-detail')}[data-status="approved"]`).waitFor();
 
     // ---- The member's month shows the leave on the day (the approval reaches attendance through a job). ----
-    await lei.goto(`/attendance/month`);
-    const leave = lei.locator(tid('day-leave'));
+    await li.goto(`/attendance/month`);
+    const leave = li.locator(tid('day-leave'));
     for (let i = 0; i < 20 && !(await leave.count()); i++) {
-      await lei.goto(`/attendance/month?month=${today.slice(0, 7)}`);
-      await lei.locator(tid(`cal-day-${today}`)).tap();
-      await lei.locator(`${tid('day-detail')}[data-date="${today}"]`).last().waitFor();
-      if (!(await leave.count())) await lei.waitForTimeout(500);
+      await li.goto(`/attendance/month?month=${today.slice(0, 7)}`);
+      await li.locator(tid(`cal-day-${today}`)).tap();
+      await li.locator(`${tid('day-detail')}[data-date="${today}"]`).last().waitFor();
+      if (!(await leave.count())) await li.waitForTimeout(500);
     }
-    assert.match(await leave.last().innerText(), /事假/);
-    await saveScreenshots('attendance-leave-month', { phone: lei });
+    assert.match(await leave.last().innerText(), /事假 4 小时/);
+    await saveScreenshots('attendance-leave-month', { phone: li });
 
     // ---- The payroll sheet of the month has the half day in its 事假 column. ----
     await signIn(admin, ADMIN.account, ADMIN.password);
@@ -252,9 +263,9 @@ test('a half-day leave: the balance and duration on the form, the leader approve
     const header = rows[0];
     const col = header.findIndex((h) => /事假/.test(h));
     assert.ok(col >= 0, `a 事假 column in ${JSON.stringify(header)}`);
-    const row = rows.find((r) => r.includes('吴磊'));
-    assert.ok(row, `a row of 吴磊 in ${JSON.stringify(rows)}`);
-    assert.equal(Number(row[col]), 0.5, `事假 of 吴磊: ${JSON.stringify(row)}`);
+    const row = rows.find((r) => r.includes('孙丽'));
+    assert.ok(row, `a row of 孙丽 in ${JSON.stringify(rows)}`);
+    assert.equal(Number(row[col]), 0.5, `事假 of 孙丽: ${JSON.stringify(row)}`);
   }, { ...DESKTOP, ...ZONE });
 });
 
