@@ -31,6 +31,7 @@ use crate::settings::{self, Settings};
 pub fn routes() -> ApiRoutes {
     ApiRoutes::default()
         .merge(crate::holidays_http::routes())
+        .merge(crate::leave::http::routes())
         .typed(routes!(list_rules, create_rule))
         .typed(routes!(get_rule, replace_rule, delete_rule))
         .typed(routes!(get_schedule, set_schedule))

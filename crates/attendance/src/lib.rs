@@ -7,17 +7,20 @@ pub mod date;
 pub mod days;
 pub mod demo;
 pub mod export;
+pub mod external;
 pub mod geo;
 pub mod holidays;
 pub mod holidays_http;
 pub mod http;
 pub mod jobs;
+pub mod leave;
 pub mod plan;
 pub mod result;
 pub mod results;
 pub mod rule;
 pub mod schedule;
 pub mod settings;
+pub mod wecom_shape;
 
 use qixie_kernel::config::Config;
 use qixie_kernel::events::DomainEvent;
@@ -35,6 +38,9 @@ impl qixie_kernel::module::Module for Attendance {
     }
     fn install(&self, _: &Config, runtimes: &mut Runtimes) {
         runtimes.insert(rule::store::RuleCache::default());
+        if let Some(f) = runtimes.get_mut::<qixie_approvals::followers::Followers>() {
+            leave::follower::install(f);
+        }
     }
     /// On every node: a changed rule is read again.
     fn listeners(&self, listeners: &mut Vec<Listener>) {
@@ -52,6 +58,7 @@ impl qixie_kernel::module::Module for Attendance {
     }
     fn jobs(&self, r: &mut JobRegistry) {
         jobs::register(r);
+        leave::follower::register_jobs(r);
     }
     /// Closing finished days every hour and reminders every five minutes, once across nodes.
     fn start<'a>(&'a self, app: &'a qixie_kernel::AppState, runs_jobs: bool) -> StartFuture<'a> {
@@ -64,9 +71,17 @@ impl qixie_kernel::module::Module for Attendance {
     }
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 15,
-    name: "attendance",
-    script: Script::Both(include_str!("../migrations/0015_attendance.sql")),
-    backfill: None,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 15,
+        name: "attendance",
+        script: Script::Both(include_str!("../migrations/0015_attendance.sql")),
+        backfill: None,
+    },
+    Migration {
+        version: 16,
+        name: "leave",
+        script: Script::Both(include_str!("../migrations/0016_leave.sql")),
+        backfill: None,
+    },
+];

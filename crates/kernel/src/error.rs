@@ -124,6 +124,10 @@ error_kinds! {
     AttendanceRuleNotFound => ("attendance_rule_not_found", 404, 301075, "考勤规则不存在", "Attendance rule not found"),
     AttendanceRuleNameExists => ("attendance_rule_name_exists", 409, 301075, "已有同名的考勤规则", "An attendance rule with this name already exists"),
     NoAttendanceRule => ("no_attendance_rule", 422, 301021, "你不在任何考勤规则中，无需打卡；如有疑问请联系管理员", "You follow no attendance rule, so there is nothing to clock in for; ask an administrator if this is wrong"),
+    CheckinUserInvalid => ("checkin_user_invalid", 422, 301021, "成员不存在，或不在应用的可见范围内", "No such member, or the member is outside the app's visible range"),
+    CheckinUserListInvalid => ("checkin_user_list_invalid", 422, 301023, "成员列表不能为空，且不能超过 100 人", "The member list must name 1 to 100 members"),
+    CheckinSpanInvalid => ("checkin_span_invalid", 422, 301024, "时间范围不正确：开始和结束须为正数，结束不早于开始，且不超过允许的天数", "Invalid time span: both ends positive, the end not before the start, and within the allowed number of days"),
+    CheckinInvalid => ("checkin_invalid", 422, 301075, "打卡接口参数不正确", "Invalid checkin parameters"),
     OutsideArea => ("outside_area", 422, 301075, "不在打卡范围内", "You are outside every clock-in area"),
     LocationInaccurate => ("location_inaccurate", 422, 301075, "定位精度不足，请到开阔处重试，或使用外勤打卡", "The location is not precise enough; try again in the open, or clock in as field work"),
     FieldNoteRequired => ("field_note_required", 422, 301075, "外勤打卡请填写备注", "Field clock-in needs a note"),
@@ -131,6 +135,10 @@ error_kinds! {
     ClockSkew => ("clock_skew", 422, 301024, "设备时间与服务器相差过大，请校准手机时间后重试", "Your device's clock is too far from the server's; correct it and try again"),
     ClockInTooEarly => ("clock_in_too_early", 422, 301075, "还没到可以打卡的时间", "It is too early to clock in"),
     AttendanceApiForbidden => ("attendance_api_forbidden", 403, 60011, "应用没有考勤权限，或成员不在应用的可见范围内", "The app may not use attendance, or the member is outside its visible range"),
+    VacationApiForbidden => ("vacation_api_forbidden", 403, 301062, "应用没有假勤权限", "The app may not use leave (假勤)"),
+    VacationInvalid => ("vacation_invalid", 422, 301063, "假期参数不正确", "Invalid leave parameters"),
+    VacationFailed => ("vacation_failed", 500, 301064, "假期服务内部错误，请稍后再试", "The leave service failed; please try again"),
+    VacationOutOfRange => ("vacation_out_of_range", 403, 301098, "成员不在应用的可见范围内", "The member is outside the app's visible range"),
 }
 
 macro_rules! field_reasons {
@@ -197,6 +205,8 @@ field_reasons! {
     BelowMemberCount => ("below_member_count", "不能少于当前成员数", "Cannot be lower than the current number of members"),
     Overlap => ("overlap", "与其他时间段重叠", "Overlaps another time section"),
     OutsideChina => ("outside_china", "坐标不在中国境内，请确认坐标系", "The coordinate is outside China; check its coordinate system"),
+    InsufficientBalance => ("insufficient_balance", "假期余额不足", "Not enough leave balance"),
+    InUse => ("in_use", "已有数据在使用，不能修改", "Already in use; it cannot be changed"),
 }
 
 impl serde::Serialize for FieldReason {

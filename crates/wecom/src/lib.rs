@@ -3,11 +3,13 @@
 //! conventions rule here: HTTP 200 with `errcode`/`errmsg`, the token in the query string, JSON bodies
 //! whatever the Content-Type, numbers as strings or integers.
 pub mod batch;
+pub mod checkin;
 pub mod contacts;
 pub mod loose;
 pub mod media;
 pub mod message;
 pub mod oa;
+pub mod vacation;
 
 /// The callback crypto, kept with apps (whose callbacks it checks and seals).
 pub use qixie_apps::crypto;
@@ -32,7 +34,8 @@ use qixie_kernel::http::extract::{ClientIp, Credentials};
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_kernel::module::{Module, StartFuture};
 
-/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media, messages and approvals.
+/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media, messages, approvals
+/// and attendance.
 pub struct WeCom;
 
 impl Module for WeCom {
@@ -44,9 +47,11 @@ impl Module for WeCom {
             .route("/gettoken", get(gettoken).post(gettoken))
             .merge(contacts::routes())
             .merge(batch::routes())
+            .merge(checkin::routes())
             .merge(media::routes())
             .merge(message::routes())
             .merge(oa::routes())
+            .merge(vacation::routes())
     }
     fn jobs(&self, r: &mut JobRegistry) {
         batch::register_jobs(r);

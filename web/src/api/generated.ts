@@ -977,6 +977,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attendance/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Balances of the members in scope */
+        get: operations["member_balances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/balances/adjust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change a member's balance, with a reason (audited) */
+        post: operations["adjust"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/balances/{userid}/dates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A member's joining and work-start dates (annual leave) */
+        get: operations["member_dates"];
+        /** Set a member's joining and work-start dates; this year's annual leave follows (audited) */
+        put: operations["set_member_dates"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/balances/{userid}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One member's balance changes, newest first */
+        get: operations["member_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attendance/clock-ins": {
         parameters: {
             query?: never;
@@ -1114,6 +1183,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attendance/leave-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enterprise's leave types */
+        get: operations["list_types"];
+        put?: never;
+        /** Add a leave type */
+        post: operations["create_type"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/leave-types/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a leave type (all of it) */
+        put: operations["update_type"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/me/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's leave balances */
+        get: operations["my_balances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attendance/me/clock-ins": {
         parameters: {
             query?: never;
@@ -1123,6 +1244,40 @@ export interface paths {
         };
         /** The member's clock-ins exactly as stored (what is kept about them) */
         get: operations["my_clock_ins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/me/leave-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** How long a leave would be and what is left */
+        post: operations["leave_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attendance/me/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's balance changes, newest first */
+        get: operations["my_ledger"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2290,6 +2445,21 @@ export interface components {
             department_ids?: number[];
             userids?: string[];
         };
+        AdjustInput: {
+            /**
+             * Format: double
+             * @description In the type's unit, one decimal; negative to take away (not below zero).
+             */
+            delta: number;
+            leave_type: string;
+            /** @description 1–200 characters; shown in the member's ledger. */
+            reason: string;
+            userid: string;
+        };
+        Adjusted: {
+            balance: components["schemas"]["Balance"];
+            entry: components["schemas"]["LedgerEntry"];
+        };
         /** @description What an administrator may do and where (`roles::AdminInput`). */
         AdminGrant: {
             is_super?: boolean;
@@ -2482,6 +2652,40 @@ export interface components {
         };
         /** @enum {string} */
         AutoReplyMode: "off" | "away" | "after_hours";
+        /** @description A balance of one type as the API shows it, in the type's unit. */
+        Balance: {
+            /** @description The soonest last day of what is left ("YYYY-MM-DD"); null when nothing left ends. */
+            expires_on?: string | null;
+            /**
+             * Format: double
+             * @description What the open lots hold (this year's grant, carried over, earned, added); null for a type
+             *     without a balance.
+             */
+            granted?: number | null;
+            leave_type: string;
+            /**
+             * Format: double
+             * @description null for a type without a balance; negative when more was approved than held.
+             */
+            left?: number | null;
+            name: string;
+            /**
+             * Format: double
+             * @description Held by requests waiting for approval.
+             */
+            pending: number;
+            quota_rule: string;
+            /** @description day, half_day, hour. */
+            unit: string;
+            /**
+             * Format: double
+             * @description Taken of them (for a type without a balance: taken this year).
+             */
+            used: number;
+        };
+        BalanceList: {
+            items: components["schemas"]["Balance"][];
+        };
         Branch: {
             /** @description All must hold; none means "otherwise". */
             conditions?: components["schemas"]["Condition"][];
@@ -2790,6 +2994,22 @@ export interface components {
         DailyRow: components["schemas"]["DayView"] & {
             member: components["schemas"]["MemberRef"];
         };
+        /** @description The dates the annual rule reads for a member. */
+        Dates: {
+            /** @description Joined the enterprise ("YYYY-MM-DD"). */
+            joined_on: string;
+            /** @description false: not set yet, both are the day the member was added. */
+            set: boolean;
+            userid: string;
+            /** @description Started work at all: cumulative years of work count from here. */
+            work_started_on: string;
+        };
+        DatesInput: {
+            /** @description "YYYY-MM-DD". */
+            joined_on: string;
+            /** @description "YYYY-MM-DD", not after joined_on. */
+            work_started_on: string;
+        };
         /** @description An administrator's day: added or changed. */
         DayInput: {
             kind: components["schemas"]["HolidayKind"];
@@ -3004,7 +3224,7 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @enum {string} */
-        ErrorCode: "internal" | "bad_request" | "json_required" | "validation_failed" | "unauthenticated" | "forbidden" | "out_of_scope" | "target_outranks_you" | "admin_protected" | "csrf_failed" | "cross_site_request" | "not_found" | "no_such_route" | "setup_already_done" | "bad_credentials" | "throttled" | "account_locked" | "account_frozen" | "password_change_required" | "weak_password" | "password_reused" | "wrong_old_password" | "department_not_found" | "department_not_empty" | "department_has_children" | "department_move_cycle" | "department_exists" | "root_department" | "member_not_found" | "userid_exists" | "mobile_exists" | "email_exists" | "cannot_delete_creator" | "last_super_admin" | "successor_invalid" | "tag_not_found" | "tag_exists" | "all_list_invalid" | "app_not_found" | "import_file_invalid" | "import_rejected" | "payload_too_large" | "upload_too_large" | "media_not_found" | "job_not_found" | "invalid_corpid" | "invalid_secret" | "invalid_access_token" | "access_token_expired" | "missing_access_token" | "api_forbidden" | "conversation_not_found" | "not_conversation_member" | "conversation_closed" | "group_admin_only" | "group_owner_only" | "muted_all" | "at_all_forbidden" | "naming_policy" | "member_limit" | "owner_must_transfer" | "not_a_group" | "empty_message" | "message_too_long" | "message_not_found" | "recall_expired" | "recall_forbidden" | "forward_forbidden" | "receipts_off" | "file_too_large" | "file_type_refused" | "robot_key_invalid" | "robot_rate_limited" | "quick_reply_not_found" | "quick_reply_exists" | "quick_reply_limit" | "quick_reply_read_only" | "urgent_nobody" | "urgent_pending" | "all_recipients_invalid" | "send_rate_limited" | "too_many_connections" | "template_not_found" | "template_name_exists" | "template_not_allowed" | "flow_has_problems" | "nobody_to_approve" | "approval_not_found" | "approval_already_decided" | "approval_not_yours" | "approval_closed" | "approval_urged_recently" | "approval_api_forbidden" | "template_api_forbidden" | "attendance_rule_not_found" | "attendance_rule_name_exists" | "no_attendance_rule" | "outside_area" | "location_inaccurate" | "field_note_required" | "photo_required" | "clock_skew" | "clock_in_too_early" | "attendance_api_forbidden";
+        ErrorCode: "internal" | "bad_request" | "json_required" | "validation_failed" | "unauthenticated" | "forbidden" | "out_of_scope" | "target_outranks_you" | "admin_protected" | "csrf_failed" | "cross_site_request" | "not_found" | "no_such_route" | "setup_already_done" | "bad_credentials" | "throttled" | "account_locked" | "account_frozen" | "password_change_required" | "weak_password" | "password_reused" | "wrong_old_password" | "department_not_found" | "department_not_empty" | "department_has_children" | "department_move_cycle" | "department_exists" | "root_department" | "member_not_found" | "userid_exists" | "mobile_exists" | "email_exists" | "cannot_delete_creator" | "last_super_admin" | "successor_invalid" | "tag_not_found" | "tag_exists" | "all_list_invalid" | "app_not_found" | "import_file_invalid" | "import_rejected" | "payload_too_large" | "upload_too_large" | "media_not_found" | "job_not_found" | "invalid_corpid" | "invalid_secret" | "invalid_access_token" | "access_token_expired" | "missing_access_token" | "api_forbidden" | "conversation_not_found" | "not_conversation_member" | "conversation_closed" | "group_admin_only" | "group_owner_only" | "muted_all" | "at_all_forbidden" | "naming_policy" | "member_limit" | "owner_must_transfer" | "not_a_group" | "empty_message" | "message_too_long" | "message_not_found" | "recall_expired" | "recall_forbidden" | "forward_forbidden" | "receipts_off" | "file_too_large" | "file_type_refused" | "robot_key_invalid" | "robot_rate_limited" | "quick_reply_not_found" | "quick_reply_exists" | "quick_reply_limit" | "quick_reply_read_only" | "urgent_nobody" | "urgent_pending" | "all_recipients_invalid" | "send_rate_limited" | "too_many_connections" | "template_not_found" | "template_name_exists" | "template_not_allowed" | "flow_has_problems" | "nobody_to_approve" | "approval_not_found" | "approval_already_decided" | "approval_not_yours" | "approval_closed" | "approval_urged_recently" | "approval_api_forbidden" | "template_api_forbidden" | "attendance_rule_not_found" | "attendance_rule_name_exists" | "no_attendance_rule" | "checkin_user_invalid" | "checkin_user_list_invalid" | "checkin_span_invalid" | "checkin_invalid" | "outside_area" | "location_inaccurate" | "field_note_required" | "photo_required" | "clock_skew" | "clock_in_too_early" | "attendance_api_forbidden" | "vacation_api_forbidden" | "vacation_invalid" | "vacation_failed" | "vacation_out_of_range";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description Facts behind a hint (a policy's pattern, how long to wait). */
@@ -3130,7 +3350,7 @@ export interface components {
          */
         FieldKind: "text" | "textarea" | "number" | "money" | "date" | "date_time" | "date_range" | "single_choice" | "multi_choice" | "member" | "department" | "attachment" | "image" | "table" | "description" | "related_approval";
         /** @enum {string} */
-        FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count" | "overlap" | "outside_china";
+        FieldReason: "required" | "empty" | "format" | "invalid" | "unknown" | "unknown_field" | "unsupported" | "too_long" | "too_many" | "too_few" | "count" | "size" | "range" | "out_of_range" | "before_start" | "in_the_past" | "taken" | "duplicate" | "duplicate_in_file" | "exists" | "not_found" | "inactive" | "mismatch" | "wrong" | "self" | "out_of_scope" | "outranks_you" | "not_in_departments" | "name" | "not_an_image" | "not_quotable" | "below_member_count" | "overlap" | "outside_china" | "insufficient_balance" | "in_use";
         /** @description A field's reason: one of the field reasons, or the code of the error kind it concerns. */
         FieldReasonOrCode: components["schemas"]["FieldReason"] | components["schemas"]["ErrorCode"];
         FieldReview: components["schemas"]["StoredClockIn"] & {
@@ -3306,6 +3526,137 @@ export interface components {
             /** Format: int64 */
             minutes: number;
         };
+        /**
+         * @description A leave type as the API shows it. Amounts are in the type's unit (days for day and half-day
+         *     types, hours for hour types).
+         */
+        LeaveType: {
+            builtin: boolean;
+            /**
+             * Format: double
+             * @description The most of a year's balance carried into the next year (0: none).
+             */
+            carry_over_max: number;
+            /**
+             * Format: int64
+             * @description How many months of the next year the carried balance lasts.
+             */
+            carry_over_months: number;
+            /**
+             * Format: double
+             * @description Hours in one day of this leave.
+             */
+            day_hours: number;
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description How many months comp time and additions last (0: no end).
+             */
+            expiry_months: number;
+            /** @description Comp time (调休假), earned by approved overtime taken as time off. */
+            is_comp: boolean;
+            key: string;
+            name: string;
+            /**
+             * @description none (no balance), yearly_fixed, annual_by_service (5/10/15 days by years of work,
+             *     pro-rated in the year of joining), manual (granted by administrators; comp time by overtime).
+             */
+            quota_rule: string;
+            /** Format: int64 */
+            sort: number;
+            /** @description day, half_day, hour. */
+            unit: string;
+            /**
+             * Format: int64
+             * @description WeCom's vacation id (`oa/vacation/*`).
+             */
+            vacation_id: number;
+            /**
+             * Format: double
+             * @description yearly_fixed: granted each year.
+             */
+            yearly_quota?: number | null;
+        };
+        /** @description A new leave type, or all of one to replace (`key` is only for new ones). */
+        LeaveTypeInput: {
+            /**
+             * Format: double
+             * @description Yearly types only, default 0.
+             */
+            carry_over_max?: number | null;
+            /**
+             * Format: int64
+             * @description 1–12, default 3.
+             */
+            carry_over_months?: number | null;
+            /**
+             * Format: double
+             * @description 1–24 (one decimal), default 8. Fixed once members have balances of the type.
+             */
+            day_hours?: number | null;
+            enabled?: boolean | null;
+            /**
+             * Format: int64
+             * @description 0–120, default 0 (6 for comp time).
+             */
+            expiry_months?: number | null;
+            /** @description New types only: lower-case letters, digits and `_`, starting with a letter, ≤ 40. */
+            key?: string | null;
+            /** @description 1–20 characters, unique. */
+            name: string;
+            quota_rule: string;
+            /** Format: int64 */
+            sort?: number | null;
+            unit: string;
+            /**
+             * Format: double
+             * @description Required for yearly_fixed, in the unit (one decimal), > 0.
+             */
+            yearly_quota?: number | null;
+        };
+        LeaveTypeList: {
+            items: components["schemas"]["LeaveType"][];
+        };
+        /** @description Who made a ledger row: a member or an app. */
+        LedgerActor: {
+            /**
+             * Format: int64
+             * @description An app's.
+             */
+            agentid?: number | null;
+            /** @description member or app. */
+            kind: string;
+            name: string;
+            /** @description A member's. */
+            userid?: string | null;
+        };
+        /** @description A change of a balance, in the type's unit. */
+        LedgerEntry: {
+            actor?: null | components["schemas"]["LedgerActor"];
+            /** Format: int64 */
+            at: number;
+            /**
+             * Format: double
+             * @description null for a type without a balance.
+             */
+            balance_after?: number | null;
+            /** @description grant, approval, restore, adjust, expire, carry_over, overtime. */
+            cause: string;
+            /** Format: double */
+            delta: number;
+            id: string;
+            leave_type: string;
+            name: string;
+            note: string;
+            /** @description The application behind it, if any. */
+            sp_no: string;
+            unit: string;
+        };
+        LedgerPage: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description Pass as `before` for the next (older) page; null at the end. */
+            next?: string | null;
+        };
         /** @enum {string} */
         LimitAction: "none" | "approve" | "reject" | "escalate";
         LoginRequest: {
@@ -3371,6 +3722,16 @@ export interface components {
             tags: components["schemas"]["TagRef"][];
             telephone: string;
             userid: string;
+        };
+        MemberBalances: {
+            balances: components["schemas"]["Balance"][];
+            name: string;
+            userid: string;
+        };
+        MemberBalancesPage: {
+            items: components["schemas"]["MemberBalances"][];
+            /** Format: int64 */
+            total: number;
         };
         MemberDept: {
             /** Format: int64 */
@@ -3685,6 +4046,33 @@ export interface components {
         Position: "before" | "after";
         /** @enum {string} */
         Precision: "exact" | "rounded";
+        Preview: {
+            /**
+             * Format: double
+             * @description On the member's own working days, in the unit (days for day and half-day types).
+             */
+            duration: number;
+            /** @description Whether the balance (less what is pending) covers it; true for a type without a balance. */
+            enough: boolean;
+            /**
+             * Format: double
+             * @description null for a type without a balance.
+             */
+            left?: number | null;
+            /**
+             * Format: double
+             * @description Held by the member's requests waiting for approval.
+             */
+            pending: number;
+            unit: string;
+        };
+        PreviewInput: {
+            /** @description The leave form's period start: "YYYY-MM-DD am|pm" (or a date, or "YYYY-MM-DD HH:MM"). */
+            from: string;
+            leave_type: string;
+            /** @description The period's end, in the same forms. */
+            to: string;
+        };
         /** @description One thing the check found, with where it is. */
         Problem: {
             /** @description The branch's name. */
@@ -6924,6 +7312,175 @@ export interface operations {
             };
         };
     };
+    member_balances: {
+        parameters: {
+            query?: {
+                /** @description Members of this department and its sub-departments. */
+                department_id?: number;
+                /** @description One member. */
+                userid?: string;
+                offset?: number;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberBalancesPage"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    adjust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdjustInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Adjusted"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    member_dates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dates"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_member_dates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatesInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dates"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    member_ledger: {
+        parameters: {
+            query?: {
+                /** @description One type only. */
+                leave_type?: string;
+                /** @description The `next` of the previous page. */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerPage"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     clock_in: {
         parameters: {
             query?: never;
@@ -7232,6 +7789,128 @@ export interface operations {
             };
         };
     };
+    list_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveTypeList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_type: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaveTypeInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveType"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_type: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaveTypeInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveType"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_balances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_clock_ins: {
         parameters: {
             query?: {
@@ -7252,6 +7931,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClockInList"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    leave_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_ledger: {
+        parameters: {
+            query?: {
+                /** @description One type only. */
+                leave_type?: string;
+                /** @description The `next` of the previous page. */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerPage"];
                 };
             };
             /** @description Error */
@@ -9948,9 +10694,9 @@ export const conditionOneOf6KindValues: ReadonlyArray<Extract<FlattenedDeepRequi
 export const consecutiveValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Consecutive"]> = ["approve_once", "each"];
 export const coordSystemValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CoordSystem"]> = ["wgs84", "gcj02", "bd09"];
 export const durationUnitValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DurationUnit"]> = ["day", "half_day", "hour"];
-export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections", "template_not_found", "template_name_exists", "template_not_allowed", "flow_has_problems", "nobody_to_approve", "approval_not_found", "approval_already_decided", "approval_not_yours", "approval_closed", "approval_urged_recently", "approval_api_forbidden", "template_api_forbidden", "attendance_rule_not_found", "attendance_rule_name_exists", "no_attendance_rule", "outside_area", "location_inaccurate", "field_note_required", "photo_required", "clock_skew", "clock_in_too_early", "attendance_api_forbidden"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["internal", "bad_request", "json_required", "validation_failed", "unauthenticated", "forbidden", "out_of_scope", "target_outranks_you", "admin_protected", "csrf_failed", "cross_site_request", "not_found", "no_such_route", "setup_already_done", "bad_credentials", "throttled", "account_locked", "account_frozen", "password_change_required", "weak_password", "password_reused", "wrong_old_password", "department_not_found", "department_not_empty", "department_has_children", "department_move_cycle", "department_exists", "root_department", "member_not_found", "userid_exists", "mobile_exists", "email_exists", "cannot_delete_creator", "last_super_admin", "successor_invalid", "tag_not_found", "tag_exists", "all_list_invalid", "app_not_found", "import_file_invalid", "import_rejected", "payload_too_large", "upload_too_large", "media_not_found", "job_not_found", "invalid_corpid", "invalid_secret", "invalid_access_token", "access_token_expired", "missing_access_token", "api_forbidden", "conversation_not_found", "not_conversation_member", "conversation_closed", "group_admin_only", "group_owner_only", "muted_all", "at_all_forbidden", "naming_policy", "member_limit", "owner_must_transfer", "not_a_group", "empty_message", "message_too_long", "message_not_found", "recall_expired", "recall_forbidden", "forward_forbidden", "receipts_off", "file_too_large", "file_type_refused", "robot_key_invalid", "robot_rate_limited", "quick_reply_not_found", "quick_reply_exists", "quick_reply_limit", "quick_reply_read_only", "urgent_nobody", "urgent_pending", "all_recipients_invalid", "send_rate_limited", "too_many_connections", "template_not_found", "template_name_exists", "template_not_allowed", "flow_has_problems", "nobody_to_approve", "approval_not_found", "approval_already_decided", "approval_not_yours", "approval_closed", "approval_urged_recently", "approval_api_forbidden", "template_api_forbidden", "attendance_rule_not_found", "attendance_rule_name_exists", "no_attendance_rule", "checkin_user_invalid", "checkin_user_list_invalid", "checkin_span_invalid", "checkin_invalid", "outside_area", "location_inaccurate", "field_note_required", "photo_required", "clock_skew", "clock_in_too_early", "attendance_api_forbidden", "vacation_api_forbidden", "vacation_invalid", "vacation_failed", "vacation_out_of_range"];
 export const fieldKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldKind"]> = ["text", "textarea", "number", "money", "date", "date_time", "date_range", "single_choice", "multi_choice", "member", "department", "attachment", "image", "table", "description", "related_approval"];
-export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count", "overlap", "outside_china"];
+export const fieldReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FieldReason"]> = ["required", "empty", "format", "invalid", "unknown", "unknown_field", "unsupported", "too_long", "too_many", "too_few", "count", "size", "range", "out_of_range", "before_start", "in_the_past", "taken", "duplicate", "duplicate_in_file", "exists", "not_found", "inactive", "mismatch", "wrong", "self", "out_of_scope", "outranks_you", "not_in_departments", "name", "not_an_image", "not_quotable", "below_member_count", "overlap", "outside_china", "insufficient_balance", "in_use"];
 export const holidayKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HolidayKind"]> = ["holiday", "workday"];
 export const holidayOriginValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HolidayOrigin"]> = ["statutory", "company"];
 export const importModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportMode"]> = ["valid_rows", "all_or_nothing"];

@@ -199,7 +199,7 @@ both!(
         let sp = submit(
         &o.emp,
         &leave,
-        json!({"leave_type": "annual", "period": {"start": "2026-12-14 am", "end": "2026-12-18 pm"}, "reason": "回家"}),
+        json!({"leave_type": "personal", "period": {"start": "2026-12-14 am", "end": "2026-12-18 pm"}, "reason": "回家"}),
     )
     .await;
         let (_, d) = o.emp.get(&format!("/api/v1/approvals/{sp}")).await;

@@ -48,6 +48,9 @@ enum Kind {
     /// Settings of the whole enterprise (the holiday calendar): only an administrator whose scope
     /// is the whole enterprise changes them.
     Enterprise,
+    /// A member's records kept by another module (leave balances and dates): the scope decides;
+    /// the rank rule protects an administrator's account and rights, not these.
+    MemberData,
 }
 
 fn classify(method: &str, path: &str) -> (Need, Kind) {
@@ -93,6 +96,17 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
         (_, p) if p.starts_with("/admin/approvals/templates/{template_id}") => {
             (Permission, CorpObject)
         }
+        ("GET", "/attendance/me/balances")
+        | ("GET", "/attendance/me/ledger")
+        | ("POST", "/attendance/me/leave-preview") => (Session, Plain),
+        ("GET", "/attendance/leave-types")
+        | ("POST", "/attendance/leave-types")
+        | ("GET", "/attendance/balances")
+        | ("POST", "/attendance/balances/adjust") => (Permission, Plain),
+        ("PUT", "/attendance/leave-types/{key}") => (Permission, CorpObject),
+        ("GET", "/attendance/balances/{userid}/ledger")
+        | ("GET", "/attendance/balances/{userid}/dates")
+        | ("PUT", "/attendance/balances/{userid}/dates") => (Permission, MemberData),
         ("GET", "/approvals/templates")
         | ("GET", "/approvals")
         | ("POST", "/approvals")
@@ -117,6 +131,9 @@ fn classify(method: &str, path: &str) -> (Need, Kind) {
 
 /// What the gate should say.
 fn expected(need: Need, kind: Kind, role: Role, obj: Obj, method: &str) -> bool {
+    if obj == Obj::PeerAdmin && kind == Kind::MemberData {
+        return matches!(role, Role::Super | Role::Scoped);
+    }
     if obj == Obj::PeerAdmin {
         return match role {
             Role::Super => true,
@@ -250,6 +267,15 @@ async fn request_for(
                 ),
                 ("PATCH", "/admin/corp") => body(json!({"industry": "it"})),
                 ("POST", "/admin/chat/quick-replies") => body(json!({"text": f.next("snippet")})),
+                ("POST", "/attendance/me/leave-preview") => body(
+                    json!({"leave_type": "annual", "from": "2026-11-02 am", "to": "2026-11-02 pm"}),
+                ),
+                ("POST", "/attendance/leave-types") => body(
+                    json!({"key": f.next("lt"), "name": f.next("假"), "unit": "day", "quota_rule": "none"}),
+                ),
+                ("POST", "/attendance/balances/adjust") => body(
+                    json!({"userid": own_userid(role), "leave_type": "marriage", "delta": 1, "reason": "matrix"}),
+                ),
                 ("PUT", "/admin/chat/quick-replies/order") => body(json!({"ids": []})),
                 ("POST", "/admin/members/import") => return Some((m, "IMPORT".into(), None)),
                 ("POST", "/auth/logout") => return Some((m, "LOGOUT".into(), None)),
@@ -264,7 +290,7 @@ async fn request_for(
             };
             (m, p, b)
         }
-        Kind::Member | Kind::MemberNotOwn => {
+        Kind::Member | Kind::MemberNotOwn | Kind::MemberData => {
             if kind == Kind::MemberNotOwn && obj == Obj::Own {
                 return None;
             }
@@ -275,6 +301,9 @@ async fn request_for(
                     body(json!({"status": "normal", "reason": "matrix"}))
                 }
                 ("PATCH", _) => body(json!({"position": "matrix"})),
+                ("PUT", "/attendance/balances/{userid}/dates") => {
+                    body(json!({"joined_on": "2020-01-01", "work_started_on": "2015-01-01"}))
+                }
                 ("POST", "/admin/members/{userid}/offboard") => {
                     body(json!({"successor_userid": own_userid(role)}))
                 }
@@ -394,6 +423,20 @@ async fn request_for(
                     p.replace("{template_id}", &id).replace("{version}", "1"),
                     b2,
                 ));
+            }
+            if path.contains("{key}") {
+                // Leave type keys are per enterprise: the other one's is a key only it has.
+                let owner = if obj == Obj::OtherCorp { fboss } else { boss };
+                let key = f.next("lt");
+                let (s, b) = owner
+                    .post(
+                        "/api/v1/attendance/leave-types",
+                        json!({"key": key, "name": f.next("假"), "unit": "day", "quota_rule": "none"}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+                let b2 = json!({"name": f.next("改"), "unit": "hour", "quota_rule": "manual"});
+                return Some((m, p.replace("{key}", &key), Some(b2)));
             }
             if path.contains("{agentid}") {
                 let id = if obj == Obj::OtherCorp && role != Role::Foreign {
@@ -553,7 +596,7 @@ both!(authorization_matrix, async |app: &TestApp| {
         let (need, kind) = classify(r.method.as_str(), r.path.as_str());
         let objs: &[Obj] = match kind {
             Kind::Plain | Kind::Enterprise => &[Obj::None],
-            Kind::Member | Kind::MemberNotOwn => &[
+            Kind::Member | Kind::MemberNotOwn | Kind::MemberData => &[
                 Obj::Own,
                 Obj::InScope,
                 Obj::OutOfScope,

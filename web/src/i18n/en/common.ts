@@ -81,6 +81,8 @@ export default {
     not_quotable: 'This message cannot be quoted',
     overlap: 'Overlaps another time section',
     outside_china: 'The coordinate is outside China; check its coordinate system',
+    insufficient_balance: 'Not enough leave balance',
+    in_use: 'Already in use; it cannot be changed',
     below_member_count: 'Cannot be lower than the current number of members',
     weak_password: 'Does not meet the policy: at least 8 characters, letters and digits, not containing the account',
     password_reused: 'Cannot reuse any of your last 5 passwords',

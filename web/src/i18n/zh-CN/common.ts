@@ -81,6 +81,8 @@ export default {
     not_quotable: '这条消息不能引用',
     overlap: '与其他时间段重叠',
     outside_china: '坐标不在中国境内，请确认坐标系',
+    insufficient_balance: '假期余额不足',
+    in_use: '已有数据在使用，不能修改',
     below_member_count: '不能少于当前成员数',
     weak_password: '密码不符合安全策略：至少 8 位，包含字母和数字，不能包含帐号',
     password_reused: '不能使用最近 5 次用过的密码',
