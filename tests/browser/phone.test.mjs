@@ -43,7 +43,7 @@ test('on a phone the directory has a bottom tab bar, drills down by department a
       await tabbar.waitFor();
       const box = await tabbar.boundingBox();
       assert.ok(box && Math.abs(box.y + box.height - 844) <= 1 && box.width === 390, `tab bar at the bottom: ${JSON.stringify(box)}`);
-      assert.deepEqual((await tabbar.locator('button').allInnerTexts()).map((s) => s.trim()), ['消息', '通讯录', '审批', '管理', '我']);
+      assert.deepEqual((await tabbar.locator('button').allInnerTexts()).map((s) => s.trim()), ['消息', '通讯录', '审批', '考勤', '管理', '我']);
       assert.equal(await page.locator(tid('nav-contacts')).count(), 0, 'no desktop side menu');
       await page.getByRole('heading', { name: '通讯录' }).waitFor();
 

@@ -13,7 +13,7 @@ const LANG = process.env.QIXIE_LANG ?? 'zh-CN';
 const OUT = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const ONLY = process.env.QIXIE_PAGES?.split(',');
 
-const PAGES = ['/chat', '/contacts', '/me', '/admin', '/admin/departments', '/admin/members', '/admin/import', '/admin/export', '/admin/tags', '/admin/roles', '/admin/apps', '/admin/audit', '/admin/security', '/admin/messaging', '/approvals', '/approvals/new', '/admin/approvals', '/admin/approvals?tab=stats'];
+const PAGES = ['/chat', '/contacts', '/me', '/admin', '/admin/departments', '/admin/members', '/admin/import', '/admin/export', '/admin/tags', '/admin/roles', '/admin/apps', '/admin/audit', '/admin/security', '/admin/messaging', '/approvals', '/approvals/new', '/admin/approvals', '/admin/approvals?tab=stats', '/attendance', '/attendance/month', '/attendance/balances', '/attendance/me/data', '/admin/attendance', '/admin/attendance?tab=results', '/admin/attendance?tab=holidays'];
 
 await mkdir(OUT, { recursive: true });
 const browser = await chromium.launch({

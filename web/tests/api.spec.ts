@@ -95,6 +95,15 @@ describe('error handling', () => {
     expect(err.hasFields).toBe(true);
   });
 
+  it('keeps the details a refusal carries, and none when there are none', async () => {
+    next = () => json(422, { error: { code: 'outside_area', message: '不在打卡范围内：距最近的打卡地点 1200 米', details: { distance_m: 1200, field_allowed: true } } });
+    const err = await failure(http.post('/attendance/clock-ins', { coord_system: 'wgs84' }));
+    expect(err.code).toBe('outside_area');
+    expect(err.details).toEqual({ distance_m: 1200, field_allowed: true });
+    next = () => json(422, { error: { code: 'validation', message: 'x', details: [1, 2] } });
+    expect((await failure(http.post('/x'))).details).toEqual({});
+  });
+
   it('keeps the 409 message of a refused department move', async () => {
     next = () => json(409, { error: { code: 'department_move_cycle', message: '不能移动到自己的下级部门' } });
     const err = await failure(adminApi.updateDepartment(2, { parent_id: 4 }));

@@ -14,14 +14,17 @@ export class ApiError extends Error {
   readonly code: string;
   readonly key: string | null;
   readonly fields: FieldErrors;
+  /** What the server adds to some refusals (`error.details`: a distance, a wait, …). */
+  readonly details: Record<string, unknown>;
 
-  constructor(status: number, code: string, message: string, fields: FieldErrors = {}, key: string | null = null) {
+  constructor(status: number, code: string, message: string, fields: FieldErrors = {}, key: string | null = null, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields;
     this.key = key;
+    this.details = details;
   }
 
   get hasFields(): boolean {
@@ -90,7 +93,7 @@ export function apiUrl(path: string, query?: Query): string {
   return qs ? `${url}?${qs}` : url;
 }
 
-function isErrorBody(v: unknown): v is { error: { code?: unknown; message?: unknown; key?: unknown; fields?: unknown } } {
+function isErrorBody(v: unknown): v is { error: { code?: unknown; message?: unknown; key?: unknown; fields?: unknown; details?: unknown } } {
   return typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'object' && (v as { error: unknown }).error !== null;
 }
 
@@ -120,7 +123,8 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
     const code = typeof e.code === 'string' ? e.code : `http_${res.status}`;
     const message = typeof e.message === 'string' && e.message.trim() ? e.message : hooks.fallbackMessage('status', res.status);
     const key = typeof e.key === 'string' ? e.key : null;
-    return new ApiError(res.status, code, message, toFields(e.fields), key);
+    const details = typeof e.details === 'object' && e.details !== null && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : {};
+    return new ApiError(res.status, code, message, toFields(e.fields), key, details);
   }
   return new ApiError(res.status, `http_${res.status}`, hooks.fallbackMessage('status', res.status));
 }

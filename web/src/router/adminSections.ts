@@ -8,6 +8,7 @@ import {
   FileExportIcon,
   FileImportIcon,
   HistoryIcon,
+  TimeIcon,
   SecuredIcon,
   TreeRoundDotIcon,
   UsergroupIcon,
@@ -38,4 +39,5 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { name: 'admin-messaging', path: 'messaging', key: 'messaging', icon: ChatSettingIcon, permission: 'security.manage' },
   { name: 'admin-quick-replies', path: 'quick-replies', key: 'quickReplies', icon: ChatMessageIcon, permission: 'security.manage' },
   { name: 'admin-approvals', path: 'approvals', key: 'approvals', icon: FactCheckIcon, permission: 'approvals.manage' },
+  { name: 'admin-attendance', path: 'attendance', key: 'attendance', icon: TimeIcon, permission: 'attendance.manage' },
 ];

@@ -16,6 +16,7 @@ const adminViews: Record<string, () => Promise<unknown>> = {
   'admin-messaging': () => import('@/views/admin/ChatPolicyView.vue'),
   'admin-quick-replies': () => import('@/views/admin/QuickRepliesView.vue'),
   'admin-approvals': () => import('@/views/admin/approvals/ApprovalsAdmin.vue'),
+  'admin-attendance': () => import('@/views/admin/attendance/AttendanceAdmin.vue'),
 };
 
 const routes: RouteRecordRaw[] = [
@@ -39,6 +40,10 @@ const routes: RouteRecordRaw[] = [
       { path: 'approvals/new', name: 'approvals-new', component: () => import('@/views/approvals/NewApplication.vue'), meta: { title: 'approvals.new.title', back: 'approvals' } },
       { path: 'approvals/new/:templateId', name: 'approvals-apply', component: () => import('@/views/approvals/ApplyForm.vue'), meta: { title: 'approvals.apply.title', back: 'approvals-new' } },
       { path: 'approvals/:spNo', name: 'approval-detail', component: () => import('@/views/approvals/ApprovalDetail.vue'), meta: { title: 'approvals.detail.title', back: 'approvals' } },
+      { path: 'attendance', name: 'attendance', component: () => import('@/views/attendance/ClockIn.vue'), meta: { title: 'attendance.nav.clock' } },
+      { path: 'attendance/month', name: 'attendance-month', component: () => import('@/views/attendance/MyMonth.vue'), meta: { title: 'attendance.nav.month', back: 'attendance' } },
+      { path: 'attendance/balances', name: 'attendance-balances', component: () => import('@/views/attendance/MyBalances.vue'), meta: { title: 'attendance.nav.balances', back: 'attendance' } },
+      { path: 'attendance/me/data', name: 'attendance-data', component: () => import('@/views/attendance/MyData.vue'), meta: { title: 'attendance.nav.data', back: 'attendance' } },
       { path: 'favourites', name: 'favourites', component: () => import('@/views/FavouritesView.vue'), meta: { title: 'favourites.title', back: 'me' } },
       {
         path: 'admin',
@@ -57,6 +62,12 @@ const routes: RouteRecordRaw[] = [
         name: 'admin-approvals-designer',
         component: () => import('@/views/admin/approvals/TemplateDesigner.vue'),
         meta: { admin: true, permission: 'approvals.manage', title: 'approvals.designer.title', back: 'admin-approvals' },
+      },
+      {
+        path: 'admin/attendance/rules/:id',
+        name: 'admin-attendance-rule',
+        component: () => import('@/views/admin/attendance/RuleEditor.vue'),
+        meta: { admin: true, permission: 'attendance.manage', title: 'attendance.rule.title', back: 'admin-attendance' },
       },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'notFound.title' } },
     ],

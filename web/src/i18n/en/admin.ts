@@ -21,6 +21,7 @@ export default {
       messaging: { title: 'Messaging', desc: 'Read receipts, group naming rule and file limits' },
       quickReplies: { title: 'Enterprise quick replies', desc: 'Quick replies for everyone: members insert them by typing “/” in the message box' },
       approvals: { title: 'Approvals', desc: 'Approval templates with their forms and flows, approval data and statistics' },
+      attendance: { title: 'Attendance', desc: 'Attendance rules, schedules, holidays, results and exports, leave balances' },
     },
   },
   perm: {

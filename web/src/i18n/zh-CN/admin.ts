@@ -21,6 +21,7 @@ export default {
       messaging: { title: '消息设置', desc: '已读回执、群命名规范和文件收发限制' },
       quickReplies: { title: '企业快捷回复', desc: '全员可用的快捷回复，成员在输入框中输入 “/” 即可插入' },
       approvals: { title: '审批管理', desc: '审批模板的表单与流程设计、审批数据和统计' },
+      attendance: { title: '考勤管理', desc: '考勤规则、排班、节假日、考勤结果与导出、假期余额' },
     },
   },
   perm: {

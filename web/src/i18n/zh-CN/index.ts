@@ -9,5 +9,6 @@ import admin from './admin';
 import apps from './apps';
 import chat from './chat';
 import approvals from './approvals';
+import attendance from './attendance';
 
-export default { ...common, ...identity, ...org, ...admin, ...apps, ...chat, ...approvals };
+export default { ...common, ...identity, ...org, ...admin, ...apps, ...chat, ...approvals, ...attendance };
