@@ -179,7 +179,7 @@ fn check_input(input: &ClockInInput, now: i64) -> AppResult<Option<(f64, f64)>> 
 
 /// The day a clock-in at `now` counts for: yesterday's while a shift begun then is still open
 /// (a night shift's clock-out), else today.
-fn day_of(yesterday: DayPlan, today: DayPlan, now: i64) -> DayPlan {
+pub(crate) fn day_of(yesterday: DayPlan, today: DayPlan, now: i64) -> DayPlan {
     let open_yesterday = yesterday
         .sections
         .last()
@@ -375,7 +375,7 @@ fn outside_hint(rule: &Rule, pos: &Position) -> Hint {
 
 /// What the clock-in at `at` counted as in the day's result: (kind, status, minutes, section,
 /// due moment).
-fn classify(
+pub(crate) fn classify(
     rule: &Rule,
     result: Option<&crate::result::DayResult>,
     at: i64,

@@ -286,6 +286,42 @@ async fn insert_days(tx: &mut Tx, rows: Vec<Vec<Arg>>) -> AppResult<u64> {
         .await?)
 }
 
+/// The calendar from `from` to `to` as results are computed on it: the enterprise's days, and the
+/// shipped notice of a year the enterprise has not been given yet (read-only: `ensure` stores it
+/// the first time someone opens the calendar, with the same days).
+pub async fn calendar(
+    db: impl Into<Conn<'_>>,
+    corp: CorpId,
+    from: Date,
+    to: Date,
+) -> AppResult<HolidayCalendar> {
+    let mut db = db.into();
+    let have: Vec<(i64,)> = db
+        .all(sql("SELECT year FROM attendance_holiday_years WHERE corp_id = $1").bind(corp))
+        .await?;
+    let mut days: Vec<Holiday> = Vec::new();
+    for (year, text) in SHIPPED {
+        if have.iter().any(|(h,)| h == year)
+            || !(i64::from(from.year())..=i64::from(to.year())).contains(year)
+        {
+            continue;
+        }
+        for i in shipped(text)?.items {
+            if let Some(d) = date::parse(&i.date).filter(|d| *d >= from && *d <= to) {
+                days.push(Holiday {
+                    date: d,
+                    kind: i.kind,
+                    name: i.name.clone(),
+                    origin: HolidayOrigin::Statutory,
+                });
+            }
+        }
+    }
+    let stored = load(&mut db, corp, from, to).await?;
+    days.extend(stored.days.into_values());
+    Ok(HolidayCalendar::new(days))
+}
+
 /// The calendar from `from` to `to` (both included), in one query. Callers `ensure` first.
 pub async fn load(
     db: impl Into<Conn<'_>>,
@@ -613,10 +649,18 @@ pub async fn import(
     Ok(answer)
 }
 
-/// Brings the results of the changed days up to date, inside the change's transaction.
-async fn recompute(_tx: &mut Tx, _app: &AppState, _corp: CorpId, _days: &[Date]) -> AppResult<()> {
-    // RECOMPUTE: call crate::days::recompute_corp_days(tx, app, corp, days) here once the day
-    // results module has it; until then the results of the changed days are not recomputed.
+/// Brings the stored results of the changed days that have passed up to date once the change
+/// commits (every member with a rule; days to come are computed when they are asked for).
+async fn recompute(tx: &mut Tx, app: &AppState, corp: CorpId, days: &[Date]) -> AppResult<()> {
+    let (Some(first), Some(last)) = (days.iter().min().copied(), days.iter().max().copied()) else {
+        return Ok(());
+    };
+    let app = app.clone();
+    tx.after_commit_await(async move {
+        if let Err(e) = crate::results::recompute_corp(&app, corp, first, last, None).await {
+            tracing::warn!(corp = corp.0, error = %e, "could not recompute days after a calendar change");
+        }
+    });
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod date;
 pub mod days;
 pub mod demo;
 pub mod export;
+pub mod external;
 pub mod geo;
 pub mod holidays;
 pub mod holidays_http;
@@ -19,6 +20,7 @@ pub mod results;
 pub mod rule;
 pub mod schedule;
 pub mod settings;
+pub mod wecom_shape;
 
 use qixie_kernel::config::Config;
 use qixie_kernel::events::DomainEvent;

@@ -220,30 +220,24 @@ pub async fn corp_zone(app: &AppState, corp: CorpId) -> AppResult<Zone> {
     qixie_approvals::instance::submit::corp_zone(app, corp).await
 }
 
-/// The enterprise calendar's entries from `from` to `to`.
+/// The enterprise calendar's entries from `from` to `to`, as planning reads them.
 pub async fn holidays(
     db: &mut Conn<'_>,
     corp: CorpId,
     from: Date,
     to: Date,
 ) -> AppResult<HashMap<i64, HolidayInfo>> {
-    let rows: Vec<(i64, String, String, String)> = db
-        .all(
-            sql("SELECT day, kind, name, origin FROM attendance_holidays WHERE corp_id = $1 AND day BETWEEN $2 AND $3")
-                .bind(corp)
-                .bind(date::key(from))
-                .bind(date::key(to)),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(day, kind, name, origin)| {
+    use crate::holidays::{HolidayKind, HolidayOrigin};
+    let calendar = crate::holidays::calendar(&mut *db, corp, from, to).await?;
+    Ok(calendar
+        .iter()
+        .map(|h| {
             (
-                day,
+                date::key(h.date),
                 HolidayInfo {
-                    workday: kind == "workday",
-                    name,
-                    statutory: origin == "statutory",
+                    workday: h.kind == HolidayKind::Workday,
+                    name: h.name.clone(),
+                    statutory: h.origin == HolidayOrigin::Statutory,
                 },
             )
         })

@@ -398,6 +398,16 @@ impl<'a> From<&'a mut Tx> for Conn<'a> {
     }
 }
 
+/// A reborrow, so a function holding a `Conn` can pass it on and keep using it.
+impl<'a, 'b: 'a> From<&'a mut Conn<'b>> for Conn<'a> {
+    fn from(c: &'a mut Conn<'b>) -> Self {
+        match c {
+            Conn::Pool(db) => Conn::Pool(db),
+            Conn::Tx(tx) => Conn::Tx(tx),
+        }
+    }
+}
+
 impl Conn<'_> {
     pub fn dialect(&self) -> Dialect {
         match self {

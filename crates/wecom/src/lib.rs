@@ -3,6 +3,7 @@
 //! conventions rule here: HTTP 200 with `errcode`/`errmsg`, the token in the query string, JSON bodies
 //! whatever the Content-Type, numbers as strings or integers.
 pub mod batch;
+pub mod checkin;
 pub mod contacts;
 pub mod loose;
 pub mod media;
@@ -33,7 +34,8 @@ use qixie_kernel::http::extract::{ClientIp, Credentials};
 use qixie_kernel::jobs::{self, JobRegistry};
 use qixie_kernel::module::{Module, StartFuture};
 
-/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media, messages and approvals.
+/// The WeCom adapter as a module: token issuing, contacts, batch jobs, media, messages, approvals
+/// and attendance.
 pub struct WeCom;
 
 impl Module for WeCom {
@@ -45,6 +47,7 @@ impl Module for WeCom {
             .route("/gettoken", get(gettoken).post(gettoken))
             .merge(contacts::routes())
             .merge(batch::routes())
+            .merge(checkin::routes())
             .merge(media::routes())
             .merge(message::routes())
             .merge(oa::routes())

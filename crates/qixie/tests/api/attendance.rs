@@ -311,7 +311,9 @@ both!(
         };
         assert_eq!(day("2026-09-22")["status"], "early");
         assert_eq!(day("2026-09-22")["early_minutes"], 30);
-        assert_eq!(day("2026-09-26")["status"], "rest");
+        assert_eq!(day("2026-09-19")["status"], "rest");
+        // 中秋节 (25–27 September) is a holiday from the State Council's notice.
+        assert_eq!(day("2026-09-26")["status"], "holiday");
         assert_eq!(month["summary"]["early_count"], 1);
     }
 );
@@ -834,3 +836,55 @@ both!(closing_days_and_reminders, async |app: &TestApp| {
         (json!("absent"), json!("missing"))
     );
 });
+
+both!(
+    statutory_holidays_apply_before_anyone_opens_the_calendar,
+    async |app: &TestApp| {
+        let o = org(app).await;
+        create_rule(&o.admin, office_rule(o.rd)).await;
+        set_time(app, 20, 10, 0);
+        // Three weeks on, the sessions have lapsed.
+        let emp = app.login("emp", "Attend2026e").await;
+        let admin = app.admin().await;
+        let (_, month) = emp.get("/api/v1/attendance/me/month?month=2026-10").await;
+        let day = |d: &str| {
+            month["days"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["date"] == d)
+                .unwrap()
+                .clone()
+        };
+        // 国庆节 on a Thursday is a holiday; Saturday 10 October is a 调休 working day.
+        assert_eq!(
+            (
+                day("2026-10-01")["status"].clone(),
+                day("2026-10-01")["holiday"].clone()
+            ),
+            (json!("holiday"), json!("国庆节"))
+        );
+        assert_eq!(day("2026-10-10")["due"], true);
+        // A company day off set by an administrator counts too, and the closed days follow it.
+        let (s, b) = admin
+            .call(
+                Method::PUT,
+                "/api/v1/attendance/holidays/2026-10-09",
+                Some(json!({"kind": "holiday", "name": "司庆", "origin": "company"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, month) = emp.get("/api/v1/attendance/me/month?month=2026-10").await;
+        assert_eq!(s, StatusCode::OK, "{month}");
+        let day = |d: &str| {
+            month["days"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["date"] == d)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(day("2026-10-09")["status"], "holiday");
+    }
+);

@@ -27,4 +27,5 @@ mod metrics;
 mod org;
 mod platform;
 mod schedules;
+mod wecom_checkin;
 mod wecom_oa;
