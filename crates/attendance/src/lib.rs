@@ -15,6 +15,7 @@ pub mod http;
 pub mod jobs;
 pub mod leave;
 pub mod plan;
+pub mod punch_follower;
 pub mod result;
 pub mod results;
 pub mod rule;
@@ -40,6 +41,7 @@ impl qixie_kernel::module::Module for Attendance {
         runtimes.insert(rule::store::RuleCache::default());
         if let Some(f) = runtimes.get_mut::<qixie_approvals::followers::Followers>() {
             leave::follower::install(f);
+            f.register(std::sync::Arc::new(punch_follower::PunchFollower));
         }
     }
     /// On every node: a changed rule is read again.
@@ -59,6 +61,7 @@ impl qixie_kernel::module::Module for Attendance {
     fn jobs(&self, r: &mut JobRegistry) {
         jobs::register(r);
         leave::follower::register_jobs(r);
+        punch_follower::register(r);
     }
     /// Closing finished days every hour and reminders every five minutes, once across nodes.
     fn start<'a>(&'a self, app: &'a qixie_kernel::AppState, runs_jobs: bool) -> StartFuture<'a> {

@@ -324,8 +324,52 @@ pub async fn working_time(
     let last = date::from_epoch_day(zone.local((to_ms - 1).max(from_ms)).day);
     // A night shift that began the day before may reach into the span.
     let start = first.yesterday().unwrap_or(first);
-    let plans = load(app, &app.db, corp, member, start, last).await?;
+    let mut plans = load(app, &app.db, corp, member, start, last).await?;
+    if plans.rule.is_none() {
+        plans.rule = Some(standard_week());
+    }
     Ok(spans(&plans, first, last, from_ms, to_ms))
+}
+
+/// The week a leave is measured on for a member who follows no rule: Monday to Friday, 09:00–18:00
+/// with an hour's break, on the enterprise's calendar.
+fn standard_week() -> Arc<Rule> {
+    use crate::rule::{RuleInput, Section, Targets, TimeOfDay};
+    Arc::new(Rule {
+        id: "0".into(),
+        group_id: 0,
+        input: RuleInput {
+            name: String::new(),
+            kind: RuleKind::Fixed,
+            targets: Targets::default(),
+            workdays: vec![1, 2, 3, 4, 5],
+            sections: vec![Section {
+                on: TimeOfDay::hm(9, 0),
+                off: TimeOfDay::hm(18, 0),
+                rest: Some(crate::rule::Rest {
+                    from: TimeOfDay::hm(12, 0),
+                    to: TimeOfDay::hm(13, 0),
+                }),
+            }],
+            flex_minutes: 0,
+            shifts: Vec::new(),
+            min_work_minutes: 0,
+            early_limit_minutes: 120,
+            grace_minutes: 0,
+            serious_late_minutes: 30,
+            absent_late_minutes: 240,
+            off_required: true,
+            remind_on_minutes: None,
+            remind_off_minutes: None,
+            photo_required: false,
+            field_allowed: true,
+            follow_holidays: true,
+            places: Vec::new(),
+            networks: Vec::new(),
+        },
+        created_at: 0,
+        updated_at: 0,
+    })
 }
 
 fn spans(plans: &Plans, first: Date, last: Date, from_ms: i64, to_ms: i64) -> Vec<WorkSpan> {

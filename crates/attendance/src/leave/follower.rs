@@ -22,9 +22,9 @@ use qixie_kernel::jobs::{Job, JobRegistry};
 use super::balance::{Book, left_of, pending_of, unit_word};
 use super::duration::{self, Counted, Window};
 use super::types::TypeRow;
+use super::working::working_time;
 use crate::date;
 use crate::days::recompute;
-use crate::plan::working_time;
 
 pub const LEAVE_JOB: &str = "attendance.leave";
 pub const OVERTIME_JOB: &str = "attendance.overtime";

@@ -7,6 +7,7 @@ pub mod follower;
 pub mod http;
 pub mod quota;
 pub mod types;
+pub mod working;
 
 use qixie_kernel::AppState;
 use qixie_kernel::audit::{self, Entry};

@@ -7,6 +7,10 @@ use utoipa::ToSchema;
 pub struct TimeOfDay(u16);
 
 impl TimeOfDay {
+    /// A time written in the code (`hours` < 24, `minutes` < 60).
+    pub const fn hm(hours: u16, minutes: u16) -> TimeOfDay {
+        TimeOfDay((hours % 24) * 60 + minutes % 60)
+    }
     pub fn new(minutes: i64) -> Option<TimeOfDay> {
         (0..1440)
             .contains(&minutes)

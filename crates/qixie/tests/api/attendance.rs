@@ -888,3 +888,86 @@ both!(
         assert_eq!(day("2026-10-09")["status"], "holiday");
     }
 );
+
+both!(
+    make_up_clock_ins_through_approvals,
+    async |app: &TestApp| {
+        let o = org(app).await;
+        create_rule(&o.admin, office_rule(o.rd)).await;
+        let (s, b) = o
+        .admin
+        .call(Method::PUT, "/api/v1/attendance/settings", Some(json!({"location_precision": "exact", "location_retention_days": 90, "punch_correction_monthly_limit": 1})))
+        .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        // Tuesday: emp arrived on time but forgot to clock out.
+        set_time(app, 1, 8, 58);
+        o.emp
+            .post("/api/v1/attendance/clock-ins", at_office())
+            .await;
+        set_time(app, 2, 9, 30);
+        let (_, list) = o.emp.get("/api/v1/approvals/templates").await;
+        let t = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["builtin"] == "punch_correction")
+            .unwrap()["template_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let values = |time: &str| json!({"template_id": t, "values": {"time": time, "kind": "off", "reason": "忘记打卡"}});
+        // A moment to come is refused.
+        let (s, b) = o
+            .emp
+            .post("/api/v1/approvals", values("2026-09-30 18:00"))
+            .await;
+        assert_eq!(
+            (s, b["error"]["fields"]["values.time"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("range"))
+        );
+        let (s, b) = o
+            .emp
+            .post("/api/v1/approvals", values("2026-09-22 18:05"))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let sp = b["sp_no"].as_str().unwrap().to_owned();
+        let (s, b) = o
+            .mgr
+            .post(&format!("/api/v1/approvals/{sp}/approve"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        // The approved clock-out is written by a durable job; the day becomes normal.
+        let mut status = Value::Null;
+        for _ in 0..100 {
+            let (_, month) = o.emp.get("/api/v1/attendance/me/month?month=2026-09").await;
+            status = month["days"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["date"] == "2026-09-22")
+                .unwrap()["status"]
+                .clone();
+            if status == "normal" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "normal");
+        let (_, mine) = o
+            .emp
+            .get("/api/v1/attendance/me/clock-ins?from=2026-09-22&to=2026-09-22")
+            .await;
+        assert_eq!(mine["items"][0]["source"], "correction");
+        // The month's limit (1) is used: the next request is refused at submission.
+        let (s, b) = o
+            .emp
+            .post("/api/v1/approvals", values("2026-09-23 09:00"))
+            .await;
+        assert_eq!(
+            (s, b["error"]["fields"]["values.time"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("too_many")),
+            "{b}"
+        );
+        assert_eq!(b["error"]["details"]["limit"], 1);
+    }
+);

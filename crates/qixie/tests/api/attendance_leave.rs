@@ -10,7 +10,8 @@ use crate::both;
 use crate::helpers::*;
 use qixie_kernel::db::sql;
 
-/// 总部 → 研发部 (mgr leads it) with emp; 市场部 with sales. The clock starts on Monday 2026-09-21.
+/// 总部 → 研发部 (mgr leads it) with emp; 市场部 with sales; both follow a 09:00–18:00 rule. The
+/// clock starts on Monday 2026-09-21.
 struct Org {
     admin: Client,
     mgr: Client,
@@ -47,11 +48,12 @@ async fn org(app: &TestApp) -> Org {
         .patch("/api/v1/admin/members/emp", json!({"leader_userid": "mgr"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    // Everyone works Monday to Friday, 09:00–18:00 with an hour for lunch: 8 hours a day.
+    // Both departments work Monday to Friday, 09:00–18:00 with an hour for lunch: 8 hours a day.
+    // The administrator, in the root department, follows no rule.
     let (s, b) = admin
         .post(
             "/api/v1/attendance/rules",
-            json!({"name": "总部考勤", "kind": "fixed", "targets": {"department_ids": [1]},
+            json!({"name": "总部考勤", "kind": "fixed", "targets": {"department_ids": [rd, market]},
                    "workdays": [1, 2, 3, 4, 5],
                    "sections": [{"on": "09:00", "off": "18:00", "rest": {"from": "12:00", "to": "13:00"}}]}),
         )
@@ -405,6 +407,29 @@ both!(
             preview("2026-11-07 am", "2026-11-08 pm", "sick").await["duration"],
             json!(0.0)
         );
+        // Across the National Day holidays (1–7 October) and the Saturday worked in their place:
+        // three days, then two, then the Saturday. A member without a rule counts the standard week
+        // with the same calendar.
+        assert_eq!(
+            preview("2026-09-28 am", "2026-10-10 pm", "personal").await["duration"],
+            json!(6.0)
+        );
+        let (s, b) = o
+            .admin
+            .post(
+                "/api/v1/attendance/me/leave-preview",
+                json!({"leave_type": "personal", "from": "2026-09-28 am", "to": "2026-10-10 pm"}),
+            )
+            .await;
+        assert_eq!((s, &b["duration"]), (StatusCode::OK, &json!(6.0)), "{b}");
+        let (_, b) = o
+            .admin
+            .post(
+                "/api/v1/attendance/me/leave-preview",
+                json!({"leave_type": "compensatory", "from": "2026-11-02 10:30", "to": "2026-11-02 14:00"}),
+            )
+            .await;
+        assert_eq!(b["duration"], json!(2.5), "{b}");
         // Six days are more than five.
         let over = preview("2026-11-02 am", "2026-11-09 pm", "annual").await;
         assert_eq!(
