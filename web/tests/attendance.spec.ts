@@ -125,6 +125,7 @@ describe('words and colours', () => {
     expect(clockText(t, 'late', 7)).toBe('迟到 7 分钟');
     expect(clockText(t, 'early', 12)).toBe('早退 12 分钟');
     expect(clockText(t, 'late', 0)).toBe('迟到');
+    expect(clockText(t, 'late', 684)).toBe('迟到 11 小时 24 分钟');
     expect(clockText(t, 'normal', 0)).toBe('正常');
     i18n.global.locale.value = 'en';
     expect(clockText(t, 'serious_late', 45)).toBe('Seriously late by 45 min');
@@ -157,7 +158,7 @@ describe('dictionary keys built at run time', () => {
     ...DAY_STATUSES.flatMap((s) => [`attendance.day.${s}`, `attendance.dayShort.${s}`]),
     ...CORRECTION_STATUSES.map((s) => `attendance.day.${s}`),
     ...CLOCK_STATUSES.map((s) => `attendance.clock.status.${s}`),
-    ...['late', 'serious_late', 'early'].map((s) => `attendance.clock.statusMinutes.${s}`),
+    ...['late', 'serious_late', 'early'].flatMap((s) => [`attendance.clock.statusMinutes.${s}`, `attendance.clock.statusHours.${s}`]),
     ...['unsupported', 'denied', 'unavailable', 'timeout'].map((e) => `attendance.clock.locError.${e}`),
     ...['outside_area', 'location_inaccurate', 'no_attendance_rule', 'clock_skew', 'clock_in_too_early'].map((c) => `attendance.clock.refusal.${c}`),
     ...['on', 'off', 'field', 'free'].map((k) => `attendance.kind.${k}`),

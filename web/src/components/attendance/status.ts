@@ -62,6 +62,7 @@ export function clockTheme(s: ClockStatus | string | undefined): 'success' | 'wa
 /** "迟到 7 分钟", "正常", "外勤": a clock-in's status with its minutes where they matter. */
 export function clockText(t: T, status: ClockStatus | string, minutes = 0): string {
   if ((status === 'late' || status === 'serious_late' || status === 'early') && minutes > 0) {
+    if (minutes >= 60) return t(`attendance.clock.statusHours.${status}`, { h: Math.floor(minutes / 60), m: minutes % 60 });
     return t(`attendance.clock.statusMinutes.${status}`, { n: minutes });
   }
   return t(`attendance.clock.status.${status}`);

@@ -85,6 +85,11 @@ export default {
         field: 'Field work',
         extra: 'Recorded',
       },
+      statusHours: {
+        late: 'Late by {h} h {m} min',
+        serious_late: 'Seriously late by {h} h {m} min',
+        early: 'Left {h} h {m} min early',
+      },
       statusMinutes: {
         late: 'Late by {n} min',
         serious_late: 'Seriously late by {n} min',

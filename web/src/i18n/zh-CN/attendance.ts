@@ -85,6 +85,11 @@ export default {
         field: '外勤',
         extra: '已记录',
       },
+      statusHours: {
+        late: '迟到 {h} 小时 {m} 分钟',
+        serious_late: '严重迟到 {h} 小时 {m} 分钟',
+        early: '早退 {h} 小时 {m} 分钟',
+      },
       statusMinutes: {
         late: '迟到 {n} 分钟',
         serious_late: '严重迟到 {n} 分钟',
